@@ -1,0 +1,86 @@
+"""Macro uses in the main file, found through libclang's preprocessing record.
+
+Kernel RCU idioms are macros (`rcu_dereference`, `list_for_each_entry_rcu`,
+`guard(rcu)`); after expansion the AST shows only statement expressions and
+`for` loops whose inner cursors have collapsed extents.  The index maps each
+expansion site back to the macro's name and its argument tokens, so later
+stages can ask "which macro produced the node at this offset?".
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class MacroUse:
+    """One macro expansion in the main file."""
+
+    name: str
+    line: int
+    column: int
+    start: int  # byte offsets in the main file
+    end: int
+    tokens: tuple[str, ...] = field(repr=False, default=())
+
+    def arguments(self) -> list[str]:
+        """The macro's arguments as source text, split at top-level commas."""
+        toks = list(self.tokens)
+        if len(toks) < 3 or toks[1] != "(":
+            return []
+        args: list[list[str]] = [[]]
+        depth = 0
+        for tok in toks[2:]:
+            if tok in "([{":
+                depth += 1
+            elif tok in ")]}":
+                if depth == 0:
+                    break
+                depth -= 1
+            elif tok == "," and depth == 0:
+                args.append([])
+                continue
+            args[-1].append(tok)
+        return [_join(a) for a in args if a]
+
+
+def _join(tokens: list[str]) -> str:
+    out = ""
+    for tok in tokens:
+        if out and (out[-1].isalnum() or out[-1] == "_") and (tok[0].isalnum() or tok[0] == "_"):
+            out += " "
+        out += tok
+    return out
+
+
+class MacroIndex:
+    """Macro uses of one file, ordered by position, searchable by offset."""
+
+    def __init__(self, uses: list[MacroUse]):
+        self.uses = sorted(uses, key=lambda u: (u.start, -u.end))
+        self._starts = [u.start for u in self.uses]
+
+    def __len__(self) -> int:
+        return len(self.uses)
+
+    def __iter__(self):
+        return iter(self.uses)
+
+    def at(self, offset: int, name: str | None = None) -> MacroUse | None:
+        """The macro use that starts exactly at `offset` (optionally with `name`)."""
+        i = bisect.bisect_left(self._starts, offset)
+        while i < len(self.uses) and self.uses[i].start == offset:
+            if name is None or self.uses[i].name == name:
+                return self.uses[i]
+            i += 1
+        return None
+
+    def within(self, start: int, end: int) -> list[MacroUse]:
+        """Macro uses that start inside [start, end)."""
+        lo = bisect.bisect_left(self._starts, start)
+        hi = bisect.bisect_left(self._starts, end)
+        return self.uses[lo:hi]
+
+    def by_name(self, name: str) -> list[MacroUse]:
+        return [u for u in self.uses if u.name == name]

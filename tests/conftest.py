@@ -1,0 +1,49 @@
+"""Shared test helpers: fixture parsing and the real kernel tree."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "kernel_fixtures"
+# The console script installed next to this interpreter (a venv's bin/, or the system's).
+RCUCHECK = Path(sys.executable).parent / "rcucheck"
+FIXTURE_ARGS = ["-nostdinc", f"-I{FIXTURES / 'include'}", "-std=gnu11",
+                "--target=x86_64-linux-gnu", "-D__KERNEL__"]
+
+
+def _find_tree() -> Path | None:
+    env = os.environ.get("RCUCHECK_TREE")
+    if env:
+        return Path(env)
+    cache = Path(os.environ.get("RCUCHECK_CACHE")
+                 or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rcucheck")
+    tree = cache / "linux-source-6.12"
+    return tree if (tree / ".rcucheck-ready").is_file() else None
+
+
+@pytest.fixture(scope="session")
+def kernel_tree() -> Path:
+    """The provisioned 6.12 tree; skipped on a laptop without one, a failure under CI."""
+    tree = _find_tree()
+    if tree is None or not (tree / "include" / "generated" / "autoconf.h").is_file():
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI=true but no provisioned kernel tree: run scripts/get-kernel "
+                        "or set RCUCHECK_TREE")
+        pytest.skip("no kernel tree (run scripts/get-kernel or set RCUCHECK_TREE)")
+    return tree
+
+
+def run_cli(*args: str, env: dict | None = None, stdin: str | None = None):
+    """Run the installed `rcucheck` in a subprocess, as a user would."""
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    return subprocess.run(
+        [str(RCUCHECK), *args], capture_output=True, text=True, env=full_env, input=stdin,
+        timeout=900,
+    )
