@@ -5,13 +5,19 @@ from __future__ import annotations
 import os
 import sys
 import time
+import traceback
 from pathlib import Path
 
 import click
 
-from analyzer import __version__, clangsetup
+from analyzer import __version__, clangsetup, deepstack
+from analyzer.analysis import analyze_tu
 from analyzer.errors import InputError
 from analyzer.frontend import ParsedTU, parse_command
+from analyzer.ir import dump
+from analyzer.lower import LowerContext, lower_function
+from analyzer.model import ApiModel
+from analyzer.report_text import format_finding
 from analyzer.tree import KernelTree
 
 MAX_DIAGS_PER_FILE = 5
@@ -26,6 +32,14 @@ class _Group(click.Group):
         except InputError as exc:
             click.echo(f"rcucheck: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:  # a bug of ours: one sentence, not a traceback
+            where = traceback.extract_tb(exc.__traceback__)[-1]
+            click.echo(f"rcucheck: internal error: {type(exc).__name__}: {exc} "
+                       f"(at {Path(where.filename).name}:{where.lineno}); please report it",
+                       err=True)
+            ctx.exit(2)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -39,25 +53,46 @@ def main(ctx: click.Context, libclang: str | None) -> None:
     ctx.obj = {"libclang": libclang}
 
 
+LEVELS = {"note": 0, "warning": 1, "error": 2}
+
+
+def _tree_option(f):
+    f = click.option("-p", "--compile-commands", "compdb", metavar="PATH",
+                     help="compile_commands.json to use (default: the tree's own, if any).")(f)
+    return click.option("--tree", "tree_dir", metavar="DIR", envvar="RCUCHECK_TREE",
+                        help="Configured kernel tree (also $RCUCHECK_TREE).")(f)
+
+
+def _open_tree(tree_dir: str | None, compdb: str | None) -> KernelTree:
+    if not tree_dir:
+        raise InputError("no kernel tree given: pass --tree DIR or set RCUCHECK_TREE "
+                         "(scripts/get-kernel provisions one)")
+    return KernelTree.open(tree_dir, compdb)
+
+
 @main.command()
-@click.option("--tree", "tree_dir", metavar="DIR", envvar="RCUCHECK_TREE",
-              help="Configured kernel tree (also $RCUCHECK_TREE).")
-@click.option("-p", "--compile-commands", "compdb", metavar="PATH",
-              help="compile_commands.json to use (default: the tree's own, if any).")
+@_tree_option
+@click.option("--model", "models", multiple=True, metavar="FILE",
+              help="Extra API model file (TOML); later files override earlier entries.")
+@click.option("-r", "--rule", "rules", multiple=True, metavar="ID",
+              help="Run only this rule (repeatable).")
+@click.option("--fail-on", type=click.Choice(["note", "warning", "error", "never"]),
+              default="warning", show_default=True,
+              help="Exit 1 when a finding at or above this level is reported.")
+@click.option("--stats", is_flag=True,
+              help="Per file: functions, parse and analysis time, on stderr.")
 @click.option("-v", "--verbose", is_flag=True, help="Print the flags handed to libclang.")
 @click.argument("files", nargs=-1, metavar="[FILES]...")
 @click.pass_context
-def scan(ctx: click.Context, tree_dir: str | None, compdb: str | None, verbose: bool,
+def scan(ctx: click.Context, tree_dir: str | None, compdb: str | None, models: tuple[str, ...],
+         rules: tuple[str, ...], fail_on: str, stats: bool, verbose: bool,
          files: tuple[str, ...]) -> None:
     """Analyse FILES of a kernel tree (paths relative to the tree).
 
     A directory stands for every .c file under it that the compile database
     knows; with no FILES, every file of the compile database is analysed.
     """
-    if not tree_dir:
-        raise InputError("no kernel tree given: pass --tree DIR or set RCUCHECK_TREE "
-                         "(scripts/get-kernel provisions one)")
-    tree = KernelTree.open(tree_dir, compdb)
+    tree = _open_tree(tree_dir, compdb)
     if files:
         sources = tree.expand(list(files))
     elif tree.compdb is not None:
@@ -66,9 +101,16 @@ def scan(ctx: click.Context, tree_dir: str | None, compdb: str | None, verbose: 
     else:
         raise InputError("no files named and the tree has no compile_commands.json")
     commands = [tree.command_for(src) for src in sources]
+    model = ApiModel.load(list(models))
+    from checkers import REGISTRY
+
+    unknown = [r for r in rules if r not in REGISTRY]
+    if unknown:
+        raise InputError(f"unknown rule {unknown[0]} (rcucheck rules lists them)")
     clangsetup.load(ctx.obj["libclang"])
 
     failed = 0
+    worst = -1
     t_start = time.perf_counter()
     for cmd in commands:
         rel = tree.relative(cmd.file)
@@ -82,12 +124,26 @@ def scan(ctx: click.Context, tree_dir: str | None, compdb: str | None, verbose: 
             click.echo(f"{rel}: libclang {' '.join(parsed.args)}", err=True)
         if parsed.errors:
             failed += 1
-        _report_parse(tree, rel, parsed)
-    if len(commands) > 1:
-        click.echo(f"{len(commands)} files, {failed} not parsed cleanly, "
-                   f"{time.perf_counter() - t_start:.2f} s")
+            _report_parse(tree, rel, parsed)
+            continue
+        result = analyze_tu(parsed, model, list(rules) or None)
+        for finding in result.findings:
+            click.echo(format_finding(finding, tree.relative))
+            worst = max(worst, LEVELS.get(finding.level, 1))
+        for problem in result.problems:
+            click.echo(f"{rel}: note: {problem}", err=True)
+        if stats:
+            click.echo(f"{rel}: {len(parsed.functions)} functions, parsed in "
+                       f"{parsed.parse_seconds:.2f} s, analysed in "
+                       f"{result.analysis_seconds:.2f} s, {len(result.findings)} findings, "
+                       f"{len(parsed.errors)} parse errors", err=True)
+    if stats and len(commands) > 1:
+        click.echo(f"{len(commands)} files, {failed} not analysed, "
+                   f"{time.perf_counter() - t_start:.2f} s", err=True)
     sys.stdout.flush()
-    ctx.exit(2 if failed else 0)
+    if failed:
+        ctx.exit(2)
+    ctx.exit(1 if fail_on != "never" and worst >= LEVELS.get(fail_on, 1) else 0)
 
 
 def _report_parse(tree: KernelTree, rel: str, parsed: ParsedTU) -> None:
@@ -98,8 +154,53 @@ def _report_parse(tree: KernelTree, rel: str, parsed: ParsedTU) -> None:
     if len(errors) > MAX_DIAGS_PER_FILE:
         click.echo(f"{rel}: ... and {len(errors) - MAX_DIAGS_PER_FILE} more parse errors",
                    err=True)
-    click.echo(f"{rel}: {len(parsed.functions)} functions, parsed in "
-               f"{parsed.parse_seconds:.2f} s, {len(errors)} parse errors")
+    click.echo(f"{rel}: not analysed: {len(errors)} parse errors", err=True)
+
+
+@main.command()
+def rules() -> None:
+    """List the rules with their ids, default levels and summaries."""
+    from checkers import REGISTRY
+
+    for rid in sorted(REGISTRY):
+        rule = REGISTRY[rid].rule
+        click.echo(f"{rid:24} {rule.level:8} {rule.short}")
+
+
+@main.command()
+@click.argument("rule_id")
+def explain(rule_id: str) -> None:
+    """Show a rule's documentation: what it finds, why, an example, the fix."""
+    from checkers import REGISTRY
+
+    if rule_id not in REGISTRY:
+        raise InputError(f"unknown rule {rule_id} (rcucheck rules lists them)")
+    rule = REGISTRY[rule_id].rule
+    click.echo(f"{rule.id} ({rule.name}): {rule.short}\n")
+    click.echo(rule.doc)
+
+
+@main.command()
+@_tree_option
+@click.option("--function", "function", metavar="NAME", help="Only this function.")
+@click.argument("file")
+@click.pass_context
+def cfg(ctx: click.Context, tree_dir: str | None, compdb: str | None, function: str | None,
+        file: str) -> None:
+    """Print the lowered control-flow graph of FILE's functions (for debugging rules)."""
+    tree = _open_tree(tree_dir, compdb)
+    src = tree.expand([file])[0]
+    cmd = tree.command_for(src)
+    clangsetup.load(ctx.obj["libclang"])
+    parsed = parse_command(cmd)
+    model = ApiModel.load()
+    lctx = LowerContext.for_tu(parsed, model)
+    fdefs = [f for f in parsed.functions if function in (None, f.name)]
+    if not fdefs:
+        raise InputError(f"{file} defines no function {function}")
+    text = deepstack.run(lambda: "\n".join(dump(lower_function(lctx, f.cursor))
+                                            for f in fdefs))
+    click.echo(text)
 
 
 if __name__ == "__main__":  # pragma: no cover

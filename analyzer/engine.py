@@ -1,0 +1,280 @@
+"""The path-sensitive forward dataflow over a function's CFG.
+
+A worklist visits (block, state) pairs.  Each block keeps up to `bound` distinct
+states; past that, arriving states are joined into one merged state (nesting
+depths that disagree become unknown), so a 500-line function cannot explode and
+loops reach a fixpoint.  Branches on known flag values, on the result of a
+trylock-style call, and on values derived from it prune or refine the state.
+
+The engine updates the state; checkers only observe it, through hooks called
+before each event's effect is applied.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field, replace
+
+from analyzer.findings import Finding
+from analyzer.gfp import gfp_may_sleep
+from analyzer.ir import Assign, Call, Cond, Deref, Function, Loc, RcuAccess, Return, Walk
+from analyzer.model import VANILLA, ApiModel, FnModel
+from analyzer.state import CAP, UNKNOWN, State, flavour_key, join
+
+DEFAULT_BOUND = 8
+
+
+@dataclass
+class FunctionResult:
+    function: Function
+    findings: list[Finding]
+    exit_states: list[State]
+    steps: int
+    calls: dict[str, list[Call]] = field(default_factory=dict)
+
+
+class FunctionRun:
+    """One function through the engine, with one instance of each checker."""
+
+    def __init__(self, fn: Function, model: ApiModel, checker_classes, bound: int = DEFAULT_BOUND):
+        self.fn = fn
+        self.model = model
+        self.bound = bound
+        self.findings: dict[tuple, Finding] = {}
+        self.checkers = [cls(self) for cls in checker_classes]
+        self.exit_states: list[State] = []
+        self.steps = 0
+
+    # --- model lookups used by the engine and by checkers ----------------------------------
+    def callee_model(self, ev: Call) -> FnModel | None:
+        return self.model.fn(ev.callee)
+
+    def call_may_sleep(self, ev: Call, fm: FnModel | None) -> bool:
+        if fm is None or not fm.sleeps:
+            return False
+        if fm.sleeps == "gfp":
+            if fm.gfp is None or fm.gfp >= len(ev.arg_text):
+                return False
+            return gfp_may_sleep(ev.arg_text[fm.gfp]) is True
+        return True
+
+    def handle_of(self, ev: Call, fm: FnModel) -> str | None:
+        if fm.handle is not None and fm.handle < len(ev.args):
+            return ev.args[fm.handle].text
+        return None
+
+    # --- reporting ------------------------------------------------------------------------
+    def report(self, rule, loc: Loc, message: str, state: State | None = None,
+               notes: list[tuple[Loc, str]] | None = None, level: str | None = None,
+               confidence: str = "high", key: str = "") -> None:
+        trail = list(state.trail) if state is not None else []
+        all_notes = [n for n in trail if n[0] != loc] + list(notes or [])
+        dkey = (rule.id, loc, message)
+        if dkey in self.findings:
+            return
+        self.findings[dkey] = Finding(rule.id, level or rule.level, loc, message, self.fn.name,
+                                      all_notes, confidence, key)
+
+    # --- the walk -------------------------------------------------------------------------
+    def run(self) -> FunctionResult:
+        fn = self.fn
+        seen: dict[int, dict] = {}
+        merged: dict[int, State] = {}
+        work: deque[tuple[int, State]] = deque()
+
+        def arrive(block: int, st: State) -> None:
+            states = seen.setdefault(block, {})
+            k = st.key()
+            if k in states:
+                return
+            if len(states) < self.bound:
+                states[k] = st
+                work.append((block, st))
+                return
+            acc = merged.get(block)
+            new = join(acc, st) if acc is not None else st
+            if acc is not None and new.key() == acc.key():
+                return
+            merged[block] = new
+            for ck in self.checkers:
+                ck.on_merge(block, new)
+            work.append((block, new))
+
+        arrive(fn.entry, State())
+        while work:
+            bid, st = work.popleft()
+            self.steps += 1
+            block = fn.blocks[bid]
+            for ev in block.events:
+                st = self.transfer(st, ev)
+            if bid == fn.exit:
+                self.exit_states.append(st)
+                for ck in self.checkers:
+                    ck.on_exit(st)
+                continue
+            for succ, outcome in block.succs:
+                nst = st if outcome is None else self.refine(st, block.cond, outcome)
+                if nst is not None:
+                    arrive(succ, nst)
+        for ck in self.checkers:
+            ck.on_end(self.exit_states)
+        findings = sorted(self.findings.values(), key=Finding.sort_key)
+        return FunctionResult(fn, findings, self.exit_states, self.steps)
+
+    # --- transfer functions -----------------------------------------------------------------
+    def transfer(self, st: State, ev) -> State:
+        if isinstance(ev, Call):
+            return self.call(st, ev)
+        if isinstance(ev, Assign):
+            for ck in self.checkers:
+                ck.on_assign(st, ev)
+            return self.assign(st, ev)
+        if isinstance(ev, Deref):
+            for ck in self.checkers:
+                ck.on_deref(st, ev)
+            return st
+        if isinstance(ev, RcuAccess):
+            am = self.model.access.get(ev.macro)
+            for ck in self.checkers:
+                ck.on_access(st, ev, am)
+            return st
+        if isinstance(ev, Walk):
+            wm = self.model.walks.get(ev.macro)
+            for ck in self.checkers:
+                ck.on_walk(st, ev, wm)
+            return st
+        if isinstance(ev, Return):
+            for ck in self.checkers:
+                ck.on_return(st, ev)
+            value = ev.value
+            ret = None
+            if value is not None:
+                ret = value.const if value.const is not None else st.const(value.text)
+            return replace(st, ret=ret)
+        return st
+
+    def call(self, st: State, ev: Call) -> State:
+        fm = self.callee_model(ev)
+        for ck in self.checkers:
+            ck.on_call(st, ev, fm)
+        if fm is None:
+            return st
+        if fm.asserts:
+            st = replace(st, assumed=st.assumed | {fm.asserts})
+        if fm.enter:
+            fkey = flavour_key(fm.enter, self.handle_of(ev, fm))
+            if fm.enter_if == "true":
+                st = replace(st, pending=st.pending | {(ev.result, "enter", fkey)})
+            else:
+                st = self.enter(st, fkey, ev)
+        if fm.exit:
+            fkey = flavour_key(fm.exit, self.handle_of(ev, fm))
+            st = self.leave(st, fkey, ev)
+        return st
+
+    def enter(self, st: State, fkey: str, ev: Call) -> State:
+        d = st.depth(fkey)
+        if d != UNKNOWN:
+            st = st.with_depth(fkey, min(d + 1, CAP))
+        if d == 0:
+            st = st.with_origin(fkey, ev.loc)
+        st = replace(st, entered=st.entered | {fkey})
+        for ck in self.checkers:
+            ck.on_section_enter(st, ev, fkey)
+        return st.note(ev.loc, f"{_what(ev)} enters the {_flavour_name(fkey)} read-side section")
+
+    def leave(self, st: State, fkey: str, ev: Call) -> State:
+        for ck in self.checkers:
+            ck.on_section_exit(st, ev, fkey)
+        target = fkey
+        if st.depth(fkey) == 0:
+            target = self.mismatched(st, fkey) or fkey
+        d = st.depth(target)
+        if d == UNKNOWN or d == 0:
+            return st.note(ev.loc, f"{_what(ev)} leaves the {_flavour_name(fkey)} section")
+        st = st.with_depth(target, d - 1)
+        if d - 1 == 0:
+            st = st.with_origin(target, None)
+        return st.note(ev.loc, f"{_what(ev)} leaves the {_flavour_name(target)} section")
+
+    @staticmethod
+    def mismatched(st: State, fkey: str) -> str | None:
+        """The held flavour an unlock of the wrong flavour is closing, if any."""
+        if fkey.startswith("srcu"):
+            held = [k for k, d in st.held if k.startswith("srcu") and d != 0]
+        elif fkey in VANILLA and fkey != "implicit":
+            held = [k for k, d in st.held if k in VANILLA and k != "implicit" and d != 0]
+        else:
+            held = []
+        return held[-1] if len(held) == 1 else None
+
+    def assign(self, st: State, ev: Assign) -> State:
+        target = ev.target
+        if target.kind != "var":
+            return st
+        name = target.text
+        st = st.forget(name)
+        value = ev.value
+        if value.const is not None:
+            st = replace(st, consts=st.consts | {(name, value.const)})
+        src = value.tmp or (value.text if value.kind == "var" else None)
+        if src is not None:
+            extra = {(name, kind, f) for (k, kind, f) in st.pending if k == src}
+            if extra:
+                st = replace(st, pending=st.pending | extra)
+            c = st.const(src) if value.kind == "var" else None
+            if c is not None:
+                st = replace(st, consts=st.consts | {(name, c)})
+        return st
+
+    def refine(self, st: State, cond: Cond | None, outcome: bool) -> State | None:
+        if cond is None:
+            return st
+        st = st.note(cond.loc, f"taking the {'true' if outcome else 'false'} branch of "
+                               f"`{_short(cond.text)}`")
+        subj = cond.subject
+        key = subj.tmp if subj.kind == "call" else subj.text
+        if subj.kind == "var":
+            c = st.const(key)
+            if c is not None and bool(c) != outcome:
+                return None
+            known = st.truth(key)
+            if known is not None and known != outcome:
+                return None
+            if known is None and c is None:
+                st = replace(st, truths=st.truths | {(key, outcome)})
+        effects = [p for p in st.pending if p[0] == key]
+        if effects:
+            st = replace(st, pending=st.pending - set(effects))
+            if outcome:
+                for _, kind, fkey in effects:
+                    if kind == "enter":
+                        d = st.depth(fkey)
+                        if d != UNKNOWN:
+                            st = st.with_depth(fkey, min(d + 1, CAP))
+                        if d == 0:
+                            st = st.with_origin(fkey, cond.loc)
+                        st = replace(st, entered=st.entered | {fkey})
+                        st = st.note(cond.loc, f"the {_flavour_name(fkey)} section is held "
+                                               "when this is true")
+        return st
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _what(ev: Call) -> str:
+    return f"{ev.callee}()" if ev.callee else "the call"
+
+
+def _flavour_name(fkey: str) -> str:
+    names = {"rcu": "RCU", "rcu_bh": "RCU-bh", "rcu_sched": "RCU-sched",
+             "rcu_trace": "RCU Tasks Trace", "implicit": "implicit (non-preemptible)"}
+    if fkey.startswith("srcu:"):
+        return f"SRCU ({fkey[5:]})"
+    return names.get(fkey, fkey)
+
+
+flavour_name = _flavour_name

@@ -1,0 +1,154 @@
+"""The abstract state the engine carries along each path.
+
+Immutable and hashable (minus the trail of notes), so that a program point can
+hold a bounded set of distinct states and a path reaching a state already seen
+there stops.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from analyzer.ir import Loc
+from analyzer.model import VANILLA
+
+CAP = 4          # nesting deeper than this is "many"
+UNKNOWN = -1     # depth after merging paths that disagree
+TRAIL_MAX = 12
+
+
+def flavour_key(flavour: str, handle: str | None = None) -> str:
+    """`srcu` sections are keyed by their srcu_struct: `srcu:&my_srcu`."""
+    if flavour == "srcu" and handle:
+        return "srcu:" + handle.replace(" ", "").lstrip("&")
+    return flavour
+
+
+@dataclass(frozen=True)
+class State:
+    # read-side nesting per flavour key, sorted; absent means 0
+    held: tuple[tuple[str, int], ...] = ()
+    # flavours entered on this path in this function (for double unlocks)
+    entered: frozenset[str] = frozenset()
+    # flavours a lockdep-style assertion says the caller holds
+    assumed: frozenset[str] = frozenset()
+    # local variables with a known constant value (flags), for branch pruning
+    consts: frozenset[tuple[str, int]] = frozenset()
+    # what earlier branches established about local values: (name, is true)
+    truths: frozenset[tuple[str, bool]] = frozenset()
+    # effects that happen only if a value tests true: (value key, kind, flavour key)
+    pending: frozenset[tuple[str, str, str]] = frozenset()
+    # the constant a path returns, if any (for trylock-style effects)
+    ret: int | None = None
+    merged: bool = False
+    # not part of the identity of a state: where sections started, steps taken
+    origins: tuple[tuple[str, Loc], ...] = ()
+    trail: tuple[tuple[Loc, str], ...] = ()
+
+    def key(self):
+        return (self.held, self.entered, self.assumed, self.consts, self.truths, self.pending,
+                self.ret, self.merged)
+
+    # --- sections ---------------------------------------------------------------------
+    def depth(self, fkey: str) -> int:
+        for k, d in self.held:
+            if k == fkey:
+                return d
+        return 0
+
+    def with_depth(self, fkey: str, depth: int) -> State:
+        held = dict(self.held)
+        if depth == 0:
+            held.pop(fkey, None)
+        else:
+            held[fkey] = depth
+        return replace(self, held=tuple(sorted(held.items())))
+
+    def origin(self, fkey: str) -> Loc | None:
+        for k, loc in self.origins:
+            if k == fkey:
+                return loc
+        return None
+
+    def with_origin(self, fkey: str, loc: Loc | None) -> State:
+        rest = tuple((k, v) for k, v in self.origins if k != fkey)
+        return replace(self, origins=rest + (((fkey, loc),) if loc else ()))
+
+    def vanilla_depth(self, explicit_only: bool = False) -> int:
+        """Deepest vanilla nesting: UNKNOWN if some flavour is unknown and none is held."""
+        best = 0
+        unknown = False
+        for k, d in self.held:
+            if k in VANILLA and not (explicit_only and k == "implicit"):
+                if d == UNKNOWN:
+                    unknown = True
+                else:
+                    best = max(best, d)
+        return UNKNOWN if unknown and best == 0 else best
+
+    def holds(self, needs: str, handle: str | None = None) -> bool | None:
+        """Is a section protecting accessor `needs` held? None when unknown."""
+        if needs == "none":
+            return True
+        if needs in VANILLA:
+            if self.assumed & set(VANILLA):
+                return True
+            d = self.vanilla_depth()
+            return None if d == UNKNOWN else d > 0
+        if needs == "srcu":
+            if "srcu" in self.assumed:
+                return True
+            keys = [(k, d) for k, d in self.held if k.startswith("srcu")]
+            if handle:
+                want = flavour_key("srcu", handle)
+                keys = [(k, d) for k, d in keys if k == want or k == "srcu"]
+            if any(d == UNKNOWN for _, d in keys):
+                return None
+            return any(d > 0 for _, d in keys)
+        d = self.depth(needs)
+        return None if d == UNKNOWN else (d > 0 or needs in self.assumed)
+
+    # --- values -----------------------------------------------------------------------
+    def const(self, name: str) -> int | None:
+        for k, v in self.consts:
+            if k == name:
+                return v
+        return None
+
+    def forget(self, name: str) -> State:
+        consts = frozenset(c for c in self.consts if c[0] != name)
+        pending = frozenset(p for p in self.pending if p[0] != name)
+        truths = frozenset(t for t in self.truths if t[0] != name)
+        if consts == self.consts and pending == self.pending and truths == self.truths:
+            return self
+        return replace(self, consts=consts, pending=pending, truths=truths)
+
+    def truth(self, name: str) -> bool | None:
+        for k, v in self.truths:
+            if k == name:
+                return v
+        return None
+
+    def note(self, loc: Loc, text: str) -> State:
+        trail = (*self.trail, (loc, text))[-TRAIL_MAX:]
+        return replace(self, trail=trail)
+
+
+def join(a: State, b: State) -> State:
+    """Merge two states at a program point that has too many: disagreement is unknown."""
+    held = {}
+    for k in {k for k, _ in a.held} | {k for k, _ in b.held}:
+        da, db = a.depth(k), b.depth(k)
+        held[k] = da if da == db else UNKNOWN
+    return State(
+        held=tuple(sorted((k, d) for k, d in held.items() if d != 0)),
+        entered=a.entered | b.entered,
+        assumed=a.assumed & b.assumed,
+        consts=a.consts & b.consts,
+        truths=a.truths & b.truths,
+        pending=a.pending & b.pending,
+        ret=a.ret if a.ret == b.ret else None,
+        merged=True,
+        origins=a.origins or b.origins,
+        trail=a.trail,
+    )

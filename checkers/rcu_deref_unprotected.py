@@ -1,0 +1,113 @@
+"""rcu-deref-unprotected: an RCU-protected load with no read-side section held."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from analyzer.findings import Rule
+from analyzer.model import VANILLA
+from checkers.base import Checker, register
+
+_FALSE_CONDS = {"0", "false", "(0)", "(false)"}
+
+
+@dataclass
+class _Use:
+    loc: object
+    what: str
+    needs: str
+    held: bool
+    state: object
+
+
+@register
+class RcuDerefUnprotected(Checker):
+    """
+    ## What it finds
+    `rcu_dereference()`, `rcu_dereference_bh()`/`_sched()`, `srcu_dereference()`, an
+    RCU list walk (`list_for_each_entry_rcu()`, `hlist_for_each_entry_rcu()`, …), or a
+    call to a function that requires the caller to hold RCU (`mem_cgroup_from_id()`),
+    on a path where no read-side section of a protecting flavour is held. The
+    `_check(p, cond)` and `_protected(p, cond)` forms state their own protection and
+    are not reported; nor are paths after a lockdep-style assertion
+    (`WARN_ON_ONCE(!rcu_read_lock_held())`).
+
+    A function that never enters a section itself and always loads RCU data is
+    presumably called with the lock held: that is reported at `note` level, saying
+    the callers must hold it.
+
+    ## Why is this bad
+    Without a reader section nothing stops a concurrent updater from freeing the
+    object after the load: the pointer may be dangling by the time it is used. With
+    CONFIG_PROVE_RCU the same code triggers a "suspicious rcu_dereference_check()
+    usage" splat, but only on paths that run.
+
+    ## Example
+    ```c
+    info = rcu_dereference(memcg->nodeinfo[nid]->shrinker_info);
+    unit = info->unit[index];           /* no rcu_read_lock() held */
+    ```
+
+    ## Use instead
+    Wrap the load and every use of its result in `rcu_read_lock()`/
+    `rcu_read_unlock()`; on the update side, where a lock excludes writers, say so
+    with `rcu_dereference_protected(p, lockdep_is_held(&lock))`.
+    """
+
+    rule = Rule(
+        "rcu-deref-unprotected", "RcuDerefUnprotected",
+        "RCU-protected pointer loaded with no read-side section held",
+        level="warning", precision="high", cwe=("CWE-362", "CWE-416"),
+        tags=("concurrency", "rcu", "correctness"),
+    )
+
+    def __init__(self, run) -> None:
+        super().__init__(run)
+        self.uses: list[_Use] = []
+        self.enters: set[str] = set()
+
+    def on_section_enter(self, st, ev, fkey) -> None:
+        self.enters.add("srcu" if fkey.startswith("srcu") else fkey)
+
+    def on_access(self, st, ev, am) -> None:
+        if am is None or am.needs == "none":
+            return
+        if am.cond is not None and len(ev.args) > am.cond and \
+                ev.args[am.cond].strip() not in _FALSE_CONDS:
+            return
+        handle = ev.args[am.handle] if am.handle is not None and am.handle < len(ev.args) \
+            else None
+        self.check(st, ev.loc, f"{ev.macro}({ev.args[0] if ev.args else ''})", am.needs, handle)
+
+    def on_walk(self, st, ev, wm) -> None:
+        if wm is None or ev.step or wm.needs == "none":
+            return
+        if wm.cond is not None and len(ev.args) > wm.cond:
+            return
+        self.check(st, ev.loc, f"{ev.macro}({ev.cursor.text}, {ev.head}, …)", wm.needs, None)
+
+    def on_call(self, st, ev, fm) -> None:
+        if fm is not None and fm.requires:
+            self.check(st, ev.loc, f"{ev.callee}()", fm.requires, None, callee=True)
+
+    def check(self, st, loc, what, needs, handle, callee=False) -> None:
+        held = st.holds(needs, handle)
+        if held is None:
+            return
+        self.uses.append(_Use(loc, ("a call to " if callee else "") + what, needs, held, st))
+
+    def on_end(self, exit_states) -> None:
+        held_somewhere = {u.loc for u in self.uses if u.held}
+        for u in self.uses:
+            if u.held:
+                continue
+            family = "srcu" if u.needs == "srcu" else None
+            explicit = set(VANILLA) - {"implicit"}
+            locks_itself = (family in self.enters) if family else bool(self.enters & explicit)
+            lock = "srcu_read_lock()" if u.needs == "srcu" else "rcu_read_lock()"
+            if locks_itself or u.loc in held_somewhere:
+                self.report(u.loc, f"{u.what} with no {lock} held on this path", u.state)
+            else:
+                self.report(u.loc, f"{u.what} in {self.fn.name}() with no read-side section "
+                            f"here: every caller must hold {lock}", u.state, level="note",
+                            confidence="medium", key="requires-caller")

@@ -1,0 +1,85 @@
+"""rcu-sleep-in-reader: a call that may sleep inside an RCU read-side section."""
+
+
+from __future__ import annotations
+
+from analyzer.engine import flavour_name
+from analyzer.findings import Rule
+from analyzer.model import VANILLA
+from checkers.base import Checker, register
+
+
+@register
+class RcuSleepInReader(Checker):
+    """
+    ## What it finds
+    A call that may block — `mutex_lock()`, `msleep()`, `cond_resched()`,
+    `wait_for_completion()`, an allocation whose gfp mask allows direct reclaim
+    (`GFP_KERNEL`, `GFP_NOFS`, …) — made while an `rcu_read_lock()`,
+    `rcu_read_lock_bh()` or `rcu_read_lock_sched()` section is held. A
+    `synchronize_rcu()` or `rcu_barrier()` there is reported as a deadlock, as is
+    `synchronize_srcu()` inside a reader of the same `srcu_struct`.
+
+    ## Why is this bad
+    Vanilla RCU readers must not block: a grace period cannot end while a reader
+    sleeps, so reclaim stalls, and with CONFIG_PREEMPT_RCU=n a context switch inside
+    the section is a quiescent state — the objects the reader is using may be freed
+    under it. `synchronize_rcu()` inside a reader waits for that very reader to
+    finish: it never returns.
+
+    ## Example
+    ```c
+    rcu_read_lock();
+    memcg = mem_cgroup_from_task(p);
+    buf = kmalloc(size, GFP_KERNEL);      /* may enter direct reclaim and sleep */
+    rcu_read_unlock();
+    ```
+
+    ## Use instead
+    Take a reference (`css_tryget()`), leave the section, then sleep; or allocate
+    with `GFP_NOWAIT`/`GFP_ATOMIC` and handle failure; or allocate before
+    `rcu_read_lock()`. Sleepable readers need SRCU.
+    """
+
+    rule = Rule(
+        "rcu-sleep-in-reader", "RcuSleepInReader",
+        "A call that may sleep inside an RCU read-side section",
+        level="warning", precision="high", cwe=("CWE-667", "CWE-833"),
+        tags=("concurrency", "rcu", "correctness"),
+    )
+
+    def on_call(self, st, ev, fm) -> None:
+        if fm is None:
+            return
+        held = _held_explicit(st)
+        if fm.waits_gp in VANILLA and held:
+            fkey, origin = held
+            self.report(ev.loc, f"{ev.callee}() inside the {flavour_name(fkey)} read-side "
+                        f"section{_since(origin)} waits for a grace period that cannot end "
+                        "until this reader exits: deadlock", st)
+            return
+        if fm.waits_gp == "srcu":
+            handle = self.run.handle_of(ev, fm)
+            key = "srcu:" + handle.replace(" ", "").lstrip("&") if handle else None
+            if key and st.depth(key) > 0:
+                self.report(ev.loc, f"{ev.callee}({handle}) inside a reader of the same "
+                            f"srcu_struct{_since(st.origin(key))} waits for itself: deadlock", st)
+            return
+        if held and self.run.call_may_sleep(ev, fm):
+            fkey, origin = held
+            why = ""
+            if fm.sleeps == "gfp" and fm.gfp is not None and fm.gfp < len(ev.arg_text):
+                why = f" ({ev.arg_text[fm.gfp].strip()} allows direct reclaim)"
+            self.report(ev.loc, f"{ev.callee}() may sleep{why} inside the "
+                        f"{flavour_name(fkey)} read-side section{_since(origin)}", st)
+
+
+def _held_explicit(st):
+    for fkey, d in st.held:
+        if fkey in VANILLA and fkey != "implicit" and d > 0:
+            return fkey, st.origin(fkey)
+    return None
+
+
+def _since(origin) -> str:
+    return f" entered at line {origin.line}" if origin is not None else ""

@@ -1,0 +1,153 @@
+"""rcu-unbalanced: read-side lock and unlock that do not pair on some path."""
+
+from __future__ import annotations
+
+from analyzer.engine import flavour_name
+from analyzer.findings import Rule
+from analyzer.state import UNKNOWN
+from checkers.base import Checker, register
+
+_UNLOCK = {"rcu": "rcu_read_unlock()", "rcu_bh": "rcu_read_unlock_bh()",
+           "rcu_sched": "rcu_read_unlock_sched()", "rcu_trace": "rcu_read_unlock_trace()"}
+
+
+def _family(fkey: str) -> str:
+    return "srcu" if fkey.startswith("srcu") else fkey
+
+
+@register
+class RcuUnbalanced(Checker):
+    """
+    ## What it finds
+    A read-side section (`rcu_read_lock()`, `_bh`, `_sched`, `srcu_read_lock()` by
+    its `srcu_struct`) that is still held when the function returns on some path but
+    not on others; an unlock on a path where no matching lock is held (a double
+    unlock, or a lock taken only in one branch); an unlock of the wrong flavour
+    (`rcu_read_lock()` … `rcu_read_unlock_bh()`); an `srcu_read_unlock()` on a
+    different `srcu_struct` than the lock.
+
+    Functions that return holding the section on every path (such as
+    `folio_memcg_lock()`), their partners that release a section taken by the
+    caller, and trylock-style functions whose return value says whether the section
+    is held, are recorded as the function's effect, not reported.
+
+    ## Why is this bad
+    A section left held makes every later grace period wait for a reader that never
+    ends: `synchronize_rcu()` hangs, memory freed by `call_rcu()` is never reclaimed,
+    and with PREEMPT_RCU the task's nesting count is corrupted. An unlock without a
+    lock ends a section someone else relied on. The flavours differ in what they
+    disable (BH, preemption), so a mismatched pair leaves BH or preemption disabled.
+
+    ## Example
+    ```c
+    rcu_read_lock();
+    pos = rcu_dereference(head->first);
+    if (!pos)
+            return -ENOENT;             /* returns with rcu_read_lock() held */
+    ```
+
+    ## Use instead
+    Leave the section on every path, typically through a common exit label, or use
+    `guard(rcu)()` / `scoped_guard(rcu)` so the compiler ends it at scope exit.
+    """
+
+    rule = Rule(
+        "rcu-unbalanced", "RcuUnbalanced",
+        "RCU read-side lock and unlock do not pair on some path",
+        level="warning", precision="high", cwe=("CWE-667", "CWE-764", "CWE-765"),
+        tags=("concurrency", "rcu", "correctness"),
+    )
+
+    def __init__(self, run) -> None:
+        super().__init__(run)
+        self.enters: set[str] = set()
+        self.released_ok: set[tuple] = set()
+        self.underflows: dict[tuple, list] = {}
+        self.returns: list[tuple] = []
+
+    def on_section_enter(self, st, ev, fkey) -> None:
+        self.enters.add(fkey)
+
+    def on_section_exit(self, st, ev, fkey) -> None:
+        if fkey == "implicit":
+            return
+        d = st.depth(fkey)
+        if d == UNKNOWN:
+            return
+        if d > 0:
+            self.released_ok.add((ev.loc, fkey))
+            return
+        other = self.run.mismatched(st, fkey)
+        if other is not None:
+            origin = st.origin(other)
+            where = f" entered at line {origin.line}" if origin else ""
+            if fkey.startswith("srcu") and other.startswith("srcu"):
+                msg = (f"{ev.callee}() releases {fkey[5:]} but the SRCU section held here"
+                       f"{where} is on {other[5:]}")
+            else:
+                msg = (f"{ev.callee}() ends the {flavour_name(other)} section{where}: "
+                       f"flavour mismatch, expected {_UNLOCK.get(other, 'its own unlock')}")
+            self.report(ev.loc, msg, st)
+            return
+        self.underflows.setdefault((ev.loc, fkey), []).append((st, ev))
+
+    def on_return(self, st, ev) -> None:
+        value = ev.value
+        ret = None
+        if value is not None:
+            ret = value.const if value.const is not None else st.const(value.text)
+        self.returns.append((ev, st, ret))
+
+    def on_end(self, exit_states) -> None:
+        for (loc, fkey), entries in self.underflows.items():
+            for st, ev in entries:
+                name = f"{ev.callee}()"
+                if fkey in st.entered:
+                    self.report(loc, f"{name} with no {flavour_name(fkey)} section held: "
+                                "it was already left on this path (double unlock)", st)
+                elif (loc, fkey) in self.released_ok or fkey in self.enters:
+                    self.report(loc, f"{name} with no matching lock on this path", st)
+                break
+        self.check_exits()
+
+    def check_exits(self) -> None:
+        keys = {k for _, st, _ in self.returns for k, d in st.held if d > 0}
+        for fkey in sorted(keys):
+            if fkey == "implicit":
+                continue
+            held = [(ev, st, r) for ev, st, r in self.returns if st.depth(fkey) > 0]
+            free = [(ev, st, r) for ev, st, r in self.returns if st.depth(fkey) == 0]
+            if not free:
+                continue  # returns holding the section on every path: the function's effect
+            if _explained_by_return(held, free):
+                continue
+            releases_itself = any(k == fkey for _, k in self.released_ok)
+            if releases_itself or not any(_family(k) == _family(fkey) for k in self.enters):
+                for ev, st, _ in held:
+                    origin = st.origin(fkey)
+                    where = f" entered at line {origin.line}" if origin else ""
+                    self.report(ev.loc, f"{self.fn.name}() returns with the "
+                                f"{flavour_name(fkey)} section{where} still held on this "
+                                "path", st)
+            else:
+                for ev, st, _ in free:
+                    self.report(ev.loc, f"{self.fn.name}() returns without the "
+                                f"{flavour_name(fkey)} section here but holding it on other "
+                                "paths", st)
+
+
+def _explained_by_return(held, free) -> bool:
+    """Trylock-style: the return value says whether the section is held.
+
+    A non-constant return on the held paths against NULL/0/false on the others is
+    the "returns the locked object or NULL" shape.
+    """
+    hr = {r for _, _, r in held}
+    fr = {r for _, _, r in free}
+    if None in fr:
+        return False
+    if None in hr:
+        return fr == {0}
+    held_true = all(r != 0 for r in hr) and all(r == 0 for r in fr)
+    held_false = all(r == 0 for r in hr) and all(r != 0 for r in fr)
+    return held_true or held_false

@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rcu-deref-unprotected: RCU-protected loads with no read-side section held.
+ * A line ending in "expect: RULE" must be reported with RULE; nothing else may be.
+ */
+#include <linux/rcupdate.h>
+#include <linux/srcu.h>
+#include <linux/rculist.h>
+#include <linux/sched.h>
+#include <linux/memcontrol.h>
+
+struct cfg {
+	struct list_head node;
+	int weight;
+};
+
+struct tbl {
+	struct cfg __rcu *cur;
+	struct list_head cfgs;
+	struct mutex lock;
+	spinlock_t slock;
+};
+
+static struct srcu_struct tbl_srcu;
+
+/* ---- buggy ------------------------------------------------------------------------- */
+
+/* the load happens before the section starts */
+static int tbl_weight_early(struct tbl *t)
+{
+	struct cfg *c = rcu_dereference(t->cur);	/* expect: rcu-deref-unprotected */
+	int w;
+
+	rcu_read_lock();
+	w = c ? c->weight : 0;
+	rcu_read_unlock();
+	return w;
+}
+
+/* reloaded after the section ended */
+static int tbl_weight_reload(struct tbl *t)
+{
+	struct cfg *c;
+	int w = 0;
+
+	rcu_read_lock();
+	c = rcu_dereference(t->cur);
+	if (c)
+		w = c->weight;
+	rcu_read_unlock();
+	c = rcu_dereference(t->cur);	/* expect: rcu-deref-unprotected */
+	return c ? w + c->weight : w;
+}
+
+/* RCU list walk after rcu_read_unlock() on one branch */
+static int tbl_sum(struct tbl *t, bool fast)
+{
+	struct cfg *c;
+	int sum = 0;
+
+	rcu_read_lock();
+	if (fast)
+		rcu_read_unlock();
+	list_for_each_entry_rcu(c, &t->cfgs, node)	/* expect: rcu-deref-unprotected */
+		sum += c->weight;
+	if (!fast)
+		rcu_read_unlock();
+	return sum;
+}
+
+/* srcu_dereference() under a section of another srcu_struct's flavour */
+static int tbl_weight_srcu(struct tbl *t)
+{
+	struct cfg *c;
+	int w = 0;
+
+	rcu_read_lock();
+	c = srcu_dereference(t->cur, &tbl_srcu);	/* expect: rcu-deref-unprotected */
+	if (c)
+		w = c->weight;
+	rcu_read_unlock();
+	return w;
+}
+
+/* a mutex is not a read-side section */
+static int tbl_weight_mutex(struct tbl *t)
+{
+	struct cfg *c;
+	int w = 0;
+
+	mutex_lock(&t->lock);
+	c = rcu_dereference(t->cur);		/* expect: rcu-deref-unprotected */
+	if (c)
+		w = c->weight;
+	mutex_unlock(&t->lock);
+	rcu_read_lock();
+	rcu_read_unlock();
+	return w;
+}
+
+/* a callee that requires RCU, called outside the section */
+static int task_memcg_id(struct task_struct *p)
+{
+	struct mem_cgroup *memcg;
+	int id;
+
+	rcu_read_lock();
+	id = p->pid;
+	rcu_read_unlock();
+	memcg = mem_cgroup_from_task(p);	/* expect: rcu-deref-unprotected */
+	return memcg ? memcg->kmemcg_id : id;
+}
+
+/* a helper that loads RCU data and never says its callers must hold the lock */
+static struct cfg *tbl_cur(struct tbl *t)
+{
+	return rcu_dereference(t->cur);		/* expect: rcu-deref-unprotected */
+}
+
+/* ---- correct ----------------------------------------------------------------------- */
+
+static int tbl_weight_ok(struct tbl *t)
+{
+	struct cfg *c;
+	int w = 0;
+
+	rcu_read_lock();
+	c = rcu_dereference(t->cur);
+	if (c)
+		w = c->weight;
+	rcu_read_unlock();
+	return w;
+}
+
+/* update side: the mutex is stated in the accessor */
+static struct cfg *tbl_cur_locked(struct tbl *t)
+{
+	return rcu_dereference_protected(t->cur, lockdep_is_held(&t->lock));
+}
+
+/* the condition form states its own protection */
+static struct cfg *tbl_cur_check(struct tbl *t)
+{
+	return rcu_dereference_check(t->cur, lockdep_is_held(&t->lock));
+}
+
+/* the function asserts its callers hold RCU */
+static int tbl_weight_asserted(struct tbl *t)
+{
+	struct cfg *c;
+
+	WARN_ON_ONCE(!rcu_read_lock_held());
+	c = rcu_dereference(t->cur);
+	return c ? c->weight : 0;
+}
+
+/* RCU-bh reader protects a plain rcu_dereference() too (consolidated grace periods) */
+static int tbl_weight_bh(struct tbl *t)
+{
+	struct cfg *c;
+	int w = 0;
+
+	rcu_read_lock_bh();
+	c = rcu_dereference_bh(t->cur);
+	if (c)
+		w = c->weight;
+	rcu_read_unlock_bh();
+	return w;
+}
+
+/* SRCU section on the same srcu_struct */
+static int tbl_weight_srcu_ok(struct tbl *t)
+{
+	struct cfg *c;
+	int idx, w = 0;
+
+	idx = srcu_read_lock(&tbl_srcu);
+	c = srcu_dereference(t->cur, &tbl_srcu);
+	if (c)
+		w = c->weight;
+	srcu_read_unlock(&tbl_srcu, idx);
+	return w;
+}
+
+/* list walk inside guard(rcu) */
+static int tbl_sum_guard(struct tbl *t)
+{
+	struct cfg *c;
+	int sum = 0;
+
+	guard(rcu)();
+	list_for_each_entry_rcu(c, &t->cfgs, node)
+		sum += c->weight;
+	return sum;
+}
+
+/* the list walk states the lock that protects it */
+static int tbl_sum_locked(struct tbl *t)
+{
+	struct cfg *c;
+	int sum = 0;
+
+	mutex_lock(&t->lock);
+	list_for_each_entry_rcu(c, &t->cfgs, node, lockdep_is_held(&t->lock))
+		sum += c->weight;
+	mutex_unlock(&t->lock);
+	return sum;
+}
+
+/* a spinlock region is an implicit reader */
+static int tbl_weight_spin(struct tbl *t)
+{
+	struct cfg *c;
+	int w = 0;
+
+	spin_lock(&t->slock);
+	c = rcu_dereference(t->cur);
+	if (c)
+		w = c->weight;
+	spin_unlock(&t->slock);
+	return w;
+}

@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rcu-sleep-in-reader: calls that may sleep inside an RCU read-side section.
+ * A line ending in "expect: RULE" must be reported with RULE; nothing else may be.
+ */
+#include <linux/rcupdate.h>
+#include <linux/srcu.h>
+#include <linux/rculist.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/memcontrol.h>
+
+struct job {
+	struct list_head node;
+	struct job __rcu *next;
+	struct mutex lock;
+	struct completion done;
+	struct work_struct work;
+	int prio;
+};
+
+static struct srcu_struct job_srcu;
+
+/* ---- buggy ------------------------------------------------------------------------- */
+
+static int job_set_prio(struct job *head, int prio)
+{
+	struct job *j;
+
+	rcu_read_lock();
+	j = rcu_dereference(head->next);
+	if (j) {
+		mutex_lock(&j->lock);			/* expect: rcu-sleep-in-reader */
+		j->prio = prio;
+		mutex_unlock(&j->lock);
+	}
+	rcu_read_unlock();
+	return 0;
+}
+
+static void *job_clone(struct job *head)
+{
+	struct job *j, *copy = NULL;
+
+	rcu_read_lock();
+	j = rcu_dereference(head->next);
+	if (j)
+		copy = kmalloc(sizeof(*copy), GFP_KERNEL);	/* expect: rcu-sleep-in-reader */
+	rcu_read_unlock();
+	return copy;
+}
+
+static void job_retire(struct job *head)
+{
+	rcu_read_lock();
+	if (rcu_dereference(head->next))
+		synchronize_rcu();			/* expect: rcu-sleep-in-reader */
+	rcu_read_unlock();
+}
+
+static int job_scan(struct list_head *jobs)
+{
+	struct job *j;
+	int n = 0;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(j, jobs, node) {
+		n += j->prio;
+		cond_resched();				/* expect: rcu-sleep-in-reader */
+	}
+	rcu_read_unlock();
+	return n;
+}
+
+static void job_wait(struct job *head)
+{
+	struct job *j;
+
+	rcu_read_lock_bh();
+	j = rcu_dereference_bh(head->next);
+	if (j)
+		wait_for_completion(&j->done);		/* expect: rcu-sleep-in-reader */
+	rcu_read_unlock_bh();
+}
+
+static void job_srcu_sync(struct job *head)
+{
+	int idx = srcu_read_lock(&job_srcu);
+
+	if (srcu_dereference(head->next, &job_srcu))
+		synchronize_srcu(&job_srcu);		/* expect: rcu-sleep-in-reader */
+	srcu_read_unlock(&job_srcu, idx);
+}
+
+static int job_nested_alloc(struct job *head)
+{
+	void *buf;
+
+	rcu_read_lock();
+	rcu_read_lock();
+	rcu_read_unlock();
+	buf = kzalloc(64, GFP_KERNEL_ACCOUNT);		/* expect: rcu-sleep-in-reader */
+	rcu_read_unlock();
+	kfree(buf);
+	return 0;
+}
+
+static void job_guarded_flush(struct job *head)
+{
+	guard(rcu)();
+	if (rcu_dereference(head->next))
+		flush_work(&head->work);		/* expect: rcu-sleep-in-reader */
+}
+
+/* ---- correct ----------------------------------------------------------------------- */
+
+static void *job_clone_atomic(struct job *head)
+{
+	struct job *j, *copy = NULL;
+
+	rcu_read_lock();
+	j = rcu_dereference(head->next);
+	if (j)
+		copy = kmalloc(sizeof(*copy), GFP_NOWAIT | __GFP_NOWARN);
+	rcu_read_unlock();
+	return copy;
+}
+
+static void *job_clone_mask(struct job *head, gfp_t gfp)
+{
+	void *copy;
+
+	rcu_read_lock();
+	copy = kmalloc(64, gfp & ~__GFP_DIRECT_RECLAIM);
+	rcu_read_unlock();
+	return copy;
+}
+
+static int job_set_prio_after(struct job *head, int prio)
+{
+	struct job *j;
+
+	rcu_read_lock();
+	j = rcu_dereference(head->next);
+	rcu_read_unlock();
+	mutex_lock(&head->lock);
+	head->prio = prio;
+	mutex_unlock(&head->lock);
+	return j != NULL;
+}
+
+/* SRCU readers may sleep */
+static void job_srcu_sleep(struct job *head)
+{
+	int idx = srcu_read_lock(&job_srcu);
+
+	if (srcu_dereference(head->next, &job_srcu))
+		msleep(10);
+	srcu_read_unlock(&job_srcu, idx);
+}
+
+static void job_retire_ok(struct job *head)
+{
+	struct job *j;
+
+	rcu_read_lock();
+	j = rcu_dereference(head->next);
+	rcu_read_unlock();
+	if (j)
+		synchronize_rcu();
+}
+
+static int job_scan_resched(struct list_head *jobs)
+{
+	struct job *j;
+	int n = 0;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(j, jobs, node)
+		n += j->prio;
+	rcu_read_unlock();
+	cond_resched();
+	return n;
+}
+
+/* non-sleeping calls that are easy to mis-model */
+static void job_put_inside(struct mem_cgroup *memcg, struct job *head)
+{
+	rcu_read_lock();
+	if (rcu_dereference(head->next))
+		css_put(&memcg->css);
+	call_rcu(NULL, NULL);
+	rcu_read_unlock();
+}
+
+static void job_guard_scope(struct job *head)
+{
+	{
+		guard(rcu)();
+		head->prio = rcu_dereference(head->next) != NULL;
+	}
+	mutex_lock(&head->lock);
+	mutex_unlock(&head->lock);
+}

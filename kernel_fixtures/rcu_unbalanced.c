@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rcu-unbalanced: read-side sections that do not pair on some path.
+ * A line ending in "expect: RULE" must be reported with RULE; nothing else may be.
+ */
+#include <linux/rcupdate.h>
+#include <linux/srcu.h>
+#include <linux/rculist.h>
+#include <linux/memcontrol.h>
+
+struct obj {
+	struct list_head node;
+	struct obj __rcu *child;
+	int key;
+	int state;
+};
+
+static struct srcu_struct obj_srcu;
+static struct srcu_struct other_srcu;
+
+/* ---- buggy ------------------------------------------------------------------------- */
+
+/* early return from inside the section */
+static int obj_lookup_early_return(struct obj *parent, int key)
+{
+	struct obj *c;
+
+	rcu_read_lock();
+	c = rcu_dereference(parent->child);
+	if (!c)
+		return -ENOENT;		/* expect: rcu-unbalanced */
+	key = c->key;
+	rcu_read_unlock();
+	return key;
+}
+
+/* goto ladder whose error label skips the unlock */
+static int obj_update_ladder(struct obj *parent, int v)
+{
+	struct obj *c;
+	int ret = 0;
+
+	rcu_read_lock();
+	c = rcu_dereference(parent->child);
+	if (!c) {
+		ret = -ENOENT;
+		goto out;
+	}
+	if (c->state < 0) {
+		ret = -EINVAL;
+		goto out_nounlock;
+	}
+	c->key = v;
+out:
+	rcu_read_unlock();
+out_nounlock:
+	return ret;		/* expect: rcu-unbalanced */
+}
+
+/* flavour mismatch: rcu_read_lock() closed by rcu_read_unlock_bh() */
+static int obj_peek_mismatch(struct obj *parent)
+{
+	struct obj *c;
+	int key = 0;
+
+	rcu_read_lock();
+	c = rcu_dereference(parent->child);
+	if (c)
+		key = c->key;
+	rcu_read_unlock_bh();	/* expect: rcu-unbalanced */
+	return key;
+}
+
+/* SRCU unlock on a different srcu_struct than the lock */
+static int obj_srcu_wrong_handle(struct obj *parent)
+{
+	struct obj *c;
+	int idx, key = 0;
+
+	idx = srcu_read_lock(&obj_srcu);
+	c = srcu_dereference(parent->child, &obj_srcu);
+	if (c)
+		key = c->key;
+	srcu_read_unlock(&other_srcu, idx);	/* expect: rcu-unbalanced */
+	return key;
+}
+
+/* double unlock on the error path */
+static int obj_double_unlock(struct obj *parent)
+{
+	struct obj *c;
+	int key;
+
+	rcu_read_lock();
+	c = rcu_dereference(parent->child);
+	if (!c) {
+		rcu_read_unlock();
+		goto fail;
+	}
+	key = c->key;
+	rcu_read_unlock();
+	return key;
+fail:
+	rcu_read_unlock();	/* expect: rcu-unbalanced */
+	return -ENOENT;
+}
+
+/* section opened in one branch, closed unconditionally after the join */
+static int obj_cond_lock(struct obj *parent, bool locked)
+{
+	struct obj *c;
+	int key = 0;
+
+	if (!locked)
+		rcu_read_lock();
+	c = rcu_dereference_check(parent->child, locked);
+	if (c)
+		key = c->key;
+	rcu_read_unlock();	/* expect: rcu-unbalanced */
+	return key;
+}
+
+/* loop with continue that leaves the section held */
+static int obj_walk_continue(struct list_head *head)
+{
+	struct obj *pos;
+	int n = 0;
+
+	list_for_each_entry(pos, head, node) {
+		rcu_read_lock();
+		if (!rcu_dereference(pos->child))
+			continue;
+		n++;
+		rcu_read_unlock();
+	}
+	return n;		/* expect: rcu-unbalanced */
+}
+
+/* ---- correct ----------------------------------------------------------------------- */
+
+/* every path leaves through a common label */
+static int obj_lookup_ok(struct obj *parent, int key)
+{
+	struct obj *c;
+	int ret = -ENOENT;
+
+	rcu_read_lock();
+	c = rcu_dereference(parent->child);
+	if (!c)
+		goto out;
+	if (c->key != key)
+		goto out;
+	ret = c->state;
+out:
+	rcu_read_unlock();
+	return ret;
+}
+
+/* nested sections of two flavours, closed in order */
+static int obj_nested_ok(struct obj *parent)
+{
+	struct obj *c;
+	int key = 0;
+
+	rcu_read_lock_bh();
+	rcu_read_lock();
+	c = rcu_dereference(parent->child);
+	if (c)
+		key = c->key;
+	rcu_read_unlock();
+	rcu_read_unlock_bh();
+	return key;
+}
+
+/* guard(rcu) ends the section at every return */
+static int obj_guard_ok(struct obj *parent)
+{
+	struct obj *c;
+
+	guard(rcu)();
+	c = rcu_dereference(parent->child);
+	if (!c)
+		return -ENOENT;
+	return c->key;
+}
+
+/* scoped_guard with an early return from inside the scope */
+static int obj_scoped_guard_ok(struct obj *parent)
+{
+	int key = 0;
+
+	scoped_guard(rcu) {
+		struct obj *c = rcu_dereference(parent->child);
+
+		if (!c)
+			return -ENOENT;
+		key = c->key;
+	}
+	return key;
+}
+
+/* lock taken and released under the same local flag */
+static int obj_flag_ok(struct obj *parent, bool need_lock)
+{
+	bool locked = false;
+	struct obj *c;
+	int key = 0;
+
+	if (need_lock) {
+		rcu_read_lock();
+		locked = true;
+	}
+	c = rcu_dereference_check(parent->child, !need_lock);
+	if (c)
+		key = c->key;
+	if (locked)
+		rcu_read_unlock();
+	return key;
+}
+
+/* returns holding the section on every path: the caller's partner unlocks */
+static struct obj *obj_lock_child(struct obj *parent)
+{
+	rcu_read_lock();
+	return rcu_dereference(parent->child);
+}
+
+/* the partner of obj_lock_child(): releases the caller's section */
+static void obj_unlock_child(struct obj *child)
+{
+	rcu_read_unlock();
+}
+
+/* trylock style: returns true iff the section is held */
+static bool obj_trylock(struct obj *parent)
+{
+	rcu_read_lock();
+	if (parent->state >= 0)
+		return true;
+	rcu_read_unlock();
+	return false;
+}
+
+/* SRCU with its own handle, balanced */
+static int obj_srcu_ok(struct obj *parent)
+{
+	struct obj *c;
+	int idx, key = 0;
+
+	idx = srcu_read_lock(&obj_srcu);
+	c = srcu_dereference(parent->child, &obj_srcu);
+	if (c)
+		key = c->key;
+	srcu_read_unlock(&obj_srcu, idx);
+	return key;
+}
+
+/* section per loop iteration with break and continue */
+static int obj_walk_ok(struct list_head *head)
+{
+	struct obj *pos;
+	int n = 0;
+
+	list_for_each_entry(pos, head, node) {
+		rcu_read_lock();
+		if (!rcu_dereference(pos->child)) {
+			rcu_read_unlock();
+			continue;
+		}
+		if (pos->state < 0) {
+			rcu_read_unlock();
+			break;
+		}
+		n++;
+		rcu_read_unlock();
+	}
+	return n;
+}
+
+/* helper pair from the memcg API, used as a caller would */
+static int obj_folio_ok(struct folio *folio)
+{
+	int v;
+
+	folio_memcg_lock(folio);
+	v = folio->memcg_data != 0;
+	folio_memcg_unlock(folio);
+	return v;
+}
