@@ -6,7 +6,7 @@ import time
 import traceback
 from dataclasses import dataclass, field
 
-from analyzer import deepstack
+from analyzer import deepstack, summaries
 from analyzer.engine import FunctionRun
 from analyzer.findings import Finding
 from analyzer.frontend import ParsedTU
@@ -42,21 +42,30 @@ def analyze_tu(parsed: ParsedTU, model: ApiModel, rules: list[str] | None = None
 
     def work() -> None:
         ctx = LowerContext.for_tu(parsed, model)
+        lowered = []
         for fdef in parsed.functions:
             try:
-                fn = lower_function(ctx, fdef.cursor)
-                res = FunctionRun(fn, model, classes).run()
+                lowered.append(lower_function(ctx, fdef.cursor))
             except Exception as exc:  # one bad function must not stop the file
-                where = traceback.extract_tb(exc.__traceback__)[-1]
-                result.problems.append(
-                    f"{fdef.name}(): internal error {type(exc).__name__}: {exc} "
-                    f"({where.filename.rsplit('/', 1)[-1]}:{where.lineno})")
+                result.problems.append(_internal(fdef.name, exc))
+        inferred = summaries.infer(lowered, model)
+        for fn in lowered:
+            try:
+                res = FunctionRun(fn, model, classes, inferred=inferred).run()
+            except Exception as exc:
+                result.problems.append(_internal(fn.name, exc))
                 continue
             result.steps += res.steps
             result.findings.extend(res.findings)
-            result.problems.extend(f"{fdef.name}(): {u}" for u in fn.unsupported)
+            result.problems.extend(f"{fn.name}(): {u}" for u in fn.unsupported)
 
     deepstack.run(work)
     result.findings.sort(key=Finding.sort_key)
     result.analysis_seconds = time.perf_counter() - t0
     return result
+
+
+def _internal(name: str, exc: Exception) -> str:
+    where = traceback.extract_tb(exc.__traceback__)[-1]
+    return (f"{name}(): internal error {type(exc).__name__}: {exc} "
+            f"({where.filename.rsplit('/', 1)[-1]}:{where.lineno})")

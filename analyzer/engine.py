@@ -15,9 +15,10 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field, replace
 
+from analyzer import lifetimes
 from analyzer.findings import Finding
 from analyzer.gfp import gfp_may_sleep
-from analyzer.ir import Assign, Call, Cond, Deref, Function, Loc, RcuAccess, Return, Walk
+from analyzer.ir import Assign, Call, Cond, Dead, Deref, Function, Loc, RcuAccess, Return, Walk
 from analyzer.model import VANILLA, ApiModel, FnModel
 from analyzer.state import CAP, UNKNOWN, State, flavour_key, join
 
@@ -36,18 +37,25 @@ class FunctionResult:
 class FunctionRun:
     """One function through the engine, with one instance of each checker."""
 
-    def __init__(self, fn: Function, model: ApiModel, checker_classes, bound: int = DEFAULT_BOUND):
+    def __init__(self, fn: Function, model: ApiModel, checker_classes, bound: int = DEFAULT_BOUND,
+                 inferred: dict[str, FnModel] | None = None):
         self.fn = fn
         self.model = model
+        self.inferred = inferred or {}
         self.bound = bound
         self.findings: dict[tuple, Finding] = {}
         self.checkers = [cls(self) for cls in checker_classes]
         self.exit_states: list[State] = []
         self.steps = 0
+        self.calls: dict[str, tuple[Call, FnModel | None]] = {}
 
     # --- model lookups used by the engine and by checkers ----------------------------------
     def callee_model(self, ev: Call) -> FnModel | None:
-        return self.model.fn(ev.callee)
+        """The model's entry; failing that, what the callee's body showed."""
+        fm = self.model.fn(ev.callee)
+        if fm is None and ev.callee:
+            fm = self.inferred.get(ev.callee)
+        return fm
 
     def call_may_sleep(self, ev: Call, fm: FnModel | None) -> bool:
         if fm is None or not fm.sleeps:
@@ -128,7 +136,8 @@ class FunctionRun:
         if isinstance(ev, Assign):
             for ck in self.checkers:
                 ck.on_assign(st, ev)
-            return self.assign(st, ev)
+            st = self.assign(st, ev)
+            return lifetimes.on_assign(st, ev, self.calls, in_section(st))
         if isinstance(ev, Deref):
             for ck in self.checkers:
                 ck.on_deref(st, ev)
@@ -142,7 +151,12 @@ class FunctionRun:
             wm = self.model.walks.get(ev.macro)
             for ck in self.checkers:
                 ck.on_walk(st, ev, wm)
-            return st
+            stated = wm is not None and wm.cond is not None and len(ev.args) > wm.cond
+            return lifetimes.on_walk(st, ev, in_section(st), stated)
+        if isinstance(ev, Dead):
+            for ck in self.checkers:
+                ck.on_dead(st, ev)
+            return lifetimes.on_dead(st, ev.names)
         if isinstance(ev, Return):
             for ck in self.checkers:
                 ck.on_return(st, ev)
@@ -150,11 +164,12 @@ class FunctionRun:
             ret = None
             if value is not None:
                 ret = value.const if value.const is not None else st.const(value.text)
-            return replace(st, ret=ret)
+            return lifetimes.on_return(replace(st, ret=ret), value, ev.loc)
         return st
 
     def call(self, st: State, ev: Call) -> State:
         fm = self.callee_model(ev)
+        self.calls[ev.result] = (ev, fm)
         for ck in self.checkers:
             ck.on_call(st, ev, fm)
         if fm is None:
@@ -170,9 +185,11 @@ class FunctionRun:
         if fm.exit:
             fkey = flavour_key(fm.exit, self.handle_of(ev, fm))
             st = self.leave(st, fkey, ev)
-        return st
+        return lifetimes.on_call(st, ev, fm, in_section(st))
 
     def enter(self, st: State, fkey: str, ev: Call) -> State:
+        if fkey in VANILLA and st.vanilla_depth() == 0:
+            st = lifetimes.on_section_opened(st)
         d = st.depth(fkey)
         if d != UNKNOWN:
             st = st.with_depth(fkey, min(d + 1, CAP))
@@ -195,6 +212,8 @@ class FunctionRun:
         st = st.with_depth(target, d - 1)
         if d - 1 == 0:
             st = st.with_origin(target, None)
+            if target in VANILLA and st.vanilla_depth() == 0:
+                st = lifetimes.on_section_closed(st, ev.loc)
         return st.note(ev.loc, f"{_what(ev)} leaves the {_flavour_name(target)} section")
 
     @staticmethod
@@ -219,12 +238,13 @@ class FunctionRun:
             st = replace(st, consts=st.consts | {(name, value.const)})
         src = value.tmp or (value.text if value.kind == "var" else None)
         if src is not None:
-            extra = {(name, kind, f) for (k, kind, f) in st.pending if k == src}
+            extra = {(name, _invert(kind) if value.neg else kind, f)
+                     for (k, kind, f) in st.pending if k == src}
             if extra:
                 st = replace(st, pending=st.pending | extra)
             c = st.const(src) if value.kind == "var" else None
             if c is not None:
-                st = replace(st, consts=st.consts | {(name, c)})
+                st = replace(st, consts=st.consts | {(name, int(not c) if value.neg else c)})
         return st
 
     def refine(self, st: State, cond: Cond | None, outcome: bool) -> State | None:
@@ -233,6 +253,10 @@ class FunctionRun:
         st = st.note(cond.loc, f"taking the {'true' if outcome else 'false'} branch of "
                                f"`{_short(cond.text)}`")
         subj = cond.subject
+        if subj.neg:
+            subj = replace(subj, neg=False)
+            outcome = not outcome
+        st = lifetimes.on_branch(st, subj, outcome, cond.loc, cond.text)
         key = subj.tmp if subj.kind == "call" else subj.text
         if subj.kind == "var":
             c = st.const(key)
@@ -243,26 +267,36 @@ class FunctionRun:
                 return None
             if known is None and c is None:
                 st = replace(st, truths=st.truths | {(key, outcome)})
-        effects = [p for p in st.pending if p[0] == key]
+        effects = [p for p in st.pending if p[0] == key and p[1].lstrip("~") == "enter"]
         if effects:
             st = replace(st, pending=st.pending - set(effects))
-            if outcome:
-                for _, kind, fkey in effects:
-                    if kind == "enter":
-                        d = st.depth(fkey)
-                        if d != UNKNOWN:
-                            st = st.with_depth(fkey, min(d + 1, CAP))
-                        if d == 0:
-                            st = st.with_origin(fkey, cond.loc)
-                        st = replace(st, entered=st.entered | {fkey})
-                        st = st.note(cond.loc, f"the {_flavour_name(fkey)} section is held "
-                                               "when this is true")
+            for _, kind, fkey in effects:
+                if outcome == kind.startswith("~"):
+                    continue
+                d = st.depth(fkey)
+                if d != UNKNOWN:
+                    st = st.with_depth(fkey, min(d + 1, CAP))
+                if d == 0:
+                    st = st.with_origin(fkey, cond.loc)
+                st = replace(st, entered=st.entered | {fkey})
+                st = st.note(cond.loc, f"the {_flavour_name(fkey)} section is held on this "
+                                       "branch")
         return st
 
 
 def _short(text: str) -> str:
     text = " ".join(text.split())
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _invert(kind: str) -> str:
+    """A pending effect copied through `!`: it now happens when the value is false."""
+    return kind[1:] if kind.startswith("~") else "~" + kind
+
+
+def in_section(st: State) -> bool:
+    """Inside some vanilla read-side section (or asserted to be)."""
+    return st.vanilla_depth() > 0 or bool(st.assumed & set(VANILLA))
 
 
 def _what(ev: Call) -> str:

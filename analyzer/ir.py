@@ -25,7 +25,8 @@ class Loc:
 class Val:
     """A normalised expression.
 
-    kind: var, field, addr, deref, call, const, null, str, other.  `root` is
+    kind: var (local or parameter), global, field, addr, deref, call, rcu (an RCU
+    load), const, null, str, not, other.  `root` is
     the variable the expression starts from (`memcg` for `&memcg->css`),
     `tmp` names a call's result so a later branch can test it.
     """
@@ -35,6 +36,7 @@ class Val:
     root: str | None = None
     const: int | None = None
     tmp: str | None = None
+    neg: bool = False  # logically negated (`!x`): a truth value, not the pointer
 
     @property
     def is_null(self) -> bool:
@@ -53,6 +55,7 @@ class Call:
     arg_text: tuple[str, ...] = ()
     via_macro: bool = False
     callee_text: str = ""
+    discarded: bool = False  # the result is ignored (an expression statement)
 
 
 @dataclass
@@ -60,6 +63,7 @@ class Assign:
     loc: Loc
     target: Val
     value: Val
+    ptr: bool = False  # the target has pointer type
 
 
 @dataclass
@@ -97,7 +101,15 @@ class Return:
     value: Val | None
 
 
-Event = Call | Assign | Deref | RcuAccess | Walk | Return
+@dataclass
+class Dead:
+    """Local variables going out of scope (block end, break, continue, goto, return)."""
+
+    loc: Loc
+    names: tuple[str, ...]
+
+
+Event = Call | Assign | Deref | RcuAccess | Walk | Return | Dead
 
 
 @dataclass
@@ -150,6 +162,8 @@ def describe(ev: Event) -> str:
         return f"walk{'-step' if ev.step else ''} {ev.macro}({ev.cursor.text}, {ev.head})"
     if isinstance(ev, Return):
         return f"return {ev.value.text if ev.value else ''}".rstrip()
+    if isinstance(ev, Dead):
+        return f"dead {', '.join(ev.names)}"
     return repr(ev)
 
 

@@ -19,6 +19,7 @@ from analyzer.ir import (
     Block,
     Call,
     Cond,
+    Dead,
     Deref,
     Function,
     Loc,
@@ -78,6 +79,7 @@ def _balanced(s: str) -> bool:
 class _Scope:
     key: int
     guards: list[tuple[str, Val]] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -123,6 +125,7 @@ class Lowerer:
         self.labels: dict[str, int] = {}
         self.label_paths: dict[str, tuple[int, ...]] | None = None
         self.suppress = 0
+        self.in_walk_header = 0
         self.consumed: set[int] = set()
         self.ntmp = 0
         self.unsupported: list[str] = []
@@ -153,10 +156,24 @@ class Lowerer:
         b.succs.extend([(t, True), (f, False)])
         self.cur = None
 
-    def assign(self, loc: Loc, target: Val, value: Val) -> None:
+    def assign(self, loc: Loc, target: Val, value: Val, ptr: bool = False) -> None:
         """Assignments inside a recognised macro's expansion are the macro's business."""
         if not self.suppress:
-            self.emit(Assign(loc, target, value))
+            self.emit(Assign(loc, target, value, ptr))
+
+    def is_ptr(self, ctype) -> bool:
+        return ctype.get_canonical().kind == self.ci.TypeKind.POINTER
+
+    def deref(self, loc: Loc, ptr: Val) -> None:
+        """Dereferences in an RCU walk's own header are the walk's (its Walk events)."""
+        if not self.in_walk_header:
+            self.emit(Deref(loc, ptr))
+
+    def synthetic(self, what: str) -> Val:
+        """A compiler temporary for a value chosen by branch (`a && b`, `c ? x : y`)."""
+        self.ntmp += 1
+        name = f"%{what}{self.ntmp}"
+        return Val(name, "var", root=name)
 
     def tmp(self) -> str:
         self.ntmp += 1
@@ -257,8 +274,10 @@ class Lowerer:
         elif k == K.RETURN_STMT:
             kids = list(c.get_children())
             val = self.expr(kids[0]) if kids else None
-            self.exit_scopes(0, self.loc(c))
+            if any(s.guards for s in self.scopes):
+                self.run_destructors(self.scopes, self.loc(c))
             self.emit(Return(self.loc(c), val))
+            self.kill(self.scopes, self.loc(c))
             self.jump(self.exit_block)
         elif k in (K.NULL_STMT, K.ASM_STMT, K.MS_ASM_STMT, K.STATIC_ASSERT):
             pass
@@ -266,7 +285,12 @@ class Lowerer:
             self.unsupported.append(f"computed goto at line {c.location.line}")
             self.cur = None
         elif k.is_expression():
-            self.expr(c)
+            value = self.expr(c)
+            if value.tmp is not None and self.cur is not None:
+                for ev in reversed(self.blocks[self.cur].events):
+                    if isinstance(ev, Call) and ev.result == value.tmp:
+                        ev.discarded = True
+                        break
         else:
             for ch in c.get_children():
                 self.stmt(ch)
@@ -277,11 +301,18 @@ class Lowerer:
             self.stmt(ch)
         self.pop_scope(self.loc_end(c))
 
-    def pop_scope(self, loc: Loc) -> None:
+    def pop_scope(self, loc: Loc, kill: bool = True) -> None:
         scope = self.scopes[-1]
         if self.cur is not None:
             self.run_destructors([scope], loc)
+            if kill:
+                self.kill([scope], loc)
         self.scopes.pop()
+
+    def kill(self, scopes: list[_Scope], loc: Loc) -> None:
+        names = tuple(n for s in reversed(scopes) for n in reversed(s.names))
+        if names:
+            self.emit(Dead(loc, names))
 
     def run_destructors(self, scopes: list[_Scope], loc: Loc) -> None:
         """Cleanup-attribute guards run at every exit from their scope, innermost first."""
@@ -293,15 +324,19 @@ class Lowerer:
     def exit_scopes(self, depth: int, loc: Loc) -> None:
         if any(s.guards for s in self.scopes[depth:]):
             self.run_destructors(self.scopes[depth:], loc)
+        self.kill(self.scopes[depth:], loc)
 
     def var_decl(self, d) -> None:
         K = self.K
         kids = list(d.get_children())
         init = self.x.var_init(d)
-        var = Val(d.spelling, "var", root=d.spelling)
+        static = d.storage_class == self.ci.StorageClass.STATIC
+        var = Val(d.spelling, "global" if static else "var", root=d.spelling)
         if init is not None:
             value = self.expr(init)
-            self.assign(self.loc(d), var, value)
+            self.assign(self.loc(d), var, value, self.is_ptr(d.type))
+        if self.scopes and not static:
+            self.scopes[-1].names.append(d.spelling)
         m = _GUARD_TYPE.match(d.type.spelling)
         if m and any(k.kind == K.UNEXPOSED_ATTR for k in kids) and self.scopes:
             self.scopes[-1].guards.append((f"class_{m.group(1)}_destructor", var))
@@ -390,6 +425,7 @@ class Lowerer:
             self.consumed.add(walk.start)
             self.emit(Walk(self.loc(c), walk.name, cursor, headtxt, False, tuple(args)))
             self.suppress += 1
+            self.in_walk_header += 1
         if init is not None:
             self.stmt(init)
         self.jump(head)
@@ -400,6 +436,7 @@ class Lowerer:
             self.jump(body_b)
         if walk is not None:
             self.suppress -= 1
+            self.in_walk_header -= 1
         self.loops.append((out, step, depth))
         self.cur = body_b
         self.stmt(body)
@@ -409,10 +446,12 @@ class Lowerer:
         if walk is not None:
             self.emit(Walk(self.loc(c), walk.name, cursor, headtxt, True, tuple(args)))
             self.suppress += 1
+            self.in_walk_header += 1
         if inc is not None:
             self.expr(inc)
         if walk is not None:
             self.suppress -= 1
+            self.in_walk_header -= 1
         self.jump(head)
         # the normal exit leaves the for-scope here; `break` ran its destructors already
         self.cur = leave
@@ -472,6 +511,9 @@ class Lowerer:
             leaving = [s for s in self.scopes if s.key not in path]
             if leaving:
                 self.run_destructors(leaving, self.loc(c))
+        if any(s.names for s in self.scopes[1:]):
+            path = self.label_path(name)
+            self.kill([s for s in self.scopes if s.key not in path], self.loc(c))
         self.jump(self.label_block(name))
 
     def label_path(self, name: str) -> tuple[int, ...]:
@@ -611,6 +653,11 @@ class Lowerer:
                     return Val(name, "const", const=ref.enum_value)
                 if rk == K.FUNCTION_DECL:
                     return Val(name, "func")
+                if rk == K.VAR_DECL and (
+                        ref.storage_class in (self.ci.StorageClass.STATIC,
+                                              self.ci.StorageClass.EXTERN)
+                        or ref.semantic_parent.kind == K.TRANSLATION_UNIT):
+                    return Val(name, "global", root=name)
             return Val(name, "var", root=name)
         if k == K.MEMBER_REF_EXPR:
             kids = list(c.get_children())
@@ -620,7 +667,7 @@ class Lowerer:
             arrow = base_c.type.get_canonical().kind == self.ci.TypeKind.POINTER
             base = self.expr(base_c)
             if arrow and not addr_of:
-                self.emit(Deref(self.loc(c), base))
+                self.deref(self.loc(c), base)
             sep = "->" if arrow else "."
             return Val(f"{base.text}{sep}{c.spelling}", "field", root=base.root)
         if k == K.ARRAY_SUBSCRIPT_EXPR:
@@ -631,7 +678,7 @@ class Lowerer:
             idx = self.expr(kids[1])
             pointer = self.unwrap(kids[0]).type.get_canonical().kind == self.ci.TypeKind.POINTER
             if pointer and not addr_of:
-                self.emit(Deref(self.loc(c), base))
+                self.deref(self.loc(c), base)
             return Val(f"{base.text}[{idx.text}]", "field", root=base.root)
         if k == K.UNARY_OPERATOR:
             return self.unary(c)
@@ -641,20 +688,18 @@ class Lowerer:
             kids = list(c.get_children())
             if len(kids) != 3:
                 return OTHER
+            var = self.synthetic("cond")
+            ptr = self.is_ptr(c.type)
             t, f, j = self.new(), self.new(), self.new()
             self.cond(kids[0], t, f)
             self.cur = t
-            a = self.expr(kids[1])
+            self.assign(self.loc(c), var, self.expr(kids[1]), ptr)
             self.jump(j)
             self.cur = f
-            b = self.expr(kids[2])
+            self.assign(self.loc(c), var, self.expr(kids[2]), ptr)
             self.jump(j)
             self.cur = j
-            if a.text == b.text:
-                return a
-            if b.is_null and a.kind in ("var", "field"):
-                return Val(a.text, a.kind, root=a.root)
-            return OTHER
+            return var
         if k == K.CALL_EXPR:
             return self.call(c)
         if k == K.StmtExpr:
@@ -684,7 +729,7 @@ class Lowerer:
         if op == "*":
             v = self.expr(kids[0])
             if v.kind != "addr":
-                self.emit(Deref(self.loc(c), v))
+                self.deref(self.loc(c), v)
                 return Val("*" + v.text, "deref", root=v.root)
             return Val(v.text[1:], "var" if _IDENT.fullmatch(v.text[1:]) else "field", root=v.root)
         if op in ("++", "--"):
@@ -697,7 +742,9 @@ class Lowerer:
         if op in ("__extension__", "+"):
             return v
         if op == "!":
-            return Val("!" + v.text, "not", root=v.root, tmp=v.tmp)
+            if v.const is not None:
+                return Val(str(int(not v.const)), "const", const=int(not v.const))
+            return Val(v.text, v.kind, root=v.root, tmp=v.tmp, neg=not v.neg)
         return OTHER
 
     def binary(self, c, compound: bool) -> Val:
@@ -707,28 +754,32 @@ class Lowerer:
         op = self.ops.binary(c)
         lhs, rhs = kids
         if op in ("&&", "||"):
+            # the value is 1 or 0 by branch: a temporary keeps that link for later tests
+            var = self.synthetic("logic")
             t, f, j = self.new(), self.new(), self.new()
             self.cond(c, t, f)
             self.cur = t
+            self.assign(self.loc(c), var, Val("1", "const", const=1))
             self.jump(j)
             self.cur = f
+            self.assign(self.loc(c), var, Val("0", "const", const=0))
             self.jump(j)
             self.cur = j
-            return OTHER
+            return var
         if op == ",":
             self.expr(lhs)
             return self.expr(rhs)
         if op == "=":
             value = self.expr(rhs)
             target = self.expr(lhs)
-            self.assign(self.loc(c), target, value)
+            self.assign(self.loc(c), target, value, self.is_ptr(lhs.type))
             return target
         a = self.expr(lhs)
         b = self.expr(rhs)
         if compound:
             self.assign(self.loc(c), a, OTHER)
             return a
-        return Val(f"{a.text} {op} {b.text}", "other")
+        return Val(f"{a.text} {op} {b.text}", "other", root=a.root or b.root)
 
     def stmt_expr(self, c) -> Val:
         comp = next(iter(c.get_children()), None)
@@ -745,7 +796,9 @@ class Lowerer:
                 value = self.expr(last)
             else:
                 self.stmt(last)
-        self.pop_scope(self.loc_end(c))
+        # a statement expression's temporaries (container_of's __mptr) carry its value
+        # out to the enclosing expression: they are not declared dead here
+        self.pop_scope(self.loc_end(c), kill=False)
         return value
 
     def call(self, c) -> Val:
@@ -773,7 +826,10 @@ class Lowerer:
         arg_text = tuple(self.text(a) for a in arg_cs) if fm is not None else ()
         tmp = self.tmp()
         self.emit(Call(self.loc(c), name, vals, tmp, arg_text, callee_text=callee_text))
-        return Val(f"{name or callee_text}()", "call", tmp=tmp)
+        # the result is taken to be reached from the first pointer-like argument
+        root = next((v.root for v in vals if v.kind in ("var", "addr", "field") and v.root),
+                    None)
+        return Val(f"{name or callee_text}()", "call", root=root, tmp=tmp)
 
     def macro_call(self, c, use: MacroUse, statement: bool = False) -> Val:
         """A model function used as a macro: one call event, its expansion hidden."""

@@ -30,7 +30,7 @@ class FnModel:
     gfp: int | None = None
     waits_gp: str | None = None
     requires: str | None = None
-    returns_rcu: bool = False
+    returns_rcu: bool | str = False
     frees: int | None = None
     defers_free: int | None = None
     callback: int | None = None
@@ -40,6 +40,8 @@ class FnModel:
     tryget: int | None = None
     field: str | None = None
     returns_ref: bool = False
+    same_object: int | None = None
+    consumes: int | None = None
 
 
 @dataclass(frozen=True)

@@ -41,13 +41,36 @@ class State:
     # the constant a path returns, if any (for trylock-style effects)
     ret: int | None = None
     merged: bool = False
-    # not part of the identity of a state: where sections started, steps taken
+    # --- lifetimes (references and RCU provenance) ---
+    # references held, by normalised object key, with their count
+    refs: tuple[tuple[str, int], ...] = ()
+    # objects whose reference this path has already dropped to zero
+    dropped: frozenset[str] = frozenset()
+    # objects whose tryget failed on this path
+    failed: frozenset[str] = frozenset()
+    # pointers loaded in a read-side section: (variable, "rcu" | "field", section ended)
+    ptrs: frozenset[tuple[str, str, bool]] = frozenset()
+    # variables that name another object: `css = &memcg->css` makes css an alias of memcg
+    aliases: frozenset[tuple[str, str]] = frozenset()
+    # second-hand pointers and what they were reached from: (variable, source variable)
+    derived: frozenset[tuple[str, str]] = frozenset()
+    # cursors of RCU list walks in progress, and those put outside RCU mid-walk
+    walks: frozenset[str] = frozenset()
+    put_cursors: frozenset[str] = frozenset()
+    # objects stored (or returned) before this path took the reference that goes with them
+    owed: frozenset[str] = frozenset()
+    # not part of the identity of a state: where things happened, steps taken
     origins: tuple[tuple[str, Loc], ...] = ()
     trail: tuple[tuple[Loc, str], ...] = ()
+    ref_origin: tuple[tuple[str, Loc, str], ...] = ()
+    ptr_origin: tuple[tuple[str, Loc, str], ...] = ()
+    put_locs: tuple[tuple[str, Loc, str], ...] = ()
+    section_end: Loc | None = None
 
     def key(self):
         return (self.held, self.entered, self.assumed, self.consts, self.truths, self.pending,
-                self.ret, self.merged)
+                self.ret, self.merged, self.refs, self.dropped, self.failed, self.ptrs,
+                self.aliases, self.derived, self.walks, self.put_cursors, self.owed)
 
     # --- sections ---------------------------------------------------------------------
     def depth(self, fkey: str) -> int:
@@ -129,6 +152,59 @@ class State:
                 return v
         return None
 
+    # --- lifetimes ----------------------------------------------------------------------
+    def refcount(self, obj: str) -> int:
+        for k, n in self.refs:
+            if k == obj:
+                return n
+        return 0
+
+    def with_refcount(self, obj: str, n: int) -> State:
+        refs = dict(self.refs)
+        if n <= 0:
+            refs.pop(obj, None)
+        else:
+            refs[obj] = min(n, CAP)
+        return replace(self, refs=tuple(sorted(refs.items())))
+
+    def alias(self, name: str) -> str | None:
+        for k, v in self.aliases:
+            if k == name:
+                return v
+        return None
+
+    def pinned(self, name: str) -> bool:
+        """A reference is held on `name`'s object or on one reached from it.
+
+        A reference on a container reached from a pointer (`lruvec_memcg(lruvec)` for a
+        cursor embedded in the lruvec) keeps the pointer's object alive too.
+        """
+        seen = {name}
+        todo = [name]
+        while todo:
+            cur = todo.pop()
+            if self.refcount(self.alias(cur) or cur) > 0:
+                return True
+            for var, src in self.derived:
+                if src == cur and var not in seen:
+                    seen.add(var)
+                    todo.append(var)
+        return False
+
+    def ptr(self, name: str) -> tuple[str, bool] | None:
+        """(kind, stale) of a pointer loaded under RCU, or None."""
+        for k, kind, stale in self.ptrs:
+            if k == name:
+                return kind, stale
+        return None
+
+    @staticmethod
+    def lookup(table, name: str):
+        for entry in reversed(table):
+            if entry[0] == name:
+                return entry
+        return None
+
     def note(self, loc: Loc, text: str) -> State:
         trail = (*self.trail, (loc, text))[-TRAIL_MAX:]
         return replace(self, trail=trail)
@@ -149,6 +225,19 @@ def join(a: State, b: State) -> State:
         pending=a.pending & b.pending,
         ret=a.ret if a.ret == b.ret else None,
         merged=True,
+        refs=tuple(sorted(set(a.refs) & set(b.refs))),
+        dropped=a.dropped & b.dropped,
+        failed=a.failed & b.failed,
+        ptrs=a.ptrs & b.ptrs,
+        aliases=a.aliases & b.aliases,
+        derived=a.derived & b.derived,
+        walks=a.walks & b.walks,
+        put_cursors=a.put_cursors & b.put_cursors,
+        owed=a.owed & b.owed,
         origins=a.origins or b.origins,
         trail=a.trail,
+        ref_origin=a.ref_origin,
+        ptr_origin=a.ptr_origin,
+        put_locs=a.put_locs,
+        section_end=a.section_end,
     )

@@ -7,6 +7,13 @@ from checkers import (  # noqa: F401  (imported to register)
     rcu_deref_unprotected,
     rcu_sleep_in_reader,
     rcu_unbalanced,
+    rcu_use_after_unlock,
+    rcu_weak_ref_escape,
+    ref_double_put,
+    ref_get_unsafe,
+    ref_leak,
+    ref_put_outside_rcu,
+    ref_unchecked_tryget,
 )
 from checkers.base import REGISTRY, Checker, register
 

@@ -41,6 +41,16 @@ struct mem_cgroup *mem_cgroup_iter(struct mem_cgroup *root, struct mem_cgroup *p
 				   void *reclaim);
 void mem_cgroup_iter_break(struct mem_cgroup *root, struct mem_cgroup *prev);
 bool mem_cgroup_online(struct mem_cgroup *memcg);
+struct mem_cgroup *mem_cgroup_from_id(unsigned short id);
+static inline bool mem_cgroup_tryget(struct mem_cgroup *memcg)
+{
+	return !memcg || css_tryget(&memcg->css);
+}
+static inline struct mem_cgroup *parent_mem_cgroup(struct mem_cgroup *memcg)
+{
+	return mem_cgroup_from_css(memcg->css.parent);
+}
+void mem_cgroup_charge_one(struct mem_cgroup *memcg);
 struct mem_cgroup *folio_memcg(struct folio *folio);
 void folio_memcg_lock(struct folio *folio);
 void folio_memcg_unlock(struct folio *folio);

@@ -1,0 +1,106 @@
+"""rcu-use-after-unlock: a pointer from a read-side section used after it ended."""
+
+from __future__ import annotations
+
+from analyzer.findings import Rule
+from checkers.base import Checker, register
+from checkers.lifetime_util import ended_at, loaded_at, obj_key, protected
+
+
+@register
+class RcuUseAfterUnlock(Checker):
+    """
+    ## What it finds
+    A pointer obtained inside an RCU read-side section — from `rcu_dereference()`,
+    an RCU list walk, or an RCU lookup such as `idr_find()` or `xa_load()` — that is
+    dereferenced, handed to a get/put, or used to continue an RCU walk after every
+    read-side section has ended, with no reference taken on it before the section
+    closed. A section re-entered later does not help: the object may have been freed
+    in the window between.
+
+    A pointer loaded from a field of such an object (second hand, such as
+    `unit = info->unit[i]`) and used after the unlock is reported at `note` level:
+    something else (an owner reference, a lock, an RCU-delayed free of the parent)
+    may keep it alive, and the finding asks what.
+
+    ## Why is this bad
+    RCU only guarantees that an object removed by an updater is not freed until
+    every reader that might see it has left its section. Once the section ends the
+    grace period can complete and the object can be freed: the pointer dangles.
+    This is the reviewer's question on seed 004's `shrink_slab_memcg()`: "what
+    guarantees that the shrinker_info_unit exists at this point?"
+
+    ## Example
+    ```c
+    rcu_read_lock();
+    memcg = mem_cgroup_from_id(id);
+    rcu_read_unlock();
+    memcg->kmemcg_id = -1;              /* the memcg may be gone */
+    ```
+
+    ## Use instead
+    Take a reference while still inside the section (`css_tryget()`,
+    `refcount_inc_not_zero()`, `kref_get_unless_zero()`), check that it succeeded,
+    and drop it when done; or keep the whole use inside the section.
+    """
+
+    rule = Rule(
+        "rcu-use-after-unlock", "RcuUseAfterUnlock",
+        "Pointer from an RCU read-side section used after the section ended",
+        level="warning", precision="high", cwe=("CWE-416", "CWE-362"),
+        tags=("memory-safety", "rcu", "lifetime"),
+    )
+
+    def __init__(self, run) -> None:
+        super().__init__(run)
+        self.reported: set[str] = set()
+
+    def stale(self, st, name: str | None):
+        if not name:
+            return None
+        p = st.ptr(name)
+        if p is None or not p[1] or protected(st, name) or name in self.reported:
+            return None
+        key = st.alias(name) or name
+        if key in st.dropped or key in st.failed:
+            return None  # ref-double-put / ref-unchecked-tryget say it more precisely
+        return p[0]
+
+    def complain(self, st, name: str, kind: str, loc, how: str) -> None:
+        self.reported.add(name)
+        if kind == "rcu":
+            self.report(loc, f"`{name}`{loaded_at(st, name)} {how} after the RCU read-side "
+                        f"section ended{ended_at(st)}, with no reference held on it", st)
+        else:
+            self.report(loc, f"`{name}`{loaded_at(st, name)} came from an RCU-protected "
+                        f"object and {how} after the section ended{ended_at(st)}: what keeps "
+                        "it alive here?", st, level="note", confidence="medium")
+
+    def on_deref(self, st, ev) -> None:
+        p = ev.ptr
+        if p.kind != "var":
+            return
+        kind = self.stale(st, p.text)
+        if kind:
+            self.complain(st, p.text, kind, ev.loc, "is dereferenced")
+
+    def on_call(self, st, ev, fm) -> None:
+        if fm is None:
+            return
+        for idx in (fm.get, fm.tryget, fm.put):
+            if idx is None or idx >= len(ev.args):
+                continue
+            a = ev.args[idx]
+            name = a.root if a.kind in ("var", "addr") else None
+            if name and obj_key(st, a) is not None:
+                kind = self.stale(st, name)
+                if kind:
+                    self.complain(st, name, kind, ev.loc, f"is passed to {ev.callee}()")
+
+    def on_walk(self, st, ev, wm) -> None:
+        if not ev.step or ev.cursor.text in st.put_cursors:
+            return
+        name = ev.cursor.text
+        kind = self.stale(st, name)
+        if kind:
+            self.complain(st, name, kind, ev.loc, f"advances the {ev.macro}() walk")

@@ -1,0 +1,60 @@
+"""ref-double-put: two puts for one get, or a put with no reference held."""
+
+from __future__ import annotations
+
+from analyzer.findings import Rule
+from checkers.base import Checker, register
+from checkers.lifetime_util import is_local, obj_key
+
+
+@register
+class RefDoublePut(Checker):
+    """
+    ## What it finds
+    A put (`css_put()`, `mem_cgroup_put()`, `obj_cgroup_put()`, `shrinker_put()`,
+    `kref_put()` …) on an object whose reference this path already dropped, or on an
+    object found under RCU for which no reference was ever taken on this path and
+    none came in with a parameter.
+
+    ## Why is this bad
+    Each put must pair with a get. An extra put drops a reference someone else owns:
+    the object is freed while still in use (use-after-free), or the count
+    underflows and the kernel warns.
+
+    ## Example
+    ```c
+    if (!css_tryget(&memcg->css))
+            goto out;
+    ...
+    css_put(&memcg->css);
+    out:
+    css_put(&memcg->css);               /* second put on the success path */
+    ```
+
+    ## Use instead
+    Put exactly once per successful get; split error labels so that each put
+    happens only on paths that took the reference.
+    """
+
+    rule = Rule(
+        "ref-double-put", "RefDoublePut",
+        "Reference dropped twice, or dropped when none is held",
+        level="warning", precision="high", cwe=("CWE-415", "CWE-911"),
+        tags=("refcount", "memory-safety"),
+    )
+
+    def on_call(self, st, ev, fm) -> None:
+        if fm is None or fm.put is None or fm.put >= len(ev.args):
+            return
+        a = ev.args[fm.put]
+        k = obj_key(st, a)
+        if k is None or st.refcount(k) > 0 or k in st.failed or st.merged:
+            return
+        if k in st.dropped:
+            self.report(ev.loc, f"{ev.callee}() drops a reference on `{k}` that this path "
+                        "already released", st)
+            return
+        p = st.ptr(k)
+        if p is not None and p[0] == "rcu" and is_local(self.fn, k) and k not in st.walks:
+            self.report(ev.loc, f"{ev.callee}() on `{k}`, found under RCU, with no "
+                        "reference taken on this path", st)

@@ -1,0 +1,67 @@
+"""ref-unchecked-tryget: a tryget whose failure is ignored."""
+
+from __future__ import annotations
+
+from analyzer.engine import in_section
+from analyzer.findings import Rule
+from checkers.base import Checker, register
+from checkers.lifetime_util import obj_key
+
+
+@register
+class RefUncheckedTryget(Checker):
+    """
+    ## What it finds
+    A tryget (`css_tryget()`, `css_tryget_online()`, `obj_cgroup_tryget()`,
+    `shrinker_try_get()`, `refcount_inc_not_zero()`, `kref_get_unless_zero()`,
+    `percpu_ref_tryget()` …) whose result is thrown away, or an object used on the
+    branch where its tryget failed: put, got unconditionally, or dereferenced after
+    the read-side section ended.
+
+    ## Why is this bad
+    A tryget fails exactly when the object is dying: its count already reached zero
+    and it will be freed after the grace period. Ignoring the failure means using an
+    object nobody keeps alive, and a put on the failure branch drops a reference
+    that was never taken.
+
+    ## Example
+    ```c
+    css_tryget(&memcg->css);            /* result ignored */
+    rcu_read_unlock();
+    use(memcg);
+    css_put(&memcg->css);
+    ```
+
+    ## Use instead
+    `if (!css_tryget(&memcg->css)) goto retry_or_skip;` — and on the failure branch
+    touch the object only inside the read-side section, never put it.
+    """
+
+    rule = Rule(
+        "ref-unchecked-tryget", "RefUncheckedTryget",
+        "Tryget result ignored, or the object used where the tryget failed",
+        level="warning", precision="high", cwe=("CWE-252", "CWE-416"),
+        tags=("refcount", "memory-safety"),
+    )
+
+    def on_call(self, st, ev, fm) -> None:
+        if fm is None:
+            return
+        if fm.tryget is not None and ev.discarded:
+            self.report(ev.loc, f"the result of {ev.callee}() is ignored: the reference may "
+                        "not have been taken", st)
+            return
+        for idx, what in ((fm.put, "drops a reference on"), (fm.get, "takes a reference on")):
+            if idx is None or idx >= len(ev.args):
+                continue
+            k = obj_key(st, ev.args[idx])
+            if k is not None and k in st.failed and st.refcount(k) == 0:
+                self.report(ev.loc, f"{ev.callee}() {what} `{k}` on the branch where its "
+                            "tryget failed", st)
+
+    def on_deref(self, st, ev) -> None:
+        p = ev.ptr
+        if p.kind == "var" and p.text in st.failed and not in_section(st) \
+                and st.refcount(p.text) == 0:
+            self.report(ev.loc, f"`{p.text}` is dereferenced outside RCU on the branch where "
+                        "its tryget failed", st)

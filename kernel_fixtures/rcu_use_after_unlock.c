@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rcu-use-after-unlock: pointers from a read-side section used after it ended.
+ * A line ending in "expect: RULE" must be reported with RULE; nothing else may be.
+ */
+#include <linux/rcupdate.h>
+#include <linux/rculist.h>
+#include <linux/memcontrol.h>
+#include <linux/shrinker.h>
+
+struct node {
+	struct list_head list;
+	struct node __rcu *next;
+	refcount_t ref;
+	int val;
+};
+
+static struct idr node_idr;
+
+/* ---- buggy ------------------------------------------------------------------------- */
+
+static int memcg_id_weight(unsigned short id)
+{
+	struct mem_cgroup *memcg;
+
+	rcu_read_lock();
+	memcg = mem_cgroup_from_id(id);
+	rcu_read_unlock();
+	return memcg->kmemcg_id;			/* expect: rcu-use-after-unlock */
+}
+
+static int node_next_val(struct node *head)
+{
+	struct node *n;
+
+	rcu_read_lock();
+	n = rcu_dereference(head->next);
+	rcu_read_unlock();
+	if (!n)
+		return 0;
+	return n->val;					/* expect: rcu-use-after-unlock */
+}
+
+/* the section is re-entered, but the object may have been freed in between */
+static int node_next_relock(struct node *head)
+{
+	struct node *n;
+	int v;
+
+	rcu_read_lock();
+	n = rcu_dereference(head->next);
+	rcu_read_unlock();
+	rcu_read_lock();
+	v = n ? n->val : 0;				/* expect: rcu-use-after-unlock */
+	rcu_read_unlock();
+	return v;
+}
+
+/* a tryget after the section ended is too late */
+static struct node *node_lookup_late_get(int id)
+{
+	struct node *n;
+
+	rcu_read_lock();
+	n = idr_find(&node_idr, id);
+	rcu_read_unlock();
+	if (n && !refcount_inc_not_zero(&n->ref))	/* expect: rcu-use-after-unlock */
+		return NULL;
+	return n;
+}
+
+/* seed 004, memcg shrink: a unit loaded from the RCU-protected info, used unlocked */
+static unsigned long memcg_shrink_units(struct mem_cgroup *memcg, int nid, int index)
+{
+	struct shrinker_info *info;
+	struct shrinker_info_unit *unit;
+	unsigned long n = 0;
+
+	rcu_read_lock();
+	info = rcu_dereference(memcg->nodeinfo[nid]->shrinker_info);
+	if (!info) {
+		rcu_read_unlock();
+		return 0;
+	}
+	unit = info->unit[index];
+	rcu_read_unlock();
+	n += unit->map[0];				/* expect: rcu-use-after-unlock */
+	return n;
+}
+
+/* an RCU walk that drops the lock without pinning its cursor */
+static int node_walk_sleepy(struct list_head *head)
+{
+	struct node *pos;
+	int sum = 0;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(pos, head, list) {	/* expect: rcu-use-after-unlock */
+		sum += pos->val;
+		rcu_read_unlock();
+		cond_resched();
+		rcu_read_lock();
+	}
+	rcu_read_unlock();
+	return sum;
+}
+
+/* the pointer is copied, and the copy used after the section */
+static int node_copy_after(struct node *head)
+{
+	struct node *n, *m;
+
+	rcu_read_lock();
+	n = rcu_dereference(head->next);
+	m = n;
+	rcu_read_unlock();
+	return m ? m->val : -1;				/* expect: rcu-use-after-unlock */
+}
+
+/* ---- correct ----------------------------------------------------------------------- */
+
+static int node_next_val_ok(struct node *head)
+{
+	struct node *n;
+	int v = 0;
+
+	rcu_read_lock();
+	n = rcu_dereference(head->next);
+	if (n)
+		v = n->val;
+	rcu_read_unlock();
+	return v;
+}
+
+/* a reference taken inside the section keeps it alive afterwards */
+static struct node *node_lookup_get(int id)
+{
+	struct node *n;
+
+	rcu_read_lock();
+	n = idr_find(&node_idr, id);
+	if (n && !refcount_inc_not_zero(&n->ref))
+		n = NULL;
+	rcu_read_unlock();
+	if (n)
+		n->val++;
+	return n;
+}
+
+/* the memcg tryget pattern */
+static int memcg_id_get(unsigned short id)
+{
+	struct mem_cgroup *memcg;
+	int kid;
+
+	rcu_read_lock();
+	memcg = mem_cgroup_from_id(id);
+	if (!memcg || !css_tryget(&memcg->css)) {
+		rcu_read_unlock();
+		return -ENOENT;
+	}
+	rcu_read_unlock();
+	kid = memcg->kmemcg_id;
+	css_put(&memcg->css);
+	return kid;
+}
+
+/* used after the section only for identity */
+static bool node_is_first(struct node *head, struct node *candidate)
+{
+	struct node *n;
+
+	rcu_read_lock();
+	n = rcu_dereference(head->next);
+	rcu_read_unlock();
+	return n == candidate;
+}
+
+/* seed 004, global shrink (fixed): try_get pins the cursor across the unlocked window */
+static unsigned long shrink_global_fixed(struct list_head *shrinkers,
+					 struct shrink_control *sc)
+{
+	struct shrinker *shrinker;
+	unsigned long freed = 0;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(shrinker, shrinkers, list) {
+		if (!shrinker_try_get(shrinker))
+			continue;
+		rcu_read_unlock();
+		freed += do_shrink_slab(sc, shrinker, 0);
+		rcu_read_lock();
+		shrinker_put(shrinker);
+	}
+	rcu_read_unlock();
+	return freed;
+}
+
+/* a reference on the container reached from the cursor pins the cursor */
+struct holder {
+	struct mem_cgroup *memcg;
+	struct list_head list;
+};
+
+static void holder_walk(struct list_head *head)
+{
+	struct holder *h;
+	struct mem_cgroup *memcg;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(h, head, list) {
+		memcg = h->memcg;
+		if (!css_tryget(&memcg->css))
+			continue;
+		rcu_read_unlock();
+		mem_cgroup_charge_one(memcg);
+		rcu_read_lock();
+		css_put(&memcg->css);
+	}
+	rcu_read_unlock();
+}
+
+/* reloaded in the new section before use */
+static int node_reload_ok(struct node *head)
+{
+	struct node *n;
+	int v = 0;
+
+	rcu_read_lock();
+	n = rcu_dereference(head->next);
+	rcu_read_unlock();
+	rcu_read_lock();
+	n = rcu_dereference(head->next);
+	if (n)
+		v = n->val;
+	rcu_read_unlock();
+	return v;
+}

@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ref-double-put: two puts for one get, or a put with no reference held.
+ * A line ending in "expect: RULE" must be reported with RULE; nothing else may be.
+ */
+#include <linux/rcupdate.h>
+#include <linux/rculist.h>
+#include <linux/memcontrol.h>
+#include <linux/refcount.h>
+#include <linux/shrinker.h>
+
+struct entry {
+	struct list_head list;
+	struct entry __rcu *peer;
+	struct kref kref;
+	int state;
+};
+
+void entry_release(struct kref *kref);
+int use_memcg(struct mem_cgroup *memcg);
+static struct idr entry_idr;
+
+/* ---- buggy ------------------------------------------------------------------------- */
+
+/* the success path falls through into the error label's put */
+static int memcg_use_id(unsigned short id)
+{
+	struct mem_cgroup *memcg;
+	int ret;
+
+	rcu_read_lock();
+	memcg = mem_cgroup_from_id(id);
+	if (!memcg || !css_tryget(&memcg->css)) {
+		rcu_read_unlock();
+		return -ENOENT;
+	}
+	rcu_read_unlock();
+	ret = use_memcg(memcg);
+	css_put(&memcg->css);
+	if (ret)
+		goto err;
+	return 0;
+err:
+	css_put(&memcg->css);				/* expect: ref-double-put */
+	return ret;
+}
+
+/* two puts in a row through different spellings */
+static void memcg_drop_twice(struct mm_struct *mm)
+{
+	struct mem_cgroup *memcg = get_mem_cgroup_from_mm(mm);
+
+	use_memcg(memcg);
+	mem_cgroup_put(memcg);
+	css_put(&memcg->css);				/* expect: ref-double-put */
+}
+
+/* a put on an object found under RCU, no reference taken */
+static void entry_peer_drop(struct entry *e)
+{
+	struct entry *p;
+
+	rcu_read_lock();
+	p = rcu_dereference(e->peer);
+	if (p)
+		kref_put(&p->kref, entry_release);	/* expect: ref-double-put */
+	rcu_read_unlock();
+}
+
+/* a lookup result is put although only the lookup happened */
+static void entry_forget(int id)
+{
+	struct entry *e;
+
+	rcu_read_lock();
+	e = idr_find(&entry_idr, id);
+	if (e && e->state < 0)
+		kref_put(&e->kref, entry_release);	/* expect: ref-double-put */
+	rcu_read_unlock();
+}
+
+/* the put in the loop and the put after it */
+static int objcg_drain(struct mem_cgroup *memcg, int n)
+{
+	struct obj_cgroup *objcg;
+
+	rcu_read_lock();
+	objcg = rcu_dereference(memcg->objcg);
+	if (!objcg || !obj_cgroup_tryget(objcg)) {
+		rcu_read_unlock();
+		return 0;
+	}
+	rcu_read_unlock();
+	while (n-- > 0) {
+		if (n == 3) {
+			obj_cgroup_put(objcg);
+			break;
+		}
+	}
+	obj_cgroup_put(objcg);				/* expect: ref-double-put */
+	return n;
+}
+
+/* an alias makes the second put easy to miss */
+static void css_drop_alias(struct mm_struct *mm)
+{
+	struct mem_cgroup *memcg = get_mem_cgroup_from_mm(mm);
+	struct cgroup_subsys_state *css = &memcg->css;
+
+	use_memcg(memcg);
+	css_put(css);
+	mem_cgroup_put(memcg);				/* expect: ref-double-put */
+}
+
+/* ---- correct ----------------------------------------------------------------------- */
+
+static int memcg_use_id_ok(unsigned short id)
+{
+	struct mem_cgroup *memcg;
+	int ret;
+
+	rcu_read_lock();
+	memcg = mem_cgroup_from_id(id);
+	if (!memcg || !css_tryget(&memcg->css)) {
+		rcu_read_unlock();
+		return -ENOENT;
+	}
+	rcu_read_unlock();
+	ret = use_memcg(memcg);
+	css_put(&memcg->css);
+	return ret;
+}
+
+/* the caller's reference is dropped: it came in with the parameter */
+static void memcg_consume(struct mem_cgroup *memcg)
+{
+	use_memcg(memcg);
+	mem_cgroup_put(memcg);
+}
+
+/* two gets, two puts */
+static void memcg_twice(struct mm_struct *mm)
+{
+	struct mem_cgroup *memcg = get_mem_cgroup_from_mm(mm);
+
+	css_get(&memcg->css);
+	use_memcg(memcg);
+	css_put(&memcg->css);
+	mem_cgroup_put(memcg);
+}
+
+/* put of a NULL after the previous iteration's put, as mem_cgroup_put() allows */
+static void memcg_iter_put(struct mem_cgroup *root)
+{
+	struct mem_cgroup *memcg = NULL;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		mem_cgroup_put(memcg);
+		memcg = NULL;
+		rcu_read_lock();
+		memcg = mem_cgroup_from_id(i);
+		if (memcg && !css_tryget(&memcg->css))
+			memcg = NULL;
+		rcu_read_unlock();
+	}
+	mem_cgroup_put(memcg);
+}
+
+/* tryget under RCU, put inside the section */
+static void entry_peer_ok(struct entry *e)
+{
+	struct entry *p;
+
+	rcu_read_lock();
+	p = rcu_dereference(e->peer);
+	if (p && kref_get_unless_zero(&p->kref))
+		kref_put(&p->kref, entry_release);
+	rcu_read_unlock();
+}
+
+/* each branch puts once */
+static int memcg_branchy(struct mm_struct *mm, bool fast)
+{
+	struct mem_cgroup *memcg = get_mem_cgroup_from_mm(mm);
+	int ret;
+
+	if (fast) {
+		ret = use_memcg(memcg);
+		mem_cgroup_put(memcg);
+	} else {
+		ret = use_memcg(memcg) + 1;
+		css_put(&memcg->css);
+	}
+	return ret;
+}

@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ref-leak: references neither released nor handed off on some path.
+ * A line ending in "expect: RULE" must be reported with RULE; nothing else may be.
+ */
+#include <linux/rcupdate.h>
+#include <linux/rculist.h>
+#include <linux/memcontrol.h>
+#include <linux/shrinker.h>
+#include <linux/slab.h>
+
+struct ctx {
+	struct mem_cgroup *memcg;
+	struct obj_cgroup *objcg;
+	int nid;
+};
+
+int charge(struct mem_cgroup *memcg, int nr);
+int prepare(struct ctx *c);
+
+/* ---- buggy ------------------------------------------------------------------------- */
+
+/* an early error return skips the put */
+static int charge_mm(struct mm_struct *mm, int nr)
+{
+	struct mem_cgroup *memcg;
+	int ret;
+
+	memcg = get_mem_cgroup_from_mm(mm);
+	if (!mem_cgroup_online(memcg))
+		return -ENOENT;				/* expect: ref-leak */
+	ret = charge(memcg, nr);
+	mem_cgroup_put(memcg);
+	return ret;
+}
+
+/* a goto ladder whose first label does not put */
+static int ctx_setup(struct ctx *c, struct mm_struct *mm)
+{
+	struct mem_cgroup *memcg;
+	int ret;
+
+	memcg = get_mem_cgroup_from_mm(mm);
+	ret = prepare(c);
+	if (ret)
+		goto out;
+	ret = charge(memcg, 1);
+	if (ret)
+		goto out_put;
+	c->nid = 0;
+out_put:
+	mem_cgroup_put(memcg);
+out:
+	return ret;					/* expect: ref-leak */
+}
+
+/* seed 004 shape: a tryget in a loop body, `continue` skips the put */
+static unsigned long shrink_ids(struct idr *idr, struct shrink_control *sc, int n, bool slab)
+{
+	unsigned long freed = 0;
+	int id;
+
+	for (id = 0; id < n; id++) {
+		struct shrinker *shrinker;
+
+		rcu_read_lock();
+		shrinker = idr_find(idr, id);
+		if (!shrinker || !shrinker_try_get(shrinker)) {
+			rcu_read_unlock();
+			continue;
+		}
+		rcu_read_unlock();
+		if (!slab)
+			continue;				/* expect: ref-leak */
+		freed += do_shrink_slab(sc, shrinker, 0);
+		shrinker_put(shrinker);
+	}
+	return freed;
+}
+
+/* the tryget succeeds, then a later check bails out without the put */
+static int objcg_use(struct mem_cgroup *memcg, int nr)
+{
+	struct obj_cgroup *objcg;
+
+	rcu_read_lock();
+	objcg = rcu_dereference(memcg->objcg);
+	if (!objcg || !obj_cgroup_tryget(objcg)) {
+		rcu_read_unlock();
+		return -ENOENT;
+	}
+	rcu_read_unlock();
+	if (nr > 64)
+		return -EINVAL;				/* expect: ref-leak */
+	obj_cgroup_put(objcg);
+	return 0;
+}
+
+/* the variable holding the reference is overwritten */
+static int charge_two(struct mm_struct *a, struct mm_struct *b)
+{
+	struct mem_cgroup *memcg;
+	int ret;
+
+	memcg = get_mem_cgroup_from_mm(a);
+	ret = charge(memcg, 1);
+	memcg = get_mem_cgroup_from_mm(b);		/* expect: ref-leak */
+	ret |= charge(memcg, 1);
+	mem_cgroup_put(memcg);
+	return ret;
+}
+
+/* a reference taken by a plain get, released on one branch only */
+static int css_hold(struct folio *folio, bool keep)
+{
+	struct mem_cgroup *memcg = folio_memcg(folio);
+
+	css_get(&memcg->css);
+	if (keep) {
+		charge(memcg, 1);
+		css_put(&memcg->css);
+		return 1;
+	}
+	return 0;					/* expect: ref-leak */
+}
+
+/* a walk that breaks out holding the reference of mem_cgroup_iter() */
+static struct mem_cgroup *find_online(struct mem_cgroup *root, int want)
+{
+	struct mem_cgroup *iter;
+	int n = 0;
+
+	for (iter = mem_cgroup_iter(root, NULL, NULL); iter;
+	     iter = mem_cgroup_iter(root, iter, NULL)) {
+		if (n++ == want)
+			break;
+	}
+	return NULL;					/* expect: ref-leak */
+}
+
+/* ---- correct ----------------------------------------------------------------------- */
+
+static int charge_mm_ok(struct mm_struct *mm, int nr)
+{
+	struct mem_cgroup *memcg;
+	int ret;
+
+	memcg = get_mem_cgroup_from_mm(mm);
+	if (!mem_cgroup_online(memcg)) {
+		ret = -ENOENT;
+		goto out;
+	}
+	ret = charge(memcg, nr);
+out:
+	mem_cgroup_put(memcg);
+	return ret;
+}
+
+/* the reference is returned to the caller */
+static struct mem_cgroup *memcg_get_online(unsigned short id)
+{
+	struct mem_cgroup *memcg;
+
+	rcu_read_lock();
+	memcg = mem_cgroup_from_id(id);
+	if (memcg && !css_tryget_online(&memcg->css))
+		memcg = NULL;
+	rcu_read_unlock();
+	return memcg;
+}
+
+/* the reference is stored in a structure that owns it */
+static int ctx_attach(struct ctx *c, struct mm_struct *mm)
+{
+	struct mem_cgroup *memcg;
+
+	memcg = get_mem_cgroup_from_mm(mm);
+	if (!memcg)
+		return -ENOENT;
+	c->memcg = memcg;
+	return 0;
+}
+
+/* the NULL branch holds nothing */
+static int objcg_charge(struct mem_cgroup *memcg)
+{
+	struct obj_cgroup *objcg;
+
+	rcu_read_lock();
+	objcg = rcu_dereference(memcg->objcg);
+	if (!objcg || !obj_cgroup_tryget(objcg)) {
+		rcu_read_unlock();
+		return -ENOENT;
+	}
+	rcu_read_unlock();
+	obj_cgroup_put(objcg);
+	return 0;
+}
+
+/* a tryget retry loop */
+static struct mem_cgroup *get_online_ancestor(struct mem_cgroup *memcg)
+{
+	rcu_read_lock();
+	while (!css_tryget(&memcg->css))
+		memcg = parent_mem_cgroup(memcg);
+	rcu_read_unlock();
+	return memcg;
+}
+
+/* mem_cgroup_iter() drops the previous reference; _iter_break() drops the last */
+static struct mem_cgroup *find_online_ok(struct mem_cgroup *root, int want)
+{
+	struct mem_cgroup *iter;
+	int n = 0;
+
+	for (iter = mem_cgroup_iter(root, NULL, NULL); iter;
+	     iter = mem_cgroup_iter(root, iter, NULL)) {
+		if (n++ == want) {
+			mem_cgroup_iter_break(root, iter);
+			break;
+		}
+	}
+	return NULL;
+}
+
+/* stored before the get that goes with it */
+static void ctx_inherit(struct ctx *c, struct ctx *from)
+{
+	struct mem_cgroup *memcg = from->memcg;
+
+	c->memcg = memcg;
+	css_get(&memcg->css);
+}
+
+/* a flag records whether the put is due */
+static int charge_maybe(struct mm_struct *mm, bool want)
+{
+	struct mem_cgroup *memcg = NULL;
+	bool got = false;
+	int ret = 0;
+
+	if (want) {
+		memcg = get_mem_cgroup_from_mm(mm);
+		got = true;
+	}
+	if (memcg)
+		ret = charge(memcg, 1);
+	if (got)
+		mem_cgroup_put(memcg);
+	return ret;
+}
