@@ -42,6 +42,7 @@ class FnModel:
     returns_ref: bool = False
     same_object: int | None = None
     consumes: int | None = None
+    derefs: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -126,4 +127,6 @@ def _build(cls, name: str, entry: object, origin: str):
             raise InputError(f"{origin}: entry {name}: {key} must be one of {', '.join(FLAVOURS)}")
     if "needs" in entry and entry["needs"] not in (*FLAVOURS, "none"):
         raise InputError(f"{origin}: entry {name}: needs must be a flavour or \"none\"")
+    if "derefs" in entry:
+        entry = {**entry, "derefs": tuple(entry["derefs"])}
     return cls(name=name, **entry)

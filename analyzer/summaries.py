@@ -1,16 +1,18 @@
 """Facts inferred from the bodies of the functions in the analysed files.
 
-Today: which parameters a function stores into memory that outlives it (a field
-reached through a pointer, a global).  A caller that passes a referenced object
-to such a function hands the reference over, as `commit_charge(folio, memcg)`
-does by writing `folio->memcg_data`.  The API model always takes precedence.
+Which parameters a function stores into memory that outlives it (a field reached
+through a pointer, a global): a caller that passes a referenced object to such a
+function hands the reference over, as `commit_charge(folio, memcg)` does by
+writing `folio->memcg_data`.  Which parameters it dereferences: a caller that
+passes a pointer whose RCU section has ended to such a function uses it.  The
+API model always takes precedence.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from analyzer.ir import Assign, Function
+from analyzer.ir import Assign, Deref, Function
 from analyzer.model import ApiModel, FnModel
 
 
@@ -39,6 +41,15 @@ def stored_params(fn: Function) -> list[int]:
     return out
 
 
+def dereferenced_params(fn: Function) -> tuple[int, ...]:
+    """Indexes of parameters the function dereferences while they still hold the argument."""
+    assigned = {ev.target.text for b in fn.blocks for ev in b.events
+                if isinstance(ev, Assign) and ev.target.kind == "var"}
+    seen = {ev.ptr.text for b in fn.blocks for ev in b.events
+            if isinstance(ev, Deref) and ev.ptr.kind == "var"}
+    return tuple(i for i, p in enumerate(fn.params) if p in seen and p not in assigned)
+
+
 def infer(functions: list[Function], model: ApiModel) -> dict[str, FnModel]:
     """Inferred entries for functions the model does not describe."""
     inferred: dict[str, FnModel] = {}
@@ -46,6 +57,8 @@ def infer(functions: list[Function], model: ApiModel) -> dict[str, FnModel]:
         if model.fn(fn.name) is not None:
             continue
         stored = stored_params(fn)
-        if stored:
-            inferred[fn.name] = replace(FnModel(fn.name), consumes=stored[0])
+        derefs = dereferenced_params(fn)
+        if stored or derefs:
+            inferred[fn.name] = replace(FnModel(fn.name),
+                                        consumes=stored[0] if stored else None, derefs=derefs)
     return inferred

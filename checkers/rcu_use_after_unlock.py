@@ -85,8 +85,22 @@ class RcuUseAfterUnlock(Checker):
             self.complain(st, p.text, kind, ev.loc, "is dereferenced")
 
     def on_call(self, st, ev, fm) -> None:
+        for a in ev.args:
+            # `&obj->field` hands the callee a pointer into the object's memory
+            if a.kind == "addr" and "->" in a.text and a.root:
+                kind = self.stale(st, a.root)
+                if kind:
+                    self.complain(st, a.root, kind, ev.loc,
+                                  f"is passed (as `{a.text}`) to {ev.callee or 'a call'}()")
         if fm is None:
             return
+        for idx in fm.derefs:
+            if idx < len(ev.args) and ev.args[idx].kind == "var":
+                name = ev.args[idx].text
+                kind = self.stale(st, name)
+                if kind:
+                    self.complain(st, name, kind, ev.loc,
+                                  f"is passed to {ev.callee}(), which dereferences it")
         for idx in (fm.get, fm.tryget, fm.put):
             if idx is None or idx >= len(ev.args):
                 continue
