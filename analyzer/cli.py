@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from analyzer import __version__, clangsetup, deepstack
-from analyzer.analysis import analyze_tu
+from analyzer.analysis import Program
 from analyzer.errors import InputError
 from analyzer.frontend import ParsedTU, parse_command
 from analyzer.ir import dump
@@ -109,9 +109,40 @@ def scan(ctx: click.Context, tree_dir: str | None, compdb: str | None, models: t
         raise InputError(f"unknown rule {unknown[0]} (rcucheck rules lists them)")
     clangsetup.load(ctx.obj["libclang"])
 
-    failed = 0
-    worst = -1
     t_start = time.perf_counter()
+    prog, failed = _load_program(tree, commands, model, list(rules) or None, verbose)
+    results = prog.analyze()
+    worst = -1
+    for unit in prog.units:
+        rel = tree.relative(unit.path)
+        result = results[unit.path]
+        for finding in result.findings:
+            click.echo(format_finding(finding, tree.relative))
+            worst = max(worst, LEVELS.get(finding.level, 1))
+        for problem in result.problems:
+            click.echo(f"{rel}: note: {problem}", err=True)
+        if stats:
+            click.echo(f"{rel}: {result.functions} functions, parsed in "
+                       f"{unit.parse_seconds:.2f} s, lowered in {unit.lower_seconds:.2f} s, "
+                       f"checked in {result.analysis_seconds:.2f} s, "
+                       f"{len(result.findings)} findings, 0 parse errors", err=True)
+    if stats:
+        unknown = {c for s in prog.summaries.values() for c in s.unknown_callees}
+        click.echo(f"{len(commands)} files, {failed} not analysed, {len(prog.nodes)} functions "
+                   f"summarised in {prog.summary_seconds:.2f} s, {len(unknown)} callees without "
+                   f"a body or model entry, {time.perf_counter() - t_start:.2f} s total",
+                   err=True)
+    sys.stdout.flush()
+    if failed:
+        ctx.exit(2)
+    ctx.exit(1 if fail_on != "never" and worst >= LEVELS.get(fail_on, 1) else 0)
+
+
+def _load_program(tree: KernelTree, commands, model: ApiModel, rules: list[str] | None,
+                  verbose: bool = False) -> tuple[Program, int]:
+    """Parse and lower every file; a file that fails is reported and skipped."""
+    prog = Program(model, rules)
+    failed = 0
     for cmd in commands:
         rel = tree.relative(cmd.file)
         try:
@@ -126,24 +157,8 @@ def scan(ctx: click.Context, tree_dir: str | None, compdb: str | None, models: t
             failed += 1
             _report_parse(tree, rel, parsed)
             continue
-        result = analyze_tu(parsed, model, list(rules) or None)
-        for finding in result.findings:
-            click.echo(format_finding(finding, tree.relative))
-            worst = max(worst, LEVELS.get(finding.level, 1))
-        for problem in result.problems:
-            click.echo(f"{rel}: note: {problem}", err=True)
-        if stats:
-            click.echo(f"{rel}: {len(parsed.functions)} functions, parsed in "
-                       f"{parsed.parse_seconds:.2f} s, analysed in "
-                       f"{result.analysis_seconds:.2f} s, {len(result.findings)} findings, "
-                       f"{len(parsed.errors)} parse errors", err=True)
-    if stats and len(commands) > 1:
-        click.echo(f"{len(commands)} files, {failed} not analysed, "
-                   f"{time.perf_counter() - t_start:.2f} s", err=True)
-    sys.stdout.flush()
-    if failed:
-        ctx.exit(2)
-    ctx.exit(1 if fail_on != "never" and worst >= LEVELS.get(fail_on, 1) else 0)
+        prog.add(parsed)
+    return prog, failed
 
 
 def _report_parse(tree: KernelTree, rel: str, parsed: ParsedTU) -> None:

@@ -26,22 +26,48 @@ DEFAULT_BOUND = 8
 
 
 @dataclass
+class CallSite:
+    """A call and the state it was made in, for the call graph's edges."""
+
+    callee: str | None
+    loc: Loc
+    rcu_held: bool
+    refs: tuple[str, ...]
+
+
+@dataclass
+class RunFacts:
+    """What a run observed that a summary of the function needs."""
+
+    sleeps: list[tuple[Loc, str, tuple]] = field(default_factory=list)
+    rcu_uses: list[tuple[str, bool, Loc, str]] = field(default_factory=list)
+    returns: list[tuple[bool, bool, bool]] = field(default_factory=list)
+    param_puts: set[int] = field(default_factory=set)
+    frees: set[int] = field(default_factory=set)
+    defers: set[int] = field(default_factory=set)
+    calls: list[CallSite] = field(default_factory=list)
+    unknown: set[str] = field(default_factory=set)
+
+
+@dataclass
 class FunctionResult:
     function: Function
     findings: list[Finding]
     exit_states: list[State]
     steps: int
-    calls: dict[str, list[Call]] = field(default_factory=dict)
+    facts: RunFacts = field(default_factory=RunFacts)
 
 
 class FunctionRun:
     """One function through the engine, with one instance of each checker."""
 
     def __init__(self, fn: Function, model: ApiModel, checker_classes, bound: int = DEFAULT_BOUND,
-                 inferred: dict[str, FnModel] | None = None):
+                 inferred: dict[str, FnModel] | None = None, lookup=None):
         self.fn = fn
         self.model = model
         self.inferred = inferred or {}
+        self.lookup = lookup
+        self.facts = RunFacts()
         self.bound = bound
         self.findings: dict[tuple, Finding] = {}
         self.checkers = [cls(self) for cls in checker_classes]
@@ -53,6 +79,8 @@ class FunctionRun:
     def callee_model(self, ev: Call) -> FnModel | None:
         """The model's entry; failing that, what the callee's body showed."""
         fm = self.model.fn(ev.callee)
+        if fm is None and ev.callee and self.lookup is not None:
+            fm = self.lookup(ev.callee)
         if fm is None and ev.callee:
             fm = self.inferred.get(ev.callee)
         return fm
@@ -127,7 +155,7 @@ class FunctionRun:
         for ck in self.checkers:
             ck.on_end(self.exit_states)
         findings = sorted(self.findings.values(), key=Finding.sort_key)
-        return FunctionResult(fn, findings, self.exit_states, self.steps)
+        return FunctionResult(fn, findings, self.exit_states, self.steps, self.facts)
 
     # --- transfer functions -----------------------------------------------------------------
     def transfer(self, st: State, ev) -> State:
@@ -144,11 +172,20 @@ class FunctionRun:
             return st
         if isinstance(ev, RcuAccess):
             am = self.model.access.get(ev.macro)
+            if am is not None and am.needs != "none" and not (
+                    am.cond is not None and len(ev.args) > am.cond
+                    and ev.args[am.cond].strip() not in ("0", "false")):
+                self.facts.rcu_uses.append((am.needs, st.holds(am.needs) is not False, ev.loc,
+                                            f"{ev.macro}({ev.args[0] if ev.args else ''})"))
             for ck in self.checkers:
                 ck.on_access(st, ev, am)
             return st
         if isinstance(ev, Walk):
             wm = self.model.walks.get(ev.macro)
+            if wm is not None and not ev.step and wm.needs != "none" and not (
+                    wm.cond is not None and len(ev.args) > wm.cond):
+                self.facts.rcu_uses.append((wm.needs, st.holds(wm.needs) is not False, ev.loc,
+                                            f"{ev.macro}()"))
             for ck in self.checkers:
                 ck.on_walk(st, ev, wm)
             stated = wm is not None and wm.cond is not None and len(ev.args) > wm.cond
@@ -164,12 +201,19 @@ class FunctionRun:
             ret = None
             if value is not None:
                 ret = value.const if value.const is not None else st.const(value.text)
+                k = lifetimes.value_key(st, value)
+                p = st.ptr(value.text) if value.kind == "var" else None
+                self.facts.returns.append((
+                    value.is_null or ret == 0,
+                    k is not None and st.refcount(k) > 0,
+                    value.kind == "rcu" or (p is not None and p[0] == "rcu" and not p[1])))
             return lifetimes.on_return(replace(st, ret=ret), value, ev.loc)
         return st
 
     def call(self, st: State, ev: Call) -> State:
         fm = self.callee_model(ev)
         self.calls[ev.result] = (ev, fm)
+        self.observe_call(st, ev, fm)
         for ck in self.checkers:
             ck.on_call(st, ev, fm)
         if fm is None:
@@ -186,6 +230,28 @@ class FunctionRun:
             fkey = flavour_key(fm.exit, self.handle_of(ev, fm))
             st = self.leave(st, fkey, ev)
         return lifetimes.on_call(st, ev, fm, in_section(st))
+
+    def observe_call(self, st: State, ev: Call, fm: FnModel | None) -> None:
+        facts = self.facts
+        facts.calls.append(CallSite(ev.callee, ev.loc, in_section(st),
+                                    tuple(k for k, n in st.refs if n > 0)))
+        if fm is None:
+            if ev.callee:
+                facts.unknown.add(ev.callee)
+            return
+        if self.call_may_sleep(ev, fm):
+            where = f"{ev.loc.file.rsplit('/', 1)[-1]}:{ev.loc.line}"
+            facts.sleeps.append((ev.loc, f"{ev.callee or '?'}() at {where}", fm.why))
+        if fm.requires:
+            facts.rcu_uses.append((fm.requires, st.holds(fm.requires) is not False, ev.loc,
+                                   f"{ev.callee}()"))
+        for index, bucket in ((fm.put, facts.param_puts), (fm.frees, facts.frees),
+                              (fm.defers_free, facts.defers)):
+            if index is None or index >= len(ev.args):
+                continue
+            k = lifetimes.obj_key(st, ev.args[index])
+            if k in self.fn.params and (bucket is not facts.param_puts or st.refcount(k) == 0):
+                bucket.add(self.fn.params.index(k))
 
     def enter(self, st: State, fkey: str, ev: Call) -> State:
         if fkey in VANILLA and st.vanilla_depth() == 0:
@@ -207,6 +273,8 @@ class FunctionRun:
         if st.depth(fkey) == 0:
             target = self.mismatched(st, fkey) or fkey
         d = st.depth(target)
+        if d == 0 and target == fkey and fkey not in st.entered:
+            st = replace(st, borrowed=st.borrowed | {fkey})
         if d == UNKNOWN or d == 0:
             return st.note(ev.loc, f"{_what(ev)} leaves the {_flavour_name(fkey)} section")
         st = st.with_depth(target, d - 1)
@@ -230,7 +298,9 @@ class FunctionRun:
     def assign(self, st: State, ev: Assign) -> State:
         target = ev.target
         if target.kind != "var":
-            return st
+            stale = {t for t in st.truths if t[0] == target.text
+                     or t[0].startswith((target.text + "->", target.text + "."))}
+            return replace(st, truths=st.truths - stale) if stale else st
         name = target.text
         st = st.forget(name)
         value = ev.value
@@ -258,8 +328,9 @@ class FunctionRun:
             outcome = not outcome
         st = lifetimes.on_branch(st, subj, outcome, cond.loc, cond.text)
         key = subj.tmp if subj.kind == "call" else subj.text
-        if subj.kind == "var":
-            c = st.const(key)
+        if subj.kind in ("var", "field", "other") and key != "?":
+            # a location tested again with no write in between gives the same answer
+            c = st.const(key) if subj.kind == "var" else None
             if c is not None and bool(c) != outcome:
                 return None
             known = st.truth(key)
@@ -267,6 +338,8 @@ class FunctionRun:
                 return None
             if known is None and c is None:
                 st = replace(st, truths=st.truths | {(key, outcome)})
+                if not outcome and subj.kind == "var":
+                    st = replace(st, consts=st.consts | {(key, 0)})  # false means 0/NULL
         effects = [p for p in st.pending if p[0] == key and p[1].lstrip("~") == "enter"]
         if effects:
             st = replace(st, pending=st.pending - set(effects))

@@ -97,6 +97,8 @@ class LowerContext:
     file: str
     src: bytes
     macro_uses: dict[int, list[MacroUse]]
+    # static inline callees defined in headers, by name: summarised like the file's own
+    header_defs: dict[str, object] = field(default_factory=dict)
 
     @classmethod
     def for_tu(cls, parsed, model: ApiModel) -> LowerContext:
@@ -168,6 +170,15 @@ class Lowerer:
         """Dereferences in an RCU walk's own header are the walk's (its Walk events)."""
         if not self.in_walk_header:
             self.emit(Deref(loc, ptr))
+
+    def note_header_def(self, name: str, decl) -> None:
+        """Remember a callee's body when it lives in a header (a static inline)."""
+        d = decl.get_definition()
+        if d is None:
+            return
+        f = d.location.file
+        if f is not None and f.name != self.ctx.file:
+            self.ctx.header_defs[name] = d
 
     def synthetic(self, what: str) -> Val:
         """A compiler temporary for a value chosen by branch (`a && b`, `c ? x : y`)."""
@@ -813,6 +824,9 @@ class Lowerer:
         if u.kind == K.DECL_REF_EXPR and u.referenced is not None and \
                 u.referenced.kind == K.FUNCTION_DECL:
             name = u.spelling
+            if not self.suppress and name not in self.ctx.header_defs and \
+                    self.model.fn(name) is None:
+                self.note_header_def(name, u.referenced)
         else:
             callee_text = self.expr(callee_c).text
         if name in _PASSTHROUGH_BUILTINS and arg_cs:

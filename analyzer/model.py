@@ -43,6 +43,10 @@ class FnModel:
     same_object: int | None = None
     consumes: int | None = None
     derefs: tuple[int, ...] = ()
+    # for entries inferred from a body: the steps that justify `sleeps`/`requires`
+    why: tuple = ()
+    why_requires: str = ""
+    inferred: bool = False
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ there stops.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from analyzer.ir import Loc
@@ -32,6 +33,8 @@ class State:
     entered: frozenset[str] = frozenset()
     # flavours a lockdep-style assertion says the caller holds
     assumed: frozenset[str] = frozenset()
+    # flavours this path released although the function never entered them (the caller's)
+    borrowed: frozenset[str] = frozenset()
     # local variables with a known constant value (flags), for branch pruning
     consts: frozenset[tuple[str, int]] = frozenset()
     # what earlier branches established about local values: (name, is true)
@@ -68,9 +71,9 @@ class State:
     section_end: Loc | None = None
 
     def key(self):
-        return (self.held, self.entered, self.assumed, self.consts, self.truths, self.pending,
-                self.ret, self.merged, self.refs, self.dropped, self.failed, self.ptrs,
-                self.aliases, self.derived, self.walks, self.put_cursors, self.owed)
+        return (self.held, self.entered, self.assumed, self.borrowed, self.consts, self.truths,
+                self.pending, self.ret, self.merged, self.refs, self.dropped, self.failed,
+                self.ptrs, self.aliases, self.derived, self.walks, self.put_cursors, self.owed)
 
     # --- sections ---------------------------------------------------------------------
     def depth(self, fkey: str) -> int:
@@ -141,7 +144,8 @@ class State:
     def forget(self, name: str) -> State:
         consts = frozenset(c for c in self.consts if c[0] != name)
         pending = frozenset(p for p in self.pending if p[0] != name)
-        truths = frozenset(t for t in self.truths if t[0] != name)
+        word = re.compile(rf"(?<![\w.>]){re.escape(name)}\b")
+        truths = frozenset(t for t in self.truths if not word.search(t[0]))
         if consts == self.consts and pending == self.pending and truths == self.truths:
             return self
         return replace(self, consts=consts, pending=pending, truths=truths)
@@ -220,6 +224,7 @@ def join(a: State, b: State) -> State:
         held=tuple(sorted((k, d) for k, d in held.items() if d != 0)),
         entered=a.entered | b.entered,
         assumed=a.assumed & b.assumed,
+        borrowed=a.borrowed | b.borrowed,
         consts=a.consts & b.consts,
         truths=a.truths & b.truths,
         pending=a.pending & b.pending,

@@ -10,10 +10,12 @@ API model always takes precedence.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import asdict, dataclass, replace
+from dataclasses import field as dc_field
 
 from analyzer.ir import Assign, Deref, Function
 from analyzer.model import ApiModel, FnModel
+from analyzer.state import UNKNOWN
 
 
 def stored_params(fn: Function) -> list[int]:
@@ -59,6 +61,106 @@ def infer(functions: list[Function], model: ApiModel) -> dict[str, FnModel]:
         stored = stored_params(fn)
         derefs = dereferenced_params(fn)
         if stored or derefs:
-            inferred[fn.name] = replace(FnModel(fn.name),
+            inferred[fn.name] = replace(FnModel(fn.name), inferred=True,
                                         consumes=stored[0] if stored else None, derefs=derefs)
     return inferred
+
+
+@dataclass
+class Summary:
+    """What a function does, as its callers see it.  Plain data: JSON in, JSON out."""
+
+    name: str
+    file: str
+    line: int
+    params: list[str]
+    enters: str | None = None       # returns holding this flavour on every path
+    enters_if: str | None = None    # ... only when it returns true
+    exits: str | None = None        # releases a section its caller holds
+    requires: str | None = None     # needs the caller to hold this flavour
+    may_sleep: bool = False
+    sleep_chain: list[str] = dc_field(default_factory=list)
+    requires_why: str = ""
+    returns_ref: bool = False
+    returns_rcu: bool = False
+    puts: list[int] = dc_field(default_factory=list)
+    gets: list[int] = dc_field(default_factory=list)
+    stores: list[int] = dc_field(default_factory=list)
+    derefs: list[int] = dc_field(default_factory=list)
+    frees: list[int] = dc_field(default_factory=list)
+    defers_free: list[int] = dc_field(default_factory=list)
+    unknown_callees: list[str] = dc_field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Summary:
+        return cls(**data)
+
+    def to_model(self) -> FnModel:
+        """The entry the engine applies at call sites (the model still takes precedence)."""
+        why = tuple(self.sleep_chain)
+        return FnModel(
+            self.name,
+            enter=self.enters or self.enters_if,
+            enter_if="true" if self.enters_if and not self.enters else None,
+            exit=self.exits,
+            sleeps=self.may_sleep,
+            requires=self.requires,
+            returns_ref=self.returns_ref,
+            returns_rcu=self.returns_rcu,
+            put=self.puts[0] if self.puts else None,
+            get=self.gets[0] if self.gets else None,
+            consumes=self.stores[0] if self.stores else None,
+            derefs=tuple(self.derefs),
+            frees=self.frees[0] if self.frees else None,
+            defers_free=self.defers_free[0] if self.defers_free else None,
+            why=why,
+            why_requires=self.requires_why,
+            inferred=True,
+        )
+
+
+_EXPLICIT = ("rcu", "rcu_bh", "rcu_sched")
+
+
+def summarize(fn: Function, result) -> Summary:
+    """Summarise one engine run of `fn` (its exit states and observed facts)."""
+    facts = result.facts
+    exits = [st for st in result.exit_states if not st.merged]
+    s = Summary(fn.name, fn.loc.file, fn.loc.line, list(fn.params))
+    for fkey in _EXPLICIT:
+        depths = [st.depth(fkey) for st in exits]
+        if exits and UNKNOWN not in depths:
+            if all(d > 0 for d in depths):
+                s.enters = s.enters or fkey
+            elif any(d > 0 for d in depths):
+                held_ret = {st.ret for st in exits if st.depth(fkey) > 0}
+                free_ret = {st.ret for st in exits if st.depth(fkey) == 0}
+                if None not in held_ret and all(r > 0 for r in held_ret) and free_ret == {0}:
+                    s.enters_if = s.enters_if or fkey
+        if exits and all(fkey in st.borrowed for st in exits):
+            s.exits = s.exits or fkey
+    entered = {k for st in result.exit_states for k in st.entered}
+    for needs, held, loc, what in facts.rcu_uses:
+        if not held and not (entered & set(_EXPLICIT)) and not s.exits:
+            s.requires = needs
+            s.requires_why = f"{what} at {loc.file.rsplit('/', 1)[-1]}:{loc.line}"
+            break
+    if facts.sleeps:
+        _, step, why = facts.sleeps[0]
+        s.may_sleep = True
+        s.sleep_chain = [step, *list(why)[:4]]
+    rets = [r for r in facts.returns if not r[0]]
+    s.returns_ref = bool(rets) and all(r[1] for r in rets)
+    s.returns_rcu = bool(rets) and all(r[2] for r in rets)
+    s.puts = sorted(facts.param_puts)
+    s.gets = sorted(i for i, p in enumerate(fn.params)
+                    if any(st.refcount(p) > 0 for st in exits))
+    s.stores = stored_params(fn)
+    s.derefs = list(dereferenced_params(fn))
+    s.frees = sorted(facts.frees)
+    s.defers_free = sorted(facts.defers)
+    s.unknown_callees = sorted(facts.unknown)
+    return s

@@ -88,7 +88,10 @@ class RcuDerefUnprotected(Checker):
 
     def on_call(self, st, ev, fm) -> None:
         if fm is not None and fm.requires:
-            self.check(st, ev.loc, f"{ev.callee}()", fm.requires, None, callee=True)
+            what = f"{ev.callee}()"
+            if fm.inferred and fm.why_requires:
+                what += f", which uses {fm.why_requires} without taking the lock itself,"
+            self.check(st, ev.loc, what, fm.requires, None, callee=True)
 
     def check(self, st, loc, what, needs, handle, callee=False) -> None:
         held = st.holds(needs, handle)

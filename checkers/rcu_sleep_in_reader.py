@@ -70,6 +70,8 @@ class RcuSleepInReader(Checker):
             why = ""
             if fm.sleeps == "gfp" and fm.gfp is not None and fm.gfp < len(ev.arg_text):
                 why = f" ({ev.arg_text[fm.gfp].strip()} allows direct reclaim)"
+            elif fm.inferred and fm.why:
+                why = " (it calls " + ", which calls ".join(fm.why) + ")"
             self.report(ev.loc, f"{ev.callee}() may sleep{why} inside the "
                         f"{flavour_name(fkey)} read-side section{_since(origin)}", st)
 

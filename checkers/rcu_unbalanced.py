@@ -148,6 +148,7 @@ def _explained_by_return(held, free) -> bool:
         return False
     if None in hr:
         return fr == {0}
-    held_true = all(r != 0 for r in hr) and all(r == 0 for r in fr)
-    held_false = all(r == 0 for r in hr) and all(r != 0 for r in fr)
+    # true/1 with the section held, false/0 without; or 0 (success) held and -errno not
+    held_true = all(r > 0 for r in hr) and all(r == 0 for r in fr)
+    held_false = all(r == 0 for r in hr) and all(r < 0 for r in fr)
     return held_true or held_false

@@ -55,6 +55,9 @@ class RefDoublePut(Checker):
                         "already released", st)
             return
         p = st.ptr(k)
-        if p is not None and p[0] == "rcu" and is_local(self.fn, k) and k not in st.walks:
+        # a put a summary inferred may be conditional on another count (an ID reference
+        # that pins the css): only the model's puts are certain enough here
+        if p is not None and p[0] == "rcu" and is_local(self.fn, k) and k not in st.walks \
+                and not fm.inferred:
             self.report(ev.loc, f"{ev.callee}() on `{k}`, found under RCU, with no "
                         "reference taken on this path", st)

@@ -17,11 +17,15 @@ def test_fixture_findings_match_markers(path):
 
 
 def test_rule_fixtures_have_enough_cases():
-    """At least six buggy and six correct functions per rule fixture."""
-    for path in RULE_FIXTURES:
-        if path.name == "shapes.c":
-            continue
+    """Every rule has its fixture, with at least six buggy and six correct functions."""
+    from checkers import REGISTRY
+
+    per_rule = {p.stem.replace("_", "-"): p for p in RULE_FIXTURES}
+    assert set(REGISTRY) <= set(per_rule)
+    for rule in REGISTRY:
+        path = per_rule[rule]
         text = path.read_text()
+        assert {r for _, r in expected(path)} >= {rule}, path.name
         bugs = len({ln for ln, _ in expected(path)})
         buggy_part, _, correct_part = text.partition("---- correct")
         assert bugs >= 6, path.name

@@ -18,22 +18,21 @@ pytestmark = pytest.mark.realtree
 
 FILES = ["mm/memcontrol.c", "mm/memcontrol-v1.c", "mm/slub.c", "mm/shrinker.c", "mm/list_lru.c"]
 
-# Every finding on the five files, triaged (see the closing notes of the engine and
-# reference issues):
+# Every finding on the five files, triaged (see the closing notes of the engine,
+# reference and interprocedural issues):
 PINNED = {
     # real bug: the `continue` for slab shrinkers when kmem accounting is off skips
     # shrinker_put() after shrinker_try_get() succeeded
     ("mm/shrinker.c", 557, "ref-leak", "warning"),
     # seed 004's question; safe by the memcg reference the caller holds (KERNEL-APIS 6.2)
     ("mm/shrinker.c", 536, "rcu-use-after-unlock", "note"),
-    # every caller of __get_obj_cgroup_from_memcg() holds rcu_read_lock()
-    ("mm/memcontrol.c", 2491, "rcu-deref-unprotected", "note"),
-    # objcg holds the reference __get_obj_cgroup_from_memcg() took: a callee that returns
-    # a reference is not summarised yet, so the note asks
-    ("mm/memcontrol.c", 2524, "rcu-use-after-unlock", "note"),
-    # can_attach runs under cgroup_mutex, which task_css_check() accepts
+    # can_attach runs under cgroup_mutex, which task_css_check() accepts; the note asks
     ("mm/memcontrol-v1.c", 1172, "rcu-deref-unprotected", "note"),
 }
+# Gone since summaries: __get_obj_cgroup_from_memcg() requires RCU and every caller in
+# memcontrol.c holds it (was a note at 2491); it returns a reference, so `objcg` in
+# current_objcg_update() is owned, not second hand (was a note at 2524).
+
 
 
 @functools.cache
