@@ -10,13 +10,14 @@ from pathlib import Path
 
 import click
 
-from analyzer import __version__, clangsetup, deepstack
+from analyzer import __version__, clangsetup, deepstack, graph_export
 from analyzer.analysis import Program
 from analyzer.errors import InputError
 from analyzer.frontend import ParsedTU, parse_command
 from analyzer.ir import dump
 from analyzer.lower import LowerContext, lower_function
 from analyzer.model import ApiModel
+from analyzer.outfile import write_atomic
 from analyzer.report_text import format_finding
 from analyzer.tree import KernelTree
 
@@ -170,6 +171,42 @@ def _report_parse(tree: KernelTree, rel: str, parsed: ParsedTU) -> None:
         click.echo(f"{rel}: ... and {len(errors) - MAX_DIAGS_PER_FILE} more parse errors",
                    err=True)
     click.echo(f"{rel}: not analysed: {len(errors)} parse errors", err=True)
+
+
+@main.command()
+@_tree_option
+@click.option("--function", "function", metavar="NAME",
+              help="Only NAME's neighbourhood (callers and callees).")
+@click.option("--depth", default=1, show_default=True, help="Neighbourhood radius.")
+@click.option("--format", "fmt", type=click.Choice(sorted(graph_export.FORMATS)),
+              default="dot", show_default=True)
+@click.option("-o", "--output", metavar="FILE", help="Write here instead of stdout.")
+@click.option("--model", "models", multiple=True, metavar="FILE", help="Extra API model file.")
+@click.argument("files", nargs=-1, required=True, metavar="FILES...")
+@click.pass_context
+def graph(ctx: click.Context, tree_dir: str | None, compdb: str | None, function: str | None,
+          depth: int, fmt: str, output: str | None, models: tuple[str, ...],
+          files: tuple[str, ...]) -> None:
+    """Export the call graph of FILES, annotated with summaries, as DOT, GraphML or JSON.
+
+    Nodes say whether a function takes, releases or requires RCU, returns a
+    reference, or may sleep; edges say whether RCU was held at the call.
+    """
+    tree = _open_tree(tree_dir, compdb)
+    commands = [tree.command_for(src) for src in tree.expand(list(files))]
+    model = ApiModel.load(list(models))
+    clangsetup.load(ctx.obj["libclang"])
+    prog, failed = _load_program(tree, commands, model, rules=[])
+    prog.analyze()
+    g = graph_export.annotated(prog, function, depth, rel=tree.relative)
+    if function is not None and g.number_of_nodes() == 0:
+        raise InputError(f"no function {function} in {', '.join(files)}")
+    text = graph_export.FORMATS[fmt](g)
+    if output:
+        write_atomic(Path(output), text)
+    else:
+        click.echo(text, nl=False)
+    ctx.exit(2 if failed else 0)
 
 
 @main.command()

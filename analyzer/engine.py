@@ -47,6 +47,7 @@ class RunFacts:
     defers: set[int] = field(default_factory=set)
     calls: list[CallSite] = field(default_factory=list)
     unknown: set[str] = field(default_factory=set)
+    asserts: list[tuple[str, Loc, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -205,7 +206,7 @@ class FunctionRun:
                 p = st.ptr(value.text) if value.kind == "var" else None
                 self.facts.returns.append((
                     value.is_null or ret == 0,
-                    k is not None and st.refcount(k) > 0,
+                    (k is not None and st.refcount(k) > 0) or k in self.model.immortal,
                     value.kind == "rcu" or (p is not None and p[0] == "rcu" and not p[1])))
             return lifetimes.on_return(replace(st, ret=ret), value, ev.loc)
         return st
@@ -239,6 +240,8 @@ class FunctionRun:
             if ev.callee:
                 facts.unknown.add(ev.callee)
             return
+        if fm.asserts:
+            facts.asserts.append((fm.asserts, ev.loc, f"{ev.callee}()"))
         if self.call_may_sleep(ev, fm):
             where = f"{ev.loc.file.rsplit('/', 1)[-1]}:{ev.loc.line}"
             facts.sleeps.append((ev.loc, f"{ev.callee or '?'}() at {where}", fm.why))

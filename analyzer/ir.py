@@ -141,6 +141,7 @@ class Function:
     exit: int
     is_static: bool = False
     unsupported: list[str] = field(default_factory=list)
+    param_ptrs: tuple[bool, ...] = ()
 
     def block(self, i: int) -> Block:
         return self.blocks[i]

@@ -153,7 +153,7 @@ def on_assign(st: State, ev: Assign, calls: dict[str, tuple[Call, FnModel | None
                 origin = st.lookup(st.ptr_origin, a.root)
                 if origin is not None:
                     st = replace(st, ptr_origin=(*st.ptr_origin, (name, *origin[1:])))
-    elif value.kind == "var" and ev.ptr and not value.neg:
+    elif value.kind in ("var", "global") and ev.ptr and not value.neg:
         src = value.text
         p = st.ptr(src)
         if p is not None:

@@ -206,7 +206,9 @@ class Lowerer:
     # --- entry --------------------------------------------------------------------------
     def lower(self) -> Function:
         K = self.K
-        params = tuple(c.spelling for c in self.fcur.get_children() if c.kind == K.PARM_DECL)
+        pdecls = [c for c in self.fcur.get_children() if c.kind == K.PARM_DECL]
+        params = tuple(c.spelling for c in pdecls)
+        param_ptrs = tuple(self.is_ptr(c.type) for c in pdecls)
         body = next((c for c in self.fcur.get_children() if c.kind == K.COMPOUND_STMT), None)
         entry = self.new()
         self.exit_block = self.new()
@@ -223,7 +225,7 @@ class Lowerer:
         return Function(self.fcur.spelling, self.loc(self.fcur), params, self.blocks, entry,
                         self.exit_block,
                         self.fcur.storage_class == self.ci.StorageClass.STATIC,
-                        self.unsupported)
+                        self.unsupported, param_ptrs)
 
     def loc_end(self, c) -> Loc:
         end = c.extent.end

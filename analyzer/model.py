@@ -77,6 +77,7 @@ class ApiModel:
         self.fns: dict[str, FnModel] = {}
         self.access: dict[str, AccessModel] = {}
         self.walks: dict[str, WalkModel] = {}
+        self.immortal: set[str] = set()
 
     @classmethod
     def load(cls, extra: list[str | Path] | None = None) -> ApiModel:
@@ -98,9 +99,14 @@ class ApiModel:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise InputError(f"{origin} is not valid TOML: {exc}") from None
-        unknown = set(data) - {"fn", "access", "walk"}
+        unknown = set(data) - {"fn", "access", "walk", "objects"}
         if unknown:
             raise InputError(f"{origin} has unknown sections: {', '.join(sorted(unknown))}")
+        objects = data.get("objects", {})
+        if not isinstance(objects, dict) or set(objects) - {"immortal"} or not all(
+                isinstance(n, str) for n in objects.get("immortal", [])):
+            raise InputError(f"{origin}: [objects] takes only immortal = [names]")
+        self.immortal |= set(objects.get("immortal", []))
         for name, entry in data.get("fn", {}).items():
             aliases = entry.pop("aliases", []) if isinstance(entry, dict) else []
             fm = _build(FnModel, name, entry, origin)

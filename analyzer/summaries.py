@@ -38,6 +38,8 @@ def stored_params(fn: Function) -> list[int]:
             if target.root == value.root:
                 continue
             idx = fn.params.index(value.root)
+            if idx < len(fn.param_ptrs) and not fn.param_ptrs[idx]:
+                continue  # an integer parameter carries no reference
             if idx not in out:
                 out.append(idx)
     return out
@@ -143,7 +145,15 @@ def summarize(fn: Function, result) -> Summary:
         if exits and all(fkey in st.borrowed for st in exits):
             s.exits = s.exits or fkey
     entered = {k for st in result.exit_states for k in st.entered}
+    for flavour, loc, what in facts.asserts:
+        # an assertion that the section is held documents the callers' duty
+        if flavour not in entered and not s.exits:
+            s.requires = flavour
+            s.requires_why = f"{what} at {loc.file.rsplit('/', 1)[-1]}:{loc.line}"
+            break
     for needs, held, loc, what in facts.rcu_uses:
+        if s.requires:
+            break
         if not held and not (entered & set(_EXPLICIT)) and not s.exits:
             s.requires = needs
             s.requires_why = f"{what} at {loc.file.rsplit('/', 1)[-1]}:{loc.line}"
