@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from analyzer import __version__, clangsetup, deepstack, graph_export
+from analyzer import __version__, clangsetup, deepstack, graph_export, report_sarif
 from analyzer.analysis import Program
 from analyzer.errors import InputError
 from analyzer.frontend import ParsedTU, parse_command
@@ -80,13 +80,20 @@ def _open_tree(tree_dir: str | None, compdb: str | None) -> KernelTree:
 @click.option("--fail-on", type=click.Choice(["note", "warning", "error", "never"]),
               default="warning", show_default=True,
               help="Exit 1 when a finding at or above this level is reported.")
+@click.option("--format", "fmt", type=click.Choice(["text", "sarif"]), default="text",
+              show_default=True, help="gcc-style text, or a SARIF 2.1.0 log.")
+@click.option("-o", "--output", metavar="FILE", help="Write the report here (atomically).")
+@click.option("--baseline", metavar="OLD.sarif",
+              help="Mark results new/unchanged against an earlier log.")
+@click.option("--new-only", is_flag=True, help="With --baseline: report only new results.")
 @click.option("--stats", is_flag=True,
               help="Per file: functions, parse and analysis time, on stderr.")
 @click.option("-v", "--verbose", is_flag=True, help="Print the flags handed to libclang.")
 @click.argument("files", nargs=-1, metavar="[FILES]...")
 @click.pass_context
 def scan(ctx: click.Context, tree_dir: str | None, compdb: str | None, models: tuple[str, ...],
-         rules: tuple[str, ...], fail_on: str, stats: bool, verbose: bool,
+         rules: tuple[str, ...], fail_on: str, fmt: str, output: str | None,
+         baseline: str | None, new_only: bool, stats: bool, verbose: bool,
          files: tuple[str, ...]) -> None:
     """Analyse FILES of a kernel tree (paths relative to the tree).
 
@@ -110,16 +117,32 @@ def scan(ctx: click.Context, tree_dir: str | None, compdb: str | None, models: t
         raise InputError(f"unknown rule {unknown[0]} (rcucheck rules lists them)")
     clangsetup.load(ctx.obj["libclang"])
 
+    if new_only and not baseline:
+        raise InputError("--new-only needs --baseline OLD.sarif")
+    known = report_sarif.fingerprints_of(Path(baseline)) if baseline else None
     t_start = time.perf_counter()
-    prog, failed = _load_program(tree, commands, model, list(rules) or None, verbose)
+    notifications: list[tuple[str, str]] = []
+    prog, failed = _load_program(tree, commands, model, list(rules) or None, verbose,
+                                 notifications)
     results = prog.analyze()
-    worst = -1
+    findings = report_sarif.ordered(
+        [f for r in results.values() for f in r.findings], tree.relative)
+    prints = report_sarif.fingerprint_all(findings, tree.relative)
+    shown = [f for f, fp in zip(findings, prints, strict=True)
+             if not new_only or known is None or fp not in known]
+    worst = max((LEVELS.get(f.level, 1) for f in shown), default=-1)
+    if fmt == "sarif":
+        from checkers import REGISTRY
+
+        log = report_sarif.build_log(report_sarif.SarifInput(
+            [REGISTRY[r].rule for r in (rules or REGISTRY)], shown if new_only else findings,
+            tree.root, tree.relative, notifications, known))
+        _emit(report_sarif.render(log), output)
+    else:
+        _emit("".join(format_finding(f, tree.relative) + "\n" for f in shown), output)
     for unit in prog.units:
         rel = tree.relative(unit.path)
         result = results[unit.path]
-        for finding in result.findings:
-            click.echo(format_finding(finding, tree.relative))
-            worst = max(worst, LEVELS.get(finding.level, 1))
         for problem in result.problems:
             click.echo(f"{rel}: note: {problem}", err=True)
         if stats:
@@ -139,8 +162,16 @@ def scan(ctx: click.Context, tree_dir: str | None, compdb: str | None, models: t
     ctx.exit(1 if fail_on != "never" and worst >= LEVELS.get(fail_on, 1) else 0)
 
 
+def _emit(text: str, output: str | None) -> None:
+    if output:
+        write_atomic(Path(output), text)
+    else:
+        click.echo(text, nl=False)
+
+
 def _load_program(tree: KernelTree, commands, model: ApiModel, rules: list[str] | None,
-                  verbose: bool = False) -> tuple[Program, int]:
+                  verbose: bool = False, notifications: list | None = None
+                  ) -> tuple[Program, int]:
     """Parse and lower every file; a file that fails is reported and skipped."""
     prog = Program(model, rules)
     failed = 0
@@ -151,12 +182,19 @@ def _load_program(tree: KernelTree, commands, model: ApiModel, rules: list[str] 
         except InputError as exc:
             click.echo(f"{rel}: not analysed: {exc}", err=True)
             failed += 1
+            if notifications is not None:
+                notifications.append((cmd.file, f"not analysed: {exc}"))
             continue
         if verbose:
             click.echo(f"{rel}: libclang {' '.join(parsed.args)}", err=True)
         if parsed.errors:
             failed += 1
             _report_parse(tree, rel, parsed)
+            if notifications is not None:
+                first = parsed.errors[0]
+                notifications.append((cmd.file, f"not analysed: {len(parsed.errors)} parse "
+                                                f"problems, first at line {first.line}: "
+                                                f"{first.message}"))
             continue
         prog.add(parsed)
     return prog, failed
