@@ -12,6 +12,7 @@ import click
 
 from analyzer import __version__, clangsetup, deepstack, graph_export, report_sarif
 from analyzer.analysis import Program
+from analyzer.compdb import CompileCommand
 from analyzer.errors import InputError
 from analyzer.frontend import ParsedTU, parse_command
 from analyzer.ir import dump
@@ -245,6 +246,122 @@ def graph(ctx: click.Context, tree_dir: str | None, compdb: str | None, function
     else:
         click.echo(text, nl=False)
     ctx.exit(2 if failed else 0)
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "help_option_names": []})
+@click.option("--werror", is_flag=True, envvar="RCUCHECK_WERROR",
+              help="Exit 1 when there are findings (default: always 0, as sparse).")
+@click.option("--sarif-dir", metavar="DIR", envvar="RCUCHECK_SARIF_DIR",
+              help="Also write one SARIF fragment per translation unit here.")
+@click.option("--model", "models", multiple=True, metavar="FILE", help="Extra API model file.")
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+@click.pass_context
+def kbuild(ctx: click.Context, werror: bool, sarif_dir: str | None, models: tuple[str, ...],
+           args: tuple[str, ...]) -> None:
+    """Run as kbuild's checker: make C=1 CHECK="rcucheck kbuild" (or C=2).
+
+    Takes what kbuild passes (CHECKFLAGS, the compiler flags, the source file),
+    prints gcc-style findings on stderr and exits 0, as sparse does.
+    """
+    sources = [a for a in args if a.endswith(".c") and not a.startswith("-")]
+    if not sources:
+        raise InputError("kbuild mode needs the C source file kbuild passes last")
+    source = sources[-1]
+    cwd = Path.cwd()
+    cmd = CompileCommand(str((cwd / source).resolve()), str(cwd), ("gcc", *args))
+
+    def rel(path: str) -> str:
+        p = Path(path)
+        return str(p.relative_to(cwd)) if p.is_absolute() and p.is_relative_to(cwd) else path
+
+    clangsetup.load(ctx.obj["libclang"])
+    model = ApiModel.load(list(models))
+    try:
+        parsed = parse_command(cmd)
+    except InputError as exc:
+        click.echo(f"rcucheck: {rel(cmd.file)}: skipped: {exc}", err=True)
+        ctx.exit(0)
+    notifications: list[tuple[str, str]] = []
+    findings: list = []
+    if parsed.errors:
+        # libclang's trouble is not the user's compile failure: no "error" here
+        click.echo(f"rcucheck: {rel(cmd.file)}: skipped: libclang could not parse it cleanly "
+                   f"({len(parsed.errors)} problems, first at line {parsed.errors[0].line})",
+                   err=True)
+        notifications.append((cmd.file, f"skipped: {len(parsed.errors)} parse problems"))
+    else:
+        prog = Program(model)
+        prog.add(parsed)
+        findings = prog.analyze()[cmd.file].findings
+        for f in report_sarif.ordered(findings, rel):
+            click.echo(format_finding(f, rel), err=True)
+    if sarif_dir:
+        from checkers import REGISTRY
+
+        out = Path(sarif_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        log = report_sarif.build_log(report_sarif.SarifInput(
+            [c.rule for c in REGISTRY.values()], findings, cwd, rel, notifications))
+        name = rel(cmd.file).replace("/", "_").replace("..", "_") + ".sarif"
+        write_atomic(out / name, report_sarif.render(log))
+    ctx.exit(1 if werror and findings else 0)
+
+
+@main.command("check-patch")
+@_tree_option
+@click.option("--git", "git_range", metavar="BASE..HEAD",
+              help="Check a range of commits of the tree (a git checkout) instead of a patch.")
+@click.option("--model", "models", multiple=True, metavar="FILE", help="Extra API model file.")
+@click.option("--fail-on", type=click.Choice(["note", "warning", "error", "never"]),
+              default="warning", show_default=True)
+@click.argument("patch", required=False, metavar="[PATCH|-]")
+@click.pass_context
+def check_patch(ctx: click.Context, tree_dir: str | None, compdb: str | None,
+                git_range: str | None, models: tuple[str, ...], fail_on: str,
+                patch: str | None) -> None:
+    """Report the findings a patch (or a git range) introduces; silent when it adds none.
+
+    PATCH is a git format-patch mail or a unified diff; - reads it from stdin, as
+    `b4 prep --check` passes it.  Exit 1 when the change adds findings at or
+    above --fail-on, 0 when not, 2 when it does not apply.
+    """
+    from analyzer import patchcheck
+
+    tree = _open_tree(tree_dir, compdb)
+    if git_range and patch:
+        raise InputError("give a patch or --git BASE..HEAD, not both")
+    if git_range:
+        change = patchcheck.change_from_git(tree, git_range)
+    else:
+        if not patch:
+            raise InputError("no patch given (a file, or - for stdin)")
+        if patch == "-":
+            data = click.get_binary_stream("stdin").read()
+        else:
+            try:
+                data = Path(patch).read_bytes()
+            except OSError as exc:
+                raise InputError(f"cannot read {patch}: {exc.strerror}") from None
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InputError("the patch is not UTF-8 text") from None
+        change = patchcheck.change_from_patch(tree, text)
+    clangsetup.load(ctx.obj["libclang"])
+    added = patchcheck.new_findings(tree, change, ApiModel.load(list(models)))
+    for f in added:
+        click.echo(format_finding(f, tree.relative))
+    worst = max((LEVELS.get(f.level, 1) for f in added), default=-1)
+    ctx.exit(1 if fail_on != "never" and worst >= LEVELS.get(fail_on, 1) else 0)
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option("-o", "--output", metavar="FILE", help="The merged log (default: stdout).")
+def report(directory: str, output: str | None) -> None:
+    """Merge the per-TU SARIF fragments of a kbuild run into one log."""
+    text = report_sarif.merge(Path(directory))
+    _emit(text, output)
 
 
 @main.command()

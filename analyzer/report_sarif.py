@@ -229,3 +229,45 @@ def fingerprints_of(path: Path) -> set[str]:
     except (KeyError, TypeError, AttributeError):
         raise InputError(f"baseline {path} is not a SARIF log") from None
     return out
+
+
+def merge(directory: Path) -> str:
+    """One log from the fragments `rcucheck kbuild --sarif-dir` wrote, one per TU."""
+    from analyzer.errors import InputError
+
+    if not directory.is_dir():
+        raise InputError(f"{directory} is not a directory")
+    paths = sorted(directory.glob("*.sarif"))
+    if not paths:
+        raise InputError(f"no SARIF fragments (*.sarif) in {directory}")
+    base = None
+    results: dict[str, dict] = {}
+    notes: list = []
+    for path in paths:
+        try:
+            log = json.loads(path.read_text())
+            run = log["runs"][0]
+        except (OSError, ValueError, KeyError, IndexError, TypeError):
+            raise InputError(f"{path} is not a SARIF log") from None
+        if base is None:
+            base = log
+        for res in run.get("results", []):
+            fp = res.get("fingerprints", {}).get(FINGERPRINT_KEY) or json.dumps(res)
+            results.setdefault(fp, res)
+        for inv in run.get("invocations", []):
+            notes.extend(inv.get("toolExecutionNotifications", []))
+    run = base["runs"][0]
+    index = {r["id"]: i for i, r in enumerate(run["tool"]["driver"]["rules"])}
+
+    def key(res: dict):
+        loc = res["locations"][0]["physicalLocation"]
+        return (loc["artifactLocation"]["uri"], loc["region"]["startLine"],
+                loc["region"].get("startColumn", 0), res["ruleId"])
+
+    merged = sorted(results.values(), key=key)
+    for res in merged:
+        res["ruleIndex"] = index[res["ruleId"]]
+    run["results"] = merged
+    run["invocations"] = [{"executionSuccessful": not notes,
+                           **({"toolExecutionNotifications": notes} if notes else {})}]
+    return json.dumps(base, indent=2, ensure_ascii=False) + "\n"

@@ -117,11 +117,11 @@ class RcuUnbalanced(Checker):
                 continue
             held = [(ev, st, r) for ev, st, r in self.returns if st.depth(fkey) > 0]
             free = [(ev, st, r) for ev, st, r in self.returns if st.depth(fkey) == 0]
-            if not free:
-                continue  # returns holding the section on every path: the function's effect
-            if _explained_by_return(held, free):
-                continue
             releases_itself = any(k == fkey for _, k in self.released_ok)
+            if not free and not releases_itself:
+                continue  # returns holding the section on every path: the function's effect
+            if free and _explained_by_return(held, free):
+                continue
             if releases_itself or not any(_family(k) == _family(fkey) for k in self.enters):
                 for ev, st, _ in held:
                     origin = st.origin(fkey)

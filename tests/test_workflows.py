@@ -1,0 +1,190 @@
+"""Pre-submit and kbuild workflows, end to end."""
+
+import difflib
+import json
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from tests.conftest import FIXTURES, RCUCHECK, run_cli
+
+FINDING = re.compile(r"^(\S+):(\d+):(\d+): (warning|note): .* \[([a-z-]+)\]$")
+
+
+def findings(text: str) -> set[tuple[str, int, str]]:
+    out = set()
+    for line in text.splitlines():
+        m = FINDING.match(line)
+        if m:
+            out.add((m.group(1), int(m.group(2)), m.group(5)))
+    return out
+
+
+def make_patch(rel: str, old: str, new: str) -> str:
+    diff = "".join(difflib.unified_diff(old.splitlines(True), new.splitlines(True),
+                                        f"a/{rel}", f"b/{rel}"))
+    return ("From 1234 Mon Sep 17 00:00:00 2001\nFrom: Dev <dev@example.org>\n"
+            f"Subject: [PATCH] change {rel}\n\n---\ndiff --git a/{rel} b/{rel}\n{diff}-- \n2.39\n")
+
+
+# --- a small git-managed tree built from the fixtures -----------------------------------
+
+HELPER_OLD = """\
+#include <linux/rcupdate.h>
+
+struct cfg { int weight; };
+struct tbl { struct cfg __rcu *cur; };
+
+static int cfg_weight(struct tbl *t)
+{
+	struct cfg *c;
+	int w = 0;
+
+	rcu_read_lock();
+	c = rcu_dereference(t->cur);
+	if (c)
+		w = c->weight;
+	rcu_read_unlock();
+	return w;
+}
+
+int tbl_report(struct tbl *t)
+{
+	int w;
+
+	rcu_read_lock();
+	rcu_read_unlock();
+	w = cfg_weight(t);
+	return w;
+}
+"""
+
+
+@pytest.fixture
+def git_tree(tmp_path):
+    root = tmp_path / "linux"
+    shutil.copytree(FIXTURES / "include", root / "include")
+    (root / "include" / "generated").mkdir()
+    (root / "include" / "generated" / "autoconf.h").write_text("#define CONFIG_MMU 1\n")
+    (root / "Makefile").write_text("# a tiny tree\n")
+    (root / "mm").mkdir()
+    (root / "mm" / "cfg.c").write_text(HELPER_OLD)
+    db = [{"directory": str(root), "file": "mm/cfg.c",
+           "arguments": ["gcc", "-nostdinc", "-I./include", "-std=gnu11", "-D__KERNEL__",
+                         "--target=x86_64-linux-gnu", "-c", "-o", "mm/cfg.o", "mm/cfg.c"]}]
+    (root / "compile_commands.json").write_text(json.dumps(db))
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org"}
+
+    def git(*args):
+        subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True,
+                       env=env)
+
+    git("init", "-q")
+    git("add", ".")
+    git("commit", "-q", "-m", "base")
+    return root, git
+
+
+def test_git_range_reports_a_caller_outside_the_changed_lines(git_tree):
+    root, git = git_tree
+    # the helper stops taking RCU itself: its unchanged caller now calls it unprotected
+    new = HELPER_OLD.replace("\trcu_read_lock();\n\tc = rcu_dereference", "\tc = rcu_dereference")
+    new = new.replace("\t\tw = c->weight;\n\trcu_read_unlock();\n", "\t\tw = c->weight;\n")
+    (root / "mm" / "cfg.c").write_text(new)
+    git("commit", "-q", "-am", "cfg_weight: rely on the caller's RCU")
+    res = run_cli("check-patch", "--tree", str(root), "--git", "HEAD~1..HEAD")
+    assert res.returncode == 1, res.stderr
+    caller_line = new.splitlines().index("\tw = cfg_weight(t);") + 1
+    assert findings(res.stdout) == {("mm/cfg.c", caller_line, "rcu-deref-unprotected")}
+    res = run_cli("check-patch", "--tree", str(root), "--git", "HEAD..HEAD")
+    assert res.returncode == 0 and res.stdout == ""
+
+
+def test_patch_on_stdin_and_bad_input(git_tree):
+    root, _ = git_tree
+    old = (root / "mm" / "cfg.c").read_text()
+    bad = old.replace("\trcu_read_unlock();\n\treturn w;\n}\n\nint", "\treturn w;\n}\n\nint")
+    res = run_cli("check-patch", "--tree", str(root), "-", stdin=make_patch("mm/cfg.c", old,
+                                                                                  bad))
+    assert res.returncode == 1
+    assert {r for _, _, r in findings(res.stdout)} == {"rcu-unbalanced"}
+    assert (root / "mm" / "cfg.c").read_text() == old  # the tree is untouched
+    res = run_cli("check-patch", "--tree", str(root), "-", stdin="not a patch at all\n")
+    assert res.returncode == 2 and "no unified diff" in res.stderr
+    res = run_cli("check-patch", "--tree", str(root), "--git", "nope..HEAD")
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+
+
+# --- the real tree ---------------------------------------------------------------------------
+
+SHRINK_SLAB_PUT = "\t\trcu_read_lock();\n\t\tshrinker_put(shrinker);\n\t}\n"
+
+
+@pytest.mark.realtree
+def test_check_patch_on_real_tree(kernel_tree, tmp_path):
+    src = (kernel_tree / "mm" / "shrinker.c").read_text()
+    bug = src.replace(SHRINK_SLAB_PUT, "\t\tshrinker_put(shrinker);\n\t\trcu_read_lock();\n\t}\n")
+    patch = tmp_path / "0001-bug.patch"
+    patch.write_text(make_patch("mm/shrinker.c", src, bug))
+    res = run_cli("check-patch", "--tree", str(kernel_tree), str(patch))
+    assert res.returncode == 1, res.stderr
+    (found,) = findings(res.stdout)
+    assert found[0] == "mm/shrinker.c" and found[2] == "ref-put-outside-rcu"
+
+    harmless = src.replace("even though kmem is disabled", "even when kmem is disabled")
+    patch.write_text(make_patch("mm/shrinker.c", src, harmless))
+    res = run_cli("check-patch", "--tree", str(kernel_tree), str(patch))
+    assert res.returncode == 0 and res.stdout == "" and res.stderr == ""
+
+    stale = make_patch("mm/shrinker.c", src, harmless).replace(
+        "-\t\t\t/* Call non-slab shrinkers even though", "-\t\t\t/* Call no shrinkers though")
+    patch.write_text(stale)
+    res = run_cli("check-patch", "--tree", str(kernel_tree), str(patch))
+    assert res.returncode == 2
+    assert "hunk 1 of mm/shrinker.c" in res.stderr and "does not apply" in res.stderr
+
+
+@pytest.mark.realtree
+def test_kbuild_check_matches_scan(kernel_tree, tmp_path):
+    frags = tmp_path / "sarif"
+    check = f"{RCUCHECK} kbuild --sarif-dir {frags}"
+    res = subprocess.run(["make", "-s", "C=2", f"CHECK={check}", "mm/shrinker.o"],
+                         cwd=kernel_tree, capture_output=True, text=True, timeout=900)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "error" not in res.stderr.lower()
+    scan = run_cli("scan", "--tree", str(kernel_tree), "mm/shrinker.c")
+    assert findings(res.stderr) == findings(scan.stdout) != set()
+    merged = tmp_path / "all.sarif"
+    out = run_cli("report", str(frags), "-o", str(merged))
+    assert out.returncode == 0, out.stderr
+    results = json.loads(merged.read_text())["runs"][0]["results"]
+    got = {(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            r["locations"][0]["physicalLocation"]["region"]["startLine"], r["ruleId"])
+           for r in results}
+    assert got == findings(scan.stdout)
+
+
+def test_kbuild_argument_filtering_and_exit_codes(tmp_path):
+    """kbuild's CHECKFLAGS and gcc flags are accepted; findings exit 0 unless --werror."""
+    work = tmp_path / "t"
+    shutil.copytree(FIXTURES / "include", work / "include")
+    shutil.copy(FIXTURES / "rcu_unbalanced.c", work / "x.c")
+    args = ["-D__linux__", "-Dlinux", "-D__STDC__", "-Wbitwise", "-Wno-return-void",
+            "--arch=x86", "-mlittle-endian", "-m64", "-Wp,-MMD,./.x.o.d", "-nostdinc",
+            "-I./include", "-std=gnu11", "-D__KERNEL__", "x.c"]
+    res = subprocess.run([str(RCUCHECK), "kbuild", *args], cwd=work, capture_output=True,
+                         text=True)
+    assert res.returncode == 0 and findings(res.stderr)
+    assert not (work / ".x.o.d").exists()  # the dep-file flag never reached libclang
+    res = subprocess.run([str(RCUCHECK), "kbuild", "--werror", *args], cwd=work,
+                         capture_output=True, text=True)
+    assert res.returncode == 1
+    (work / "y.c").write_text("int f(void) { return undeclared; }\n")
+    res = subprocess.run([str(RCUCHECK), "kbuild", *args[:-1], "y.c"], cwd=work,
+                         capture_output=True, text=True)
+    assert res.returncode == 0 and "error" not in res.stderr.lower()
+    assert "skipped" in res.stderr
