@@ -13,14 +13,14 @@ before each event's effect is applied.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from analyzer import lifetimes
 from analyzer.findings import Finding
 from analyzer.gfp import gfp_may_sleep
 from analyzer.ir import Assign, Call, Cond, Dead, Deref, Function, Loc, RcuAccess, Return, Walk
 from analyzer.model import VANILLA, ApiModel, FnModel
-from analyzer.state import CAP, UNKNOWN, State, flavour_key, join
+from analyzer.state import CAP, UNKNOWN, State, flavour_key, join, replace
 
 DEFAULT_BOUND = 8
 

@@ -10,11 +10,10 @@ returned or stored is no longer this function's to drop).
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 from analyzer.ir import Assign, Call, Loc, Val, Walk
 from analyzer.model import FnModel
-from analyzer.state import State
+from analyzer.state import State, replace
 
 _MEMBER_OF = re.compile(r"^&\(?([A-Za-z_]\w*)\)?->([A-Za-z_]\w*)$")
 

@@ -191,9 +191,9 @@ class Lowerer:
         return f"%{self.ntmp}"
 
     def loc(self, c) -> Loc:
-        loc = c.location
-        return Loc(self.ctx.file if self.in_main else (loc.file.name if loc.file else "?"),
-                   loc.line, loc.column)
+        # one libclang call, not one per property (`.line` and `.column` each ask again)
+        f, line, col, _ = c.location._get_instantiation()
+        return Loc(self.ctx.file if self.in_main else (f.name if f else "?"), line, col)
 
     def text(self, c) -> str:
         ext = c.extent
@@ -236,11 +236,11 @@ class Lowerer:
         if not self.in_main or not self.ctx.macro_uses:
             return None
         ext = c.extent
-        s = ext.start.offset
+        s = ext.start._get_instantiation()[3]
         uses = self.ctx.macro_uses.get(s)
         if not uses or s in self.consumed:
             return None
-        e = ext.end.offset
+        e = ext.end._get_instantiation()[3]
         for use in uses:
             if use.end == e and use.name in table:
                 return use

@@ -8,10 +8,23 @@ there stops.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from analyzer.ir import Loc
 from analyzer.model import VANILLA
+
+
+def replace(obj, **changes):
+    """`dataclasses.replace` without re-running `__init__`: states are copied a lot.
+
+    Only for plain (non-slotted, no `__post_init__`) frozen dataclasses such as
+    `State` and `Val`, whose fields are all given by keyword here.
+    """
+    new = object.__new__(type(obj))
+    new.__dict__.update(obj.__dict__)
+    new.__dict__.update(changes)
+    return new
+
 
 CAP = 4          # nesting deeper than this is "many"
 UNKNOWN = -1     # depth after merging paths that disagree
