@@ -256,15 +256,20 @@ class FunctionRun:
             if k in self.fn.params and (bucket is not facts.param_puts or st.refcount(k) == 0):
                 bucket.add(self.fn.params.index(k))
 
-    def enter(self, st: State, fkey: str, ev: Call) -> State:
+    @staticmethod
+    def open_section(st: State, fkey: str, loc: Loc) -> State:
+        """One more level of `fkey`; a vanilla section re-protects what references kept."""
         if fkey in VANILLA and st.vanilla_depth() == 0:
             st = lifetimes.on_section_opened(st)
         d = st.depth(fkey)
         if d != UNKNOWN:
             st = st.with_depth(fkey, min(d + 1, CAP))
         if d == 0:
-            st = st.with_origin(fkey, ev.loc)
-        st = replace(st, entered=st.entered | {fkey})
+            st = st.with_origin(fkey, loc)
+        return replace(st, entered=st.entered | {fkey})
+
+    def enter(self, st: State, fkey: str, ev: Call) -> State:
+        st = self.open_section(st, fkey, ev.loc)
         for ck in self.checkers:
             ck.on_section_enter(st, ev, fkey)
         return st.note(ev.loc, f"{_what(ev)} enters the {_flavour_name(fkey)} read-side section")
@@ -349,12 +354,7 @@ class FunctionRun:
             for _, kind, fkey in effects:
                 if outcome == kind.startswith("~"):
                     continue
-                d = st.depth(fkey)
-                if d != UNKNOWN:
-                    st = st.with_depth(fkey, min(d + 1, CAP))
-                if d == 0:
-                    st = st.with_origin(fkey, cond.loc)
-                st = replace(st, entered=st.entered | {fkey})
+                st = self.open_section(st, fkey, cond.loc)
                 st = st.note(cond.loc, f"the {_flavour_name(fkey)} section is held on this "
                                        "branch")
         return st

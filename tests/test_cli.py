@@ -7,6 +7,16 @@ import pytest
 from tests.conftest import run_cli
 
 
+def configured_tree(root):
+    """The smallest directory rcucheck accepts as a configured kernel tree."""
+    (root / "include" / "generated").mkdir(parents=True)
+    (root / "include" / "linux").mkdir(parents=True)
+    (root / "include" / "generated" / "autoconf.h").write_text("")
+    (root / "Makefile").write_text("")
+    (root / "x.c").write_text("int x;\n")
+    return root
+
+
 def assert_clean_error(res, needle):
     assert res.returncode == 2, res.stderr
     assert "Traceback" not in res.stderr + res.stdout
@@ -39,10 +49,7 @@ def test_unconfigured_tree(tmp_path):
 
 
 def test_malformed_compile_database(tmp_path):
-    (tmp_path / "include" / "generated").mkdir(parents=True)
-    (tmp_path / "include" / "linux").mkdir(parents=True)
-    (tmp_path / "include" / "generated" / "autoconf.h").write_text("")
-    (tmp_path / "Makefile").write_text("")
+    configured_tree(tmp_path)
     (tmp_path / "compile_commands.json").write_text("{not json")
     assert_clean_error(run_cli("scan", "--tree", str(tmp_path)), "is not valid JSON")
 
@@ -50,11 +57,7 @@ def test_malformed_compile_database(tmp_path):
 def test_libclang_cannot_be_loaded(tmp_path):
     bogus = tmp_path / "libclang.so"
     bogus.write_text("not a library")
-    (tmp_path / "include" / "generated").mkdir(parents=True)
-    (tmp_path / "include" / "linux").mkdir(parents=True)
-    (tmp_path / "include" / "generated" / "autoconf.h").write_text("")
-    (tmp_path / "Makefile").write_text("")
-    (tmp_path / "x.c").write_text("int x;\n")
+    configured_tree(tmp_path)
     res = run_cli("--libclang", str(bogus), "scan", "--tree", str(tmp_path), "x.c")
     assert_clean_error(res, "cannot load libclang")
 
@@ -109,10 +112,6 @@ def test_rules_and_explain():
 def test_bad_model_file(tmp_path):
     bad = tmp_path / "m.toml"
     bad.write_text("[fn.x\n")
-    (tmp_path / "include" / "generated").mkdir(parents=True)
-    (tmp_path / "include" / "linux").mkdir(parents=True)
-    (tmp_path / "include" / "generated" / "autoconf.h").write_text("")
-    (tmp_path / "Makefile").write_text("")
-    (tmp_path / "x.c").write_text("int x;\n")
+    configured_tree(tmp_path)
     res = run_cli("scan", "--tree", str(tmp_path), "--model", str(bad), "x.c")
     assert_clean_error(res, "is not valid TOML")
