@@ -105,8 +105,10 @@ def scan(ctx: click.Context, tree_dir: str | None, compdb: str | None, models: t
     if files:
         sources = tree.expand(list(files))
     elif tree.compdb is not None:
+        # kernel code only: host tools (scripts/, arch/*/tools) build against libc
         sources = [Path(f) for f in tree.compdb.files()
-                   if f.endswith(".c") and Path(f).is_relative_to(tree.root)]
+                   if f.endswith(".c") and Path(f).is_relative_to(tree.root)
+                   and "-D__KERNEL__" in tree.compdb.get(f).argv]
     else:
         raise InputError("no files named and the tree has no compile_commands.json")
     commands = [tree.command_for(src) for src in sources]
