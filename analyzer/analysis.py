@@ -148,9 +148,13 @@ class Program:
             for b in fn.blocks:
                 for ev in b.events:
                     if isinstance(ev, Call):
-                        callee = self.resolve(unit, fn, ev.callee)
-                        if callee is not None:
-                            g.add_edge(nid, callee)
+                        # callees, and functions passed by address (RCU callbacks):
+                        # both are summarised before this function is checked
+                        names = [ev.callee, *(a.text for a in ev.args if a.kind == "func")]
+                        for name in names:
+                            callee = self.resolve(unit, fn, name)
+                            if callee is not None:
+                                g.add_edge(nid, callee)
         for unit in self.units:
             self.results[unit.path] = TUResult(unit.path, len(unit.functions),
                                                unit.parse_seconds, problems=list(unit.problems))

@@ -40,6 +40,8 @@ class RunFacts:
     """What a run observed that a summary of the function needs."""
 
     sleeps: list[tuple[Loc, str, tuple]] = field(default_factory=list)
+    # sleeps that are fatal in softirq context too (not vfree-style "process" ones)
+    hard_sleeps: list[tuple[Loc, str, tuple]] = field(default_factory=list)
     rcu_uses: list[tuple[str, bool, Loc, str]] = field(default_factory=list)
     returns: list[tuple[bool, bool, bool]] = field(default_factory=list)
     param_puts: set[int] = field(default_factory=set)
@@ -74,7 +76,8 @@ class FunctionRun:
         self.checkers = [cls(self) for cls in checker_classes]
         self.exit_states: list[State] = []
         self.steps = 0
-        self.calls: dict[str, tuple[Call, FnModel | None]] = {}
+        # call results by temporary; "src:<tmp>" keys give an RCU load's source location
+        self.calls: dict[str, object] = {}
 
     # --- model lookups used by the engine and by checkers ----------------------------------
     def callee_model(self, ev: Call) -> FnModel | None:
@@ -94,6 +97,13 @@ class FunctionRun:
                 return False
             return gfp_may_sleep(ev.arg_text[fm.gfp]) is True
         return True
+
+    def model_for(self, name: str) -> FnModel | None:
+        """The model's or a summary's entry for a function named by value (a callback)."""
+        fm = self.model.fn(name)
+        if fm is None and self.lookup is not None:
+            fm = self.lookup(name)
+        return fm
 
     def handle_of(self, ev: Call, fm: FnModel) -> str | None:
         if fm.handle is not None and fm.handle < len(ev.args):
@@ -173,6 +183,7 @@ class FunctionRun:
             return st
         if isinstance(ev, RcuAccess):
             am = self.model.access.get(ev.macro)
+            self.calls[f"src:{ev.result}"] = ev.ptr.text
             if am is not None and am.needs != "none" and not (
                     am.cond is not None and len(ev.args) > am.cond
                     and ev.args[am.cond].strip() not in ("0", "false")):
@@ -244,7 +255,10 @@ class FunctionRun:
             facts.asserts.append((fm.asserts, ev.loc, f"{ev.callee}()"))
         if self.call_may_sleep(ev, fm):
             where = f"{ev.loc.file.rsplit('/', 1)[-1]}:{ev.loc.line}"
-            facts.sleeps.append((ev.loc, f"{ev.callee or '?'}() at {where}", fm.why))
+            step = (ev.loc, f"{ev.callee or '?'}() at {where}", fm.why)
+            facts.sleeps.append(step)
+            if fm.sleeps != "process":
+                facts.hard_sleeps.append(step)
         if fm.requires:
             facts.rcu_uses.append((fm.requires, st.holds(fm.requires) is not False, ev.loc,
                                    f"{ev.callee}()"))

@@ -43,6 +43,19 @@ def arg(ev: Call, index: int | None) -> Val | None:
 def on_call(st: State, ev: Call, fm: FnModel | None, in_section: bool) -> State:
     if fm is None:
         return st
+    if fm.grace_period and st.unpublished:
+        st = replace(st, unpublished=frozenset())
+    a = arg(ev, fm.unpublishes)
+    if a is not None:
+        k = obj_key(st, a)
+        if k is not None:
+            st = replace(st, unpublished=st.unpublished | {k},
+                         unpub_locs=(*st.unpub_locs, (k, ev.loc, f"{ev.callee}()")))
+    for index in (fm.frees, fm.defers_free):
+        a = arg(ev, index)
+        k = obj_key(st, a) if a is not None else None
+        if k is not None and k in st.unpublished:
+            st = replace(st, unpublished=st.unpublished - {k})
     a = arg(ev, fm.put)
     if a is not None:
         k = obj_key(st, a)
@@ -112,15 +125,26 @@ def forget_var(st: State, name: str) -> State:
     ptrs = frozenset(p for p in st.ptrs if p[0] != name)
     aliases = frozenset(a for a in st.aliases if a[0] != name)
     derived = frozenset(d for d in st.derived if d[0] != name)
+    loaded = frozenset(x for x in st.loaded_from if x[0] != name)
     return replace(st, ptrs=ptrs, aliases=aliases, derived=derived, walks=st.walks - {name},
+                   loaded_from=loaded,
                    put_cursors=st.put_cursors - {name}, failed=st.failed - {name},
-                   dropped=st.dropped - {name})
+                   dropped=st.dropped - {name}, unpublished=st.unpublished - {name})
 
 
 def on_assign(st: State, ev: Assign, calls: dict[str, tuple[Call, FnModel | None]],
               in_section: bool) -> State:
     target, value = ev.target, ev.value
     if target.kind != "var":
+        # publishing a new value unpublishes the one RCU readers could see there
+        replaced = {v for v, src in st.loaded_from if src == target.text}
+        null = value.is_null or (value.kind == "var" and st.const(value.text) == 0)
+        if replaced and not null and ev.ptr:
+            old = {st.alias(v) or v for v in replaced} - {value_key(st, value)}
+            st = replace(st, unpublished=st.unpublished | old,
+                         unpub_locs=(*st.unpub_locs,
+                                     *((k, ev.loc, f"the store to `{target.text}`")
+                                       for k in sorted(old))))
         # a store into memory that outlives this function: a reference travels with it
         k = value_key(st, value)
         if k is not None and not (target.kind == "field" and target.root == k):
@@ -134,6 +158,9 @@ def on_assign(st: State, ev: Assign, calls: dict[str, tuple[Call, FnModel | None
     if st.refcount(name) > 0 and src_key != name:
         st = st.with_refcount(name, 0)
     call, fm = calls.get(value.tmp, (None, None)) if value.tmp else (None, None)
+    source = calls.get(f"src:{value.tmp}") if value.kind == "rcu" else None
+    if source is not None:
+        st = replace(st, loaded_from=st.loaded_from | {(name, source)})
     if value.kind == "rcu" and in_section:
         st = _loaded(st, name, "rcu", ev.loc, value.text)
     elif fm is not None and fm.returns_rcu and in_section:

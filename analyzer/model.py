@@ -29,6 +29,7 @@ class FnModel:
     sleeps: bool | str = False
     gfp: int | None = None
     waits_gp: str | None = None
+    grace_period: bool = False
     requires: str | None = None
     returns_rcu: bool | str = False
     frees: int | None = None

@@ -75,6 +75,10 @@ class State:
     put_cursors: frozenset[str] = frozenset()
     # objects stored (or returned) before this path took the reference that goes with them
     owed: frozenset[str] = frozenset()
+    # objects removed from readers' view (list_del_rcu, pointer replaced) with no grace
+    # period since, and the published location each RCU-loaded variable came from
+    unpublished: frozenset[str] = frozenset()
+    loaded_from: frozenset[tuple[str, str]] = frozenset()
     # not part of the identity of a state: where things happened, steps taken
     origins: tuple[tuple[str, Loc], ...] = ()
     trail: tuple[tuple[Loc, str], ...] = ()
@@ -82,11 +86,13 @@ class State:
     ptr_origin: tuple[tuple[str, Loc, str], ...] = ()
     put_locs: tuple[tuple[str, Loc, str], ...] = ()
     section_end: Loc | None = None
+    unpub_locs: tuple[tuple[str, Loc, str], ...] = ()
 
     def key(self):
         return (self.held, self.entered, self.assumed, self.borrowed, self.consts, self.truths,
                 self.pending, self.ret, self.merged, self.refs, self.dropped, self.failed,
-                self.ptrs, self.aliases, self.derived, self.walks, self.put_cursors, self.owed)
+                self.ptrs, self.aliases, self.derived, self.walks, self.put_cursors, self.owed,
+                self.unpublished, self.loaded_from)
 
     # --- sections ---------------------------------------------------------------------
     def depth(self, fkey: str) -> int:
@@ -252,6 +258,9 @@ def join(a: State, b: State) -> State:
         walks=a.walks & b.walks,
         put_cursors=a.put_cursors & b.put_cursors,
         owed=a.owed & b.owed,
+        unpublished=a.unpublished | b.unpublished,
+        loaded_from=a.loaded_from & b.loaded_from,
+        unpub_locs=a.unpub_locs,
         origins=a.origins or b.origins,
         trail=a.trail,
         ref_origin=a.ref_origin,

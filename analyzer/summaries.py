@@ -82,6 +82,8 @@ class Summary:
     requires: str | None = None     # needs the caller to hold this flavour
     may_sleep: bool = False
     sleep_chain: list[str] = dc_field(default_factory=list)
+    # sleeps only the vfree() way: in process context, never from interrupt context
+    sleeps_in_process_only: bool = False
     requires_why: str = ""
     returns_ref: bool = False
     returns_rcu: bool = False
@@ -108,7 +110,8 @@ class Summary:
             enter=self.enters or self.enters_if,
             enter_if="true" if self.enters_if and not self.enters else None,
             exit=self.exits,
-            sleeps=self.may_sleep,
+            sleeps="process" if self.may_sleep and self.sleeps_in_process_only
+            else self.may_sleep,
             requires=self.requires,
             returns_ref=self.returns_ref,
             returns_rcu=self.returns_rcu,
@@ -159,9 +162,10 @@ def summarize(fn: Function, result) -> Summary:
             s.requires_why = f"{what} at {loc.file.rsplit('/', 1)[-1]}:{loc.line}"
             break
     if facts.sleeps:
-        _, step, why = facts.sleeps[0]
+        _, step, why = (facts.hard_sleeps or facts.sleeps)[0]
         s.may_sleep = True
         s.sleep_chain = [step, *list(why)[:4]]
+        s.sleeps_in_process_only = not facts.hard_sleeps
     rets = [r for r in facts.returns if not r[0]]
     s.returns_ref = bool(rets) and all(r[1] for r in rets)
     s.returns_rcu = bool(rets) and all(r[2] for r in rets)

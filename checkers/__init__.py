@@ -4,7 +4,9 @@ Importing this package registers every rule in `REGISTRY`, keyed by rule id.
 """
 
 from checkers import (  # noqa: F401  (imported to register)
+    rcu_callback_context,
     rcu_deref_unprotected,
+    rcu_free_without_grace,
     rcu_sleep_in_reader,
     rcu_unbalanced,
     rcu_use_after_unlock,

@@ -106,6 +106,15 @@ SHRINK_SLAB_PUT = "\t\trcu_read_lock();\n\t\tshrinker_put(shrinker);\n\t}\n"
                           "\trcu_read_unlock();\n",
                           "\t\tmem_cgroup_id_put_many(memcg, nr_pages);\n\t}\n")],
      "rcu-use-after-unlock", "__mem_cgroup_uncharge_swap"),
+    # shrinker_free() freeing at once instead of after a grace period
+    ("mm/shrinker.c", [("\tcall_rcu(&shrinker->rcu, shrinker_free_rcu_cb);\n",
+                        "\tkfree(shrinker->nr_deferred);\n\tkfree(shrinker);\n")],
+     "rcu-free-without-grace", "shrinker_free"),
+    # the RCU callback taking the shrinker mutex (softirq context)
+    ("mm/shrinker.c", [("\tkfree(shrinker->nr_deferred);\n\tkfree(shrinker);\n}\n",
+                        "\tmutex_lock(&shrinker_mutex);\n\tmutex_unlock(&shrinker_mutex);\n"
+                        "\tkfree(shrinker->nr_deferred);\n\tkfree(shrinker);\n}\n")],
+     "rcu-callback-context", "shrinker_free"),
     # the memcg shrink loop forgetting its put on the normal path too
     ("mm/shrinker.c", [("\t\t\tfreed += ret;\n\t\t\tshrinker_put(shrinker);\n",
                         "\t\t\tfreed += ret;\n")],

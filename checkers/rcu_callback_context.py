@@ -1,0 +1,63 @@
+"""rcu-callback-context: an RCU callback that may sleep."""
+
+from __future__ import annotations
+
+from analyzer.findings import Rule
+from checkers.base import Checker, register
+
+
+@register
+class RcuCallbackContext(Checker):
+    """
+    ## What it finds
+    A function handed to `call_rcu()` (or `call_rcu_hurry()`) as the callback whose body
+    — directly or through its callees — may sleep: takes a mutex or rwsem, waits for
+    a completion or a work item, allocates with `GFP_KERNEL`, calls
+    `synchronize_rcu()`. `vfree()`/`kvfree()` are not reported: they defer the work
+    themselves when called from interrupt context.
+
+    ## Why is this bad
+    RCU callbacks run from softirq context (or from an rcuo kthread with BH disabled
+    on `CONFIG_RCU_NOCB_CPU`): they must not block. Seed 002 is this bug's shape: the
+    final free of a memory cgroup moved into an RCU callback, where part of the
+    teardown needed process context.
+
+    ## Example
+    ```c
+    static void cfg_free_rcu(struct rcu_head *head)
+    {
+            struct cfg *c = container_of(head, struct cfg, rcu);
+
+            mutex_lock(&cfg_mutex);     /* may sleep in softirq context */
+            list_del(&c->all);
+            mutex_unlock(&cfg_mutex);
+            kfree(c);
+    }
+    ...
+    call_rcu(&c->rcu, cfg_free_rcu);
+    ```
+
+    ## Use instead
+    Do the sleeping part before `call_rcu()`, or use `queue_rcu_work()` so that the
+    callback runs from a workqueue in process context after the grace period.
+    """
+
+    rule = Rule(
+        "rcu-callback-context", "RcuCallbackContext",
+        "RCU callback that may sleep or needs process context",
+        level="warning", precision="high", cwe=("CWE-667",),
+        tags=("concurrency", "rcu", "correctness"),
+    )
+
+    def on_call(self, st, ev, fm) -> None:
+        if fm is None or fm.callback is None or fm.callback >= len(ev.args):
+            return
+        cb = ev.args[fm.callback]
+        if cb.kind != "func":
+            return
+        cbfm = self.run.model_for(cb.text)
+        if cbfm is None or cbfm.sleeps not in (True,):
+            return
+        why = " (it calls " + ", which calls ".join(cbfm.why) + ")" if cbfm.why else ""
+        self.report(ev.loc, f"{cb.text}() runs from {ev.callee}() in softirq context but may "
+                    f"sleep{why}", st)

@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rcu-free-without-grace: objects unpublished from RCU readers and freed at once.
+ * A line ending in "expect: RULE" must be reported with RULE; nothing else may be.
+ */
+#include <linux/rcupdate.h>
+#include <linux/rculist.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+
+struct pool {
+	struct list_head list;
+	struct hlist_node hnode;
+	struct rcu_head rcu;
+	int id;
+};
+
+struct registry {
+	struct pool __rcu *current;
+	struct list_head pools;
+	spinlock_t lock;
+	struct kmem_cache *cache;
+};
+
+static void pool_destroy(struct pool *p)
+{
+	kfree(p);
+}
+
+/* ---- buggy ------------------------------------------------------------------------- */
+
+static void pool_remove(struct registry *r, struct pool *p)
+{
+	spin_lock(&r->lock);
+	list_del_rcu(&p->list);
+	spin_unlock(&r->lock);
+	kfree(p);					/* expect: rcu-free-without-grace */
+}
+
+static void pool_remove_hashed(struct pool *p)
+{
+	hlist_del_rcu(&p->hnode);
+	kfree(p);					/* expect: rcu-free-without-grace */
+}
+
+/* the old published pointer is replaced, then freed */
+static int pool_switch(struct registry *r, struct pool *new)
+{
+	struct pool *old;
+
+	spin_lock(&r->lock);
+	old = rcu_dereference_protected(r->current, 1);
+	rcu_assign_pointer(r->current, new);
+	spin_unlock(&r->lock);
+	kfree(old);					/* expect: rcu-free-without-grace */
+	return 0;
+}
+
+/* a slab object, freed back to its cache */
+static void pool_remove_cached(struct registry *r, struct pool *p)
+{
+	list_del_rcu(&p->list);
+	kmem_cache_free(r->cache, p);			/* expect: rcu-free-without-grace */
+}
+
+/* the free hides in a helper */
+static void pool_remove_helper(struct pool *p)
+{
+	list_del_rcu(&p->list);
+	pool_destroy(p);				/* expect: rcu-free-without-grace */
+}
+
+/* the grace period is waited for on one branch only */
+static void pool_remove_maybe_sync(struct pool *p, bool sync)
+{
+	list_del_rcu(&p->list);
+	if (sync)
+		synchronize_rcu();
+	kfree(p);					/* expect: rcu-free-without-grace */
+}
+
+/* rcu_barrier() waits for queued callbacks, not for readers */
+static void pool_remove_barrier(struct pool *p)
+{
+	list_del_rcu(&p->list);
+	rcu_barrier();
+	kfree(p);					/* expect: rcu-free-without-grace */
+}
+
+/* ---- correct ----------------------------------------------------------------------- */
+
+static void pool_remove_rcu(struct registry *r, struct pool *p)
+{
+	spin_lock(&r->lock);
+	list_del_rcu(&p->list);
+	spin_unlock(&r->lock);
+	kfree_rcu(p, rcu);
+}
+
+static void pool_remove_sync(struct pool *p)
+{
+	list_del_rcu(&p->list);
+	synchronize_rcu();
+	kfree(p);
+}
+
+static void pool_free_cb(struct rcu_head *head)
+{
+	kfree(container_of(head, struct pool, rcu));
+}
+
+static void pool_remove_call_rcu(struct pool *p)
+{
+	hlist_del_rcu(&p->hnode);
+	call_rcu(&p->rcu, pool_free_cb);
+}
+
+static int pool_switch_sync(struct registry *r, struct pool *new)
+{
+	struct pool *old;
+
+	spin_lock(&r->lock);
+	old = rcu_dereference_protected(r->current, 1);
+	rcu_assign_pointer(r->current, new);
+	spin_unlock(&r->lock);
+	synchronize_rcu();
+	kfree(old);
+	return 0;
+}
+
+/* a plain list, never seen by RCU readers */
+static void pool_remove_plain(struct pool *p)
+{
+	list_del(&p->list);
+	kfree(p);
+}
+
+/* freeing a different object after the unpublish */
+static void pool_remove_other(struct pool *p, struct pool *spare)
+{
+	list_del_rcu(&p->list);
+	kfree(spare);
+	kfree_rcu(p, rcu);
+}
