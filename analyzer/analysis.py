@@ -30,6 +30,56 @@ SCC_ROUNDS = 3
 
 
 @dataclass
+class LoweredTU:
+    """Phase 1's output for one TU: plain data, so it crosses processes and caches."""
+
+    path: str
+    parse_seconds: float
+    lower_seconds: float = 0.0
+    functions: list[Function] = field(default_factory=list)
+    # callee name -> (header key, its lowered body, or None when already known)
+    headers: dict[str, tuple[tuple[str, int, str], Function | None]] = field(
+        default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    cached: bool = False
+
+
+def lower_tu(parsed: ParsedTU, model: ApiModel,
+             known: set[tuple[str, int, str]] | frozenset = frozenset()) -> LoweredTU:
+    """Lower a parsed TU's functions and the header inlines its calls reach."""
+    out = LoweredTU(str(parsed.path), parsed.parse_seconds)
+    t0 = time.perf_counter()
+    deepstack.run(lambda: _lower(parsed, model, known, out))
+    out.lower_seconds = time.perf_counter() - t0
+    return out
+
+
+def _lower(parsed: ParsedTU, model: ApiModel, known, out: LoweredTU) -> None:
+    ctx = LowerContext.for_tu(parsed, model)
+    for fdef in parsed.functions:
+        try:
+            out.functions.append(lower_function(ctx, fdef.cursor))
+        except Exception as exc:  # one bad function must not stop the file
+            out.problems.append(_internal(fdef.name, exc))
+    done: set[str] = set()
+    for _ in range(HEADER_DEPTH):
+        todo = [(n, d) for n, d in ctx.header_defs.items() if n not in done]
+        if not todo:
+            break
+        for name, cursor in todo:
+            done.add(name)
+            loc = cursor.location
+            key = (loc.file.name if loc.file else "?", loc.line, name)
+            if key in known:
+                out.headers[name] = (key, None)
+                continue
+            try:
+                out.headers[name] = (key, lower_function(ctx, cursor))
+            except Exception as exc:
+                out.problems.append(_internal(name, exc))
+
+
+@dataclass
 class Unit:
     """One translation unit, lowered."""
 
@@ -39,6 +89,7 @@ class Unit:
     parse_seconds: float
     lower_seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
+    cached: bool = False
 
 
 @dataclass
@@ -77,10 +128,21 @@ class Program:
 
     # --- phase 1 ----------------------------------------------------------------------
     def add(self, parsed: ParsedTU) -> Unit:
-        unit = Unit(str(parsed.path), [], {}, parsed.parse_seconds)
-        t0 = time.perf_counter()
-        deepstack.run(lambda: self._lower(parsed, unit))
-        unit.lower_seconds = time.perf_counter() - t0
+        """Lower in this process (header inlines already known are not lowered again)."""
+        return self.add_lowered(lower_tu(parsed, self.model, set(self.header_nodes)))
+
+    def add_lowered(self, low: LoweredTU) -> Unit:
+        unit = Unit(low.path, low.functions, {}, low.parse_seconds, low.lower_seconds,
+                    list(low.problems), low.cached)
+        for name, (key, fn) in low.headers.items():
+            nid = self.header_nodes.get(key)
+            if nid is None:
+                if fn is None:
+                    continue
+                nid = f"{key[0]}:{name}"
+                self.header_nodes[key] = nid
+                self.nodes[nid] = (None, fn)
+            unit.headers[name] = nid
         self.units.append(unit)
         for fn in unit.functions:
             nid = self.node_id(unit, fn)
@@ -88,34 +150,6 @@ class Program:
             if not fn.is_static:
                 self.externs.setdefault(fn.name, nid)
         return unit
-
-    def _lower(self, parsed: ParsedTU, unit: Unit) -> None:
-        ctx = LowerContext.for_tu(parsed, self.model)
-        for fdef in parsed.functions:
-            try:
-                unit.functions.append(lower_function(ctx, fdef.cursor))
-            except Exception as exc:  # one bad function must not stop the file
-                unit.problems.append(_internal(fdef.name, exc))
-        done: set[str] = set()
-        for _ in range(HEADER_DEPTH):
-            todo = [(n, d) for n, d in ctx.header_defs.items() if n not in done]
-            if not todo:
-                break
-            for name, cursor in todo:
-                done.add(name)
-                loc = cursor.location
-                key = (loc.file.name if loc.file else "?", loc.line, name)
-                nid = self.header_nodes.get(key)
-                if nid is None:
-                    try:
-                        fn = lower_function(ctx, cursor)
-                    except Exception as exc:
-                        unit.problems.append(_internal(name, exc))
-                        continue
-                    nid = f"{key[0]}:{name}"
-                    self.header_nodes[key] = nid
-                    self.nodes[nid] = (None, fn)
-                unit.headers[name] = nid
 
     @staticmethod
     def node_id(unit: Unit, fn: Function) -> str:

@@ -14,7 +14,8 @@ from analyzer import __version__, clangsetup, deepstack, graph_export, report_sa
 from analyzer.analysis import Program
 from analyzer.compdb import CompileCommand
 from analyzer.errors import InputError
-from analyzer.frontend import ParsedTU, parse_command
+from analyzer.flags import translate
+from analyzer.frontend import parse_command
 from analyzer.ir import dump
 from analyzer.lower import LowerContext, lower_function
 from analyzer.model import ApiModel
@@ -89,13 +90,18 @@ def _open_tree(tree_dir: str | None, compdb: str | None) -> KernelTree:
 @click.option("--new-only", is_flag=True, help="With --baseline: report only new results.")
 @click.option("--stats", is_flag=True,
               help="Per file: functions, parse and analysis time, on stderr.")
+@click.option("-j", "--jobs", default=1, show_default=True, type=click.IntRange(1),
+              help="Parse and lower this many translation units at once.")
+@click.option("--cache/--no-cache", default=True, show_default=True,
+              help="Reuse the lowered form of unchanged translation units "
+                   "($RCUCHECK_CACHE/tu).")
 @click.option("-v", "--verbose", is_flag=True, help="Print the flags handed to libclang.")
 @click.argument("files", nargs=-1, metavar="[FILES]...")
 @click.pass_context
 def scan(ctx: click.Context, tree_dir: str | None, compdb: str | None, models: tuple[str, ...],
          rules: tuple[str, ...], fail_on: str, fmt: str, output: str | None,
-         baseline: str | None, new_only: bool, stats: bool, verbose: bool,
-         files: tuple[str, ...]) -> None:
+         baseline: str | None, new_only: bool, stats: bool, jobs: int, cache: bool,
+         verbose: bool, files: tuple[str, ...]) -> None:
     """Analyse FILES of a kernel tree (paths relative to the tree).
 
     A directory stands for every .c file under it that the compile database
@@ -126,7 +132,7 @@ def scan(ctx: click.Context, tree_dir: str | None, compdb: str | None, models: t
     t_start = time.perf_counter()
     notifications: list[tuple[str, str]] = []
     prog, failed = _load_program(tree, commands, model, list(rules) or None, verbose,
-                                 notifications)
+                                 notifications, jobs, cache, ctx.obj["libclang"])
     results = prog.analyze()
     findings = report_sarif.ordered(
         [f for r in results.values() for f in r.findings], tree.relative)
@@ -149,8 +155,9 @@ def scan(ctx: click.Context, tree_dir: str | None, compdb: str | None, models: t
         for problem in result.problems:
             click.echo(f"{rel}: note: {problem}", err=True)
         if stats:
-            click.echo(f"{rel}: {result.functions} functions, parsed in "
-                       f"{unit.parse_seconds:.2f} s, lowered in {unit.lower_seconds:.2f} s, "
+            origin = "from the cache" if unit.cached else (
+                f"parsed in {unit.parse_seconds:.2f} s, lowered in {unit.lower_seconds:.2f} s")
+            click.echo(f"{rel}: {result.functions} functions, {origin}, "
                        f"checked in {result.analysis_seconds:.2f} s, "
                        f"{len(result.findings)} findings, 0 parse errors", err=True)
     if stats:
@@ -173,38 +180,43 @@ def _emit(text: str, output: str | None) -> None:
 
 
 def _load_program(tree: KernelTree, commands, model: ApiModel, rules: list[str] | None,
-                  verbose: bool = False, notifications: list | None = None
+                  verbose: bool = False, notifications: list | None = None,
+                  jobs: int = 1, cache: bool = True, libclang: str | None = None
                   ) -> tuple[Program, int]:
-    """Parse and lower every file; a file that fails is reported and skipped."""
+    """Parse and lower every file (in workers, from the cache when unchanged).
+
+    A file that fails to parse, or crashes libclang, is reported and skipped.
+    """
+    from analyzer import pipeline
+
     prog = Program(model, rules)
     failed = 0
-    for cmd in commands:
-        rel = tree.relative(cmd.file)
-        try:
-            parsed = parse_command(cmd)
-        except InputError as exc:
-            click.echo(f"{rel}: not analysed: {exc}", err=True)
-            failed += 1
-            if notifications is not None:
-                notifications.append((cmd.file, f"not analysed: {exc}"))
+    if verbose:
+        for cmd in commands:
+            args = translate(list(cmd.argv), cmd.directory, cmd.file).args
+            click.echo(f"{tree.relative(cmd.file)}: libclang {' '.join(args)}", err=True)
+    outcomes = pipeline.run(commands, model, jobs,
+                            pipeline.default_cache_dir() if cache else None, libclang)
+    for out in outcomes:
+        rel = tree.relative(out.cmd.file)
+        if out.lowered is not None:
+            prog.add_lowered(out.lowered)
             continue
-        if verbose:
-            click.echo(f"{rel}: libclang {' '.join(parsed.args)}", err=True)
-        if parsed.errors:
-            failed += 1
-            _report_parse(tree, rel, parsed)
-            if notifications is not None:
-                first = parsed.errors[0]
-                notifications.append((cmd.file, f"not analysed: {len(parsed.errors)} parse "
-                                                f"problems, first at line {first.line}: "
-                                                f"{first.message}"))
-            continue
-        prog.add(parsed)
+        failed += 1
+        if out.parse_errors:
+            _report_parse(tree, rel, out.parse_errors)
+            first = out.parse_errors[0]
+            why = (f"not analysed: {len(out.parse_errors)} parse problems, first at line "
+                   f"{first.line}: {first.message}")
+        else:
+            why = f"not analysed: {out.error}"
+            click.echo(f"{rel}: {why}", err=True)
+        if notifications is not None:
+            notifications.append((out.cmd.file, why))
     return prog, failed
 
 
-def _report_parse(tree: KernelTree, rel: str, parsed: ParsedTU) -> None:
-    errors = parsed.errors
+def _report_parse(tree: KernelTree, rel: str, errors: list) -> None:
     for d in errors[:MAX_DIAGS_PER_FILE]:
         where = tree.relative(d.file) if d.file else rel
         click.echo(f"{where}:{d.line}:{d.column}: parse {d.severity}: {d.message}", err=True)
@@ -237,7 +249,8 @@ def graph(ctx: click.Context, tree_dir: str | None, compdb: str | None, function
     commands = [tree.command_for(src) for src in tree.expand(list(files))]
     model = ApiModel.load(list(models))
     clangsetup.load(ctx.obj["libclang"])
-    prog, failed = _load_program(tree, commands, model, rules=[])
+    prog, failed = _load_program(tree, commands, model, rules=[],
+                                 libclang=ctx.obj["libclang"])
     prog.analyze()
     g = graph_export.annotated(prog, function, depth, rel=tree.relative)
     if function is not None and g.number_of_nodes() == 0:

@@ -35,7 +35,7 @@ _KEEP_EXACT = {
 }
 # Option prefixes kept as they are (joined values).
 _KEEP_PREFIX = ("-std=", "-O", "-fcf-protection=", "-fstack-protector", "-mcmodel=", "-march=",
-                "-fno-builtin-", "-mstack-protector-guard",
+                "-fno-builtin-", "-mstack-protector-guard", "-fbracket-depth=",
                 "-fstrict-flex-arrays=", "--target=", "-target=")
 # Dependency-file options that must never reach libclang.
 _DEPFILE_PREFIX = ("-Wp,-MD", "-Wp,-MMD", "-MD", "-MMD", "-MP")

@@ -79,6 +79,7 @@ class ApiModel:
         self.access: dict[str, AccessModel] = {}
         self.walks: dict[str, WalkModel] = {}
         self.immortal: set[str] = set()
+        self.texts: list[str] = []
 
     @classmethod
     def load(cls, extra: list[str | Path] | None = None) -> ApiModel:
@@ -96,6 +97,7 @@ class ApiModel:
         return model
 
     def merge(self, text: str, origin: str) -> None:
+        self.texts.append(text)
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
@@ -117,6 +119,12 @@ class ApiModel:
             self.access[name] = _build(AccessModel, name, entry, origin)
         for name, entry in data.get("walk", {}).items():
             self.walks[name] = _build(WalkModel, name, entry, origin)
+
+    def fingerprint(self) -> str:
+        """Identifies the merged model, for caches of results that depend on it."""
+        import hashlib
+
+        return hashlib.sha256("\0".join(self.texts).encode()).hexdigest()[:16]
 
     def fn(self, name: str | None) -> FnModel | None:
         return self.fns.get(name) if name else None

@@ -1,0 +1,65 @@
+"""Phase 1 at scale: worker processes, the TU cache, crash isolation."""
+
+import json
+import shutil
+import time
+
+from tests.conftest import FIXTURES, run_cli
+
+
+def tiny_tree(root, files: dict[str, str]):
+    shutil.copytree(FIXTURES / "include", root / "include")
+    (root / "include" / "generated").mkdir()
+    (root / "include" / "generated" / "autoconf.h").write_text("#define CONFIG_MMU 1\n")
+    (root / "Makefile").write_text("# a tiny tree\n")
+    db = []
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+        db.append({"directory": str(root), "file": rel,
+                   "arguments": ["gcc", "-nostdinc", "-I./include", "-std=gnu11",
+                                 "-D__KERNEL__", "--target=x86_64-linux-gnu",
+                                 "-fbracket-depth=10000", "-c", rel]})
+    (root / "compile_commands.json").write_text(json.dumps(db))
+    return root
+
+
+def test_cache_serves_unchanged_units_and_sees_header_edits(tmp_path):
+    root = tiny_tree(tmp_path / "t", {
+        "mm/a.c": (FIXTURES / "rcu_unbalanced.c").read_text(),
+        "mm/b.c": (FIXTURES / "ref_leak.c").read_text()})
+    env = {"RCUCHECK_CACHE": str(tmp_path / "cache")}
+    first = run_cli("scan", "--stats", "--tree", str(root), env=env)
+    assert first.returncode == 1 and "from the cache" not in first.stderr
+    second = run_cli("scan", "--stats", "--tree", str(root), env=env)
+    assert second.stdout == first.stdout
+    assert second.stderr.count("from the cache") == 2
+    # a header both files include changes: neither may come from the cache
+    hdr = root / "include" / "linux" / "types.h"
+    time.sleep(0.01)
+    hdr.write_text(hdr.read_text() + "\n/* edited */\n")
+    third = run_cli("scan", "--stats", "--tree", str(root), env=env)
+    assert "from the cache" not in third.stderr and third.stdout == first.stdout
+    uncached = run_cli("scan", "--stats", "--no-cache", "--tree", str(root), env=env)
+    assert "from the cache" not in uncached.stderr
+
+
+def test_parallel_runs_match_serial(tmp_path):
+    names = ["rcu_unbalanced", "ref_leak", "interproc", "rcu_sleep_in_reader"]
+    root = tiny_tree(tmp_path / "t", {f"mm/{n}.c": (FIXTURES / f"{n}.c").read_text()
+                                      for n in names})
+    serial = run_cli("scan", "--no-cache", "-j", "1", "--tree", str(root))
+    parallel = run_cli("scan", "--no-cache", "-j", "3", "--tree", str(root))
+    assert serial.stdout == parallel.stdout and serial.stdout.count("[") > 20
+
+
+def test_a_unit_that_crashes_libclang_is_skipped(tmp_path):
+    deep = "int deep(int x)\n{\n\treturn " + "(" * 5000 + "x" + ")" * 5000 + ";\n}\n"
+    root = tiny_tree(tmp_path / "t", {
+        "mm/deep.c": deep,
+        "mm/ok.c": (FIXTURES / "rcu_unbalanced.c").read_text()})
+    res = run_cli("scan", "--no-cache", "--tree", str(root))
+    assert res.returncode == 2
+    assert "mm/deep.c: not analysed: libclang crashed" in res.stderr
+    assert "Traceback" not in res.stderr
+    assert "mm/ok.c:" in res.stdout and "[rcu-unbalanced]" in res.stdout
