@@ -76,8 +76,9 @@ class FunctionRun:
         self.checkers = [cls(self) for cls in checker_classes]
         self.exit_states: list[State] = []
         self.steps = 0
-        # call results by temporary; "src:<tmp>" keys give an RCU load's source location
-        self.calls: dict[str, object] = {}
+        self.calls: dict[str, tuple[Call, FnModel | None]] = {}
+        # RCU loads by temporary: the published location each one read
+        self.sources: dict[str, str] = {}
 
     # --- model lookups used by the engine and by checkers ----------------------------------
     def callee_model(self, ev: Call) -> FnModel | None:
@@ -176,14 +177,14 @@ class FunctionRun:
             for ck in self.checkers:
                 ck.on_assign(st, ev)
             st = self.assign(st, ev)
-            return lifetimes.on_assign(st, ev, self.calls, in_section(st))
+            return lifetimes.on_assign(st, ev, self.calls, self.sources, in_section(st))
         if isinstance(ev, Deref):
             for ck in self.checkers:
                 ck.on_deref(st, ev)
             return st
         if isinstance(ev, RcuAccess):
             am = self.model.access.get(ev.macro)
-            self.calls[f"src:{ev.result}"] = ev.ptr.text
+            self.sources[ev.result] = ev.ptr.text
             if am is not None and am.needs != "none" and not (
                     am.cond is not None and len(ev.args) > am.cond
                     and ev.args[am.cond].strip() not in ("0", "false")):

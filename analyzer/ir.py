@@ -26,9 +26,9 @@ class Val:
     """A normalised expression.
 
     kind: var (local or parameter), global, field, addr, deref, call, rcu (an RCU
-    load), const, null, str, not, other.  `root` is
-    the variable the expression starts from (`memcg` for `&memcg->css`),
-    `tmp` names a call's result so a later branch can test it.
+    load), func, const, null, str, other.  `root` is the variable the expression
+    starts from (`memcg` for `&memcg->css`), `tmp` names a call's result so a
+    later branch can test it, and `neg` marks a logical negation of the value.
     """
 
     text: str

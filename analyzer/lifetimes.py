@@ -133,7 +133,7 @@ def forget_var(st: State, name: str) -> State:
 
 
 def on_assign(st: State, ev: Assign, calls: dict[str, tuple[Call, FnModel | None]],
-              in_section: bool) -> State:
+              sources: dict[str, str], in_section: bool) -> State:
     target, value = ev.target, ev.value
     if target.kind != "var":
         # publishing a new value unpublishes the one RCU readers could see there
@@ -151,14 +151,13 @@ def on_assign(st: State, ev: Assign, calls: dict[str, tuple[Call, FnModel | None
             st = hand_off(st, k, ev.loc, f"stored in `{target.text}`")
         return st
     name = target.text
-    old = st.alias(name) or name
     src_key = obj_key(st, value) if value.kind in ("var", "global") and not value.neg \
         else None
     st = forget_var(st, name)
     if st.refcount(name) > 0 and src_key != name:
         st = st.with_refcount(name, 0)
     call, fm = calls.get(value.tmp, (None, None)) if value.tmp else (None, None)
-    source = calls.get(f"src:{value.tmp}") if value.kind == "rcu" else None
+    source = sources.get(value.tmp) if value.kind == "rcu" and value.tmp else None
     if source is not None:
         st = replace(st, loaded_from=st.loaded_from | {(name, source)})
     if value.kind == "rcu" and in_section:
@@ -200,7 +199,6 @@ def on_assign(st: State, ev: Assign, calls: dict[str, tuple[Call, FnModel | None
         if p is not None and not p[1]:
             st = _loaded(st, name, "field", ev.loc, value.text)
             st = replace(st, derived=st.derived | {(name, src)})
-    del old
     return st
 
 

@@ -610,7 +610,7 @@ class Lowerer:
                             self.cond(x, t, f)
                         return
         value = self.const_of(u)
-        if value is None and k in self._FOLDABLE:
+        if value is None and k in self.foldable_kinds:
             # sizeof comparisons in compiletime_assert(), IS_ENABLED(), const flags
             value = self.x.evaluate_int(u)
         if value is not None:
@@ -620,7 +620,8 @@ class Lowerer:
         self.branch(Cond(subject, self.text(c), self.loc(c)), t, f)
 
     @property
-    def _FOLDABLE(self):
+    def foldable_kinds(self):
+        """Condition shapes worth asking clang to evaluate as constants."""
         K = self.K
         return (K.BINARY_OPERATOR, K.UNEXPOSED_EXPR, K.DECL_REF_EXPR, K.CXX_UNARY_EXPR,
                 K.UNARY_OPERATOR)
