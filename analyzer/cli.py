@@ -60,17 +60,22 @@ LEVELS = {"note": 0, "warning": 1, "error": 2}
 
 
 def _tree_option(f):
+    f = click.option("--derive-flags", is_flag=True,
+                     help="Files missing from the compile database: use kbuild's .o.cmd "
+                          "file, or flags derived from the configured tree.")(f)
     f = click.option("-p", "--compile-commands", "compdb", metavar="PATH",
                      help="compile_commands.json to use (default: the tree's own, if any).")(f)
     return click.option("--tree", "tree_dir", metavar="DIR", envvar="RCUCHECK_TREE",
                         help="Configured kernel tree (also $RCUCHECK_TREE).")(f)
 
 
-def _open_tree(tree_dir: str | None, compdb: str | None) -> KernelTree:
+def _open_tree(tree_dir: str | None, compdb: str | None, derive: bool = False) -> KernelTree:
     if not tree_dir:
         raise InputError("no kernel tree given: pass --tree DIR or set RCUCHECK_TREE "
                          "(scripts/get-kernel provisions one)")
-    return KernelTree.open(tree_dir, compdb)
+    tree = KernelTree.open(tree_dir, compdb)
+    tree.derive = derive
+    return tree
 
 
 @main.command()
@@ -98,7 +103,8 @@ def _open_tree(tree_dir: str | None, compdb: str | None) -> KernelTree:
 @click.option("-v", "--verbose", is_flag=True, help="Print the flags handed to libclang.")
 @click.argument("files", nargs=-1, metavar="[FILES]...")
 @click.pass_context
-def scan(ctx: click.Context, tree_dir: str | None, compdb: str | None, models: tuple[str, ...],
+def scan(ctx: click.Context, tree_dir: str | None, compdb: str | None, derive_flags: bool,
+         models: tuple[str, ...],
          rules: tuple[str, ...], fail_on: str, fmt: str, output: str | None,
          baseline: str | None, new_only: bool, stats: bool, jobs: int, cache: bool,
          verbose: bool, files: tuple[str, ...]) -> None:
@@ -107,7 +113,7 @@ def scan(ctx: click.Context, tree_dir: str | None, compdb: str | None, models: t
     A directory stands for every .c file under it that the compile database
     knows; with no FILES, every file of the compile database is analysed.
     """
-    tree = _open_tree(tree_dir, compdb)
+    tree = _open_tree(tree_dir, compdb, derive_flags)
     if files:
         sources = tree.expand(list(files))
     elif tree.compdb is not None:
@@ -237,7 +243,8 @@ def _report_parse(tree: KernelTree, rel: str, errors: list) -> None:
 @click.option("--model", "models", multiple=True, metavar="FILE", help="Extra API model file.")
 @click.argument("files", nargs=-1, required=True, metavar="FILES...")
 @click.pass_context
-def graph(ctx: click.Context, tree_dir: str | None, compdb: str | None, function: str | None,
+def graph(ctx: click.Context, tree_dir: str | None, compdb: str | None, derive_flags: bool,
+          function: str | None,
           depth: int, fmt: str, output: str | None, models: tuple[str, ...],
           files: tuple[str, ...]) -> None:
     """Export the call graph of FILES, annotated with summaries, as DOT, GraphML or JSON.
@@ -245,7 +252,7 @@ def graph(ctx: click.Context, tree_dir: str | None, compdb: str | None, function
     Nodes say whether a function takes, releases or requires RCU, returns a
     reference, or may sleep; edges say whether RCU was held at the call.
     """
-    tree = _open_tree(tree_dir, compdb)
+    tree = _open_tree(tree_dir, compdb, derive_flags)
     commands = [tree.command_for(src) for src in tree.expand(list(files))]
     model = ApiModel.load(list(models))
     clangsetup.load(ctx.obj["libclang"])
@@ -332,7 +339,7 @@ def kbuild(ctx: click.Context, werror: bool, sarif_dir: str | None, models: tupl
 @click.argument("patch", required=False, metavar="[PATCH|-]")
 @click.pass_context
 def check_patch(ctx: click.Context, tree_dir: str | None, compdb: str | None,
-                git_range: str | None, models: tuple[str, ...], fail_on: str,
+                derive_flags: bool, git_range: str | None, models: tuple[str, ...], fail_on: str,
                 patch: str | None) -> None:
     """Report the findings a patch (or a git range) introduces; silent when it adds none.
 
@@ -342,7 +349,7 @@ def check_patch(ctx: click.Context, tree_dir: str | None, compdb: str | None,
     """
     from analyzer import patchcheck
 
-    tree = _open_tree(tree_dir, compdb)
+    tree = _open_tree(tree_dir, compdb, derive_flags)
     if git_range and patch:
         raise InputError("give a patch or --git BASE..HEAD, not both")
     if git_range:
@@ -407,10 +414,10 @@ def explain(rule_id: str) -> None:
 @click.option("--function", "function", metavar="NAME", help="Only this function.")
 @click.argument("file")
 @click.pass_context
-def cfg(ctx: click.Context, tree_dir: str | None, compdb: str | None, function: str | None,
-        file: str) -> None:
+def cfg(ctx: click.Context, tree_dir: str | None, compdb: str | None, derive_flags: bool,
+        function: str | None, file: str) -> None:
     """Print the lowered control-flow graph of FILE's functions (for debugging rules)."""
-    tree = _open_tree(tree_dir, compdb)
+    tree = _open_tree(tree_dir, compdb, derive_flags)
     src = tree.expand([file])[0]
     cmd = tree.command_for(src)
     clangsetup.load(ctx.obj["libclang"])

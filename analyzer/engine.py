@@ -12,6 +12,7 @@ before each event's effect is applied.
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -23,6 +24,11 @@ from analyzer.model import VANILLA, ApiModel, FnModel
 from analyzer.state import CAP, UNKNOWN, State, flavour_key, join, replace
 
 DEFAULT_BOUND = 8
+# put_pid(), fput(), dput(), kobject_put(), sock_put(), put_task_stack() ...
+_PUT_NAME = re.compile(r"put_\w+|\w+_put|[a-z]put|\w+_unref")
+# ... but not the stores and CPU/user-access helpers that share the word
+_NOT_PUT = re.compile(r"_*(put_user|put_unaligned|put_cpu|put_online|put_bits|put_le|"
+                      r"put_be|put_char|put_str|put_seq|put_dec|put_hex)")
 
 
 @dataclass
@@ -42,6 +48,10 @@ class RunFacts:
     sleeps: list[tuple[Loc, str, tuple]] = field(default_factory=list)
     # sleeps that are fatal in softirq context too (not vfree-style "process" ones)
     hard_sleeps: list[tuple[Loc, str, tuple]] = field(default_factory=list)
+    # sleeps made after releasing (and before re-taking) the caller's RCU section
+    sleeps_after_release: list[Loc] = field(default_factory=list)
+    # lock-ownership assertions other than RCU's (`lockdep_rtnl_is_held()`): alternatives
+    other_asserts: bool = False
     rcu_uses: list[tuple[str, bool, Loc, str]] = field(default_factory=list)
     returns: list[tuple[bool, bool, bool]] = field(default_factory=list)
     param_puts: set[int] = field(default_factory=set)
@@ -65,11 +75,10 @@ class FunctionRun:
     """One function through the engine, with one instance of each checker."""
 
     def __init__(self, fn: Function, model: ApiModel, checker_classes, bound: int = DEFAULT_BOUND,
-                 inferred: dict[str, FnModel] | None = None, lookup=None):
+                 lookup=None):
         self.fn = fn
         self.model = model
-        self.inferred = inferred or {}
-        self.lookup = lookup
+        self.lookup = lookup  # name -> summary-derived FnModel, for callees with bodies
         self.facts = RunFacts()
         self.bound = bound
         self.findings: dict[tuple, Finding] = {}
@@ -83,12 +92,7 @@ class FunctionRun:
     # --- model lookups used by the engine and by checkers ----------------------------------
     def callee_model(self, ev: Call) -> FnModel | None:
         """The model's entry; failing that, what the callee's body showed."""
-        fm = self.model.fn(ev.callee)
-        if fm is None and ev.callee and self.lookup is not None:
-            fm = self.lookup(ev.callee)
-        if fm is None and ev.callee:
-            fm = self.inferred.get(ev.callee)
-        return fm
+        return self.model_for(ev.callee) if ev.callee else None
 
     def call_may_sleep(self, ev: Call, fm: FnModel | None) -> bool:
         if fm is None or not fm.sleeps:
@@ -100,10 +104,17 @@ class FunctionRun:
         return True
 
     def model_for(self, name: str) -> FnModel | None:
-        """The model's or a summary's entry for a function named by value (a callback)."""
+        """The model's entry, a summary of the callee's body, or the kernel's naming.
+
+        A function with neither (defined in a file not analysed) whose name follows
+        the kernel's put convention (`put_pid`, `fput`, `kobject_put`) is taken to drop
+        a reference on its first argument; anything else stays unknown.
+        """
         fm = self.model.fn(name)
         if fm is None and self.lookup is not None:
             fm = self.lookup(name)
+        if fm is None and _PUT_NAME.fullmatch(name) and not _NOT_PUT.match(name):
+            fm = FnModel(name, put=0, inferred=True)
         return fm
 
     def handle_of(self, ev: Call, fm: FnModel) -> str | None:
@@ -248,6 +259,8 @@ class FunctionRun:
         facts = self.facts
         facts.calls.append(CallSite(ev.callee, ev.loc, in_section(st),
                                     tuple(k for k, n in st.refs if n > 0)))
+        if ev.callee and "is_held" in ev.callee and not (fm and fm.asserts):
+            facts.other_asserts = True
         if fm is None:
             if ev.callee:
                 facts.unknown.add(ev.callee)
@@ -260,6 +273,9 @@ class FunctionRun:
             facts.sleeps.append(step)
             if fm.sleeps != "process":
                 facts.hard_sleeps.append(step)
+            if (st.borrowed & set(VANILLA) and st.vanilla_depth() == 0) or \
+                    fm.sleeps_outside_caller_rcu:
+                facts.sleeps_after_release.append(ev.loc)
         if fm.requires:
             facts.rcu_uses.append((fm.requires, st.holds(fm.requires) is not False, ev.loc,
                                    f"{ev.callee}()"))
@@ -281,6 +297,8 @@ class FunctionRun:
             st = st.with_depth(fkey, min(d + 1, CAP))
         if d == 0:
             st = st.with_origin(fkey, loc)
+            if not any(dd > 0 for _, dd in st.held if _ != fkey):
+                st = replace(st, enter_truths=st.truths)
         return replace(st, entered=st.entered | {fkey})
 
     def enter(self, st: State, fkey: str, ev: Call) -> State:

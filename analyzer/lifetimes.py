@@ -76,10 +76,12 @@ def on_call(st: State, ev: Call, fm: FnModel | None, in_section: bool) -> State:
         k = obj_key(st, a)
         if k is not None:
             st = take(st, k, ev.loc, f"{ev.callee}()")
-    a = arg(ev, fm.consumes)
-    if a is not None:
+    for index in (fm.consumes, *fm.consumes_more):
+        a = arg(ev, index)
+        if a is None:
+            continue
         k = value_key(st, a) if a.kind != "addr" else obj_key(st, a)
-        if k is not None:
+        if k is not None and st.refcount(k) > 0:
             st = hand_off(st, k, ev.loc, f"passed to {ev.callee}(), which keeps it")
     a = arg(ev, fm.tryget)
     if a is not None:
@@ -126,8 +128,9 @@ def forget_var(st: State, name: str) -> State:
     aliases = frozenset(a for a in st.aliases if a[0] != name)
     derived = frozenset(d for d in st.derived if d[0] != name)
     loaded = frozenset(x for x in st.loaded_from if x[0] != name)
+    srcs = frozenset(x for x in st.srcs if x[0] != name)
     return replace(st, ptrs=ptrs, aliases=aliases, derived=derived, walks=st.walks - {name},
-                   loaded_from=loaded,
+                   loaded_from=loaded, srcs=srcs,
                    put_cursors=st.put_cursors - {name}, failed=st.failed - {name},
                    dropped=st.dropped - {name}, unpublished=st.unpublished - {name})
 
@@ -136,6 +139,8 @@ def on_assign(st: State, ev: Assign, calls: dict[str, tuple[Call, FnModel | None
               sources: dict[str, str], in_section: bool) -> State:
     target, value = ev.target, ev.value
     if target.kind != "var":
+        if st.srcs:
+            st = replace(st, srcs=frozenset(x for x in st.srcs if x[1] != target.text))
         # publishing a new value unpublishes the one RCU readers could see there
         replaced = {v for v, src in st.loaded_from if src == target.text}
         null = value.is_null or (value.kind == "var" and st.const(value.text) == 0)
@@ -157,6 +162,8 @@ def on_assign(st: State, ev: Assign, calls: dict[str, tuple[Call, FnModel | None
     if st.refcount(name) > 0 and src_key != name:
         st = st.with_refcount(name, 0)
     call, fm = calls.get(value.tmp, (None, None)) if value.tmp else (None, None)
+    if value.kind == "field" and ev.ptr:
+        st = replace(st, srcs=st.srcs | {(name, value.text)})
     source = sources.get(value.tmp) if value.kind == "rcu" and value.tmp else None
     if source is not None:
         st = replace(st, loaded_from=st.loaded_from | {(name, source)})

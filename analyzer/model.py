@@ -43,10 +43,12 @@ class FnModel:
     returns_ref: bool = False
     same_object: int | None = None
     consumes: int | None = None
+    consumes_more: tuple[int, ...] = ()
     derefs: tuple[int, ...] = ()
     # for entries inferred from a body: the steps that justify `sleeps`/`requires`
     why: tuple = ()
     why_requires: str = ""
+    sleeps_outside_caller_rcu: bool = False
     inferred: bool = False
 
 

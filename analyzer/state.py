@@ -79,6 +79,8 @@ class State:
     # period since, and the published location each RCU-loaded variable came from
     unpublished: frozenset[str] = frozenset()
     loaded_from: frozenset[tuple[str, str]] = frozenset()
+    # the memory location a pointer variable was last loaded from (`pending = p->pending`)
+    srcs: frozenset[tuple[str, str]] = frozenset()
     # not part of the identity of a state: where things happened, steps taken
     origins: tuple[tuple[str, Loc], ...] = ()
     trail: tuple[tuple[Loc, str], ...] = ()
@@ -87,12 +89,14 @@ class State:
     put_locs: tuple[tuple[str, Loc, str], ...] = ()
     section_end: Loc | None = None
     unpub_locs: tuple[tuple[str, Loc, str], ...] = ()
+    # what earlier branches had established when the outermost section was entered
+    enter_truths: frozenset[tuple[str, bool]] = frozenset()
 
     def key(self):
         return (self.held, self.entered, self.assumed, self.borrowed, self.consts, self.truths,
                 self.pending, self.ret, self.merged, self.refs, self.dropped, self.failed,
                 self.ptrs, self.aliases, self.derived, self.walks, self.put_cursors, self.owed,
-                self.unpublished, self.loaded_from)
+                self.unpublished, self.loaded_from, self.srcs)
 
     # --- sections ---------------------------------------------------------------------
     def depth(self, fkey: str) -> int:
@@ -260,6 +264,7 @@ def join(a: State, b: State) -> State:
         owed=a.owed & b.owed,
         unpublished=a.unpublished | b.unpublished,
         loaded_from=a.loaded_from & b.loaded_from,
+        srcs=a.srcs & b.srcs,
         unpub_locs=a.unpub_locs,
         origins=a.origins or b.origins,
         trail=a.trail,

@@ -10,11 +10,11 @@ API model always takes precedence.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from dataclasses import field as dc_field
 
 from analyzer.ir import Assign, Deref, Function
-from analyzer.model import ApiModel, FnModel
+from analyzer.model import FnModel
 from analyzer.state import UNKNOWN
 
 
@@ -54,20 +54,6 @@ def dereferenced_params(fn: Function) -> tuple[int, ...]:
     return tuple(i for i, p in enumerate(fn.params) if p in seen and p not in assigned)
 
 
-def infer(functions: list[Function], model: ApiModel) -> dict[str, FnModel]:
-    """Inferred entries for functions the model does not describe."""
-    inferred: dict[str, FnModel] = {}
-    for fn in functions:
-        if model.fn(fn.name) is not None:
-            continue
-        stored = stored_params(fn)
-        derefs = dereferenced_params(fn)
-        if stored or derefs:
-            inferred[fn.name] = replace(FnModel(fn.name), inferred=True,
-                                        consumes=stored[0] if stored else None, derefs=derefs)
-    return inferred
-
-
 @dataclass
 class Summary:
     """What a function does, as its callers see it.  Plain data: JSON in, JSON out."""
@@ -84,11 +70,14 @@ class Summary:
     sleep_chain: list[str] = dc_field(default_factory=list)
     # sleeps only the vfree() way: in process context, never from interrupt context
     sleeps_in_process_only: bool = False
+    # every sleep comes after the function released the caller's RCU section
+    sleeps_after_release: bool = False
     requires_why: str = ""
     returns_ref: bool = False
     returns_rcu: bool = False
     puts: list[int] = dc_field(default_factory=list)
     gets: list[int] = dc_field(default_factory=list)
+    trygets: list[int] = dc_field(default_factory=list)
     stores: list[int] = dc_field(default_factory=list)
     derefs: list[int] = dc_field(default_factory=list)
     frees: list[int] = dc_field(default_factory=list)
@@ -117,12 +106,15 @@ class Summary:
             returns_rcu=self.returns_rcu,
             put=self.puts[0] if self.puts else None,
             get=self.gets[0] if self.gets else None,
+            tryget=self.trygets[0] if self.trygets else None,
             consumes=self.stores[0] if self.stores else None,
+            consumes_more=tuple(self.stores[1:]),
             derefs=tuple(self.derefs),
             frees=self.frees[0] if self.frees else None,
             defers_free=self.defers_free[0] if self.defers_free else None,
             why=why,
             why_requires=self.requires_why,
+            sleeps_outside_caller_rcu=self.sleeps_after_release,
             inferred=True,
         )
 
@@ -136,7 +128,8 @@ def summarize(fn: Function, result) -> Summary:
     exits = [st for st in result.exit_states if not st.merged]
     s = Summary(fn.name, fn.loc.file, fn.loc.line, list(fn.params))
     for fkey in _EXPLICIT:
-        depths = [st.depth(fkey) for st in exits]
+        depths = [st.depth(fkey) - (1 if fkey in st.borrowed and st.depth(fkey) > 0 else 0)
+                  for st in exits]
         if exits and UNKNOWN not in depths:
             if all(d > 0 for d in depths):
                 s.enters = s.enters or fkey
@@ -145,10 +138,10 @@ def summarize(fn: Function, result) -> Summary:
                 free_ret = {st.ret for st in exits if st.depth(fkey) == 0}
                 if None not in held_ret and all(r > 0 for r in held_ret) and free_ret == {0}:
                     s.enters_if = s.enters_if or fkey
-        if exits and all(fkey in st.borrowed for st in exits):
+        if exits and all(fkey in st.borrowed and st.depth(fkey) == 0 for st in exits):
             s.exits = s.exits or fkey
     entered = {k for st in result.exit_states for k in st.entered}
-    for flavour, loc, what in facts.asserts:
+    for flavour, loc, what in ([] if facts.other_asserts else facts.asserts):
         # an assertion that the section is held documents the callers' duty
         if flavour not in entered and not s.exits:
             s.requires = flavour
@@ -166,12 +159,21 @@ def summarize(fn: Function, result) -> Summary:
         s.may_sleep = True
         s.sleep_chain = [step, *list(why)[:4]]
         s.sleeps_in_process_only = not facts.hard_sleeps
+        s.sleeps_after_release = facts.sleeps_after_release and \
+            len(facts.sleeps_after_release) == len(facts.sleeps)
     rets = [r for r in facts.returns if not r[0]]
     s.returns_ref = bool(rets) and all(r[1] for r in rets)
     s.returns_rcu = bool(rets) and all(r[2] for r in rets)
     s.puts = sorted(facts.param_puts)
-    s.gets = sorted(i for i, p in enumerate(fn.params)
-                    if any(st.refcount(p) > 0 for st in exits))
+    for i, p in enumerate(fn.params):
+        held = [st for st in exits if st.refcount(p) > 0]
+        if not held:
+            continue
+        if len(held) == len(exits):
+            s.gets.append(i)  # every path takes it
+        elif all(st.ret is not None and st.ret > 0 for st in held) and \
+                all(st.ret == 0 for st in exits if st.refcount(p) == 0):
+            s.trygets.append(i)  # taken exactly when it returns true
     s.stores = stored_params(fn)
     s.derefs = list(dereferenced_params(fn))
     s.frees = sorted(facts.frees)

@@ -27,6 +27,8 @@ class KernelTree:
 
     root: Path
     compdb: CompileDatabase | None
+    # files missing from the compile database: their kbuild .cmd file or derived flags
+    derive: bool = False
 
     @classmethod
     def open(cls, root: str | os.PathLike[str], compdb_path: str | None = None) -> KernelTree:
@@ -94,13 +96,14 @@ class KernelTree:
         """The compile command kbuild would use for `source`."""
         if self.compdb is not None:
             cmd = self.compdb.get(str(source))
-            if cmd is None:
+            if cmd is None and not self.derive:
                 raise InputError(
                     f"{self.relative(source)} is not in the compile database {self.compdb.path}; "
                     "build its object and regenerate the database "
-                    "(scripts/get-kernel --files ... does both)"
+                    "(scripts/get-kernel --files ... does both), or pass --derive-flags"
                 )
-            return cmd
+            if cmd is not None:
+                return cmd
         cmd_file = self._cmd_file(source)
         if cmd_file is not None:
             return _from_cmd_file(cmd_file, self.root, source)
@@ -133,6 +136,10 @@ def derived_flags(root: Path, source: Path) -> list[str]:
     """
     rel = source.relative_to(root)
     base = rel.stem.replace("-", "_")
+    config = _config(root)
+    extra = []
+    if config.get("CONFIG_FUNCTION_TRACER") == "y":
+        extra.append("-DCC_USING_FENTRY")  # arch/x86/Makefile: x86_64 traces with fentry
     return [
         "gcc", "-nostdinc",
         "-I./arch/x86/include", "-I./arch/x86/include/generated", "-I./include",
@@ -148,6 +155,18 @@ def derived_flags(root: Path, source: Path) -> list[str]:
         f"-I./{rel.parent}",
         f"-DKBUILD_MODFILE=\"{rel.with_suffix('')}\"",
         f"-DKBUILD_BASENAME=\"{base}\"", f"-DKBUILD_MODNAME=\"{base}\"",
-        f"-D__KBUILD_MODNAME=kmod_{base}",
+        f"-D__KBUILD_MODNAME=kmod_{base}", *extra,
         "-c", "-o", str(rel.with_suffix(".o")), str(rel),
     ]
+
+
+def _config(root: Path) -> dict[str, str]:
+    """The tree's configuration (include/config/auto.conf, else .config)."""
+    for path in (root / "include" / "config" / "auto.conf", root / ".config"):
+        try:
+            text = path.read_text(errors="replace")
+        except OSError:
+            continue
+        return dict(line.split("=", 1) for line in text.splitlines()
+                    if line.startswith("CONFIG_") and "=" in line)
+    return {}

@@ -65,6 +65,8 @@ class RcuSleepInReader(Checker):
                 self.report(ev.loc, f"{ev.callee}({handle}) inside a reader of the same "
                             f"srcu_struct{_since(st.origin(key))} waits for itself: deadlock", st)
             return
+        if fm.sleeps_outside_caller_rcu and fm.inferred:
+            return  # the callee drops the caller's section before it sleeps
         if held and self.run.call_may_sleep(ev, fm):
             fkey, origin = held
             why = ""

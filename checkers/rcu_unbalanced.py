@@ -62,6 +62,8 @@ class RcuUnbalanced(Checker):
         super().__init__(run)
         self.enters: set[str] = set()
         self.released_ok: set[tuple] = set()
+        # unlocks of a section this function took itself (not the caller's, re-taken)
+        self.released_own: set[tuple] = set()
         self.underflows: dict[tuple, list] = {}
         self.returns: list[tuple] = []
 
@@ -76,6 +78,8 @@ class RcuUnbalanced(Checker):
             return
         if d > 0:
             self.released_ok.add((ev.loc, fkey))
+            if fkey not in st.borrowed:
+                self.released_own.add((ev.loc, fkey))
             return
         other = self.run.mismatched(st, fkey)
         if other is not None:
@@ -105,8 +109,10 @@ class RcuUnbalanced(Checker):
                 if fkey in st.entered:
                     self.report(loc, f"{name} with no {flavour_name(fkey)} section held: "
                                 "it was already left on this path (double unlock)", st)
-                elif (loc, fkey) in self.released_ok or fkey in self.enters:
+                elif (loc, fkey) in self.released_own:
+                    # the same unlock closes a section on other paths: the lock is conditional
                     self.report(loc, f"{name} with no matching lock on this path", st)
+                # otherwise it releases the caller's section (perhaps to re-take it later)
                 break
         self.check_exits()
 
@@ -115,12 +121,15 @@ class RcuUnbalanced(Checker):
         for fkey in sorted(keys):
             if fkey == "implicit":
                 continue
-            held = [(ev, st, r) for ev, st, r in self.returns if st.depth(fkey) > 0]
-            free = [(ev, st, r) for ev, st, r in self.returns if st.depth(fkey) == 0]
+            # net nesting as the caller sees it: a section borrowed from the caller and
+            # taken again is the caller's own
+            held = [(ev, st, r) for ev, st, r in self.returns if _net(st, fkey) > 0]
+            free = [(ev, st, r) for ev, st, r in self.returns if _net(st, fkey) == 0]
             releases_itself = any(k == fkey for _, k in self.released_ok)
-            if not free and not releases_itself:
+            if not held or (not free and not releases_itself):
                 continue  # returns holding the section on every path: the function's effect
-            if free and _explained_by_return(held, free):
+            if free and (_explained_by_return(held, free)
+                         or _explained_by_condition(held, free)):
                 continue
             if releases_itself or not any(_family(k) == _family(fkey) for k in self.enters):
                 for ev, st, _ in held:
@@ -134,6 +143,31 @@ class RcuUnbalanced(Checker):
                     self.report(ev.loc, f"{self.fn.name}() returns without the "
                                 f"{flavour_name(fkey)} section here but holding it on other "
                                 "paths", st)
+
+
+def _net(st, fkey: str) -> int:
+    d = st.depth(fkey)
+    return d - 1 if d > 0 and fkey in st.borrowed else d
+
+
+def _explained_by_condition(held, free) -> bool:
+    """The section is held exactly when a tested condition holds (`if (flags & RCU_MODE)`).
+
+    Dual-mode code (namei's RCU walk, busy polling) takes RCU on one setting of a
+    flag and returns holding it for a partner that tests the same flag.
+    """
+    common = None
+    for _, st, _ in held:
+        # only conditions under which the section was taken in the first place
+        keys = {k for k, v in st.truths if (k, v) in st.enter_truths}
+        common = keys if common is None else common & keys
+    # free paths either decided the condition the other way, or returned before testing it
+    for key in common or ():
+        hv = {v for _, st, _ in held for k, v in st.truths if k == key}
+        fv = {v for _, st, _ in free for k, v in st.truths if k == key}
+        if len(hv) == 1 and len(fv) <= 1 and hv != fv:
+            return True
+    return False
 
 
 def _explained_by_return(held, free) -> bool:

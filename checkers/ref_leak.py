@@ -65,7 +65,7 @@ class RefLeak(Checker):
     def on_end(self, exit_states) -> None:
         for st, name, loc, why in self.candidates:
             origin = st.lookup(st.ref_origin, name)
-            fm = self.model.fn(origin[2].rstrip("()")) if origin else None
+            fm = self.run.model_for(origin[2].rstrip("()")) if origin else None
             if fm is not None and fm.get is not None and name not in self.put_objs:
                 # a plain get with no put anywhere here takes the reference for a new
                 # holder the analysis cannot see (a field set through a helper)
@@ -87,4 +87,6 @@ class RefLeak(Checker):
         value = ev.value
         if value.kind in ("var", "global") and obj_key(st, value) == name:
             return
+        if (name, value.text) in st.srcs:
+            return  # loaded again from where it came from, with no store there since
         self.leak(st, name, ev.loc, f"before `{name}` is overwritten here")
