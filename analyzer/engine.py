@@ -27,8 +27,9 @@ DEFAULT_BOUND = 8
 # put_pid(), fput(), dput(), kobject_put(), sock_put(), put_task_stack() ...
 _PUT_NAME = re.compile(r"put_\w+|\w+_put|[a-z]put|\w+_unref")
 # ... but not the stores and CPU/user-access helpers that share the word
-_NOT_PUT = re.compile(r"_*(put_user|put_unaligned|put_cpu|put_online|put_bits|put_le|"
-                      r"put_be|put_char|put_str|put_seq|put_dec|put_hex)")
+_NOT_PUT = re.compile(r"_*(put_user\w*|put_unaligned\w*|put_cpu\w*|put_online_cpus|"
+                      r"put_bits\w*|put_le\d*|put_be\d*|put_char|put_str|put_seq\w*|"
+                      r"put_dec\w*|put_hex\w*)")
 
 
 @dataclass
@@ -113,7 +114,7 @@ class FunctionRun:
         fm = self.model.fn(name)
         if fm is None and self.lookup is not None:
             fm = self.lookup(name)
-        if fm is None and _PUT_NAME.fullmatch(name) and not _NOT_PUT.match(name):
+        if fm is None and _PUT_NAME.fullmatch(name) and not _NOT_PUT.fullmatch(name):
             fm = FnModel(name, put=0, inferred=True)
         return fm
 

@@ -202,3 +202,18 @@ static void job_guard_scope(struct job *head)
 	mutex_lock(&head->lock);
 	mutex_unlock(&head->lock);
 }
+
+/* releases the caller's section before it sleeps, and takes it again */
+static void job_yield(struct job *head)
+{
+	rcu_read_unlock();
+	msleep(1);
+	rcu_read_lock();
+}
+
+static void job_walk_yielding(struct job *head)
+{
+	rcu_read_lock();
+	job_yield(head);
+	rcu_read_unlock();
+}

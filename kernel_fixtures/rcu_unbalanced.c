@@ -287,3 +287,26 @@ static int obj_folio_ok(struct folio *folio)
 	folio_memcg_unlock(folio);
 	return v;
 }
+
+/* drops the caller's section around a reschedule and takes it again (shrink_kill() shape) */
+static void obj_resched_borrowed(struct obj *o)
+{
+	do {
+		rcu_read_unlock();
+		o->state++;
+		rcu_read_lock();
+	} while (o->state < 8);
+}
+
+/* takes RCU in RCU mode only and returns holding it for its partner (path_init() shape) */
+static int obj_walk_init(struct obj *o, unsigned int flags)
+{
+	if (!o)
+		return -EINVAL;
+	if (flags & 1)
+		rcu_read_lock();
+	o->state = 1;
+	if (o->key < 0)
+		return -ENOENT;
+	return 0;
+}

@@ -34,3 +34,17 @@ def test_macro_index_on_real_file(kernel_tree):
     assert all(u.arguments() for u in derefs)
     walks = parsed.macros.by_name("list_for_each_entry_rcu")
     assert walks and walks[0].arguments()[0] == "shrinker"
+
+
+def test_files_outside_the_database_with_derived_flags(kernel_tree):
+    """--derive-flags: a file never built parses as kbuild would compile it."""
+    from tests.conftest import run_cli
+
+    res = run_cli("scan", "--tree", str(kernel_tree), "kernel/cgroup/cgroup.c")
+    assert res.returncode == 2 and "--derive-flags" in res.stderr
+    res = run_cli("scan", "--stats", "--no-cache", "--derive-flags", "--tree", str(kernel_tree),
+                  "kernel/cgroup/cgroup.c", "fs/dcache.c")
+    assert res.returncode in (0, 1), res.stderr
+    for rel in ("kernel/cgroup/cgroup.c", "fs/dcache.c"):
+        line = next(ln for ln in res.stderr.splitlines() if ln.startswith(rel + ": "))
+        assert line.endswith(", 0 parse errors") and int(line.split(": ")[1].split()[0]) > 100
