@@ -8,6 +8,10 @@ from analyzer.findings import Rule
 from analyzer.model import VANILLA
 from checkers.base import Checker, register
 
+# a sleep found more calls down than this is reported as a note: each call on the way
+# may guard it with a condition the caller never meets
+DEEP_CHAIN = 3
+
 
 @register
 class RcuSleepInReader(Checker):
@@ -19,6 +23,12 @@ class RcuSleepInReader(Checker):
     `rcu_read_lock_bh()` or `rcu_read_lock_sched()` section is held. A
     `synchronize_rcu()` or `rcu_barrier()` there is reported as a deadlock, as is
     `synchronize_srcu()` inside a reader of the same `srcu_struct`.
+
+    Sleeps are found through callees too (function summaries), and the finding
+    shows the chain of calls. A sleep more than three calls down is reported at
+    `note` level: every call on the way may guard it with a condition the caller
+    never meets. A callee that releases its caller's section before sleeping and
+    takes it again (`rcu_read_unlock(); cond_resched(); rcu_read_lock();`) is fine.
 
     ## Why is this bad
     Vanilla RCU readers must not block: a grace period cannot end while a reader
@@ -70,12 +80,17 @@ class RcuSleepInReader(Checker):
         if held and self.run.call_may_sleep(ev, fm):
             fkey, origin = held
             why = ""
+            level, confidence = None, "high"
             if fm.sleeps == "gfp" and fm.gfp is not None and fm.gfp < len(ev.arg_text):
                 why = f" ({ev.arg_text[fm.gfp].strip()} allows direct reclaim)"
             elif fm.inferred and fm.why:
                 why = " (it calls " + ", which calls ".join(fm.why) + ")"
+                if len(fm.why) > DEEP_CHAIN:
+                    # each level adds path conditions the summary does not keep
+                    level, confidence = "note", "low"
             self.report(ev.loc, f"{ev.callee}() may sleep{why} inside the "
-                        f"{flavour_name(fkey)} read-side section{_since(origin)}", st)
+                        f"{flavour_name(fkey)} read-side section{_since(origin)}", st,
+                        level=level, confidence=confidence)
 
 
 def _held_explicit(st):
