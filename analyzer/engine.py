@@ -61,6 +61,7 @@ class RunFacts:
     calls: list[CallSite] = field(default_factory=list)
     unknown: set[str] = field(default_factory=set)
     asserts: list[tuple[str, Loc, str]] = field(default_factory=list)
+    returned_trygets: set[int] = field(default_factory=set)
 
 
 @dataclass
@@ -114,8 +115,10 @@ class FunctionRun:
         fm = self.model.fn(name)
         if fm is None and self.lookup is not None:
             fm = self.lookup(name)
-        if fm is None and _PUT_NAME.fullmatch(name) and not _NOT_PUT.fullmatch(name):
-            fm = FnModel(name, put=0, inferred=True)
+        if (fm is None or (fm.inferred and fm.put is None)) and \
+                _PUT_NAME.fullmatch(name) and not _NOT_PUT.fullmatch(name):
+            # a put whose body shows no put we know (percpu_ref_put_many() two calls down)
+            fm = FnModel(name, put=0, inferred=True) if fm is None else replace(fm, put=0)
         return fm
 
     def handle_of(self, ev: Call, fm: FnModel) -> str | None:
@@ -228,6 +231,11 @@ class FunctionRun:
                 ret = value.const if value.const is not None else st.const(value.text)
                 k = lifetimes.value_key(st, value)
                 p = st.ptr(value.text) if value.kind == "var" else None
+                # `return refcount_inc_not_zero(&obj->ref);`: the caller's branch decides
+                key = value.tmp if value.kind == "call" else value.text
+                for pk, kind, obj in st.pending:
+                    if pk == key and kind.lstrip("~") == "ref" and obj in self.fn.params:
+                        self.facts.returned_trygets.add(self.fn.params.index(obj))
                 self.facts.returns.append((
                     value.is_null or ret == 0,
                     (k is not None and st.refcount(k) > 0) or k in self.model.immortal,

@@ -158,6 +158,7 @@ def on_assign(st: State, ev: Assign, calls: dict[str, tuple[Call, FnModel | None
     name = target.text
     src_key = obj_key(st, value) if value.kind in ("var", "global") and not value.neg \
         else None
+    st = handover(st, name)
     st = forget_var(st, name)
     if st.refcount(name) > 0 and src_key != name:
         st = st.with_refcount(name, 0)
@@ -237,8 +238,28 @@ def on_return(st: State, value: Val | None, loc: Loc) -> State:
     return st
 
 
+def handover(st: State, name: str) -> State:
+    """`name` stops holding its object; another variable that aliases it takes over.
+
+    After `victim = p;` the reference taken on `p` lives on in `victim` when `p` is
+    reused (oom_kill's `get_task_struct(p); victim = p;`).
+    """
+    heirs = sorted(v for v, o in st.aliases if o == name and v != name)
+    if not heirs or st.refcount(name) <= 0:
+        return st
+    heir = heirs[0]
+    n = st.refcount(name)
+    st = st.with_refcount(name, 0).with_refcount(heir, st.refcount(heir) + n)
+    aliases = frozenset((v, heir if o == name else o) for v, o in st.aliases if v != heir)
+    origin = st.lookup(st.ref_origin, name)
+    if origin is not None:
+        st = replace(st, ref_origin=(*st.ref_origin, (heir, origin[1], origin[2])))
+    return replace(st, aliases=aliases)
+
+
 def on_dead(st: State, names: tuple[str, ...]) -> State:
     for name in names:
+        st = handover(st, name)
         st = forget_var(st, name)
         if st.refcount(name) > 0:
             st = st.with_refcount(name, 0)

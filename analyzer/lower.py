@@ -116,6 +116,12 @@ class Lowerer:
         self.K = self.ci.CursorKind
         self.ops = ops()
         self.x = extras()
+        K = self.K
+        self.macro_roots = frozenset((K.StmtExpr, K.CALL_EXPR, K.DO_STMT, K.PAREN_EXPR,
+                                      K.UNEXPOSED_EXPR, K.CSTYLE_CAST_EXPR,
+                                      K.CONDITIONAL_OPERATOR, K.COMPOUND_STMT, K.IF_STMT,
+                                      K.WHILE_STMT, K.BINARY_OPERATOR))
+        self.model_macros = {**ctx.model.fns, **ctx.model.access}
         self.ctx = ctx
         self.model = ctx.model
         self.fcur = fcur
@@ -232,8 +238,16 @@ class Lowerer:
         return Loc(self.loc(c).file, end.line, max(1, end.column - 1))
 
     # --- macros -------------------------------------------------------------------------
-    def macro_at(self, c, table: dict) -> MacroUse | None:
+    def macro_at(self, c, table: dict, kind=None) -> MacroUse | None:
+        """The model macro whose whole expansion is cursor `c`, if any.
+
+        Only node kinds a function-like macro can expand to are asked about: a
+        reference, a literal or an operator is never a whole model macro, and
+        each question costs libclang round trips.
+        """
         if not self.in_main or not self.ctx.macro_uses:
+            return None
+        if (kind if kind is not None else c.kind) not in self.macro_roots:
             return None
         ext = c.extent
         s = ext.start._get_instantiation()[3]
@@ -250,7 +264,7 @@ class Lowerer:
     def stmt(self, c) -> None:
         K = self.K
         k = c.kind
-        use = self.macro_at(c, self.model.fns) if not self.suppress else None
+        use = self.macro_at(c, self.model.fns, k) if not self.suppress else None
         if use is not None:
             self.macro_call(c, use, statement=True)
             return
@@ -635,11 +649,10 @@ class Lowerer:
         K = self.K
         k = c.kind
         if not self.suppress and self.in_main and self.ctx.macro_uses:
-            use = self.macro_at(c, self.model.access)
+            use = self.macro_at(c, self.model_macros, k)
             if use is not None:
-                return self.access_macro(c, use)
-            use = self.macro_at(c, self.model.fns)
-            if use is not None:
+                if use.name in self.model.access:
+                    return self.access_macro(c, use)
                 return self.macro_call(c, use)
         if k == K.CSTYLE_CAST_EXPR:
             # a typeof() in the target type is visited first; the operand is last

@@ -172,8 +172,11 @@ def summarize(fn: Function, result) -> Summary:
         if len(held) == len(exits):
             s.gets.append(i)  # every path takes it
         elif all(st.ret is not None and st.ret > 0 for st in held) and \
-                all(st.ret == 0 for st in exits if st.refcount(p) == 0):
-            s.trygets.append(i)  # taken exactly when it returns true
+                all(st.ret is not None and st.ret >= 0 for st in exits):
+            # taken when it returns true (true without one: an object that needs none,
+            # such as a bdi's embedded root writeback); never taken when it returns false
+            s.trygets.append(i)
+    s.trygets = sorted(set(s.trygets) | (facts.returned_trygets - set(s.gets)))
     s.stores = stored_params(fn)
     s.derefs = list(dereferenced_params(fn))
     s.frees = sorted(facts.frees)

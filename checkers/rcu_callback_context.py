@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from analyzer.findings import Rule
 from checkers.base import Checker, register
+from checkers.rcu_sleep_in_reader import DEEP_CHAIN
 
 
 @register
@@ -59,5 +60,7 @@ class RcuCallbackContext(Checker):
         if cbfm is None or cbfm.sleeps not in (True,):
             return
         why = " (it calls " + ", which calls ".join(cbfm.why) + ")" if cbfm.why else ""
+        deep = len(cbfm.why) > DEEP_CHAIN
         self.report(ev.loc, f"{cb.text}() runs from {ev.callee}() in softirq context but may "
-                    f"sleep{why}", st)
+                    f"sleep{why}", st, level="note" if deep else None,
+                    confidence="low" if deep else "high")
