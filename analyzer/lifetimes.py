@@ -218,9 +218,8 @@ def _loaded(st: State, name: str, kind: str, loc: Loc, what: str) -> State:
 def on_walk(st: State, ev: Walk, in_section: bool, stated: bool = False) -> State:
     """A walk's cursor is an RCU pointer, unless the walk states the lock that guards it."""
     name = ev.cursor.text
-    st = forget_var(st, name) if not ev.step else replace(
-        st, put_cursors=st.put_cursors - {name},
-        ptrs=frozenset(p for p in st.ptrs if p[0] != name))
+    # the cursor moves to another element: what was known of the last one goes
+    st = forget_var(st, name)
     if stated or not in_section:
         # a walk that states its lock, or runs in a section the caller holds
         return st
