@@ -251,6 +251,8 @@ class FunctionRun:
             ck.on_call(st, ev, fm)
         if fm is None:
             return st
+        if fm.assume is not None:
+            st = replace(st, consts=st.consts | {(ev.result, fm.assume)})
         if fm.asserts:
             st = replace(st, assumed=st.assumed | {fm.asserts})
         if fm.enter:
@@ -378,6 +380,10 @@ class FunctionRun:
             outcome = not outcome
         st = lifetimes.on_branch(st, subj, outcome, cond.loc, cond.text)
         key = subj.tmp if subj.kind == "call" else subj.text
+        if subj.kind == "call" and key is not None:
+            c = st.const(key)
+            if c is not None and bool(c) != outcome:
+                return None  # a call the model says returns a known value
         if subj.kind in ("var", "field", "other") and key != "?":
             # a location tested again with no write in between gives the same answer
             c = st.const(key) if subj.kind == "var" else None

@@ -30,6 +30,7 @@ class FnModel:
     gfp: int | None = None
     waits_gp: str | None = None
     grace_period: bool = False
+    assume: int | None = None
     requires: str | None = None
     returns_rcu: bool | str = False
     frees: int | None = None

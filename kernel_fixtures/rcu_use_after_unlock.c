@@ -236,3 +236,21 @@ static int node_reload_ok(struct node *head)
 	rcu_read_unlock();
 	return v;
 }
+
+/* memcg switched off at boot is not analysed (workingset_test_recent() shape) */
+static int memcg_id_switch(unsigned short id)
+{
+	struct mem_cgroup *memcg;
+	int kid;
+
+	rcu_read_lock();
+	memcg = mem_cgroup_from_id(id);
+	if (!mem_cgroup_disabled() && (!memcg || !css_tryget(&memcg->css))) {
+		rcu_read_unlock();
+		return -ENOENT;
+	}
+	rcu_read_unlock();
+	kid = memcg ? memcg->kmemcg_id : 0;
+	mem_cgroup_put(memcg);
+	return kid;
+}

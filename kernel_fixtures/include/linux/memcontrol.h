@@ -41,6 +41,7 @@ struct mem_cgroup *mem_cgroup_iter(struct mem_cgroup *root, struct mem_cgroup *p
 				   void *reclaim);
 void mem_cgroup_iter_break(struct mem_cgroup *root, struct mem_cgroup *prev);
 bool mem_cgroup_online(struct mem_cgroup *memcg);
+bool mem_cgroup_disabled(void);
 struct mem_cgroup *mem_cgroup_from_id(unsigned short id);
 static inline bool mem_cgroup_tryget(struct mem_cgroup *memcg)
 {
