@@ -10,9 +10,20 @@ from the tokens after the left operand.
 from __future__ import annotations
 
 import ctypes
+import functools
 from functools import cache
 
 from analyzer import clangsetup
+
+
+def bind(lib, name: str, argtypes: list, restype, errcheck=None):
+    """A libclang entry point with its C signature declared (AttributeError if absent)."""
+    fn = getattr(lib, name)
+    fn.argtypes = argtypes
+    fn.restype = restype
+    if errcheck is not None:
+        fn.errcheck = errcheck
+    return fn
 
 
 class Ops:
@@ -23,18 +34,14 @@ class Ops:
         lib = cindex.conf.lib
         self._bin = self._un = None
         try:
-            self._bin = lib.clang_getCursorBinaryOperatorKind
-            self._bin.argtypes = [cindex.Cursor]
-            self._bin.restype = ctypes.c_int
-            self._un = lib.clang_getCursorUnaryOperatorKind
-            self._un.argtypes = [cindex.Cursor]
-            self._un.restype = ctypes.c_int
-            bspell = lib.clang_getBinaryOperatorKindSpelling
-            bspell.argtypes = [ctypes.c_int]
-            bspell.restype = cindex._CXString
-            uspell = lib.clang_getUnaryOperatorKindSpelling
-            uspell.argtypes = [ctypes.c_int]
-            uspell.restype = cindex._CXString
+            self._bin = bind(lib, "clang_getCursorBinaryOperatorKind", [cindex.Cursor],
+                             ctypes.c_int)
+            self._un = bind(lib, "clang_getCursorUnaryOperatorKind", [cindex.Cursor],
+                            ctypes.c_int)
+            bspell = bind(lib, "clang_getBinaryOperatorKindSpelling", [ctypes.c_int],
+                          cindex._CXString)
+            uspell = bind(lib, "clang_getUnaryOperatorKindSpelling", [ctypes.c_int],
+                          cindex._CXString)
             self._bspell = cache(lambda k: cindex._CXString.from_result(bspell(k)))
             self._uspell = cache(lambda k: cindex._CXString.from_result(uspell(k)))
         except AttributeError:
@@ -68,14 +75,9 @@ def _binary_from_tokens(cur) -> str:
     return ""
 
 
-_ops: Ops | None = None
-
-
+@functools.cache
 def ops() -> Ops:
-    global _ops
-    if _ops is None:
-        _ops = Ops(clangsetup.load())
-    return _ops
+    return Ops(clangsetup.load())
 
 
 class _Extras:
@@ -86,22 +88,13 @@ class _Extras:
     def __init__(self, cindex) -> None:
         lib = cindex.conf.lib
         self.ci = cindex
-        self._init = lib.clang_Cursor_getVarDeclInitializer
-        self._init.argtypes = [cindex.Cursor]
-        self._init.restype = cindex.Cursor
-        self._init.errcheck = cindex.Cursor.from_result
-        self._eval = lib.clang_Cursor_Evaluate
-        self._eval.argtypes = [cindex.Cursor]
-        self._eval.restype = ctypes.c_void_p
-        self._kind = lib.clang_EvalResult_getKind
-        self._kind.argtypes = [ctypes.c_void_p]
-        self._kind.restype = ctypes.c_int
-        self._ll = lib.clang_EvalResult_getAsLongLong
-        self._ll.argtypes = [ctypes.c_void_p]
-        self._ll.restype = ctypes.c_longlong
-        self._dispose = lib.clang_EvalResult_dispose
-        self._dispose.argtypes = [ctypes.c_void_p]
-        self._dispose.restype = None
+        self._init = bind(lib, "clang_Cursor_getVarDeclInitializer", [cindex.Cursor],
+                          cindex.Cursor, cindex.Cursor.from_result)
+        self._eval = bind(lib, "clang_Cursor_Evaluate", [cindex.Cursor], ctypes.c_void_p)
+        self._kind = bind(lib, "clang_EvalResult_getKind", [ctypes.c_void_p], ctypes.c_int)
+        self._ll = bind(lib, "clang_EvalResult_getAsLongLong", [ctypes.c_void_p],
+                        ctypes.c_longlong)
+        self._dispose = bind(lib, "clang_EvalResult_dispose", [ctypes.c_void_p], None)
 
     def var_init(self, cur):
         """The initializer of a variable declaration, or None (typeof() children excluded)."""
@@ -120,11 +113,6 @@ class _Extras:
             self._dispose(res)
 
 
-_extras: _Extras | None = None
-
-
+@functools.cache
 def extras() -> _Extras:
-    global _extras
-    if _extras is None:
-        _extras = _Extras(clangsetup.load())
-    return _extras
+    return _Extras(clangsetup.load())
