@@ -28,7 +28,7 @@ from analyzer.ir import (
     Val,
     Walk,
 )
-from analyzer.macros import MacroUse
+from analyzer.macros import MacroUse, join_tokens
 from analyzer.model import ApiModel
 
 _GUARD_TYPE = re.compile(r"^(?:const\s+)?class_(\w+)_t$")
@@ -207,7 +207,7 @@ class Lowerer:
         if self.in_main and e > s and ext.start.file is not None \
                 and ext.start.file.name == self.ctx.file:
             return self.ctx.src[s:e].decode("utf-8", "replace")
-        return " ".join(t.spelling for t in c.get_tokens())
+        return join_tokens([t.spelling for t in c.get_tokens()])
 
     # --- entry --------------------------------------------------------------------------
     def lower(self) -> Function:

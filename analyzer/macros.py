@@ -42,10 +42,11 @@ class MacroUse:
                 args.append([])
                 continue
             args[-1].append(tok)
-        return [_join(a) for a in args if a]
+        return [join_tokens(a) for a in args if a]
 
 
-def _join(tokens: list[str]) -> str:
+def join_tokens(tokens: list[str]) -> str:
+    """Source-like text from tokens: a space only between two words."""
     out = ""
     for tok in tokens:
         if out and (out[-1].isalnum() or out[-1] == "_") and (tok[0].isalnum() or tok[0] == "_"):
