@@ -17,6 +17,6 @@ from checkers import (  # noqa: F401  (imported to register)
     ref_put_outside_rcu,
     ref_unchecked_tryget,
 )
-from checkers.base import REGISTRY, Checker, register
+from checkers.base import REGISTRY, Checker, checker_classes, register
 
-__all__ = ["REGISTRY", "Checker", "register"]
+__all__ = ["REGISTRY", "Checker", "checker_classes", "register"]

@@ -1,15 +1,9 @@
-"""The checker interface: rule metadata plus hooks the engine calls.
-
-Hooks run before the event's effect is applied to the state, so a checker sees
-the state as it was when the event happened.  A checker never walks cursors;
-everything it needs is in the event, the state and the API model.
-"""
+"""The rule registry.  The checker interface itself is the engine's (`analyzer.engine.hooks`):
+rule metadata, hooks on engine events, and an optional per-path slot."""
 
 from __future__ import annotations
 
-from typing import ClassVar
-
-from analyzer.findings import Rule
+from analyzer.engine.hooks import Checker, Slot
 
 REGISTRY: dict[str, type[Checker]] = {}
 
@@ -23,27 +17,9 @@ def register(cls: type[Checker]) -> type[Checker]:
     return cls
 
 
-class Checker:
-    rule: ClassVar[Rule]
+def checker_classes(rules: list[str] | None = None) -> list[type[Checker]]:
+    """The checkers of `rules` (all of them when None), in rule-id order."""
+    return [REGISTRY[r] for r in sorted(REGISTRY if rules is None else rules)]
 
-    def __init__(self, run) -> None:
-        self.run = run
-        self.fn = run.fn
-        self.model = run.model
 
-    def report(self, loc, message, state=None, **kw) -> None:
-        self.run.report(self.rule, loc, message, state, **kw)
-
-    # hooks ------------------------------------------------------------------------------
-    def on_call(self, st, ev, fm) -> None: ...
-    def on_section_enter(self, st, ev, fkey) -> None: ...
-    def on_section_exit(self, st, ev, fkey) -> None: ...
-    def on_access(self, st, ev, am) -> None: ...
-    def on_walk(self, st, ev, wm) -> None: ...
-    def on_deref(self, st, ev) -> None: ...
-    def on_assign(self, st, ev) -> None: ...
-    def on_return(self, st, ev) -> None: ...
-    def on_dead(self, st, ev) -> None: ...
-    def on_exit(self, st) -> None: ...
-    def on_merge(self, block, st) -> None: ...
-    def on_end(self, exit_states) -> None: ...
+__all__ = ["REGISTRY", "Checker", "Slot", "checker_classes", "register"]

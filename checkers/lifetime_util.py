@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from analyzer.lifetimes import obj_key
-from analyzer.state import State
+from analyzer.engine.lifetimes import obj_key, value_key
+from analyzer.engine.state import State
+from analyzer.ir import Assign, Dead, Walk
 
 
 def loaded_at(st: State, name: str) -> str:
@@ -29,4 +30,26 @@ def is_local(fn, name: str | None) -> bool:
     return bool(name) and name not in fn.params
 
 
-__all__ = ["ended_at", "is_local", "loaded_at", "obj_key", "protected", "taken_at"]
+def without(entries: frozenset, names) -> frozenset:
+    """`entries` (tuples keyed by a variable) minus those of the variables `names`."""
+    if not entries or not names:
+        return entries
+    names = set(names)
+    if not any(e[0] in names for e in entries):
+        return entries
+    return frozenset(e for e in entries if e[0] not in names)
+
+
+def reset_names(ev) -> tuple[str, ...]:
+    """The variables an event gives a new value (or ends): their per-path facts go."""
+    if isinstance(ev, Assign):
+        return (ev.target.text,) if ev.target.kind == "var" else ()
+    if isinstance(ev, Dead):
+        return ev.names
+    if isinstance(ev, Walk):
+        return (ev.cursor.text,)
+    return ()
+
+
+__all__ = ["ended_at", "is_local", "loaded_at", "obj_key", "protected", "reset_names",
+           "taken_at", "value_key", "without"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from analyzer.findings import Rule
+from analyzer.ir import Rule
 from checkers.base import Checker, register
 from checkers.rcu_sleep_in_reader import DEEP_CHAIN
 
@@ -19,9 +19,10 @@ class RcuCallbackContext(Checker):
 
     ## Why is this bad
     RCU callbacks run from softirq context (or from an rcuo kthread with BH disabled
-    on `CONFIG_RCU_NOCB_CPU`): they must not block. Seed 002 is this bug's shape: the
-    final free of a memory cgroup moved into an RCU callback, where part of the
-    teardown needed process context.
+    on `CONFIG_RCU_NOCB_CPU`): they must not block (Documentation/RCU/checklist.rst,
+    on callback context). Moving the whole free of a memory cgroup into an RCU
+    callback ("memcg: execute the whole memcg freeing in rcu callback", linux-mm,
+    September 2012) had this shape: part of the teardown needed process context.
 
     ## Example
     ```c

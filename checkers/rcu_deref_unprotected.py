@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from analyzer.findings import Rule
-from analyzer.model import VANILLA
+from analyzer.ir import Rule
 from checkers.base import Checker, register
 
 _FALSE_CONDS = {"0", "false", "(0)", "(false)"}
@@ -67,7 +66,8 @@ class RcuDerefUnprotected(Checker):
         self.enters: set[str] = set()
 
     def on_section_enter(self, st, ev, fkey) -> None:
-        self.enters.add("srcu" if fkey.startswith("srcu") else fkey)
+        if ev is not None:
+            self.enters.add(self.run.flavours.family(fkey))
 
     def on_access(self, st, ev, am) -> None:
         if am is None or am.needs == "none":
@@ -94,23 +94,25 @@ class RcuDerefUnprotected(Checker):
             self.check(st, ev.loc, what, fm.requires, None, callee=True)
 
     def check(self, st, loc, what, needs, handle, callee=False) -> None:
-        held = st.holds(needs, handle)
+        held = self.run.flavours.holds(st, needs, handle)
         if held is None:
             return
         self.uses.append(_Use(loc, ("a call to " if callee else "") + what, needs, held, st))
 
     def on_end(self, exit_states) -> None:
+        fl = self.run.flavours
         held_somewhere = {u.loc for u in self.uses if u.held}
         for u in self.uses:
             if u.held:
                 continue
-            family = "srcu" if u.needs == "srcu" else None
-            explicit = set(VANILLA) - {"implicit"}
-            locks_itself = (family in self.enters) if family else bool(self.enters & explicit)
-            lock = "srcu_read_lock()" if u.needs == "srcu" else "rcu_read_lock()"
+            handled = u.needs in fl.handled
+            locks_itself = (u.needs in self.enters) if handled else \
+                bool(self.enters & fl.explicit)
+            lock = fl.lock(u.needs if handled else "rcu")
             if locks_itself or u.loc in held_somewhere:
                 self.report(u.loc, f"{u.what} with no {lock} held on this path", u.state)
-            else:
+            elif not self.run.context.has_callers:
+                # with callers in the analysed code, the requirement is checked at their calls
                 self.report(u.loc, f"{u.what} in {self.fn.name}() with no read-side section "
                             f"here: every caller must hold {lock}", u.state, level="note",
-                            confidence="medium", key="requires-caller")
+                            confidence="medium")

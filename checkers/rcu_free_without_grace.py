@@ -2,9 +2,33 @@
 
 from __future__ import annotations
 
-from analyzer.findings import Rule
-from checkers.base import Checker, register
-from checkers.lifetime_util import obj_key
+from dataclasses import dataclass, field
+
+from analyzer.ir import Rule
+from checkers.base import Checker, Slot, register
+from checkers.lifetime_util import obj_key, reset_names, value_key, without
+
+
+@dataclass(frozen=True)
+class _Facts:
+    """Objects unpublished with no grace period since, and where each RCU load came from."""
+
+    unpublished: frozenset[str] = frozenset()
+    # (variable, the published location it was loaded from with an RCU accessor)
+    loaded_from: frozenset[tuple[str, str]] = frozenset()
+    # where each object was unpublished, for the message (not part of a path's identity)
+    where: tuple = field(default=(), compare=False)
+
+    def forget(self, names) -> _Facts:
+        if not (self.unpublished or self.loaded_from):
+            return self
+        return _Facts(self.unpublished - set(names), without(self.loaded_from, names),
+                      self.where)
+
+
+def _join(a: _Facts, b: _Facts) -> _Facts:
+    return _Facts(a.unpublished | b.unpublished, a.loaded_from & b.loaded_from,
+                  a.where or b.where)
 
 
 @register
@@ -44,14 +68,65 @@ class RcuFreeWithoutGrace(Checker):
         tags=("memory-safety", "rcu", "lifetime"),
     )
 
-    def on_call(self, st, ev, fm) -> None:
-        if fm is None or fm.frees is None or fm.frees >= len(ev.args):
-            return
-        k = obj_key(st, ev.args[fm.frees])
-        if k is None or k not in st.unpublished:
-            return
-        where = st.lookup(st.unpub_locs, k)
-        how = f" by {where[2]} at line {where[1].line}" if where else ""
-        self.report(ev.loc, f"{ev.callee}() frees `{k}`, unpublished{how}, with no grace "
-                    "period in between: RCU readers may still hold it (use kfree_rcu() or "
-                    "synchronize_rcu() first)", st)
+    slot = Slot(_Facts(), _join)
+
+    def __init__(self, run) -> None:
+        super().__init__(run)
+        # RCU loads by temporary: the published location each one read
+        self.sources: dict[str, str] = {}
+
+    def on_access(self, st, ev, am):
+        self.sources[ev.result] = ev.ptr.text
+
+    def on_call(self, st, ev, fm):
+        if fm is None or not (fm.frees is not None or fm.grace_period or
+                              fm.unpublishes is not None or fm.defers_free is not None):
+            return None
+        facts = self.get(st)
+        if fm.frees is not None and fm.frees < len(ev.args):
+            k = obj_key(st, ev.args[fm.frees])
+            if k is not None and k in facts.unpublished:
+                where = st.lookup(facts.where, k)
+                how = f" by {where[2]} at line {where[1].line}" if where else ""
+                self.report(ev.loc, f"{ev.callee}() frees `{k}`, unpublished{how}, with no "
+                            "grace period in between: RCU readers may still hold it (use "
+                            "kfree_rcu() or synchronize_rcu() first)", st)
+        unpublished, where = facts.unpublished, facts.where
+        if fm.grace_period:
+            unpublished = frozenset()
+        if fm.unpublishes is not None and fm.unpublishes < len(ev.args):
+            k = obj_key(st, ev.args[fm.unpublishes])
+            if k is not None:
+                unpublished |= {k}
+                where = (*where, (k, ev.loc, f"{ev.callee}()"))
+        for index in (fm.frees, fm.defers_free):
+            if index is not None and index < len(ev.args):
+                unpublished -= {obj_key(st, ev.args[index])}
+        return self.put(st, _Facts(unpublished, facts.loaded_from, where))
+
+    def on_assign(self, st, ev):
+        facts = self.get(st)
+        target, value = ev.target, ev.value
+        if target.kind != "var":
+            # publishing a new value unpublishes the one RCU readers could see there
+            replaced = {v for v, src in facts.loaded_from if src == target.text}
+            null = value.is_null or (value.kind == "var" and st.const(value.text) == 0)
+            if not replaced or null or not ev.ptr:
+                return None
+            old = {st.alias(v) or v for v in replaced} - {value_key(st, value)}
+            return self.put(st, _Facts(
+                facts.unpublished | old, facts.loaded_from,
+                (*facts.where, *((k, ev.loc, f"the store to `{target.text}`")
+                                 for k in sorted(old)))))
+        facts = facts.forget(reset_names(ev))
+        source = self.sources.get(value.tmp) if value.kind == "rcu" and value.tmp else None
+        if source is not None:
+            facts = _Facts(facts.unpublished, facts.loaded_from | {(target.text, source)},
+                           facts.where)
+        return self.put(st, facts)
+
+    def on_walk(self, st, ev, wm):
+        return self.put(st, self.get(st).forget(reset_names(ev)))
+
+    def on_dead(self, st, ev):
+        return self.put(st, self.get(st).forget(reset_names(ev)))

@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-from analyzer.engine import flavour_name
-from analyzer.findings import Rule
-from analyzer.model import VANILLA
+from analyzer.ir import Rule
 from checkers.base import Checker, register
 
 # a sleep found more calls down than this is reported as a note: each call on the way
@@ -61,16 +59,17 @@ class RcuSleepInReader(Checker):
     def on_call(self, st, ev, fm) -> None:
         if fm is None:
             return
-        held = _held_explicit(st)
-        if fm.waits_gp in VANILLA and held:
+        fl = self.run.flavours
+        held = fl.held_explicit(st)
+        if fm.waits_gp in fl.vanilla and held:
             fkey, origin = held
-            self.report(ev.loc, f"{ev.callee}() inside the {flavour_name(fkey)} read-side "
+            self.report(ev.loc, f"{ev.callee}() inside the {fl.name(fkey)} read-side "
                         f"section{_since(origin)} waits for a grace period that cannot end "
                         "until this reader exits: deadlock", st)
             return
-        if fm.waits_gp == "srcu":
+        if fm.waits_gp in fl.handled:
             handle = self.run.handle_of(ev, fm)
-            key = "srcu:" + handle.replace(" ", "").lstrip("&") if handle else None
+            key = fl.key(fm.waits_gp, handle) if handle else None
             if key and st.depth(key) > 0:
                 self.report(ev.loc, f"{ev.callee}({handle}) inside a reader of the same "
                             f"srcu_struct{_since(st.origin(key))} waits for itself: deadlock", st)
@@ -89,15 +88,8 @@ class RcuSleepInReader(Checker):
                     # each level adds path conditions the summary does not keep
                     level, confidence = "note", "low"
             self.report(ev.loc, f"{ev.callee}() may sleep{why} inside the "
-                        f"{flavour_name(fkey)} read-side section{_since(origin)}", st,
+                        f"{fl.name(fkey)} read-side section{_since(origin)}", st,
                         level=level, confidence=confidence)
-
-
-def _held_explicit(st):
-    for fkey, d in st.held:
-        if fkey in VANILLA and fkey != "implicit" and d > 0:
-            return fkey, st.origin(fkey)
-    return None
 
 
 def _since(origin) -> str:

@@ -2,17 +2,9 @@
 
 from __future__ import annotations
 
-from analyzer.engine import flavour_name
-from analyzer.findings import Rule
-from analyzer.state import UNKNOWN
-from checkers.base import Checker, register
-
-_UNLOCK = {"rcu": "rcu_read_unlock()", "rcu_bh": "rcu_read_unlock_bh()",
-           "rcu_sched": "rcu_read_unlock_sched()", "rcu_trace": "rcu_read_unlock_trace()"}
-
-
-def _family(fkey: str) -> str:
-    return "srcu" if fkey.startswith("srcu") else fkey
+from analyzer.engine.state import UNKNOWN
+from analyzer.ir import Rule
+from checkers.base import Checker, Slot, register
 
 
 @register
@@ -58,6 +50,9 @@ class RcuUnbalanced(Checker):
         tags=("concurrency", "rcu", "correctness"),
     )
 
+    # what earlier branches had established when the outermost section was entered
+    slot = Slot(frozenset(), frozenset.intersection)
+
     def __init__(self, run) -> None:
         super().__init__(run)
         self.enters: set[str] = set()
@@ -67,11 +62,16 @@ class RcuUnbalanced(Checker):
         self.underflows: dict[tuple, list] = {}
         self.returns: list[tuple] = []
 
-    def on_section_enter(self, st, ev, fkey) -> None:
-        self.enters.add(fkey)
+    def on_section_enter(self, st, ev, fkey):
+        if ev is not None:
+            self.enters.add(fkey)
+        if st.depth(fkey) == 1 and not any(d > 0 for k, d in st.held if k != fkey):
+            return self.put(st, st.truths)
+        return None
 
     def on_section_exit(self, st, ev, fkey) -> None:
-        if fkey == "implicit":
+        fl = self.run.flavours
+        if fkey in fl.implicit:
             return
         d = st.depth(fkey)
         if d == UNKNOWN:
@@ -81,16 +81,17 @@ class RcuUnbalanced(Checker):
             if fkey not in st.borrowed:
                 self.released_own.add((ev.loc, fkey))
             return
-        other = self.run.mismatched(st, fkey)
+        other = fl.mismatched(st, fkey)
         if other is not None:
             origin = st.origin(other)
             where = f" entered at line {origin.line}" if origin else ""
-            if fkey.startswith("srcu") and other.startswith("srcu"):
-                msg = (f"{ev.callee}() releases {fkey[5:]} but the SRCU section held here"
-                       f"{where} is on {other[5:]}")
+            if fl.family(fkey) == fl.family(other) and fl.family(fkey) in fl.handled:
+                msg = (f"{ev.callee}() releases {fkey.split(':', 1)[-1]} but the "
+                       f"{fl.name(fl.family(other))} section held here{where} is on "
+                       f"{other.split(':', 1)[-1]}")
             else:
-                msg = (f"{ev.callee}() ends the {flavour_name(other)} section{where}: "
-                       f"flavour mismatch, expected {_UNLOCK.get(other, 'its own unlock')}")
+                msg = (f"{ev.callee}() ends the {fl.name(other)} section{where}: "
+                       f"flavour mismatch, expected {fl.unlock(other)}")
             self.report(ev.loc, msg, st)
             return
         self.underflows.setdefault((ev.loc, fkey), []).append((st, ev))
@@ -103,11 +104,12 @@ class RcuUnbalanced(Checker):
         self.returns.append((ev, st, ret))
 
     def on_end(self, exit_states) -> None:
+        fl = self.run.flavours
         for (loc, fkey), entries in self.underflows.items():
             for st, ev in entries:
                 name = f"{ev.callee}()"
                 if fkey in st.entered:
-                    self.report(loc, f"{name} with no {flavour_name(fkey)} section held: "
+                    self.report(loc, f"{name} with no {fl.name(fkey)} section held: "
                                 "it was already left on this path (double unlock)", st)
                 elif (loc, fkey) in self.released_own:
                     # the same unlock closes a section on other paths: the lock is conditional
@@ -117,9 +119,10 @@ class RcuUnbalanced(Checker):
         self.check_exits()
 
     def check_exits(self) -> None:
+        fl = self.run.flavours
         keys = {k for _, st, _ in self.returns for k, d in st.held if d > 0}
         for fkey in sorted(keys):
-            if fkey == "implicit":
+            if fkey in fl.implicit:
                 continue
             # net nesting as the caller sees it: a section borrowed from the caller and
             # taken again is the caller's own
@@ -129,19 +132,19 @@ class RcuUnbalanced(Checker):
             if not held or (not free and not releases_itself):
                 continue  # returns holding the section on every path: the function's effect
             if free and (_explained_by_return(held, free)
-                         or _explained_by_condition(held, free)):
+                         or _explained_by_condition(held, free, self.slot_index)):
                 continue
-            if releases_itself or not any(_family(k) == _family(fkey) for k in self.enters):
+            if releases_itself or not any(fl.family(k) == fl.family(fkey) for k in self.enters):
                 for ev, st, _ in held:
                     origin = st.origin(fkey)
                     where = f" entered at line {origin.line}" if origin else ""
                     self.report(ev.loc, f"{self.fn.name}() returns with the "
-                                f"{flavour_name(fkey)} section{where} still held on this "
+                                f"{fl.name(fkey)} section{where} still held on this "
                                 "path", st)
             else:
                 for ev, st, _ in free:
                     self.report(ev.loc, f"{self.fn.name}() returns without the "
-                                f"{flavour_name(fkey)} section here but holding it on other "
+                                f"{fl.name(fkey)} section here but holding it on other "
                                 "paths", st)
 
 
@@ -150,7 +153,7 @@ def _net(st, fkey: str) -> int:
     return d - 1 if d > 0 and fkey in st.borrowed else d
 
 
-def _explained_by_condition(held, free) -> bool:
+def _explained_by_condition(held, free, slot: int) -> bool:
     """The section is held exactly when a tested condition holds (`if (flags & RCU_MODE)`).
 
     Dual-mode code (namei's RCU walk, busy polling) takes RCU on one setting of a
@@ -159,7 +162,7 @@ def _explained_by_condition(held, free) -> bool:
     common = None
     for _, st, _ in held:
         # only conditions under which the section was taken in the first place
-        keys = {k for k, v in st.truths if (k, v) in st.enter_truths}
+        keys = {k for k, v in st.truths if (k, v) in st.slots[slot]}
         common = keys if common is None else common & keys
     # free paths either decided the condition the other way, or returned before testing it
     for key in common or ():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from analyzer.findings import Rule
+from analyzer.ir import Rule
 from checkers.base import Checker, register
 from checkers.lifetime_util import ended_at, loaded_at, obj_key, protected
 
@@ -27,8 +27,10 @@ class RcuUseAfterUnlock(Checker):
     RCU only guarantees that an object removed by an updater is not freed until
     every reader that might see it has left its section. Once the section ends the
     grace period can complete and the object can be freed: the pointer dangles.
-    This is the reviewer's question on seed 004's `shrink_slab_memcg()`: "what
-    guarantees that the shrinker_info_unit exists at this point?"
+    (Documentation/RCU/whatisRCU.rst, "rcu_read_unlock()".) It is the reviewer's
+    question on `shrink_slab_memcg()` in "mm: shrinker: make memcg slab shrink
+    lockless" (https://lore.kernel.org/linux-mm/?q=s%3A%22make+memcg+slab+shrink+lockless%22):
+    "what guarantees that the shrinker_info_unit exists at this point?"
 
     ## Example
     ```c
@@ -112,7 +114,7 @@ class RcuUseAfterUnlock(Checker):
                     self.complain(st, name, kind, ev.loc, f"is passed to {ev.callee}()")
 
     def on_walk(self, st, ev, wm) -> None:
-        if not ev.step or ev.cursor.text in st.put_cursors:
+        if not ev.step:
             return
         name = ev.cursor.text
         kind = self.stale(st, name)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from analyzer.findings import Rule
+from analyzer.ir import Rule
 from checkers.base import Checker, register
 from checkers.lifetime_util import is_local, loaded_at, protected
 
@@ -17,9 +17,11 @@ class RcuWeakRefEscape(Checker):
     reference: the object may be freed once the section ends, so every later use
     must first invalidate or revalidate it.
 
-    Reported at `note` level: weak references are sometimes deliberate (seed 000's
-    memcg reclaim iterator keeps its position this way, with an invalidation hook on
-    cgroup destruction); the finding asks for that mechanism to exist.
+    Reported at `note` level: weak references are sometimes deliberate (the memcg
+    reclaim iterator keeps its position this way and clears it on cgroup destruction,
+    see invalidate_reclaim_iterators() in mm/memcontrol.c and the review of "memcg:
+    remove memcg from the reclaim iterators", linux-mm, February 2013); the finding
+    asks for that mechanism to exist.
 
     ## Why is this bad
     The stored pointer survives the grace period that frees the object. Unless

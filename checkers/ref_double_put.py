@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from analyzer.findings import Rule
+from analyzer.ir import Rule
 from checkers.base import Checker, register
 from checkers.lifetime_util import is_local, obj_key
 

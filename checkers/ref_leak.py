@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from analyzer.findings import Rule
-from checkers.base import Checker, register
-from checkers.lifetime_util import is_local, obj_key, taken_at
+from analyzer.ir import Rule
+from checkers.base import Checker, Slot, register
+from checkers.lifetime_util import is_local, obj_key, reset_names, taken_at, without
 
 
 @register
@@ -46,12 +46,16 @@ class RefLeak(Checker):
         tags=("refcount", "resource-leak"),
     )
 
+    # the memory location each pointer variable was last loaded from, with no store there
+    # since (`pending = p->pending`): loading it again is not a new reference
+    slot = Slot(frozenset(), frozenset.intersection)
+
     def __init__(self, run) -> None:
         super().__init__(run)
         self.put_objs: set[str] = set()
         self.candidates: list[tuple] = []
 
-    def on_call(self, st, ev, fm) -> None:
+    def on_call(self, st, ev, fm):
         if fm is not None and fm.put is not None and fm.put < len(ev.args):
             k = obj_key(st, ev.args[fm.put])
             if k is not None:
@@ -75,20 +79,25 @@ class RefLeak(Checker):
             self.report(loc, f"reference on `{name}`{taken_at(st, name)} is not released "
                         f"{why}", st)
 
-    def on_dead(self, st, ev) -> None:
+    def on_dead(self, st, ev):
         for name in ev.names:
             self.leak(st, name, ev.loc, f"before `{name}` goes out of scope here")
+        return self.put(st, without(self.get(st), ev.names))
 
-    def on_assign(self, st, ev) -> None:
-        target = ev.target
+    def on_walk(self, st, ev, wm):
+        return self.put(st, without(self.get(st), reset_names(ev)))
+
+    def on_assign(self, st, ev):
+        target, value = ev.target, ev.value
+        srcs = self.get(st)
         if target.kind != "var":
-            return
+            return self.put(st, frozenset(x for x in srcs if x[1] != target.text))
         name = target.text
-        if st.refcount(name) <= 0:
-            return
-        value = ev.value
-        if value.kind in ("var", "global") and obj_key(st, value) == name:
-            return
-        if (name, value.text) in st.srcs:
-            return  # loaded again from where it came from, with no store there since
-        self.leak(st, name, ev.loc, f"before `{name}` is overwritten here")
+        if st.refcount(name) > 0 and not (
+                value.kind in ("var", "global") and obj_key(st, value) == name) and \
+                (name, value.text) not in srcs:
+            self.leak(st, name, ev.loc, f"before `{name}` is overwritten here")
+        srcs = without(srcs, [name])
+        if value.kind == "field" and ev.ptr:
+            srcs |= {(name, value.text)}
+        return self.put(st, srcs)

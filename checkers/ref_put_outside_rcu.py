@@ -2,8 +2,24 @@
 
 from __future__ import annotations
 
-from analyzer.findings import Rule
-from checkers.base import Checker, register
+from dataclasses import dataclass, field
+
+from analyzer.ir import Rule
+from checkers.base import Checker, Slot, register
+from checkers.lifetime_util import obj_key, reset_names
+
+
+@dataclass(frozen=True)
+class _Puts:
+    """Walk cursors whose reference was dropped outside RCU, and where (for the message)."""
+
+    cursors: frozenset[str] = frozenset()
+    where: tuple = field(default=(), compare=False)
+
+
+def _join(a: _Puts, b: _Puts) -> _Puts:
+    """Put on every path that arrives (where: the first path's)."""
+    return _Puts(a.cursors & b.cursors, a.where or b.where)
 
 
 @register
@@ -21,10 +37,12 @@ class RefPutOutsideRcu(Checker):
     ## Why is this bad
     The reference was what kept the cursor alive across the unlocked window. Once
     it is dropped outside RCU, a concurrent final put can free the element before
-    the walk reads `cursor->list.next`: the walk follows a freed node. This is the
-    review comment on seed 004's global shrinker walk: "the global shrinker has to
-    hold the rcu_read_lock() whilst calling shrinker_put() to guarantee the
-    validity of the list next pointer".
+    the walk reads `cursor->list.next`: the walk follows a freed node
+    (Documentation/RCU/listRCU.rst). This is the review comment on the global
+    shrinker walk in "mm: shrinker: make memcg slab shrink lockless"
+    (https://lore.kernel.org/linux-mm/?q=s%3A%22make+memcg+slab+shrink+lockless%22): "the global
+    shrinker has to hold the rcu_read_lock() whilst calling shrinker_put() to
+    guarantee the validity of the list next pointer".
 
     ## Example
     ```c
@@ -51,15 +69,40 @@ class RefPutOutsideRcu(Checker):
         tags=("memory-safety", "rcu", "refcount"),
     )
 
-    def on_walk(self, st, ev, wm) -> None:
-        if not ev.step or ev.cursor.text not in st.put_cursors:
-            return
-        put = st.lookup(st.put_locs, ev.cursor.text)
-        if put is None:
-            return
-        where = f" at line {st.section_end.line}" if st.section_end is not None else ""
-        self.report(put[1], f"{put[2]} drops the reference on `{ev.cursor.text}` outside the "
-                    f"RCU read-side section (left{where}), but the {ev.macro}() walk at line "
-                    f"{ev.loc.line} continues from `{ev.cursor.text}`: put it after "
-                    "rcu_read_lock()", st, notes=[(ev.loc, f"the walk advances from "
-                                                           f"`{ev.cursor.text}` here")])
+    slot = Slot(_Puts(), _join)
+
+    def on_call(self, st, ev, fm):
+        if fm is None or fm.put is None or fm.put >= len(ev.args) or self.run.in_section(st):
+            return None
+        a = ev.args[fm.put]
+        k = obj_key(st, a)
+        name = a.root if a.kind == "var" else None
+        cursor = name if name in st.walks else (k if k in st.walks else None)
+        if cursor is None:
+            return None
+        puts = self.get(st)
+        return self.put(st, _Puts(puts.cursors | {cursor},
+                                  (*puts.where, (cursor, ev.loc, f"{ev.callee}()"))))
+
+    def forget(self, st, ev):
+        puts = self.get(st)
+        gone = puts.cursors & set(reset_names(ev))
+        return self.put(st, _Puts(puts.cursors - gone, puts.where)) if gone else None
+
+    def on_walk(self, st, ev, wm):
+        puts = self.get(st)
+        put = st.lookup(puts.where, ev.cursor.text) if ev.cursor.text in puts.cursors else None
+        if ev.step and put is not None:
+            where = f" at line {st.section_end.line}" if st.section_end is not None else ""
+            self.report(put[1], f"{put[2]} drops the reference on `{ev.cursor.text}` outside "
+                        f"the RCU read-side section (left{where}), but the {ev.macro}() walk "
+                        f"at line {ev.loc.line} continues from `{ev.cursor.text}`: put it "
+                        "after rcu_read_lock()", st,
+                        notes=[(ev.loc, f"the walk advances from `{ev.cursor.text}` here")])
+        return self.forget(st, ev)
+
+    def on_assign(self, st, ev):
+        return self.forget(st, ev)
+
+    def on_dead(self, st, ev):
+        return self.forget(st, ev)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from analyzer.engine import in_section
-from analyzer.findings import Rule
+from analyzer.ir import Rule
 from checkers.base import Checker, register
 from checkers.lifetime_util import obj_key
 
@@ -61,7 +60,7 @@ class RefUncheckedTryget(Checker):
 
     def on_deref(self, st, ev) -> None:
         p = ev.ptr
-        if p.kind == "var" and p.text in st.failed and not in_section(st) \
+        if p.kind == "var" and p.text in st.failed and not self.run.in_section(st) \
                 and st.refcount(p.text) == 0:
             self.report(ev.loc, f"`{p.text}` is dereferenced outside RCU on the branch where "
                         "its tryget failed", st)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Interprocedural shapes: every rule sees through helpers via bottom-up summaries.
- * A line ending in "expect: RULE" must be reported with RULE; nothing else may be.
+ * A line ending in "expect: RULE@level" must be reported with RULE; nothing else may be.
  */
 #include <linux/rcupdate.h>
 #include <linux/rculist.h>
@@ -122,7 +122,7 @@ static int cfg_weight_unlocked(struct tbl *t)
 {
 	struct cfg *c;
 
-	c = tbl_cfg_rcu(t);				/* expect: rcu-deref-unprotected */
+	c = tbl_cfg_rcu(t);				/* expect: rcu-deref-unprotected@warning */
 	rcu_read_lock();
 	rcu_read_unlock();
 	return c ? c->weight : 0;
@@ -135,7 +135,7 @@ static int cfg_weight_leaves_locked(struct tbl *t)
 	tbl_lock(t);
 	c = tbl_cfg_rcu(t);
 	if (!c)
-		return -ENOENT;				/* expect: rcu-unbalanced */
+		return -ENOENT;				/* expect: rcu-unbalanced@warning */
 	tbl_unlock(t);
 	return 0;
 }
@@ -143,7 +143,7 @@ static int cfg_weight_leaves_locked(struct tbl *t)
 static void cfg_sleep_deep(struct tbl *t)
 {
 	rcu_read_lock();
-	tbl_sync1(t);					/* expect: rcu-sleep-in-reader */
+	tbl_sync1(t);					/* expect: rcu-sleep-in-reader@warning */
 	rcu_read_unlock();
 }
 
@@ -154,7 +154,7 @@ static int memcg_id_leak(unsigned short id, int nr)
 	if (!memcg)
 		return -ENOENT;
 	if (nr > 8)
-		return -EINVAL;				/* expect: ref-leak */
+		return -EINVAL;				/* expect: ref-leak@warning */
 	mem_cgroup_put(memcg);
 	return 0;
 }
@@ -164,7 +164,7 @@ static int cfg_ping_locked(struct tbl *t)
 	int ret;
 
 	rcu_read_lock();
-	ret = ping(t, 3);				/* expect: rcu-sleep-in-reader */
+	ret = ping(t, 3);				/* expect: rcu-sleep-in-reader@warning */
 	rcu_read_unlock();
 	return ret;
 }
@@ -175,7 +175,7 @@ static int cfg_tree_unlocked(struct tnode *root)
 
 	rcu_read_lock();
 	rcu_read_unlock();
-	sum = tnode_sum(root);				/* expect: rcu-deref-unprotected */
+	sum = tnode_sum(root);				/* expect: rcu-deref-unprotected@warning */
 	return sum;
 }
 

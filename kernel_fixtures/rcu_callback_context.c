@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * rcu-callback-context: RCU callbacks (softirq context) that may sleep.
- * A line ending in "expect: RULE" must be reported with RULE; nothing else may be.
+ * A line ending in "expect: RULE@level" must be reported with RULE; nothing else may be.
  */
 #include <linux/rcupdate.h>
 #include <linux/rculist.h>
@@ -106,32 +106,32 @@ static void cfg_free_put(struct rcu_head *head)
 
 static void cfg_release_mutex(struct cfg *c)
 {
-	call_rcu(&c->rcu, cfg_free_mutex);		/* expect: rcu-callback-context */
+	call_rcu(&c->rcu, cfg_free_mutex);		/* expect: rcu-callback-context@warning */
 }
 
 static void cfg_release_helper(struct cfg *c)
 {
-	call_rcu(&c->rcu, cfg_free_helper);		/* expect: rcu-callback-context */
+	call_rcu(&c->rcu, cfg_free_helper);		/* expect: rcu-callback-context@warning */
 }
 
 static void cfg_release_alloc(struct cfg *c)
 {
-	call_rcu(&c->rcu, cfg_free_alloc);		/* expect: rcu-callback-context */
+	call_rcu(&c->rcu, cfg_free_alloc);		/* expect: rcu-callback-context@warning */
 }
 
 static void cfg_release_flush(struct cfg *c)
 {
-	call_rcu(&c->rcu, cfg_free_flush);		/* expect: rcu-callback-context */
+	call_rcu(&c->rcu, cfg_free_flush);		/* expect: rcu-callback-context@warning */
 }
 
 static void cfg_release_wait(struct cfg *c)
 {
-	call_rcu(&c->rcu, cfg_free_wait);		/* expect: rcu-callback-context */
+	call_rcu(&c->rcu, cfg_free_wait);		/* expect: rcu-callback-context@warning */
 }
 
 static void cfg_release_sync(struct cfg *c)
 {
-	call_rcu(&c->rcu, cfg_free_sync);		/* expect: rcu-callback-context */
+	call_rcu(&c->rcu, cfg_free_sync);		/* expect: rcu-callback-context@warning */
 }
 
 /* ---- correct ----------------------------------------------------------------------- */

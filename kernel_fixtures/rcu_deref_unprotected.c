@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * rcu-deref-unprotected: RCU-protected loads with no read-side section held.
- * A line ending in "expect: RULE" must be reported with RULE; nothing else may be.
+ * A line ending in "expect: RULE@level" must be reported with RULE; nothing else may be.
  */
 #include <linux/rcupdate.h>
 #include <linux/srcu.h>
@@ -28,7 +28,7 @@ static struct srcu_struct tbl_srcu;
 /* the load happens before the section starts */
 static int tbl_weight_early(struct tbl *t)
 {
-	struct cfg *c = rcu_dereference(t->cur);	/* expect: rcu-deref-unprotected */
+	struct cfg *c = rcu_dereference(t->cur);	/* expect: rcu-deref-unprotected@warning */
 	int w;
 
 	rcu_read_lock();
@@ -48,7 +48,7 @@ static int tbl_weight_reload(struct tbl *t)
 	if (c)
 		w = c->weight;
 	rcu_read_unlock();
-	c = rcu_dereference(t->cur);	/* expect: rcu-deref-unprotected */
+	c = rcu_dereference(t->cur);	/* expect: rcu-deref-unprotected@warning */
 	return c ? w + c->weight : w;
 }
 
@@ -61,7 +61,7 @@ static int tbl_sum(struct tbl *t, bool fast)
 	rcu_read_lock();
 	if (fast)
 		rcu_read_unlock();
-	list_for_each_entry_rcu(c, &t->cfgs, node)	/* expect: rcu-deref-unprotected */
+	list_for_each_entry_rcu(c, &t->cfgs, node)	/* expect: rcu-deref-unprotected@warning */
 		sum += c->weight;
 	if (!fast)
 		rcu_read_unlock();
@@ -75,7 +75,7 @@ static int tbl_weight_srcu(struct tbl *t)
 	int w = 0;
 
 	rcu_read_lock();
-	c = srcu_dereference(t->cur, &tbl_srcu);	/* expect: rcu-deref-unprotected */
+	c = srcu_dereference(t->cur, &tbl_srcu);	/* expect: rcu-deref-unprotected@note */
 	if (c)
 		w = c->weight;
 	rcu_read_unlock();
@@ -89,7 +89,7 @@ static int tbl_weight_mutex(struct tbl *t)
 	int w = 0;
 
 	mutex_lock(&t->lock);
-	c = rcu_dereference(t->cur);		/* expect: rcu-deref-unprotected */
+	c = rcu_dereference(t->cur);		/* expect: rcu-deref-unprotected@warning */
 	if (c)
 		w = c->weight;
 	mutex_unlock(&t->lock);
@@ -107,14 +107,14 @@ static int task_memcg_id(struct task_struct *p)
 	rcu_read_lock();
 	id = p->pid;
 	rcu_read_unlock();
-	memcg = mem_cgroup_from_task(p);	/* expect: rcu-deref-unprotected */
+	memcg = mem_cgroup_from_task(p);	/* expect: rcu-deref-unprotected@warning */
 	return memcg ? memcg->kmemcg_id : id;
 }
 
 /* a helper that loads RCU data and never says its callers must hold the lock */
 static struct cfg *tbl_cur(struct tbl *t)
 {
-	return rcu_dereference(t->cur);		/* expect: rcu-deref-unprotected */
+	return rcu_dereference(t->cur);		/* expect: rcu-deref-unprotected@note */
 }
 
 /* ---- correct ----------------------------------------------------------------------- */

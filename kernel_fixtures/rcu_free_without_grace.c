@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * rcu-free-without-grace: objects unpublished from RCU readers and freed at once.
- * A line ending in "expect: RULE" must be reported with RULE; nothing else may be.
+ * A line ending in "expect: RULE@level" must be reported with RULE; nothing else may be.
  */
 #include <linux/rcupdate.h>
 #include <linux/rculist.h>
@@ -34,13 +34,13 @@ static void pool_remove(struct registry *r, struct pool *p)
 	spin_lock(&r->lock);
 	list_del_rcu(&p->list);
 	spin_unlock(&r->lock);
-	kfree(p);					/* expect: rcu-free-without-grace */
+	kfree(p);					/* expect: rcu-free-without-grace@warning */
 }
 
 static void pool_remove_hashed(struct pool *p)
 {
 	hlist_del_rcu(&p->hnode);
-	kfree(p);					/* expect: rcu-free-without-grace */
+	kfree(p);					/* expect: rcu-free-without-grace@warning */
 }
 
 /* the old published pointer is replaced, then freed */
@@ -52,7 +52,7 @@ static int pool_switch(struct registry *r, struct pool *new)
 	old = rcu_dereference_protected(r->current, 1);
 	rcu_assign_pointer(r->current, new);
 	spin_unlock(&r->lock);
-	kfree(old);					/* expect: rcu-free-without-grace */
+	kfree(old);					/* expect: rcu-free-without-grace@warning */
 	return 0;
 }
 
@@ -60,14 +60,14 @@ static int pool_switch(struct registry *r, struct pool *new)
 static void pool_remove_cached(struct registry *r, struct pool *p)
 {
 	list_del_rcu(&p->list);
-	kmem_cache_free(r->cache, p);			/* expect: rcu-free-without-grace */
+	kmem_cache_free(r->cache, p);			/* expect: rcu-free-without-grace@warning */
 }
 
 /* the free hides in a helper */
 static void pool_remove_helper(struct pool *p)
 {
 	list_del_rcu(&p->list);
-	pool_destroy(p);				/* expect: rcu-free-without-grace */
+	pool_destroy(p);				/* expect: rcu-free-without-grace@warning */
 }
 
 /* the grace period is waited for on one branch only */
@@ -76,7 +76,7 @@ static void pool_remove_maybe_sync(struct pool *p, bool sync)
 	list_del_rcu(&p->list);
 	if (sync)
 		synchronize_rcu();
-	kfree(p);					/* expect: rcu-free-without-grace */
+	kfree(p);					/* expect: rcu-free-without-grace@warning */
 }
 
 /* rcu_barrier() waits for queued callbacks, not for readers */
@@ -84,7 +84,7 @@ static void pool_remove_barrier(struct pool *p)
 {
 	list_del_rcu(&p->list);
 	rcu_barrier();
-	kfree(p);					/* expect: rcu-free-without-grace */
+	kfree(p);					/* expect: rcu-free-without-grace@warning */
 }
 
 /* ---- correct ----------------------------------------------------------------------- */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * rcu-sleep-in-reader: calls that may sleep inside an RCU read-side section.
- * A line ending in "expect: RULE" must be reported with RULE; nothing else may be.
+ * A line ending in "expect: RULE@level" must be reported with RULE; nothing else may be.
  */
 #include <linux/rcupdate.h>
 #include <linux/srcu.h>
@@ -30,7 +30,7 @@ static int job_set_prio(struct job *head, int prio)
 	rcu_read_lock();
 	j = rcu_dereference(head->next);
 	if (j) {
-		mutex_lock(&j->lock);			/* expect: rcu-sleep-in-reader */
+		mutex_lock(&j->lock);			/* expect: rcu-sleep-in-reader@warning */
 		j->prio = prio;
 		mutex_unlock(&j->lock);
 	}
@@ -45,7 +45,7 @@ static void *job_clone(struct job *head)
 	rcu_read_lock();
 	j = rcu_dereference(head->next);
 	if (j)
-		copy = kmalloc(sizeof(*copy), GFP_KERNEL);	/* expect: rcu-sleep-in-reader */
+		copy = kmalloc(sizeof(*copy), GFP_KERNEL);	/* expect: rcu-sleep-in-reader@warning */
 	rcu_read_unlock();
 	return copy;
 }
@@ -54,7 +54,7 @@ static void job_retire(struct job *head)
 {
 	rcu_read_lock();
 	if (rcu_dereference(head->next))
-		synchronize_rcu();			/* expect: rcu-sleep-in-reader */
+		synchronize_rcu();			/* expect: rcu-sleep-in-reader@warning */
 	rcu_read_unlock();
 }
 
@@ -66,7 +66,7 @@ static int job_scan(struct list_head *jobs)
 	rcu_read_lock();
 	list_for_each_entry_rcu(j, jobs, node) {
 		n += j->prio;
-		cond_resched();				/* expect: rcu-sleep-in-reader */
+		cond_resched();				/* expect: rcu-sleep-in-reader@warning */
 	}
 	rcu_read_unlock();
 	return n;
@@ -79,7 +79,7 @@ static void job_wait(struct job *head)
 	rcu_read_lock_bh();
 	j = rcu_dereference_bh(head->next);
 	if (j)
-		wait_for_completion(&j->done);		/* expect: rcu-sleep-in-reader */
+		wait_for_completion(&j->done);		/* expect: rcu-sleep-in-reader@warning */
 	rcu_read_unlock_bh();
 }
 
@@ -88,7 +88,7 @@ static void job_srcu_sync(struct job *head)
 	int idx = srcu_read_lock(&job_srcu);
 
 	if (srcu_dereference(head->next, &job_srcu))
-		synchronize_srcu(&job_srcu);		/* expect: rcu-sleep-in-reader */
+		synchronize_srcu(&job_srcu);		/* expect: rcu-sleep-in-reader@warning */
 	srcu_read_unlock(&job_srcu, idx);
 }
 
@@ -99,7 +99,7 @@ static int job_nested_alloc(struct job *head)
 	rcu_read_lock();
 	rcu_read_lock();
 	rcu_read_unlock();
-	buf = kzalloc(64, GFP_KERNEL_ACCOUNT);		/* expect: rcu-sleep-in-reader */
+	buf = kzalloc(64, GFP_KERNEL_ACCOUNT);		/* expect: rcu-sleep-in-reader@warning */
 	rcu_read_unlock();
 	kfree(buf);
 	return 0;
@@ -109,7 +109,20 @@ static void job_guarded_flush(struct job *head)
 {
 	guard(rcu)();
 	if (rcu_dereference(head->next))
-		flush_work(&head->work);		/* expect: rcu-sleep-in-reader */
+		flush_work(&head->work);		/* expect: rcu-sleep-in-reader@warning */
+}
+
+/* a subsystem's own name for a blocking mask: only its value says it may sleep */
+#define JOB_GFP		GFP_KERNEL
+
+static void *job_clone_own_mask(struct job *head)
+{
+	void *copy;
+
+	rcu_read_lock();
+	copy = kmalloc(64, JOB_GFP);			/* expect: rcu-sleep-in-reader@warning */
+	rcu_read_unlock();
+	return copy;
 }
 
 /* ---- correct ----------------------------------------------------------------------- */
@@ -132,6 +145,19 @@ static void *job_clone_mask(struct job *head, gfp_t gfp)
 
 	rcu_read_lock();
 	copy = kmalloc(64, gfp & ~__GFP_DIRECT_RECLAIM);
+	rcu_read_unlock();
+	return copy;
+}
+
+/* the name says GFP_KERNEL, the value has no direct-reclaim bit */
+#define JOB_NORECLAIM(gfp)	((gfp) & ~___GFP_DIRECT_RECLAIM)
+
+static void *job_clone_noreclaim(struct job *head)
+{
+	void *copy;
+
+	rcu_read_lock();
+	copy = kmalloc(64, JOB_NORECLAIM(GFP_KERNEL));
 	rcu_read_unlock();
 	return copy;
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * rcu-unbalanced: read-side sections that do not pair on some path.
- * A line ending in "expect: RULE" must be reported with RULE; nothing else may be.
+ * A line ending in "expect: RULE@level" must be reported with RULE; nothing else may be.
  */
 #include <linux/rcupdate.h>
 #include <linux/srcu.h>
@@ -28,7 +28,7 @@ static int obj_lookup_early_return(struct obj *parent, int key)
 	rcu_read_lock();
 	c = rcu_dereference(parent->child);
 	if (!c)
-		return -ENOENT;		/* expect: rcu-unbalanced */
+		return -ENOENT;		/* expect: rcu-unbalanced@warning */
 	key = c->key;
 	rcu_read_unlock();
 	return key;
@@ -54,7 +54,7 @@ static int obj_update_ladder(struct obj *parent, int v)
 out:
 	rcu_read_unlock();
 out_nounlock:
-	return ret;		/* expect: rcu-unbalanced */
+	return ret;		/* expect: rcu-unbalanced@warning */
 }
 
 /* flavour mismatch: rcu_read_lock() closed by rcu_read_unlock_bh() */
@@ -67,7 +67,7 @@ static int obj_peek_mismatch(struct obj *parent)
 	c = rcu_dereference(parent->child);
 	if (c)
 		key = c->key;
-	rcu_read_unlock_bh();	/* expect: rcu-unbalanced */
+	rcu_read_unlock_bh();	/* expect: rcu-unbalanced@warning */
 	return key;
 }
 
@@ -81,7 +81,7 @@ static int obj_srcu_wrong_handle(struct obj *parent)
 	c = srcu_dereference(parent->child, &obj_srcu);
 	if (c)
 		key = c->key;
-	srcu_read_unlock(&other_srcu, idx);	/* expect: rcu-unbalanced */
+	srcu_read_unlock(&other_srcu, idx);	/* expect: rcu-unbalanced@warning */
 	return key;
 }
 
@@ -101,7 +101,7 @@ static int obj_double_unlock(struct obj *parent)
 	rcu_read_unlock();
 	return key;
 fail:
-	rcu_read_unlock();	/* expect: rcu-unbalanced */
+	rcu_read_unlock();	/* expect: rcu-unbalanced@warning */
 	return -ENOENT;
 }
 
@@ -116,7 +116,7 @@ static int obj_cond_lock(struct obj *parent, bool locked)
 	c = rcu_dereference_check(parent->child, locked);
 	if (c)
 		key = c->key;
-	rcu_read_unlock();	/* expect: rcu-unbalanced */
+	rcu_read_unlock();	/* expect: rcu-unbalanced@warning */
 	return key;
 }
 
@@ -133,7 +133,7 @@ static int obj_walk_continue(struct list_head *head)
 		n++;
 		rcu_read_unlock();
 	}
-	return n;		/* expect: rcu-unbalanced */
+	return n;		/* expect: rcu-unbalanced@warning */
 }
 
 /* ---- correct ----------------------------------------------------------------------- */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * rcu-use-after-unlock: pointers from a read-side section used after it ended.
- * A line ending in "expect: RULE" must be reported with RULE; nothing else may be.
+ * A line ending in "expect: RULE@level" must be reported with RULE; nothing else may be.
  */
 #include <linux/rcupdate.h>
 #include <linux/rculist.h>
@@ -26,7 +26,7 @@ static int memcg_id_weight(unsigned short id)
 	rcu_read_lock();
 	memcg = mem_cgroup_from_id(id);
 	rcu_read_unlock();
-	return memcg->kmemcg_id;			/* expect: rcu-use-after-unlock */
+	return memcg->kmemcg_id;			/* expect: rcu-use-after-unlock@warning */
 }
 
 static int node_next_val(struct node *head)
@@ -38,7 +38,7 @@ static int node_next_val(struct node *head)
 	rcu_read_unlock();
 	if (!n)
 		return 0;
-	return n->val;					/* expect: rcu-use-after-unlock */
+	return n->val;					/* expect: rcu-use-after-unlock@warning */
 }
 
 /* the section is re-entered, but the object may have been freed in between */
@@ -51,7 +51,7 @@ static int node_next_relock(struct node *head)
 	n = rcu_dereference(head->next);
 	rcu_read_unlock();
 	rcu_read_lock();
-	v = n ? n->val : 0;				/* expect: rcu-use-after-unlock */
+	v = n ? n->val : 0;				/* expect: rcu-use-after-unlock@warning */
 	rcu_read_unlock();
 	return v;
 }
@@ -64,7 +64,7 @@ static struct node *node_lookup_late_get(int id)
 	rcu_read_lock();
 	n = idr_find(&node_idr, id);
 	rcu_read_unlock();
-	if (n && !refcount_inc_not_zero(&n->ref))	/* expect: rcu-use-after-unlock */
+	if (n && !refcount_inc_not_zero(&n->ref))	/* expect: rcu-use-after-unlock@warning */
 		return NULL;
 	return n;
 }
@@ -84,7 +84,7 @@ static unsigned long memcg_shrink_units(struct mem_cgroup *memcg, int nid, int i
 	}
 	unit = info->unit[index];
 	rcu_read_unlock();
-	n += unit->map[0];				/* expect: rcu-use-after-unlock */
+	n += unit->map[0];				/* expect: rcu-use-after-unlock@note */
 	return n;
 }
 
@@ -95,7 +95,7 @@ static int node_walk_sleepy(struct list_head *head)
 	int sum = 0;
 
 	rcu_read_lock();
-	list_for_each_entry_rcu(pos, head, list) {	/* expect: rcu-use-after-unlock */
+	list_for_each_entry_rcu(pos, head, list) {	/* expect: rcu-use-after-unlock@warning */
 		sum += pos->val;
 		rcu_read_unlock();
 		cond_resched();
@@ -114,7 +114,7 @@ static int node_copy_after(struct node *head)
 	n = rcu_dereference(head->next);
 	m = n;
 	rcu_read_unlock();
-	return m ? m->val : -1;				/* expect: rcu-use-after-unlock */
+	return m ? m->val : -1;				/* expect: rcu-use-after-unlock@warning */
 }
 
 /* ---- correct ----------------------------------------------------------------------- */

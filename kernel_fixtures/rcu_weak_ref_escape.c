@@ -3,7 +3,7 @@
  * rcu-weak-ref-escape: RCU pointers stored beyond their section without a reference.
  * Seed 000's memcg reclaim iterator is the model: the last position kept as a weak
  * pointer, validated later by a dead-count cookie.
- * A line ending in "expect: RULE" must be reported with RULE; nothing else may be.
+ * A line ending in "expect: RULE@level" must be reported with RULE; nothing else may be.
  */
 #include <linux/rcupdate.h>
 #include <linux/rculist.h>
@@ -34,7 +34,7 @@ static struct mem_cgroup *iter_next_weak(struct mem_cgroup *root,
 	rcu_read_lock();
 	css = css_next_descendant_pre(&iter->last_visited->css, &root->css);
 	pos = mem_cgroup_from_css(css);
-	iter->last_visited = pos;			/* expect: rcu-weak-ref-escape */
+	iter->last_visited = pos;			/* expect: rcu-weak-ref-escape@note */
 	iter->last_dead_count = dead_count;
 	rcu_read_unlock();
 	return NULL;
@@ -46,7 +46,7 @@ static void remember_memcg(unsigned short id)
 
 	rcu_read_lock();
 	memcg = mem_cgroup_from_id(id);
-	last_seen = memcg;				/* expect: rcu-weak-ref-escape */
+	last_seen = memcg;				/* expect: rcu-weak-ref-escape@note */
 	rcu_read_unlock();
 }
 
@@ -57,7 +57,7 @@ static void cache_hint(struct cache *c, struct mem_cgroup *parent)
 	rcu_read_lock();
 	memcg = mem_cgroup_from_id(parent->kmemcg_id);
 	if (memcg)
-		c->hint = memcg;			/* expect: rcu-weak-ref-escape */
+		c->hint = memcg;			/* expect: rcu-weak-ref-escape@note */
 	rcu_read_unlock();
 }
 
@@ -69,7 +69,7 @@ static void cache_hint_failed(struct cache *c, unsigned short id)
 	rcu_read_lock();
 	memcg = mem_cgroup_from_id(id);
 	if (memcg && !css_tryget(&memcg->css))
-		c->hint = memcg;			/* expect: rcu-weak-ref-escape */
+		c->hint = memcg;			/* expect: rcu-weak-ref-escape@note */
 	else if (memcg)
 		css_put(&memcg->css);
 	rcu_read_unlock();
@@ -83,7 +83,7 @@ static void objcg_hint(struct cache *c, struct mem_cgroup *memcg)
 	objcg = rcu_dereference(memcg->objcg);
 	if (objcg)
 		c->hint = objcg->memcg;
-	last_seen = (struct mem_cgroup *)objcg;	/* expect: rcu-weak-ref-escape */
+	last_seen = (struct mem_cgroup *)objcg;	/* expect: rcu-weak-ref-escape@note */
 	rcu_read_unlock();
 }
 
@@ -95,7 +95,7 @@ static void cache_walk(struct list_head *head, struct reclaim_iter *iter)
 	rcu_read_lock();
 	list_for_each_entry_rcu(c, head, list) {
 		if (c->hint) {
-			iter->last_visited = (struct mem_cgroup *)c;	/* expect: rcu-weak-ref-escape */
+			iter->last_visited = (struct mem_cgroup *)c;	/* expect: rcu-weak-ref-escape@note */
 			break;
 		}
 	}

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * ref-double-put: two puts for one get, or a put with no reference held.
- * A line ending in "expect: RULE" must be reported with RULE; nothing else may be.
+ * A line ending in "expect: RULE@level" must be reported with RULE; nothing else may be.
  */
 #include <linux/rcupdate.h>
 #include <linux/rculist.h>
@@ -41,7 +41,7 @@ static int memcg_use_id(unsigned short id)
 		goto err;
 	return 0;
 err:
-	css_put(&memcg->css);				/* expect: ref-double-put */
+	css_put(&memcg->css);				/* expect: ref-double-put@warning */
 	return ret;
 }
 
@@ -52,7 +52,7 @@ static void memcg_drop_twice(struct mm_struct *mm)
 
 	use_memcg(memcg);
 	mem_cgroup_put(memcg);
-	css_put(&memcg->css);				/* expect: ref-double-put */
+	css_put(&memcg->css);				/* expect: ref-double-put@warning */
 }
 
 /* a put on an object found under RCU, no reference taken */
@@ -63,7 +63,7 @@ static void entry_peer_drop(struct entry *e)
 	rcu_read_lock();
 	p = rcu_dereference(e->peer);
 	if (p)
-		kref_put(&p->kref, entry_release);	/* expect: ref-double-put */
+		kref_put(&p->kref, entry_release);	/* expect: ref-double-put@warning */
 	rcu_read_unlock();
 }
 
@@ -75,7 +75,7 @@ static void entry_forget(int id)
 	rcu_read_lock();
 	e = idr_find(&entry_idr, id);
 	if (e && e->state < 0)
-		kref_put(&e->kref, entry_release);	/* expect: ref-double-put */
+		kref_put(&e->kref, entry_release);	/* expect: ref-double-put@warning */
 	rcu_read_unlock();
 }
 
@@ -97,7 +97,7 @@ static int objcg_drain(struct mem_cgroup *memcg, int n)
 			break;
 		}
 	}
-	obj_cgroup_put(objcg);				/* expect: ref-double-put */
+	obj_cgroup_put(objcg);				/* expect: ref-double-put@warning */
 	return n;
 }
 
@@ -109,7 +109,7 @@ static void css_drop_alias(struct mm_struct *mm)
 
 	use_memcg(memcg);
 	css_put(css);
-	mem_cgroup_put(memcg);				/* expect: ref-double-put */
+	mem_cgroup_put(memcg);				/* expect: ref-double-put@warning */
 }
 
 /* ---- correct ----------------------------------------------------------------------- */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * ref-get-unsafe: unconditional gets on objects found under RCU.
- * A line ending in "expect: RULE" must be reported with RULE; nothing else may be.
+ * A line ending in "expect: RULE@level" must be reported with RULE; nothing else may be.
  */
 #include <linux/rcupdate.h>
 #include <linux/rculist.h>
@@ -29,7 +29,7 @@ static struct mem_cgroup *memcg_get_by_id(unsigned short id)
 	rcu_read_lock();
 	memcg = mem_cgroup_from_id(id);
 	if (memcg)
-		css_get(&memcg->css);			/* expect: ref-get-unsafe */
+		css_get(&memcg->css);			/* expect: ref-get-unsafe@warning */
 	rcu_read_unlock();
 	return memcg;
 }
@@ -41,7 +41,7 @@ static struct peer *peer_next_get(struct peer *head)
 	rcu_read_lock();
 	p = rcu_dereference(head->next);
 	if (p)
-		kref_get(&p->kref);			/* expect: ref-get-unsafe */
+		kref_get(&p->kref);			/* expect: ref-get-unsafe@warning */
 	rcu_read_unlock();
 	return p;
 }
@@ -53,7 +53,7 @@ static struct peer *peer_lookup_get(int id)
 	rcu_read_lock();
 	p = idr_find(&peer_idr, id);
 	if (p)
-		refcount_inc(&p->ref);			/* expect: ref-get-unsafe */
+		refcount_inc(&p->ref);			/* expect: ref-get-unsafe@warning */
 	rcu_read_unlock();
 	return p;
 }
@@ -65,7 +65,7 @@ static struct peer *peer_find_get(struct list_head *head, int id)
 	rcu_read_lock();
 	list_for_each_entry_rcu(p, head, list) {
 		if (p->id == id) {
-			kref_get(&p->kref);		/* expect: ref-get-unsafe */
+			kref_get(&p->kref);		/* expect: ref-get-unsafe@warning */
 			found = p;
 			break;
 		}
@@ -81,7 +81,7 @@ static struct obj_cgroup *objcg_get_current(struct mem_cgroup *memcg)
 	rcu_read_lock();
 	objcg = rcu_dereference(memcg->objcg);
 	if (objcg)
-		obj_cgroup_get(objcg);			/* expect: ref-get-unsafe */
+		obj_cgroup_get(objcg);			/* expect: ref-get-unsafe@warning */
 	rcu_read_unlock();
 	return objcg;
 }
@@ -95,7 +95,7 @@ static struct mem_cgroup *memcg_get_alias(unsigned short id)
 	rcu_read_lock();
 	memcg = mem_cgroup_from_id(id);
 	css = &memcg->css;
-	css_get(css);					/* expect: ref-get-unsafe */
+	css_get(css);					/* expect: ref-get-unsafe@warning */
 	rcu_read_unlock();
 	return memcg;
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * ref-leak: references neither released nor handed off on some path.
- * A line ending in "expect: RULE" must be reported with RULE; nothing else may be.
+ * A line ending in "expect: RULE@level" must be reported with RULE; nothing else may be.
  */
 #include <linux/rcupdate.h>
 #include <linux/rculist.h>
@@ -30,7 +30,7 @@ static int charge_mm(struct mm_struct *mm, int nr)
 
 	memcg = get_mem_cgroup_from_mm(mm);
 	if (!mem_cgroup_online(memcg))
-		return -ENOENT;				/* expect: ref-leak */
+		return -ENOENT;				/* expect: ref-leak@warning */
 	ret = charge(memcg, nr);
 	mem_cgroup_put(memcg);
 	return ret;
@@ -53,7 +53,7 @@ static int ctx_setup(struct ctx *c, struct mm_struct *mm)
 out_put:
 	mem_cgroup_put(memcg);
 out:
-	return ret;					/* expect: ref-leak */
+	return ret;					/* expect: ref-leak@warning */
 }
 
 /* seed 004 shape: a tryget in a loop body, `continue` skips the put */
@@ -73,7 +73,7 @@ static unsigned long shrink_ids(struct idr *idr, struct shrink_control *sc, int 
 		}
 		rcu_read_unlock();
 		if (!slab)
-			continue;				/* expect: ref-leak */
+			continue;				/* expect: ref-leak@warning */
 		freed += do_shrink_slab(sc, shrinker, 0);
 		shrinker_put(shrinker);
 	}
@@ -93,7 +93,7 @@ static int objcg_use(struct mem_cgroup *memcg, int nr)
 	}
 	rcu_read_unlock();
 	if (nr > 64)
-		return -EINVAL;				/* expect: ref-leak */
+		return -EINVAL;				/* expect: ref-leak@warning */
 	obj_cgroup_put(objcg);
 	return 0;
 }
@@ -106,7 +106,7 @@ static int charge_two(struct mm_struct *a, struct mm_struct *b)
 
 	memcg = get_mem_cgroup_from_mm(a);
 	ret = charge(memcg, 1);
-	memcg = get_mem_cgroup_from_mm(b);		/* expect: ref-leak */
+	memcg = get_mem_cgroup_from_mm(b);		/* expect: ref-leak@warning */
 	ret |= charge(memcg, 1);
 	mem_cgroup_put(memcg);
 	return ret;
@@ -123,7 +123,7 @@ static int css_hold(struct folio *folio, bool keep)
 		css_put(&memcg->css);
 		return 1;
 	}
-	return 0;					/* expect: ref-leak */
+	return 0;					/* expect: ref-leak@warning */
 }
 
 /* a walk that breaks out holding the reference of mem_cgroup_iter() */
@@ -137,7 +137,7 @@ static struct mem_cgroup *find_online(struct mem_cgroup *root, int want)
 		if (n++ == want)
 			break;
 	}
-	return NULL;					/* expect: ref-leak */
+	return NULL;					/* expect: ref-leak@warning */
 }
 
 /* ---- correct ----------------------------------------------------------------------- */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * ref-put-outside-rcu: an RCU walk's cursor put outside the section the walk needs.
- * A line ending in "expect: RULE" must be reported with RULE; nothing else may be.
+ * A line ending in "expect: RULE@level" must be reported with RULE; nothing else may be.
  */
 #include <linux/rcupdate.h>
 #include <linux/rculist.h>
@@ -37,7 +37,7 @@ static unsigned long shrink_global_posted(struct list_head *shrinkers,
 			continue;
 		rcu_read_unlock();
 		freed += do_shrink_slab(sc, shrinker, 0);
-		shrinker_put(shrinker);				/* expect: ref-put-outside-rcu */
+		shrinker_put(shrinker);				/* expect: ref-put-outside-rcu@warning */
 		rcu_read_lock();
 	}
 	rcu_read_unlock();
@@ -54,7 +54,7 @@ static void items_kref_walk(struct hlist_head *head)
 			continue;
 		rcu_read_unlock();
 		item_work(it);
-		kref_put(&it->kref, item_release);		/* expect: ref-put-outside-rcu */
+		kref_put(&it->kref, item_release);		/* expect: ref-put-outside-rcu@warning */
 		rcu_read_lock();
 	}
 	rcu_read_unlock();
@@ -70,7 +70,7 @@ static void items_css_walk(struct list_head *head)
 			continue;
 		rcu_read_unlock();
 		item_work(it);
-		css_put(&it->css);				/* expect: ref-put-outside-rcu */
+		css_put(&it->css);				/* expect: ref-put-outside-rcu@warning */
 		rcu_read_lock();
 	}
 	rcu_read_unlock();
@@ -87,7 +87,7 @@ static void items_branch_walk(struct list_head *head)
 			continue;
 		rcu_read_unlock();
 		if (item_work(it)) {
-			refcount_dec_and_test(&it->ref);	/* expect: ref-put-outside-rcu */
+			refcount_dec_and_test(&it->ref);	/* expect: ref-put-outside-rcu@warning */
 			rcu_read_lock();
 			continue;
 		}
@@ -110,7 +110,7 @@ static void items_alias_walk(struct list_head *head)
 			continue;
 		rcu_read_unlock();
 		item_work(it);
-		css_put(css);					/* expect: ref-put-outside-rcu */
+		css_put(css);					/* expect: ref-put-outside-rcu@warning */
 		rcu_read_lock();
 	}
 	rcu_read_unlock();
@@ -129,7 +129,7 @@ static void items_two_sections(struct list_head *head)
 		rcu_read_lock();
 		it->busy = 1;
 		rcu_read_unlock();
-		shrinker_put((struct shrinker *)it);		/* expect: ref-put-outside-rcu */
+		shrinker_put((struct shrinker *)it);		/* expect: ref-put-outside-rcu@warning */
 		rcu_read_lock();
 	}
 	rcu_read_unlock();

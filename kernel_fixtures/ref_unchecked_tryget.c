@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * ref-unchecked-tryget: a tryget whose failure is ignored.
- * A line ending in "expect: RULE" must be reported with RULE; nothing else may be.
+ * A line ending in "expect: RULE@level" must be reported with RULE; nothing else may be.
  */
 #include <linux/rcupdate.h>
 #include <linux/rculist.h>
@@ -27,7 +27,7 @@ static int memcg_pin_ignored(struct mem_cgroup *memcg)
 	int ret;
 
 	rcu_read_lock();
-	css_tryget(&memcg->css);			/* expect: ref-unchecked-tryget */
+	css_tryget(&memcg->css);			/* expect: ref-unchecked-tryget@warning */
 	rcu_read_unlock();
 	ret = memcg->kmemcg_id;
 	css_put(&memcg->css);
@@ -41,7 +41,7 @@ static void sess_ref_ignored(struct sess *head)
 	rcu_read_lock();
 	s = rcu_dereference(head->next);
 	if (s)
-		refcount_inc_not_zero(&s->ref);		/* expect: ref-unchecked-tryget */
+		refcount_inc_not_zero(&s->ref);		/* expect: ref-unchecked-tryget@warning */
 	rcu_read_unlock();
 }
 
@@ -53,7 +53,7 @@ static void sess_put_on_failure(struct sess *head)
 	rcu_read_lock();
 	s = rcu_dereference(head->next);
 	if (s && !kref_get_unless_zero(&s->kref)) {
-		kref_put(&s->kref, sess_release);	/* expect: ref-unchecked-tryget */
+		kref_put(&s->kref, sess_release);	/* expect: ref-unchecked-tryget@warning */
 		s = NULL;
 	}
 	rcu_read_unlock();
@@ -66,7 +66,7 @@ static struct mem_cgroup *memcg_force_get(struct mem_cgroup *memcg)
 {
 	rcu_read_lock();
 	if (!css_tryget(&memcg->css))
-		css_get(&memcg->css);			/* expect: ref-unchecked-tryget */
+		css_get(&memcg->css);			/* expect: ref-unchecked-tryget@warning */
 	rcu_read_unlock();
 	return memcg;
 }
@@ -84,7 +84,7 @@ static int sess_use_on_failure(struct sess *head)
 	if (!s)
 		return 0;
 	if (!ok)
-		return s->id;				/* expect: ref-unchecked-tryget */
+		return s->id;				/* expect: ref-unchecked-tryget@warning */
 	sess_work(s);
 	refcount_dec_and_test(&s->ref);
 	return 1;
@@ -93,7 +93,7 @@ static int sess_use_on_failure(struct sess *head)
 static void shrinker_ping(struct shrinker *shrinker)
 {
 	rcu_read_lock();
-	shrinker_try_get(shrinker);			/* expect: ref-unchecked-tryget */
+	shrinker_try_get(shrinker);			/* expect: ref-unchecked-tryget@warning */
 	rcu_read_unlock();
 	shrinker_put(shrinker);
 }

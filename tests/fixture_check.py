@@ -1,35 +1,56 @@
-"""Run rcucheck on a fixture and compare with its inline `expect: RULE` markers."""
+"""Run rcucheck on fixtures through the driver and compare with their `expect:` markers.
+
+A line ending in `expect: RULE@level` (several comma-separated, a rule repeated when
+it is reported twice there) must be reported with exactly those rules and levels;
+nothing else may be reported.  The comparison is of multisets, so a demoted,
+promoted or duplicated report fails.
+"""
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from pathlib import Path
 
-from analyzer.analysis import analyze_tu
-from analyzer.frontend import parse_file
+from analyzer.driver.phase1 import Job
+from analyzer.driver.session import RunResult, Session
 from analyzer.model import ApiModel
+from checkers import checker_classes
 from tests.conftest import FIXTURE_ARGS
 
-_EXPECT = re.compile(r"expect:\s*([a-z0-9-]+(?:\s*,\s*[a-z0-9-]+)*)")
+_EXPECT = re.compile(r"expect:\s*([a-z0-9-]+@[a-z]+(?:\s*,\s*[a-z0-9-]+@[a-z]+)*)")
+_MARKER = re.compile(r"expect:\s*[a-z]")
 
 
-def expected(path: Path) -> set[tuple[int, str]]:
-    out = set()
+def expected(path: Path) -> Counter:
+    """(line, rule, level) of every marker, counted."""
+    out: Counter = Counter()
     for n, line in enumerate(path.read_text().splitlines(), 1):
         m = _EXPECT.search(line)
         if m:
-            out |= {(n, r.strip()) for r in m.group(1).split(",")}
+            for item in m.group(1).split(","):
+                rule, level = item.strip().split("@")
+                out[(n, rule, level)] += 1
+        elif _MARKER.search(line):
+            raise AssertionError(f"{path.name}:{n}: malformed marker (expect: RULE@level)")
     return out
 
 
-def run_fixture(path: Path, rules: list[str] | None = None):
-    parsed = parse_file(path, FIXTURE_ARGS)
-    assert parsed.errors == [], parsed.errors
-    return analyze_tu(parsed, ApiModel.load(), rules)
+def session(rules: list[str] | None = None, rel=str) -> Session:
+    return Session(ApiModel.load(), checker_classes(rules), rel=rel)
 
 
-def compare(path: Path, rules: list[str] | None = None) -> tuple[set, set, list]:
-    result = run_fixture(path, rules)
-    got = {(f.loc.line, f.rule) for f in result.findings}
-    want = {(ln, r) for ln, r in expected(path) if rules is None or r in rules}
-    return want - got, got - want, result.findings
+def run_fixtures(*paths: Path, rules: list[str] | None = None, rel=str) -> RunResult:
+    """One driver run over the fixtures (their summaries shared, as in a CLI run)."""
+    res = session(rules, rel).run([Job(str(p), tuple(FIXTURE_ARGS), str(p)) for p in paths])
+    assert not res.failed, [u.why_not for u in res.failed]
+    problems = [p for u in res.units for p in u.result.problems]
+    assert not problems, problems
+    return res
+
+
+def compare(path: Path, rules: list[str] | None = None) -> tuple[Counter, Counter, list]:
+    res = run_fixtures(path, rules=rules)
+    got = Counter((f.loc.line, f.rule, f.level) for f in res.findings)
+    want = Counter({k: n for k, n in expected(path).items() if rules is None or k[1] in rules})
+    return want - got, got - want, res.findings

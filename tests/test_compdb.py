@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from analyzer.compdb import CompileDatabase
+from analyzer.build.compdb import CompileDatabase
+from analyzer.build.tree import KernelTree, derived_flags
 from analyzer.errors import InputError
-from analyzer.tree import KernelTree, derived_flags
 
 
 def write(tmp_path, data, raw=False):

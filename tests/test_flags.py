@@ -2,7 +2,7 @@
 
 import shlex
 
-from analyzer.flags import translate
+from analyzer.build.flags import translate
 
 KBUILD = shlex.split(
     "gcc -Wp,-MMD,mm/.shrinker.o.d -nostdinc -I./arch/x86/include -I ./include "

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from analyzer.errors import InputError
-from analyzer.frontend import parse_file
+from analyzer.frontend.parse import parse_file
 from tests.conftest import FIXTURE_ARGS, FIXTURES
 
 FIXTURE_FILES = sorted(FIXTURES.glob("*.c"))

@@ -6,14 +6,15 @@ import xml.etree.ElementTree as ET
 import networkx as nx
 import pytest
 
-from analyzer import graph_export
+from analyzer.report import graph as graph_export
 from tests.conftest import FIXTURES, run_cli
 from tests.test_interproc import program
 
 
 @pytest.fixture(scope="module")
 def graph():
-    return graph_export.annotated(program(FIXTURES / "interproc.c"))
+    prog = program(FIXTURES / "interproc.c")
+    return graph_export.annotated(prog.graph, prog.summaries)
 
 
 def node(g, name):
@@ -30,7 +31,8 @@ def test_nodes_carry_summaries(graph):
 
 
 def test_neighbourhood(graph):
-    sub = graph_export.annotated(program(FIXTURES / "interproc.c"), "tbl_sync2", depth=1)
+    prog = program(FIXTURES / "interproc.c")
+    sub = graph_export.annotated(prog.graph, prog.summaries, "tbl_sync2", depth=1)
     assert {d["name"] for _, d in sub.nodes(data=True)} == {"tbl_sync1", "tbl_sync2",
                                                             "tbl_sync3"}
 
@@ -52,7 +54,7 @@ def test_graph_cli_on_real_file(kernel_tree, tmp_path):
                   "folio_memcg_lock", "-o", str(out))
     assert res.returncode == 0, res.stderr
     text = out.read_text()
-    assert '"folio_memcg_lock" [label="folio_memcg_lock\\ntakes rcu"' in text
+    assert '"mm/memcontrol-v1.c:folio_memcg_lock" [label="folio_memcg_lock\\ntakes rcu"' in text
     res = run_cli("graph", "--tree", str(kernel_tree), "mm/shrinker.c", "--format", "json")
     data = json.loads(res.stdout)
     names = {n["name"] for n in data["nodes"]}

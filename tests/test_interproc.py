@@ -1,39 +1,33 @@
 """Summaries, the call graph, and checks that see through calls."""
 
 import json
+from collections import Counter
 
 import pytest
 
-from analyzer.analysis import Program
-from analyzer.frontend import parse_file
-from analyzer.model import ApiModel
-from analyzer.summaries import Summary
-from tests.conftest import FIXTURE_ARGS, FIXTURES
-from tests.fixture_check import expected
+from analyzer.interproc.summaries import Summary
+from tests.conftest import FIXTURES
+from tests.fixture_check import expected, run_fixtures
 
 MULTI = FIXTURES / "multi"
 
 
 def program(*paths):
-    prog = Program(ApiModel.load())
-    for p in paths:
-        prog.add(parse_file(p, FIXTURE_ARGS))
-    prog.analyze()
-    return prog
+    return run_fixtures(*paths).program
 
 
 def found(prog, path):
-    return {(f.loc.line, f.rule) for f in prog.results[str(path)].findings}
+    return Counter((f.loc.line, f.rule, f.level) for f in prog.results[str(path)].findings)
 
 
 def test_cross_file_summaries_feed_the_caller():
     consumer = MULTI / "consumer.c"
     together = program(MULTI / "provider.c", consumer)
     assert found(together, consumer) == expected(consumer)
-    assert found(together, MULTI / "provider.c") == set()
+    assert found(together, MULTI / "provider.c") == Counter()
     alone = program(consumer)
     # without the provider's bodies the helpers are unknown: nothing to report
-    assert found(alone, consumer) == set()
+    assert found(alone, consumer) == Counter()
 
 
 def test_summaries_of_fixture_helpers():
@@ -76,3 +70,37 @@ def test_header_inlines_are_summarised_once(name):
     nodes = [n for n in prog.graph.nodes if prog.graph.nodes[n]["name"] == name]
     # rcu_read_lock is in the model, so its body is not needed; parent_mem_cgroup is not
     assert len(nodes) == (0 if name == "rcu_read_lock" else 1)
+
+
+def test_a_global_defined_twice_is_analysed_in_both_files():
+    """Two modules with the same non-exported helper: each definition is checked."""
+    a, b = MULTI / "dup_a.c", MULTI / "dup_b.c"
+    prog = program(a, b)
+    assert found(prog, a) == expected(a) and found(prog, b) == expected(b)
+    assert {n for n in prog.nodes if n.endswith(":cfg_peek")} == {f"{a}:cfg_peek",
+                                                                   f"{b}:cfg_peek"}
+    # a call resolves to the definition in the calling unit
+    assert prog.graph.has_edge(f"{a}:dup_a_user", f"{a}:cfg_peek")
+
+
+def test_a_call_resolves_to_the_strong_definition_over_a_weak_default():
+    weak, strong, user = MULTI / "hook_weak.c", MULTI / "hook_strong.c", MULTI / "hook_user.c"
+    for order in ((weak, strong, user), (strong, weak, user)):
+        prog = program(*order)
+        assert prog.graph.has_edge(f"{user}:hook_user", f"{strong}:cfg_hook")
+        assert found(prog, user) == Counter()
+    # with only the weak default in the run, it is the one that runs: it sleeps
+    prog = program(weak, user)
+    assert [(f.rule, f.level) for f in prog.results[str(user)].findings] == \
+        [("rcu-sleep-in-reader", "warning")]
+
+
+def test_recursive_components_record_each_call_site_once():
+    prog = program(FIXTURES / "interproc.c")
+    g = prog.graph
+    by_name = {g.nodes[n]["name"]: n for n in g.nodes}
+    # ping() and pong() call each other once each; the component runs several rounds
+    assert len(g.edges[by_name["ping"], by_name["pong"]]["sites"]) == 1
+    assert len(g.edges[by_name["pong"], by_name["ping"]]["sites"]) == 1
+    # tnode_sum() calls itself twice (left and right subtree)
+    assert len(g.edges[by_name["tnode_sum"], by_name["tnode_sum"]]["sites"]) == 2

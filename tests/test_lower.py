@@ -4,10 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from analyzer import deepstack
-from analyzer.frontend import parse_file
+from analyzer.frontend import deepstack
+from analyzer.frontend.parse import parse_file
 from analyzer.ir import Assign, Call, Dead, Deref, RcuAccess, Return, Walk
-from analyzer.lower import LowerContext, lower_function, val_from_text
+from analyzer.lower import LowerContext, lower_function
+from analyzer.lower.values import val_from_text
 from analyzer.model import ApiModel
 from tests.conftest import FIXTURE_ARGS, FIXTURES
 

@@ -3,8 +3,8 @@
 import pytest
 
 from analyzer.errors import InputError
-from analyzer.gfp import gfp_may_sleep
 from analyzer.model import ApiModel
+from analyzer.model.gfp import gfp_may_sleep
 
 
 def test_shipped_model_loads_with_aliases():
@@ -16,7 +16,7 @@ def test_shipped_model_loads_with_aliases():
     assert m.fn("css_tryget").tryget == 0
     assert m.access["rcu_dereference_check"].cond == 1
     assert m.walks["list_for_each_entry_rcu"].cursor == 0
-    assert m.fn("css_put").sleeps is False  # KERNEL-APIS 5c: puts do not sleep
+    assert m.fn("css_put").sleeps is False  # css_put() never sleeps (include/linux/cgroup_refcnt.h)
 
 
 def test_user_model_overrides_and_extends(tmp_path):
@@ -56,4 +56,32 @@ def test_bad_model_is_one_sentence(tmp_path, text, needle):
     ("sc->gfp_mask", None),
 ])
 def test_gfp_reading(mask, sleeps):
-    assert gfp_may_sleep(mask) is sleeps
+    assert gfp_may_sleep(ApiModel.load().gfp, mask) is sleeps
+
+
+def test_a_name_described_twice_in_one_file_is_rejected(tmp_path):
+    bad = tmp_path / "dup.toml"
+    bad.write_text('[fn.my_lock]\nenter = "rcu"\n\n[fn.my_other]\nexit = "rcu"\n'
+                   'aliases = ["my_unlock", "my_lock"]\n')
+    with pytest.raises(InputError) as exc:
+        ApiModel.load([bad])
+    assert str(exc.value) == (f"model file {bad}, line 6: my_lock is already described "
+                              "(as part of [fn.my_lock])")
+
+
+def test_the_shipped_model_describes_each_name_once():
+    from importlib import resources
+
+    text = resources.files("analyzer.model").joinpath("data/kernel-api.toml").read_text()
+    ApiModel().merge(text, "the shipped model")  # raises on a duplicate
+
+
+def test_kernel_conventions_come_from_the_model():
+    m = ApiModel.load()
+    assert m.names_a_put("put_pid") and m.names_a_put("fput") and m.names_a_put("kobject_put")
+    assert not m.names_a_put("put_user") and not m.names_a_put("put_cpu")
+    assert m.names_a_lock_assertion("lockdep_rtnl_is_held")
+    assert m.guards.destructor_for("class_rcu_t") == "class_rcu_destructor"
+    assert m.guards.destructor_for("struct foo") is None
+    assert m.explicit_vanilla == {"rcu", "rcu_bh", "rcu_sched"}
+    assert m.vanilla == {"rcu", "rcu_bh", "rcu_sched", "implicit"}

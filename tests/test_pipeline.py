@@ -63,3 +63,30 @@ def test_a_unit_that_crashes_libclang_is_skipped(tmp_path):
     assert "mm/deep.c: not analysed: libclang crashed" in res.stderr
     assert "Traceback" not in res.stderr
     assert "mm/ok.c:" in res.stdout and "[rcu-unbalanced]" in res.stdout
+
+
+def test_a_header_inline_lowered_once_per_run_is_there_in_a_later_run(tmp_path):
+    """Units after the first record a shared header inline by key only; a later run
+    without the first unit must still have its body."""
+    from analyzer.driver.phase1 import Job
+    from tests.conftest import FIXTURE_ARGS
+    from tests.fixture_check import session
+
+    # both fixtures call parent_mem_cgroup(), a static inline of the stand-in memcontrol.h
+    a, b = FIXTURES / "ref_unchecked_tryget.c", FIXTURES / "ref_leak.c"
+    s = session()
+    s.cache_dir = tmp_path / "cache"
+
+    def job(p):
+        return Job(str(p), tuple(FIXTURE_ARGS), str(p))
+
+    def header_nodes(res):
+        return [n for n in res.program.nodes if n.endswith(":parent_mem_cgroup")]
+
+    both = s.run([job(a), job(b)])
+    assert len(header_nodes(both)) == 1
+    later = {u.name: u.outcome.lowered for u in both.units}
+    assert any(fn is None for _, fn in later[str(b)].headers.values())  # b skipped it
+    alone = s.run([job(b)])
+    assert len(header_nodes(alone)) == 1
+    assert alone.findings == s.run([job(b)]).findings != []

@@ -2,8 +2,8 @@
 
 import pytest
 
-from analyzer.frontend import parse_command
-from analyzer.tree import KernelTree
+from analyzer.build.tree import KernelTree
+from analyzer.frontend.parse import parse_command
 
 EXPECTED = {
     "mm/memcontrol.c": {"mem_cgroup_iter", "get_mem_cgroup_from_mm", "mem_cgroup_css_offline"},

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from analyzer.analysis import analyze_tu
-from analyzer.flags import translate
-from analyzer.frontend import parse_command, parse_file
+from analyzer.build.tree import KernelTree
+from analyzer.driver.phase1 import Job
+from analyzer.driver.session import Session
 from analyzer.model import ApiModel
-from analyzer.tree import KernelTree
+from checkers import checker_classes
 
 pytestmark = pytest.mark.realtree
 
@@ -24,7 +24,8 @@ PINNED = {
     # real bug: the `continue` for slab shrinkers when kmem accounting is off skips
     # shrinker_put() after shrinker_try_get() succeeded
     ("mm/shrinker.c", 557, "ref-leak", "warning"),
-    # seed 004's question; safe by the memcg reference the caller holds (KERNEL-APIS 6.2)
+    # the reviewer's question on the lockless memcg shrink; safe: units are freed only by
+    # free_shrinker_info() from mem_cgroup_css_free(), and the caller holds the memcg
     ("mm/shrinker.c", 536, "rcu-use-after-unlock", "note"),
     # can_attach runs under cgroup_mutex, which task_css_check() accepts; the note asks
     ("mm/memcontrol-v1.c", 1172, "rcu-deref-unprotected", "note"),
@@ -40,11 +41,18 @@ def _tree(root: str) -> KernelTree:
     return KernelTree.open(root)
 
 
+def _session(tree: KernelTree) -> Session:
+    return Session(ApiModel.load(), checker_classes(), rel=tree.relative)
+
+
 @functools.cache
 def _results(root: str, rel: str):
+    """One file on its own, as a user scans the file a change touches."""
     tree = _tree(root)
-    parsed = parse_command(tree.command_for(tree.resolve(rel)))
-    return analyze_tu(parsed, ApiModel.load())
+    res = _session(tree).run([Job.of(tree.command_for(tree.resolve(rel)))])
+    (unit,) = res.units
+    assert unit.analysed, unit.why_not
+    return unit.result
 
 
 def test_pinned_findings(kernel_tree):
@@ -67,10 +75,11 @@ def analyze_variant(tree_root: Path, rel: str, edits: list[tuple[str, str]], tmp
     copy = tmp_path / src.name
     copy.write_text(text)
     cmd = tree.command_for(src)
-    args = translate(list(cmd.argv), cmd.directory, cmd.file).args
-    parsed = parse_file(copy, [*args, "-iquote", str(src.parent)])
-    assert parsed.errors == []
-    return analyze_tu(parsed, ApiModel.load())
+    res = _session(tree).run([Job(str(copy), (*cmd.args, "-iquote", str(src.parent)),
+                                  str(copy))])
+    (unit,) = res.units
+    assert unit.analysed, unit.why_not
+    return unit.result
 
 
 def new_findings(base, variant) -> list[tuple[str, str]]:

@@ -4,10 +4,10 @@ import functools
 
 import pytest
 
-from analyzer.analysis import Program
-from analyzer.frontend import parse_command
+from analyzer.build.tree import KernelTree
+from analyzer.driver.phase1 import Job
+from analyzer.driver.session import Session
 from analyzer.model import ApiModel
-from analyzer.tree import KernelTree
 
 pytestmark = pytest.mark.realtree
 
@@ -15,10 +15,9 @@ pytestmark = pytest.mark.realtree
 @functools.cache
 def summaries(root: str) -> dict:
     tree = KernelTree.open(root)
-    prog = Program(ApiModel.load())
-    for rel in ("mm/memcontrol.c", "mm/memcontrol-v1.c", "mm/shrinker.c"):
-        prog.add(parse_command(tree.command_for(tree.resolve(rel))))
-    prog.analyze()
+    jobs = [Job.of(tree.command_for(tree.resolve(rel)))
+            for rel in ("mm/memcontrol.c", "mm/memcontrol-v1.c", "mm/shrinker.c")]
+    prog = Session(ApiModel.load()).run(jobs).program
     return {nid.rsplit(":", 1)[-1]: s for nid, s in prog.summaries.items()}
 
 

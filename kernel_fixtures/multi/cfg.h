@@ -19,4 +19,6 @@ void cfg_sync(struct tbl *t);
 struct mem_cgroup *memcg_grab(unsigned short id);
 void tbl_enter(struct tbl *t);
 void tbl_leave(struct tbl *t);
+int cfg_peek(struct tbl *t);
+int cfg_hook(struct tbl *t);
 #endif

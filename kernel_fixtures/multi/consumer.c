@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The two-file fixture's consumer: its bugs are visible only with provider.c's
- * summaries.  A line ending in "expect: RULE" must be reported with RULE when both
+ * summaries.  A line ending in "expect: RULE@level" must be reported with RULE when both
  * files are analysed in one run.
  */
 #include "cfg.h"
@@ -12,14 +12,14 @@ int consumer_weight(struct tbl *t)
 
 	rcu_read_lock();
 	rcu_read_unlock();
-	c = cfg_lookup_rcu(t);				/* expect: rcu-deref-unprotected */
+	c = cfg_lookup_rcu(t);				/* expect: rcu-deref-unprotected@warning */
 	return c ? c->weight : 0;
 }
 
 void consumer_sync(struct tbl *t)
 {
 	rcu_read_lock();
-	cfg_sync(t);					/* expect: rcu-sleep-in-reader */
+	cfg_sync(t);					/* expect: rcu-sleep-in-reader@warning */
 	rcu_read_unlock();
 }
 
@@ -30,7 +30,7 @@ int consumer_grab(unsigned short id, int n)
 	if (!memcg)
 		return -ENOENT;
 	if (n < 0)
-		return -EINVAL;				/* expect: ref-leak */
+		return -EINVAL;				/* expect: ref-leak@warning */
 	mem_cgroup_put(memcg);
 	return 0;
 }

@@ -3,13 +3,23 @@
 #define _RCUCHECK_LINUX_SLAB_H
 #include <linux/types.h>
 
-#define ___GFP_DIRECT_RECLAIM 0x400u
-#define ___GFP_KSWAPD_RECLAIM 0x800u
-#define ___GFP_HIGH 0x20u
-#define ___GFP_IO 0x40u
-#define ___GFP_FS 0x80u
-#define ___GFP_NOWARN 0x2000u
-#define ___GFP_ACCOUNT 0x400000u
+/* flag bits as an enum, the way gfp_types.h numbers them */
+enum {
+	___GFP_HIGH_BIT = 5,
+	___GFP_IO_BIT,
+	___GFP_FS_BIT,
+	___GFP_DIRECT_RECLAIM_BIT = 10,
+	___GFP_KSWAPD_RECLAIM_BIT,
+	___GFP_NOWARN_BIT = 13,
+	___GFP_ACCOUNT_BIT = 22,
+};
+#define ___GFP_DIRECT_RECLAIM (1u << ___GFP_DIRECT_RECLAIM_BIT)
+#define ___GFP_KSWAPD_RECLAIM (1u << ___GFP_KSWAPD_RECLAIM_BIT)
+#define ___GFP_HIGH (1u << ___GFP_HIGH_BIT)
+#define ___GFP_IO (1u << ___GFP_IO_BIT)
+#define ___GFP_FS (1u << ___GFP_FS_BIT)
+#define ___GFP_NOWARN (1u << ___GFP_NOWARN_BIT)
+#define ___GFP_ACCOUNT (1u << ___GFP_ACCOUNT_BIT)
 #define __GFP_DIRECT_RECLAIM ((gfp_t)___GFP_DIRECT_RECLAIM)
 #define __GFP_KSWAPD_RECLAIM ((gfp_t)___GFP_KSWAPD_RECLAIM)
 #define __GFP_RECLAIM ((gfp_t)(___GFP_DIRECT_RECLAIM | ___GFP_KSWAPD_RECLAIM))

@@ -18,6 +18,7 @@ typedef struct { long counter; } atomic_long_t;
 #define __force
 #define __kernel
 #define __must_check
+#define __weak __attribute__((__weak__))
 #define __always_inline inline
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)

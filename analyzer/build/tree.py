@@ -1,0 +1,194 @@
+"""A configured kernel tree: validation, and where each file's flags come from.
+
+Flags come, in order of preference, from the compile database; from kbuild's
+own `.<obj>.o.cmd` file when the object was built; or, for a configured tree
+that was never built, from the x86_64 kbuild flag set derived here.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+
+from analyzer.build.compdb import CompileCommand, CompileDatabase
+from analyzer.errors import InputError
+
+CONFIGURE_HINT = (
+    "configure it with `make olddefconfig && make prepare` in the tree "
+    "(or run scripts/get-kernel for Debian's 6.12 tree)"
+)
+
+
+@dataclass
+class KernelTree:
+    """A kernel source tree with its configuration and optional compile database."""
+
+    root: Path
+    compdb: CompileDatabase | None
+    # files missing from the compile database: their kbuild .cmd file or derived flags
+    derive: bool = False
+
+    @classmethod
+    def open(cls, root: str | os.PathLike[str], compdb_path: str | None = None) -> KernelTree:
+        path = Path(root).expanduser()
+        if not path.exists():
+            raise InputError(f"kernel tree {path} does not exist")
+        if not path.is_dir():
+            raise InputError(f"kernel tree {path} is not a directory")
+        path = path.resolve()
+        if not (path / "Makefile").is_file() or not (path / "include" / "linux").is_dir():
+            raise InputError(
+                f"{path} does not look like a kernel tree (no Makefile or include/linux)"
+            )
+        if not (path / "include" / "generated" / "autoconf.h").is_file():
+            raise InputError(f"kernel tree {path} is not configured: {CONFIGURE_HINT}")
+        if compdb_path is not None:
+            db_path = Path(compdb_path).expanduser()
+            if db_path.is_dir():
+                db_path = db_path / "compile_commands.json"
+            if not db_path.is_file():
+                raise InputError(f"compile database {db_path} does not exist")
+            compdb: CompileDatabase | None = CompileDatabase.load(db_path)
+        elif (path / "compile_commands.json").is_file():
+            compdb = CompileDatabase.load(path / "compile_commands.json")
+        else:
+            compdb = None
+        return cls(path, compdb)
+
+    def resolve(self, name: str) -> Path:
+        """A user-named file, relative to the tree (or absolute inside it)."""
+        p = Path(name)
+        full = (p if p.is_absolute() else self.root / p).resolve()
+        if not full.is_relative_to(self.root):
+            raise InputError(f"{name} is not inside the kernel tree {self.root}")
+        if not full.exists():
+            raise InputError(f"{name} does not exist in the kernel tree {self.root}")
+        return full
+
+    def relative(self, path: str | Path) -> str:
+        try:
+            return str(Path(path).resolve().relative_to(self.root))
+        except ValueError:
+            return str(path)
+
+    def expand(self, names: list[str]) -> list[Path]:
+        """Files named by the user; a directory means every .c under it that has flags."""
+        out: list[Path] = []
+        for name in names:
+            full = self.resolve(name)
+            if full.is_dir():
+                found = sorted(
+                    Path(f) for f in (self.compdb.files() if self.compdb else [])
+                    if Path(f).is_relative_to(full) and f.endswith(".c")
+                ) if self.compdb else sorted(c for c in full.rglob("*.c") if self._cmd_file(c))
+                if not found:
+                    raise InputError(f"no C file under {name} is in the compile database")
+                out.extend(found)
+            elif full.suffix != ".c":
+                raise InputError(f"{name} is not a C source file")
+            else:
+                out.append(full)
+        return list(dict.fromkeys(out))
+
+    def command_for(self, source: Path) -> CompileCommand:
+        """The compile command kbuild would use for `source`."""
+        if self.compdb is not None:
+            cmd = self.compdb.get(str(source))
+            if cmd is None and not self.derive:
+                raise InputError(
+                    f"{self.relative(source)} is not in the compile database {self.compdb.path}; "
+                    "build its object and regenerate the database "
+                    "(scripts/get-kernel --files ... does both), or pass --derive-flags"
+                )
+            if cmd is not None:
+                return cmd
+        cmd_file = self._cmd_file(source)
+        if cmd_file is not None:
+            return _from_cmd_file(cmd_file, self.root, source)
+        return CompileCommand(str(source), str(self.root), tuple(derived_flags(self.root, source)))
+
+    def dependencies(self, source: Path) -> set[Path] | None:
+        """The headers kbuild recorded for `source`'s object (`deps_` of its .o.cmd file).
+
+        None when the object was never built here (no .cmd file).
+        """
+        cmd_file = self._cmd_file(source)
+        if cmd_file is None:
+            return None
+        out: set[Path] = set()
+        inside = False
+        for line in cmd_file.read_text(errors="replace").splitlines():
+            if line.startswith("deps_") and line.rstrip().endswith(":= \\"):
+                inside = True
+                continue
+            if inside:
+                item = line.strip().rstrip("\\").strip()
+                if not item:
+                    break
+                if not item.startswith("$("):
+                    out.add((self.root / item).resolve())
+        return out
+
+    @staticmethod
+    def _cmd_file(source: Path) -> Path | None:
+        cand = source.with_name(f".{source.stem}.o.cmd")
+        return cand if cand.is_file() else None
+
+
+def _from_cmd_file(cmd_file: Path, root: Path, source: Path) -> CompileCommand:
+    for line in cmd_file.read_text(errors="replace").splitlines():
+        if line.startswith(("savedcmd_", "cmd_")) and ":=" in line:
+            command = line.split(":=", 1)[1].strip()
+            try:
+                argv = shlex.split(command.split(";", 1)[0])
+            except ValueError:
+                break
+            return CompileCommand(str(source), str(root), tuple(argv))
+    raise InputError(f"{cmd_file} does not hold a compile command")
+
+
+def derived_flags(root: Path, source: Path) -> list[str]:
+    """kbuild's x86_64 flags for a configured but unbuilt tree.
+
+    This is the preprocessor-relevant part of what `make` passes for a
+    built-in object under arch/x86 (Makefile, arch/x86/Makefile,
+    scripts/Makefile.lib): enough for libclang to see what gcc sees.
+    """
+    rel = source.relative_to(root)
+    base = rel.stem.replace("-", "_")
+    config = _config(root)
+    extra = []
+    if config.get("CONFIG_FUNCTION_TRACER") == "y":
+        extra.append("-DCC_USING_FENTRY")  # arch/x86/Makefile: x86_64 traces with fentry
+    return [
+        "gcc", "-nostdinc",
+        "-I./arch/x86/include", "-I./arch/x86/include/generated", "-I./include",
+        "-I./arch/x86/include/uapi", "-I./arch/x86/include/generated/uapi",
+        "-I./include/uapi", "-I./include/generated/uapi",
+        "-include", "./include/linux/compiler-version.h",
+        "-include", "./include/linux/kconfig.h",
+        "-include", "./include/linux/compiler_types.h",
+        "-D__KERNEL__", "-std=gnu11", "-m64", "-mno-red-zone", "-mcmodel=kernel",
+        "-mno-sse", "-mno-mmx", "-mno-sse2", "-mno-3dnow", "-mno-avx", "-mno-80387",
+        "-fno-strict-aliasing", "-fshort-wchar", "-funsigned-char", "-fno-common",
+        "-fno-PIE", "-fno-delete-null-pointer-checks", "-fno-strict-overflow", "-O2",
+        f"-I./{rel.parent}",
+        f"-DKBUILD_MODFILE=\"{rel.with_suffix('')}\"",
+        f"-DKBUILD_BASENAME=\"{base}\"", f"-DKBUILD_MODNAME=\"{base}\"",
+        f"-D__KBUILD_MODNAME=kmod_{base}", *extra,
+        "-c", "-o", str(rel.with_suffix(".o")), str(rel),
+    ]
+
+
+def _config(root: Path) -> dict[str, str]:
+    """The tree's configuration (include/config/auto.conf, else .config)."""
+    for path in (root / "include" / "config" / "auto.conf", root / ".config"):
+        try:
+            text = path.read_text(errors="replace")
+        except OSError:
+            continue
+        return dict(line.split("=", 1) for line in text.splitlines()
+                    if line.startswith("CONFIG_") and "=" in line)
+    return {}

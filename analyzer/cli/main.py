@@ -1,0 +1,408 @@
+"""The `rcucheck` command line: parses arguments, builds a `Session`, prints what it found.
+
+Only this layer knows the checkers (it hands their classes to the driver) and
+only this layer prints.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+
+import click
+
+from analyzer import __version__
+from analyzer.build.tree import KernelTree
+from analyzer.driver import policy
+from analyzer.driver.cache import default_cache_dir
+from analyzer.driver.phase1 import Job
+from analyzer.driver.session import RunResult, Session
+from analyzer.errors import InputError
+from analyzer.frontend import clang as clangsetup
+from analyzer.frontend import deepstack
+from analyzer.ir import dump
+from analyzer.model import ApiModel
+from analyzer.report import graph as graph_export
+from analyzer.report import sarif as report_sarif
+from analyzer.report.outfile import write_atomic
+from analyzer.report.text import format_finding
+from analyzer.workflows import kbuild as kbuild_mode
+from analyzer.workflows import patchcheck
+from checkers import REGISTRY, checker_classes
+
+MAX_DIAGS_PER_FILE = 5
+
+
+class _Group(click.Group):
+    """Turns InputError into one sentence and exit 2, wherever it is raised."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except InputError as exc:
+            click.echo(f"rcucheck: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:  # a bug of ours: one sentence, not a traceback
+            where = traceback.extract_tb(exc.__traceback__)[-1]
+            click.echo(f"rcucheck: internal error: {type(exc).__name__}: {exc} "
+                       f"(at {Path(where.filename).name}:{where.lineno}); please report it",
+                       err=True)
+            ctx.exit(2)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="rcucheck")
+@click.option("--libclang", "libclang", metavar="PATH", envvar=clangsetup.ENV_VAR,
+              help=f"libclang shared library to use (also ${clangsetup.ENV_VAR}); "
+                   "newer kernels need libclang >= 19.")
+@click.pass_context
+def main(ctx: click.Context, libclang: str | None) -> None:
+    """Static checker for the Linux kernel's RCU and reference-count discipline."""
+    ctx.obj = {"libclang": libclang}
+
+
+# --- shared options -----------------------------------------------------------------------
+
+def _tree_options(f):
+    f = click.option("--derive-flags", is_flag=True,
+                     help="Files missing from the compile database: use kbuild's .o.cmd "
+                          "file, or flags derived from the configured tree.")(f)
+    f = click.option("-p", "--compile-commands", "compdb", metavar="PATH",
+                     help="compile_commands.json to use (default: the tree's own, if any).")(f)
+    return click.option("--tree", "tree_dir", metavar="DIR", envvar="RCUCHECK_TREE",
+                        help="Configured kernel tree (also $RCUCHECK_TREE).")(f)
+
+
+def _model_option(f):
+    return click.option("--model", "models", multiple=True, metavar="FILE",
+                        help="Extra API model file (TOML); later files override earlier "
+                             "entries.")(f)
+
+
+def _phase1_options(f):
+    f = click.option("-j", "--jobs", default=1, show_default=True, type=click.IntRange(1),
+                     help="Parse and lower this many translation units at once.")(f)
+    return click.option("--cache/--no-cache", default=True, show_default=True,
+                        help="Reuse the lowered form of unchanged translation units "
+                             "($RCUCHECK_CACHE/tu).")(f)
+
+
+def _open_tree(tree_dir: str | None, compdb: str | None, derive: bool = False) -> KernelTree:
+    if not tree_dir:
+        raise InputError("no kernel tree given: pass --tree DIR or set RCUCHECK_TREE "
+                         "(scripts/get-kernel provisions one)")
+    tree = KernelTree.open(tree_dir, compdb)
+    tree.derive = derive
+    return tree
+
+
+def _session(ctx: click.Context, models, rules=None, jobs: int = 1, cache: bool = True,
+             rel=str) -> Session:
+    model = ApiModel.load(list(models))
+    unknown = [r for r in rules or () if r not in REGISTRY]
+    if unknown:
+        raise InputError(f"unknown rule {unknown[0]} (rcucheck rules lists them)")
+    clangsetup.load(ctx.obj["libclang"])
+    return Session(model, checker_classes(list(rules) if rules else None), jobs,
+                   default_cache_dir() if cache else None, ctx.obj["libclang"], rel)
+
+
+def _emit(text: str, output: str | None) -> None:
+    if output:
+        write_atomic(Path(output), text)
+    else:
+        click.echo(text, nl=False)
+
+
+def _report_units(tree: KernelTree, res: RunResult, stats: bool = False) -> list:
+    """Notes on stderr for units not analysed (and problems in those that were); the
+    SARIF notifications that go with them."""
+    notifications = []
+    for unit in res.units:
+        rel = tree.relative(unit.name)
+        if not unit.analysed:
+            errs = unit.outcome.parse_errors or []
+            for d in errs[:MAX_DIAGS_PER_FILE]:
+                where = tree.relative(d.file) if d.file else rel
+                click.echo(f"{where}:{d.line}:{d.column}: parse {d.severity}: {d.message}",
+                           err=True)
+            if len(errs) > MAX_DIAGS_PER_FILE:
+                click.echo(f"{rel}: ... and {len(errs) - MAX_DIAGS_PER_FILE} more parse "
+                           "errors", err=True)
+            click.echo(f"{rel}: {unit.why_not}", err=True)
+            if stats:
+                click.echo(f"{rel}: not analysed, {len(errs)} parse errors", err=True)
+            notifications.append((unit.name, unit.why_not))
+            continue
+        for problem in unit.result.problems:
+            click.echo(f"{rel}: note: {problem}", err=True)
+        if stats:
+            low = unit.outcome.lowered
+            origin = "from the cache" if low.cached else (
+                f"parsed in {low.parse_seconds:.2f} s, lowered in {low.lower_seconds:.2f} s")
+            click.echo(f"{rel}: {unit.result.functions} functions, {origin}, checked in "
+                       f"{unit.result.analysis_seconds:.2f} s, {len(unit.result.findings)} "
+                       f"findings, {low.parse_errors} parse errors", err=True)
+    return notifications
+
+
+# --- scan -----------------------------------------------------------------------------------
+
+@main.command()
+@_tree_options
+@_model_option
+@click.option("-r", "--rule", "rules", multiple=True, metavar="ID",
+              help="Run only this rule (repeatable).")
+@click.option("--fail-on", type=click.Choice(policy.FAIL_ON), default="warning",
+              show_default=True, help="Exit 1 when a finding at or above this level is "
+                                      "reported.")
+@click.option("--format", "fmt", type=click.Choice(["text", "sarif"]), default="text",
+              show_default=True, help="gcc-style text, or a SARIF 2.1.0 log.")
+@click.option("-o", "--output", metavar="FILE", help="Write the report here (atomically).")
+@click.option("--baseline", metavar="OLD.sarif",
+              help="Mark results new/unchanged against an earlier log.")
+@click.option("--new-only", is_flag=True, help="With --baseline: report only new results.")
+@click.option("--stats", is_flag=True,
+              help="Per file: functions, parse and analysis time, on stderr.")
+@_phase1_options
+@click.option("-v", "--verbose", is_flag=True, help="Print the flags handed to libclang.")
+@click.argument("files", nargs=-1, metavar="[FILES]...")
+@click.pass_context
+def scan(ctx: click.Context, tree_dir: str | None, compdb: str | None, derive_flags: bool,
+         models: tuple[str, ...], rules: tuple[str, ...], fail_on: str, fmt: str,
+         output: str | None, baseline: str | None, new_only: bool, stats: bool, jobs: int,
+         cache: bool, verbose: bool, files: tuple[str, ...]) -> None:
+    """Analyse FILES of a kernel tree (paths relative to the tree).
+
+    A directory stands for every .c file under it that the compile database
+    knows; with no FILES, every file of the compile database is analysed.
+    """
+    tree = _open_tree(tree_dir, compdb, derive_flags)
+    if files:
+        sources = tree.expand(list(files))
+    elif tree.compdb is not None:
+        # kernel code only: host tools (scripts/, arch/*/tools) build against libc
+        sources = [Path(f) for f in tree.compdb.files()
+                   if f.endswith(".c") and Path(f).is_relative_to(tree.root)
+                   and "-D__KERNEL__" in tree.compdb.get(f).argv]
+    else:
+        raise InputError("no files named and the tree has no compile_commands.json")
+    commands = [tree.command_for(src) for src in sources]
+    if new_only and not baseline:
+        raise InputError("--new-only needs --baseline OLD.sarif")
+    known = report_sarif.fingerprints_of(Path(baseline)) if baseline else None
+    session = _session(ctx, models, rules, jobs, cache, tree.relative)
+    if verbose:
+        for cmd in commands:
+            click.echo(f"{tree.relative(cmd.file)}: libclang {' '.join(cmd.args)}", err=True)
+    t_start = time.perf_counter()
+    res = session.run([Job.of(cmd) for cmd in commands])
+    shown = [f for f in res.findings
+             if not new_only or known is None or f.fingerprint not in known]
+    notifications = _report_units(tree, res, stats)
+    if fmt == "sarif":
+        log = report_sarif.build_log(report_sarif.SarifInput(
+            [REGISTRY[r].rule for r in (rules or REGISTRY)], shown, tree.root, tree.relative,
+            notifications, known))
+        _emit(report_sarif.render(log), output)
+    else:
+        _emit("".join(format_finding(f, tree.relative) + "\n" for f in shown), output)
+    if stats:
+        prog = res.program
+        unknown = {c for s in prog.summaries.values() for c in s.unknown_callees}
+        click.echo(f"{len(commands)} files, {len(res.failed)} not analysed, {len(prog.nodes)} "
+                   f"functions summarised in {prog.summary_seconds:.2f} s, {len(unknown)} "
+                   f"callees without a body or model entry, "
+                   f"{time.perf_counter() - t_start:.2f} s total", err=True)
+    sys.stdout.flush()
+    ctx.exit(policy.exit_code(shown, fail_on, len(res.failed)))
+
+
+# --- graph and cfg ---------------------------------------------------------------------------
+
+@main.command()
+@_tree_options
+@click.option("--function", "function", metavar="NAME",
+              help="Only NAME's neighbourhood (callers and callees).")
+@click.option("--depth", default=1, show_default=True, help="Neighbourhood radius.")
+@click.option("--format", "fmt", type=click.Choice(sorted(graph_export.FORMATS)),
+              default="dot", show_default=True)
+@click.option("-o", "--output", metavar="FILE", help="Write here instead of stdout.")
+@_model_option
+@_phase1_options
+@click.argument("files", nargs=-1, required=True, metavar="FILES...")
+@click.pass_context
+def graph(ctx: click.Context, tree_dir: str | None, compdb: str | None, derive_flags: bool,
+          function: str | None, depth: int, fmt: str, output: str | None,
+          models: tuple[str, ...], jobs: int, cache: bool, files: tuple[str, ...]) -> None:
+    """Export the call graph of FILES, annotated with summaries, as DOT, GraphML or JSON.
+
+    Nodes say whether a function takes, releases or requires RCU, returns a
+    reference, or may sleep; edges say whether RCU was held at the call.
+    """
+    tree = _open_tree(tree_dir, compdb, derive_flags)
+    commands = [tree.command_for(src) for src in tree.expand(list(files))]
+    session = _session(ctx, models, jobs=jobs, cache=cache, rel=tree.relative)
+    session.checkers = []
+    res = session.run([Job.of(cmd) for cmd in commands])
+    _report_units(tree, res)
+    g = graph_export.annotated(res.program.graph, res.program.summaries, function, depth,
+                               rel=tree.relative)
+    if function is not None and g.number_of_nodes() == 0:
+        raise InputError(f"no function {function} in {', '.join(files)}")
+    _emit(graph_export.FORMATS[fmt](g), output)
+    ctx.exit(2 if res.failed else 0)
+
+
+@main.command()
+@_tree_options
+@_model_option
+@click.option("--function", "function", metavar="NAME", help="Only this function.")
+@click.argument("file")
+@click.pass_context
+def cfg(ctx: click.Context, tree_dir: str | None, compdb: str | None, derive_flags: bool,
+        models: tuple[str, ...], function: str | None, file: str) -> None:
+    """Print the lowered control-flow graph of FILE's functions (for debugging rules)."""
+    tree = _open_tree(tree_dir, compdb, derive_flags)
+    cmd = tree.command_for(tree.expand([file])[0])
+    session = _session(ctx, models, cache=False)
+    (out,) = session.lower([Job.of(cmd)])
+    if out.lowered is None:
+        raise InputError(f"{file} could not be lowered: "
+                         f"{out.error or 'libclang could not parse it'}")
+    fns = [f for f in out.lowered.functions if function in (None, f.name)]
+    if not fns:
+        raise InputError(f"{file} defines no function {function}")
+    click.echo(deepstack.run(lambda: "\n".join(dump(f) for f in fns)))
+
+
+# --- kbuild, check-patch, report -------------------------------------------------------------
+
+@main.command(context_settings={"ignore_unknown_options": True, "help_option_names": []})
+@click.option("--werror", is_flag=True, envvar="RCUCHECK_WERROR",
+              help="Exit 1 when there are findings (default: always 0, as sparse).")
+@click.option("--sarif-dir", metavar="DIR", envvar="RCUCHECK_SARIF_DIR",
+              help="Also write one SARIF fragment per translation unit here.")
+@_model_option
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+@click.pass_context
+def kbuild(ctx: click.Context, werror: bool, sarif_dir: str | None, models: tuple[str, ...],
+           args: tuple[str, ...]) -> None:
+    """Run as kbuild's checker: make C=1 CHECK="rcucheck kbuild" (or C=2).
+
+    Takes what kbuild passes (CHECKFLAGS, the compiler flags, the source file),
+    prints gcc-style findings on stderr and exits 0, as sparse does.
+    """
+    cwd = Path.cwd()
+
+    def rel(path: str) -> str:
+        p = Path(path)
+        return str(p.relative_to(cwd)) if p.is_absolute() and p.is_relative_to(cwd) else path
+
+    job = kbuild_mode.job_from_args(args, cwd)
+    session = _session(ctx, models, rel=rel)
+    result = kbuild_mode.check(session, job)
+    notifications = []
+    if result.skipped:
+        # libclang's trouble is not the user's compile failure: no "error" here
+        click.echo(f"rcucheck: {rel(job.name)}: skipped: {result.skipped}", err=True)
+        notifications.append((job.name, f"skipped: {result.skipped}"))
+    for f in result.findings:
+        click.echo(format_finding(f, rel), err=True)
+    if sarif_dir:
+        out = Path(sarif_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        log = report_sarif.build_log(report_sarif.SarifInput(
+            [c.rule for c in REGISTRY.values()], result.findings, cwd, rel, notifications))
+        name = rel(job.name).replace("/", "_").replace("..", "_") + ".sarif"
+        write_atomic(out / name, report_sarif.render(log))
+    ctx.exit(policy.exit_code(result.findings, kbuild=True, werror=werror))
+
+
+@main.command("check-patch")
+@_tree_options
+@click.option("--git", "git_range", metavar="BASE..HEAD",
+              help="Check a range of commits of the tree (a git checkout) instead of a patch.")
+@_model_option
+@click.option("--fail-on", type=click.Choice(policy.FAIL_ON), default="warning",
+              show_default=True)
+@_phase1_options
+@click.argument("patch", required=False, metavar="[PATCH|-]")
+@click.pass_context
+def check_patch(ctx: click.Context, tree_dir: str | None, compdb: str | None,
+                derive_flags: bool, git_range: str | None, models: tuple[str, ...],
+                fail_on: str, jobs: int, cache: bool, patch: str | None) -> None:
+    """Report the findings a patch (or a git range) introduces; silent when it adds none.
+
+    PATCH is a git format-patch mail or a unified diff; - reads it from stdin, as
+    `b4 prep --check` passes it.  Exit 1 when the change adds findings at or
+    above --fail-on, 0 when not, 2 when it does not apply or a changed unit could
+    not be analysed.
+    """
+    tree = _open_tree(tree_dir, compdb, derive_flags)
+    if git_range and patch:
+        raise InputError("give a patch or --git BASE..HEAD, not both")
+    if git_range:
+        change = patchcheck.change_from_git(tree, git_range)
+    else:
+        if not patch:
+            raise InputError("no patch given (a file, or - for stdin)")
+        if patch == "-":
+            data = click.get_binary_stream("stdin").read()
+        else:
+            try:
+                data = Path(patch).read_bytes()
+            except OSError as exc:
+                raise InputError(f"cannot read {patch}: {exc.strerror}") from None
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InputError("the patch is not UTF-8 text") from None
+        change = patchcheck.change_from_patch(tree, text)
+    session = _session(ctx, models, jobs=jobs, cache=cache, rel=tree.relative)
+    result = patchcheck.new_findings(tree, change, session)
+    for side, unit in result.failed:
+        click.echo(f"{tree.relative(unit.name)}: {unit.why_not} ({side} the change)",
+                   err=True)
+    for f in result.added:
+        click.echo(format_finding(f, tree.relative))
+    sys.stdout.flush()
+    ctx.exit(policy.exit_code(result.added, fail_on, len(result.failed)))
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option("-o", "--output", metavar="FILE", help="The merged log (default: stdout).")
+def report(directory: str, output: str | None) -> None:
+    """Merge the per-TU SARIF fragments of a kbuild run into one log."""
+    _emit(report_sarif.merge(Path(directory)), output)
+
+
+# --- rules -----------------------------------------------------------------------------------
+
+@main.command()
+def rules() -> None:
+    """List the rules with their ids, default levels and summaries."""
+    for rid in sorted(REGISTRY):
+        rule = REGISTRY[rid].rule
+        click.echo(f"{rid:24} {rule.level:8} {rule.short}")
+
+
+@main.command()
+@click.argument("rule_id")
+def explain(rule_id: str) -> None:
+    """Show a rule's documentation: what it finds, why, an example, the fix."""
+    if rule_id not in REGISTRY:
+        raise InputError(f"unknown rule {rule_id} (rcucheck rules lists them)")
+    rule = REGISTRY[rule_id].rule
+    click.echo(f"{rule.id} ({rule.name}): {rule.short}\n")
+    click.echo(rule.doc)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main(prog_name=os.path.basename(sys.argv[0]))

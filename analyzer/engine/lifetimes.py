@@ -1,0 +1,260 @@
+"""Reference and provenance transfer: what keeps a pointer's object alive.
+
+The engine calls these after the read-side effects of an event.  They keep, per
+path: references held on each object (keyed so that `memcg`, `&memcg->css` and an
+alias `css = &memcg->css` meet), pointers loaded inside a read-side section and
+whether that section has ended, RCU list-walk cursors, and hand-offs (a reference
+returned or stored is no longer this function's to drop).
+"""
+
+from __future__ import annotations
+
+import re
+
+from analyzer.engine.state import State, replace
+from analyzer.ir import Assign, Call, Loc, Val, Walk
+from analyzer.model import FnModel
+
+_MEMBER_OF = re.compile(r"^&\(?([A-Za-z_]\w*)\)?->([A-Za-z_]\w*)$")
+
+
+def obj_key(st: State, val: Val) -> str | None:
+    """The object an expression designates for reference counting.
+
+    `&memcg->css` (an embedded refcounted member) designates `memcg`; a variable
+    designates itself, or what it aliases.
+    """
+    text = val.text
+    m = _MEMBER_OF.match(text)
+    if m:
+        base = m.group(1)
+        return st.alias(base) or base
+    if val.kind in ("var", "global"):
+        return st.alias(text) or text
+    return None
+
+
+def arg(ev: Call, index: int | None) -> Val | None:
+    if index is None or index >= len(ev.args):
+        return None
+    return ev.args[index]
+
+
+def on_call(st: State, ev: Call, fm: FnModel | None, in_section: bool) -> State:
+    if fm is None:
+        return st
+    a = arg(ev, fm.put)
+    if a is not None:
+        k = obj_key(st, a)
+        if k is not None:
+            n = st.refcount(k)
+            if n > 0:
+                st = st.with_refcount(k, n - 1)
+                if n == 1:
+                    st = replace(st, dropped=st.dropped | {k})
+            st = st.note(ev.loc, f"{ev.callee}() drops a reference on `{k}`")
+    a = arg(ev, fm.get)
+    if a is not None:
+        k = obj_key(st, a)
+        if k is not None:
+            st = take(st, k, ev.loc, f"{ev.callee}()")
+    for index in (fm.consumes, *fm.consumes_more):
+        a = arg(ev, index)
+        if a is None:
+            continue
+        k = value_key(st, a) if a.kind != "addr" else obj_key(st, a)
+        if k is not None and st.refcount(k) > 0:
+            st = hand_off(st, k, ev.loc, f"passed to {ev.callee}(), which keeps it")
+    a = arg(ev, fm.tryget)
+    if a is not None:
+        k = obj_key(st, a)
+        if k is not None:
+            st = replace(st, pending=st.pending | {(ev.result, "ref", k)},
+                         ref_origin=(*st.ref_origin, (k, ev.loc, f"{ev.callee}()")))
+    return st
+
+
+def take(st: State, k: str, loc: Loc, api: str) -> State:
+    if k in st.owed:
+        # the pointer was stored just before: this is the reference that goes with it
+        return replace(st, owed=st.owed - {k}).note(
+            loc, f"{api} takes the reference that the stored `{k}` owns")
+    st = st.with_refcount(k, st.refcount(k) + 1)
+    st = replace(st, dropped=st.dropped - {k}, failed=st.failed - {k},
+                 ref_origin=(*st.ref_origin, (k, loc, api)))
+    return st.note(loc, f"{api} takes a reference on `{k}`")
+
+
+def hand_off(st: State, k: str, loc: Loc, how: str) -> State:
+    """One reference leaves with the pointer (returned, stored, consumed)."""
+    n = st.refcount(k)
+    if n > 0:
+        return st.with_refcount(k, n - 1).note(loc, f"the reference on `{k}` is {how}")
+    return replace(st, owed=st.owed | {k})
+
+
+def value_key(st: State, value: Val) -> str | None:
+    """The object a stored or returned value carries (`(unsigned long)objcg | FLAG` too)."""
+    if value.neg:
+        return None
+    if value.kind in ("var", "global"):
+        return obj_key(st, value)
+    if value.kind in ("other", "call") and value.root:
+        return st.alias(value.root) or value.root
+    return None
+
+
+def forget_var(st: State, name: str) -> State:
+    """`name` gets a new value: its provenance, alias and walk state go."""
+    ptrs = frozenset(p for p in st.ptrs if p[0] != name)
+    aliases = frozenset(a for a in st.aliases if a[0] != name)
+    derived = frozenset(d for d in st.derived if d[0] != name)
+    return replace(st, ptrs=ptrs, aliases=aliases, derived=derived, walks=st.walks - {name},
+                   failed=st.failed - {name}, dropped=st.dropped - {name})
+
+
+def on_assign(st: State, ev: Assign, calls: dict[str, tuple[Call, FnModel | None]],
+              in_section: bool) -> State:
+    target, value = ev.target, ev.value
+    if target.kind != "var":
+        # a store into memory that outlives this function: a reference travels with it
+        k = value_key(st, value)
+        if k is not None and not (target.kind == "field" and target.root == k):
+            st = hand_off(st, k, ev.loc, f"stored in `{target.text}`")
+        return st
+    name = target.text
+    src_key = obj_key(st, value) if value.kind in ("var", "global") and not value.neg \
+        else None
+    st = handover(st, name)
+    st = forget_var(st, name)
+    if st.refcount(name) > 0 and src_key != name:
+        st = st.with_refcount(name, 0)
+    call, fm = calls.get(value.tmp, (None, None)) if value.tmp else (None, None)
+    if value.kind == "rcu" and in_section:
+        st = _loaded(st, name, "rcu", ev.loc, value.text)
+    elif fm is not None and fm.returns_rcu and in_section:
+        kind = "pinned" if fm.returns_rcu == "pinned" else "rcu"
+        st = _loaded(st, name, kind, ev.loc, f"{call.callee}()")
+    elif fm is not None and fm.returns_ref:
+        st = take(st, name, ev.loc, f"{call.callee}()")
+    elif fm is not None and fm.same_object is not None:
+        a = arg(call, fm.same_object)
+        k = obj_key(st, a) if a is not None else None
+        if k is not None and k != name:
+            st = replace(st, aliases=st.aliases | {(name, k)})
+            p = st.ptr(a.root) if a.root else None
+            if p is not None:
+                st = replace(st, ptrs=st.ptrs | {(name, p[0], p[1])})
+                origin = st.lookup(st.ptr_origin, a.root)
+                if origin is not None:
+                    st = replace(st, ptr_origin=(*st.ptr_origin, (name, *origin[1:])))
+    elif value.kind in ("var", "global") and ev.ptr and not value.neg:
+        src = value.text
+        p = st.ptr(src)
+        if p is not None:
+            st = replace(st, ptrs=st.ptrs | {(name, p[0], p[1])})
+            origin = st.lookup(st.ptr_origin, src)
+            if origin is not None:
+                st = replace(st, ptr_origin=(*st.ptr_origin, (name, origin[1], origin[2])))
+        if src_key is not None and src_key != name:
+            st = replace(st, aliases=st.aliases | {(name, src_key)})
+    elif value.kind == "addr":
+        k = obj_key(st, value)
+        if k is not None and k != name:
+            st = replace(st, aliases=st.aliases | {(name, k)})
+    if value.kind in ("field", "other", "call") and ev.ptr and value.root \
+            and value.root != name and st.ptr(name) is None:
+        src = st.alias(value.root) or value.root
+        p = st.ptr(value.root) or st.ptr(src)
+        if p is not None and not p[1]:
+            st = _loaded(st, name, "field", ev.loc, value.text)
+            st = replace(st, derived=st.derived | {(name, src)})
+    return st
+
+
+def _loaded(st: State, name: str, kind: str, loc: Loc, what: str) -> State:
+    return replace(st, ptrs=st.ptrs | {(name, kind, False)},
+                   ptr_origin=(*st.ptr_origin, (name, loc, what)))
+
+
+def on_walk(st: State, ev: Walk, in_section: bool, stated: bool = False) -> State:
+    """A walk's cursor is an RCU pointer, unless the walk states the lock that guards it."""
+    name = ev.cursor.text
+    # the cursor moves to another element: what was known of the last one goes
+    st = forget_var(st, name)
+    if stated or not in_section:
+        # a walk that states its lock, or runs in a section the caller holds
+        return st
+    st = replace(st, walks=st.walks | {name},
+                 ptrs=st.ptrs | {(name, "rcu", not in_section)},
+                 ptr_origin=(*st.ptr_origin, (name, ev.loc, f"{ev.macro}()")))
+    return st
+
+
+def on_return(st: State, value: Val | None, loc: Loc) -> State:
+    if value is not None:
+        k = value_key(st, value)
+        if k is not None:
+            st = hand_off(st, k, loc, "returned to the caller")
+    return st
+
+
+def handover(st: State, name: str) -> State:
+    """`name` stops holding its object; another variable that aliases it takes over.
+
+    After `victim = p;` the reference taken on `p` lives on in `victim` when `p` is
+    reused (oom_kill's `get_task_struct(p); victim = p;`).
+    """
+    heirs = sorted(v for v, o in st.aliases if o == name and v != name)
+    if not heirs or st.refcount(name) <= 0:
+        return st
+    heir = heirs[0]
+    n = st.refcount(name)
+    st = st.with_refcount(name, 0).with_refcount(heir, st.refcount(heir) + n)
+    aliases = frozenset((v, heir if o == name else o) for v, o in st.aliases if v != heir)
+    origin = st.lookup(st.ref_origin, name)
+    if origin is not None:
+        st = replace(st, ref_origin=(*st.ref_origin, (heir, origin[1], origin[2])))
+    return replace(st, aliases=aliases)
+
+
+def on_dead(st: State, names: tuple[str, ...]) -> State:
+    for name in names:
+        st = handover(st, name)
+        st = forget_var(st, name)
+        if st.refcount(name) > 0:
+            st = st.with_refcount(name, 0)
+    return st
+
+
+def on_section_closed(st: State, loc: Loc) -> State:
+    """Every vanilla section has ended: pointers loaded under RCU are now stale."""
+    if not st.ptrs:
+        return replace(st, section_end=loc)
+    return replace(st, ptrs=frozenset((n, k, True) for n, k, _ in st.ptrs), section_end=loc)
+
+
+def on_section_opened(st: State) -> State:
+    """A new section protects what a reference kept alive across the unlocked window."""
+    ptrs = frozenset((n, k, stale and not st.pinned(n)) for n, k, stale in st.ptrs)
+    return replace(st, ptrs=ptrs)
+
+
+def on_branch(st: State, subject: Val, outcome: bool, loc: Loc) -> State:
+    key = subject.tmp if subject.kind == "call" else subject.text
+    effects = [p for p in st.pending if p[0] == key and p[1].lstrip("~") == "ref"]
+    for _, kind, obj in effects:
+        st = replace(st, pending=st.pending - {(key, kind, obj)})
+        if outcome != kind.startswith("~"):
+            api = st.lookup(st.ref_origin, obj)
+            st = take(st, obj, api[1] if api else loc, api[2] if api else "tryget")
+        else:
+            st = replace(st, failed=st.failed | {obj})
+            st = st.note(loc, f"the tryget on `{obj}` fails on this branch")
+    if not outcome and subject.kind == "var":
+        # the pointer is NULL here: it holds no reference and points nowhere
+        name = subject.text
+        if st.refcount(name) > 0:
+            st = st.with_refcount(name, 0)
+        st = replace(st, ptrs=frozenset(p for p in st.ptrs if p[0] != name))
+    return st

@@ -1,0 +1,359 @@
+"""The path-sensitive forward dataflow over one function's CFG.
+
+A worklist visits (block, state) pairs.  Each block keeps up to `bound` distinct
+states; past that, arriving states are joined into one merged state (nesting
+depths that disagree become unknown), so a 500-line function cannot explode and
+loops reach a fixpoint.  Branches on known flag values, on the result of a
+trylock-style call, and on values derived from it prune or refine the state.
+
+The engine updates the shared state (sections, values, references); subscribers
+(checkers and observers, `engine.hooks`) see each event first and keep their own
+facts in their slots.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+from analyzer.engine import lifetimes
+from analyzer.engine.hooks import Hooks, whole
+from analyzer.engine.sections import Flavours
+from analyzer.engine.state import CAP, UNKNOWN, State, join, replace
+from analyzer.ir import (
+    Assign,
+    Call,
+    Cond,
+    Dead,
+    Deref,
+    Finding,
+    Function,
+    Loc,
+    RcuAccess,
+    Return,
+    Walk,
+)
+from analyzer.model import ApiModel, FnModel
+from analyzer.model.gfp import gfp_may_sleep
+
+DEFAULT_BOUND = 8
+
+
+@dataclass
+class RunContext:
+    """What the interprocedural layer knows about the function being run."""
+
+    # some analysed function calls it: a requirement on callers is checked at their calls
+    has_callers: bool = False
+
+
+@dataclass
+class FunctionResult:
+    function: Function
+    findings: list[Finding]
+    exit_states: list[State]
+    steps: int
+    subscribers: list[Hooks] = field(default_factory=list)
+
+    def subscriber(self, cls):
+        return next((s for s in self.subscribers if isinstance(s, cls)), None)
+
+
+class FunctionRun:
+    """One function through the engine, with one instance of each subscriber."""
+
+    def __init__(self, fn: Function, model: ApiModel, subscribers, bound: int = DEFAULT_BOUND,
+                 lookup=None, context: RunContext | None = None,
+                 flavours: Flavours | None = None):
+        self.fn = fn
+        self.model = model
+        self.flavours = flavours or Flavours(model)
+        self.lookup = lookup  # name -> summary-derived FnModel, for callees with bodies
+        self.context = context or RunContext()
+        self.bound = bound
+        self.findings: dict[tuple, Finding] = {}
+        self.exit_states: list[State] = []
+        self.steps = 0
+        # call results by temporary: what a later assignment of the result came from
+        self.calls: dict[str, tuple[Call, FnModel | None]] = {}
+        self.subscribers: list[Hooks] = [cls(self) for cls in subscribers]
+        slots = []
+        for sub in self.subscribers:
+            if sub.slot is not None:
+                sub.slot_index = len(slots)
+                slots.append(sub.slot)
+        self.slot_joins = tuple(s.join for s in slots)
+        keys = tuple(s.key for s in slots)
+        # slots that count whole need no key function call per state
+        self.slot_keys = None if all(k is whole for k in keys) else keys
+        self.initial = State(slots=tuple(s.initial for s in slots))
+        self.on: dict[str, list] = {}
+        for sub in self.subscribers:
+            for hook in sub.subscribed():
+                self.on.setdefault(hook, []).append(getattr(sub, hook))
+
+    # --- model lookups used by the engine and by checkers ----------------------------------
+    def callee_model(self, ev: Call) -> FnModel | None:
+        """The model's entry; failing that, what the callee's body showed."""
+        return self.model_for(ev.callee) if ev.callee else None
+
+    def call_may_sleep(self, ev: Call, fm: FnModel | None) -> bool:
+        if fm is None or not fm.sleeps:
+            return False
+        if fm.sleeps == "gfp":
+            if fm.gfp is None or fm.gfp >= len(ev.arg_text):
+                return False
+            return gfp_may_sleep(self.model.gfp, ev.arg_text[fm.gfp], ev.gfp_blocks) is True
+        return True
+
+    def model_for(self, name: str) -> FnModel | None:
+        """The model's entry, a summary of the callee's body, or the kernel's naming.
+
+        A function with neither (defined in a file not analysed) whose name follows
+        the kernel's put convention (`put_pid`, `fput`, `kobject_put`) is taken to drop
+        a reference on its first argument; anything else stays unknown.
+        """
+        fm = self.model.fn(name)
+        if fm is None and self.lookup is not None:
+            fm = self.lookup(name)
+        if (fm is None or (fm.inferred and fm.put is None)) and self.model.names_a_put(name):
+            # a put whose body shows no put we know (percpu_ref_put_many() two calls down)
+            fm = FnModel(name, put=0, inferred=True) if fm is None else replace(fm, put=0)
+        return fm
+
+    def handle_of(self, ev: Call, fm: FnModel) -> str | None:
+        if fm.handle is not None and fm.handle < len(ev.args):
+            return ev.args[fm.handle].text
+        return None
+
+    def in_section(self, st: State) -> bool:
+        return self.flavours.in_section(st)
+
+    # --- reporting ------------------------------------------------------------------------
+    def report(self, rule, loc: Loc, message: str, state: State | None = None,
+               notes: list[tuple[Loc, str]] | None = None, level: str | None = None,
+               confidence: str = "high") -> None:
+        trail = list(state.trail) if state is not None else []
+        all_notes = [n for n in trail if n[0] != loc] + list(notes or [])
+        dkey = (rule.id, loc, message)
+        if dkey in self.findings:
+            return
+        self.findings[dkey] = Finding(rule.id, level or rule.level, loc, message, self.fn.name,
+                                      all_notes, confidence)
+
+    # --- the walk -------------------------------------------------------------------------
+    def run(self) -> FunctionResult:
+        fn = self.fn
+        seen: dict[int, dict] = {}
+        merged: dict[int, State] = {}
+        work: deque[tuple[int, State]] = deque()
+
+        def arrive(block: int, st: State) -> None:
+            states = seen.setdefault(block, {})
+            k = st.key(self.slot_keys)
+            if k in states:
+                return
+            if len(states) < self.bound:
+                states[k] = st
+                work.append((block, st))
+                return
+            acc = merged.get(block)
+            new = join(acc, st, self.slot_joins) if acc is not None else st
+            if acc is not None and new.key(self.slot_keys) == acc.key(self.slot_keys):
+                return
+            merged[block] = new
+            work.append((block, new))
+
+        arrive(fn.entry, self.initial)
+        on_exit = self.on.get("on_exit", ())
+        while work:
+            bid, st = work.popleft()
+            self.steps += 1
+            block = fn.blocks[bid]
+            for ev in block.events:
+                st = self.transfer(st, ev)
+            if bid == fn.exit:
+                self.exit_states.append(st)
+                for hook in on_exit:
+                    hook(st)
+                continue
+            for succ, outcome in block.succs:
+                nst = st if outcome is None else self.refine(st, block.cond, outcome)
+                if nst is not None:
+                    arrive(succ, nst)
+        for hook in self.on.get("on_end", ()):
+            hook(self.exit_states)
+        findings = sorted(self.findings.values(), key=Finding.sort_key)
+        return FunctionResult(fn, findings, self.exit_states, self.steps, self.subscribers)
+
+    def notify(self, hook: str, st: State, *args) -> State:
+        """Call every subscriber of `hook`; a subscriber may return the state with its slot
+        changed."""
+        for fn in self.on.get(hook, ()):
+            out = fn(st, *args)
+            if out is not None:
+                st = out
+        return st
+
+    # --- transfer functions -----------------------------------------------------------------
+    def transfer(self, st: State, ev) -> State:
+        if isinstance(ev, Call):
+            return self.call(st, ev)
+        if isinstance(ev, Assign):
+            st = self.notify("on_assign", st, ev)
+            st = self.assign(st, ev)
+            return lifetimes.on_assign(st, ev, self.calls, self.in_section(st))
+        if isinstance(ev, Deref):
+            return self.notify("on_deref", st, ev)
+        if isinstance(ev, RcuAccess):
+            return self.notify("on_access", st, ev, self.model.access.get(ev.macro))
+        if isinstance(ev, Walk):
+            wm = self.model.walks.get(ev.macro)
+            st = self.notify("on_walk", st, ev, wm)
+            stated = wm is not None and wm.cond is not None and len(ev.args) > wm.cond
+            return lifetimes.on_walk(st, ev, self.in_section(st), stated)
+        if isinstance(ev, Dead):
+            st = self.notify("on_dead", st, ev)
+            return lifetimes.on_dead(st, ev.names)
+        if isinstance(ev, Return):
+            st = self.notify("on_return", st, ev)
+            value = ev.value
+            ret = None
+            if value is not None:
+                ret = value.const if value.const is not None else st.const(value.text)
+            return lifetimes.on_return(replace(st, ret=ret), value, ev.loc)
+        return st
+
+    def call(self, st: State, ev: Call) -> State:
+        fm = self.callee_model(ev)
+        self.calls[ev.result] = (ev, fm)
+        st = self.notify("on_call", st, ev, fm)
+        if fm is None:
+            return st
+        if fm.assume is not None:
+            st = replace(st, consts=st.consts | {(ev.result, fm.assume)})
+        if fm.asserts:
+            st = replace(st, assumed=st.assumed | {fm.asserts})
+        if fm.enter:
+            fkey = self.flavours.key(fm.enter, self.handle_of(ev, fm))
+            if fm.enter_if == "true":
+                st = replace(st, pending=st.pending | {(ev.result, "enter", fkey)})
+            else:
+                st = self.enter(st, fkey, ev)
+        if fm.exit:
+            fkey = self.flavours.key(fm.exit, self.handle_of(ev, fm))
+            st = self.leave(st, fkey, ev)
+        return lifetimes.on_call(st, ev, fm, self.in_section(st))
+
+    def open_section(self, st: State, fkey: str, loc: Loc) -> State:
+        """One more level of `fkey`; a vanilla section re-protects what references kept."""
+        fl = self.flavours
+        if fkey in fl.vanilla and fl.vanilla_depth(st) == 0:
+            st = lifetimes.on_section_opened(st)
+        d = st.depth(fkey)
+        if d != UNKNOWN:
+            st = st.with_depth(fkey, min(d + 1, CAP))
+        if d == 0:
+            st = st.with_origin(fkey, loc)
+        return replace(st, entered=st.entered | {fkey})
+
+    def enter(self, st: State, fkey: str, ev: Call | None, loc: Loc | None = None) -> State:
+        """Enter a section at a call (or, for a trylock's result, on a branch at `loc`)."""
+        loc = ev.loc if ev is not None else loc
+        st = self.notify("on_section_enter", self.open_section(st, fkey, loc), ev, fkey)
+        what = _what(ev) if ev is not None else "the call tested here"
+        if ev is None:
+            return st.note(loc, f"the {self.flavours.name(fkey)} section is held on this "
+                                "branch")
+        return st.note(loc, f"{what} enters the {self.flavours.name(fkey)} read-side section")
+
+    def leave(self, st: State, fkey: str, ev: Call) -> State:
+        st = self.notify("on_section_exit", st, ev, fkey)
+        fl = self.flavours
+        target = fkey
+        if st.depth(fkey) == 0:
+            target = fl.mismatched(st, fkey) or fkey
+        d = st.depth(target)
+        if d == 0 and target == fkey and fkey not in st.entered:
+            st = replace(st, borrowed=st.borrowed | {fkey})
+        if d == UNKNOWN or d == 0:
+            return st.note(ev.loc, f"{_what(ev)} leaves the {fl.name(fkey)} section")
+        st = st.with_depth(target, d - 1)
+        if d - 1 == 0:
+            st = st.with_origin(target, None)
+            if target in fl.vanilla and fl.vanilla_depth(st) == 0:
+                st = lifetimes.on_section_closed(st, ev.loc)
+        return st.note(ev.loc, f"{_what(ev)} leaves the {fl.name(target)} section")
+
+    def assign(self, st: State, ev: Assign) -> State:
+        target = ev.target
+        if target.kind != "var":
+            stale = {t for t in st.truths if t[0] == target.text
+                     or t[0].startswith((target.text + "->", target.text + "."))}
+            return replace(st, truths=st.truths - stale) if stale else st
+        name = target.text
+        st = st.forget(name)
+        value = ev.value
+        if value.const is not None:
+            st = replace(st, consts=st.consts | {(name, value.const)})
+        src = value.tmp or (value.text if value.kind == "var" else None)
+        if src is not None:
+            extra = {(name, _invert(kind) if value.neg else kind, f)
+                     for (k, kind, f) in st.pending if k == src}
+            if extra:
+                st = replace(st, pending=st.pending | extra)
+            c = st.const(src) if value.kind == "var" else None
+            if c is not None:
+                st = replace(st, consts=st.consts | {(name, int(not c) if value.neg else c)})
+        return st
+
+    def refine(self, st: State, cond: Cond | None, outcome: bool) -> State | None:
+        if cond is None:
+            return st
+        st = st.note(cond.loc, f"taking the {'true' if outcome else 'false'} branch of "
+                               f"`{_short(cond.text)}`")
+        subj = cond.subject
+        if subj.neg:
+            subj = replace(subj, neg=False)
+            outcome = not outcome
+        st = self.notify("on_branch", st, subj, outcome)
+        st = lifetimes.on_branch(st, subj, outcome, cond.loc)
+        key = subj.tmp if subj.kind == "call" else subj.text
+        if subj.kind == "call" and key is not None:
+            c = st.const(key)
+            if c is not None and bool(c) != outcome:
+                return None  # a call the model says returns a known value
+        if subj.kind in ("var", "field", "other") and key != "?":
+            # a location tested again with no write in between gives the same answer
+            c = st.const(key) if subj.kind == "var" else None
+            if c is not None and bool(c) != outcome:
+                return None
+            known = st.truth(key)
+            if known is not None and known != outcome:
+                return None
+            if known is None and c is None:
+                st = replace(st, truths=st.truths | {(key, outcome)})
+                if not outcome and subj.kind == "var":
+                    st = replace(st, consts=st.consts | {(key, 0)})  # false means 0/NULL
+        effects = [p for p in st.pending if p[0] == key and p[1].lstrip("~") == "enter"]
+        if effects:
+            st = replace(st, pending=st.pending - set(effects))
+            for _, kind, fkey in effects:
+                if outcome == kind.startswith("~"):
+                    continue
+                st = self.enter(st, fkey, None, cond.loc)
+        return st
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _invert(kind: str) -> str:
+    """A pending effect copied through `!`: it now happens when the value is false."""
+    return kind[1:] if kind.startswith("~") else "~" + kind
+
+
+def _what(ev: Call) -> str:
+    return f"{ev.callee}()" if ev.callee else "the call"

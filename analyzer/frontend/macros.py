@@ -1,0 +1,90 @@
+"""Macro uses in the main file, found through libclang's preprocessing record.
+
+Kernel RCU idioms are macros (`rcu_dereference`, `list_for_each_entry_rcu`,
+`guard(rcu)`); after expansion the AST shows only statement expressions and
+`for` loops whose inner cursors have collapsed extents.  The index maps each
+expansion site back to the macro's name and its argument tokens, so later
+stages can ask "which macro produced the node at this offset?".
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class MacroUse:
+    """One macro expansion in the main file."""
+
+    name: str
+    line: int
+    column: int
+    start: int  # byte offsets in the main file
+    end: int
+    tokens: tuple[str, ...] = field(repr=False, default=())
+
+    def arguments(self) -> list[str]:
+        """The macro's arguments as source text, split at top-level commas."""
+        toks = list(self.tokens)
+        if len(toks) < 3 or toks[1] != "(":
+            return []
+        args: list[list[str]] = [[]]
+        depth = 0
+        for tok in toks[2:]:
+            if tok in "([{":
+                depth += 1
+            elif tok in ")]}":
+                if depth == 0:
+                    break
+                depth -= 1
+            elif tok == "," and depth == 0:
+                args.append([])
+                continue
+            args[-1].append(tok)
+        return [join_tokens(a) for a in args if a]
+
+
+def join_tokens(tokens: list[str]) -> str:
+    """Source-like text from tokens: a space only between two words."""
+    out = ""
+    for tok in tokens:
+        if out and (out[-1].isalnum() or out[-1] == "_") and (tok[0].isalnum() or tok[0] == "_"):
+            out += " "
+        out += tok
+    return out
+
+
+class MacroIndex:
+    """Macro uses of one file, ordered by position, searchable by offset."""
+
+    def __init__(self, uses: list[MacroUse]):
+        self.uses = sorted(uses, key=lambda u: (u.start, -u.end))
+        self._starts = [u.start for u in self.uses]
+        self._by_start: dict[int, list[MacroUse]] = {}
+        for use in self.uses:
+            self._by_start.setdefault(use.start, []).append(use)
+
+    def __len__(self) -> int:
+        return len(self.uses)
+
+    def __iter__(self):
+        return iter(self.uses)
+
+    def at(self, offset: int, name: str | None = None) -> MacroUse | None:
+        """The macro use that starts exactly at `offset` (optionally with `name`)."""
+        return next((u for u in self._by_start.get(offset, ())
+                     if name is None or u.name == name), None)
+
+    def starting_at(self, offset: int) -> list[MacroUse]:
+        """Every macro use that starts at `offset`, outermost first."""
+        return self._by_start.get(offset, [])
+
+    def within(self, start: int, end: int) -> list[MacroUse]:
+        """Macro uses that start inside [start, end)."""
+        lo = bisect.bisect_left(self._starts, start)
+        hi = bisect.bisect_left(self._starts, end)
+        return self.uses[lo:hi]
+
+    def by_name(self, name: str) -> list[MacroUse]:
+        return [u for u in self.uses if u.name == name]

@@ -1,0 +1,135 @@
+"""Parse one translation unit as kbuild would compile it, and index its main file.
+
+Only what the main file defines is walked: a kernel TU holds ~700k cursors, its
+own function bodies a few tens of thousands.  Header inlines are reached later,
+through the calls that lead to them.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from analyzer.build.compdb import CompileCommand
+from analyzer.errors import InputError
+from analyzer.frontend import clang as clangsetup
+from analyzer.frontend.macros import MacroIndex, MacroUse
+
+# CXTranslationUnit_KeepGoing: do not stop at the first fatal error.
+_KEEP_GOING = 0x200
+_SEVERITY = {0: "ignored", 1: "note", 2: "warning", 3: "error", 4: "fatal"}
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """A libclang diagnostic, reduced to what a report needs."""
+
+    severity: str
+    file: str
+    line: int
+    column: int
+    message: str
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity in ("error", "fatal")
+
+
+@dataclass
+class FunctionDef:
+    """A function defined in the main file."""
+
+    name: str
+    line: int
+    column: int
+    cursor: object = field(repr=False)
+    is_static: bool = False
+
+
+@dataclass
+class ParsedTU:
+    """A parsed translation unit and the indexes built over its main file."""
+
+    path: Path
+    tu: object = field(repr=False)
+    parse_seconds: float
+    diagnostics: list[Diagnostic]
+    functions: list[FunctionDef]
+    macros: MacroIndex
+    args: list[str] = field(repr=False, default_factory=list)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.is_error]
+
+    def function(self, name: str) -> FunctionDef | None:
+        return next((f for f in self.functions if f.name == name), None)
+
+    def includes(self) -> list[str]:
+        """Every header the TU included, for caches and for patches that change one."""
+        return sorted({inc.include.name for inc in self.tu.get_includes()})
+
+
+def parse_command(cmd: CompileCommand, extra_args: list[str] | None = None) -> ParsedTU:
+    """Parse the file of a compile command with its translated flags."""
+    return parse_file(Path(cmd.file), [*cmd.args, *(extra_args or [])])
+
+
+def parse_file(path: Path, args: list[str]) -> ParsedTU:
+    """Parse `path` with libclang arguments `args` (already translated)."""
+    cindex = clangsetup.load()
+    index = clangsetup.index()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}") from None
+    if b"\0" in data:
+        raise InputError(f"{path} is not C source (it contains NUL bytes)")
+    options = cindex.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD | _KEEP_GOING
+    t0 = time.perf_counter()
+    try:
+        tu = index.parse(str(path), args=args, options=options)
+    except cindex.TranslationUnitLoadError:
+        raise InputError(f"libclang could not parse {path} at all") from None
+    elapsed = time.perf_counter() - t0
+    diags = [_diagnostic(d) for d in tu.diagnostics]
+    functions, macros = _index_main_file(cindex, tu)
+    return ParsedTU(path, tu, elapsed, diags, functions, MacroIndex(macros), list(args))
+
+
+def _diagnostic(d) -> Diagnostic:
+    loc = d.location
+    return Diagnostic(
+        _SEVERITY.get(d.severity, "error"),
+        loc.file.name if loc.file else "",
+        loc.line,
+        loc.column,
+        d.spelling,
+    )
+
+
+def _index_main_file(cindex, tu) -> tuple[list[FunctionDef], list[MacroUse]]:
+    """One pass over the TU's top level: main-file function definitions and macro uses."""
+    kinds = cindex.CursorKind
+    functions: list[FunctionDef] = []
+    macros: list[MacroUse] = []
+    for cur in tu.cursor.get_children():
+        kind = cur.kind
+        if kind == kinds.MACRO_INSTANTIATION:
+            loc = cur.location
+            if not clangsetup.is_from_main_file(cindex, loc):
+                continue
+            ext = cur.extent
+            tokens = tuple(t.spelling for t in cur.get_tokens())
+            macros.append(MacroUse(cur.spelling, loc.line, loc.column,
+                                   ext.start.offset, ext.end.offset, tokens))
+        elif kind == kinds.FUNCTION_DECL and cur.is_definition():
+            loc = cur.location
+            if not clangsetup.is_from_main_file(cindex, loc):
+                continue
+            functions.append(FunctionDef(
+                cur.spelling, loc.line, loc.column, cur,
+                cur.storage_class == cindex.StorageClass.STATIC,
+            ))
+    return functions, macros

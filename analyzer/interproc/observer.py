@@ -1,0 +1,119 @@
+"""What a function's summary needs from its engine run, collected on the engine's hooks.
+
+The observer subscribes to the same events as the checkers and keeps plain facts:
+sleeping calls with their chains, RCU uses with whether a section was held, what
+each return hands back, parameters put, freed or deferred, the calls made with
+the state at each (for the call graph's edges), and callees nothing is known of.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from analyzer.engine import lifetimes
+from analyzer.engine.hooks import Hooks
+from analyzer.ir import Loc
+
+
+@dataclass
+class CallSite:
+    """A call and the state it was made in, for the call graph's edges."""
+
+    callee: str | None
+    loc: Loc
+    rcu_held: bool
+    refs: tuple[str, ...]
+
+
+@dataclass
+class RunFacts:
+    """What a run observed that a summary of the function needs."""
+
+    sleeps: list[tuple[Loc, str, tuple]] = field(default_factory=list)
+    # sleeps that are fatal in softirq context too (not vfree-style "process" ones)
+    hard_sleeps: list[tuple[Loc, str, tuple]] = field(default_factory=list)
+    # sleeps made after releasing (and before re-taking) the caller's RCU section
+    sleeps_after_release: list[Loc] = field(default_factory=list)
+    # lock-ownership assertions other than RCU's (`lockdep_rtnl_is_held()`): alternatives
+    other_asserts: bool = False
+    rcu_uses: list[tuple[str, bool, Loc, str]] = field(default_factory=list)
+    returns: list[tuple[bool, bool, bool]] = field(default_factory=list)
+    param_puts: set[int] = field(default_factory=set)
+    frees: set[int] = field(default_factory=set)
+    defers: set[int] = field(default_factory=set)
+    calls: list[CallSite] = field(default_factory=list)
+    unknown: set[str] = field(default_factory=set)
+    asserts: list[tuple[str, Loc, str]] = field(default_factory=list)
+    returned_trygets: set[int] = field(default_factory=set)
+
+
+class SummaryObserver(Hooks):
+    """Collects `RunFacts` while the engine runs a function."""
+
+    def __init__(self, run) -> None:
+        super().__init__(run)
+        self.facts = RunFacts()
+
+    def on_call(self, st, ev, fm) -> None:
+        run, facts, fl = self.run, self.facts, self.run.flavours
+        facts.calls.append(CallSite(ev.callee, ev.loc, fl.in_section(st),
+                                    tuple(k for k, n in st.refs if n > 0)))
+        if ev.callee and self.model.names_a_lock_assertion(ev.callee) and \
+                not (fm and fm.asserts):
+            facts.other_asserts = True
+        if fm is None:
+            if ev.callee:
+                facts.unknown.add(ev.callee)
+            return
+        if fm.asserts:
+            facts.asserts.append((fm.asserts, ev.loc, f"{ev.callee}()"))
+        if run.call_may_sleep(ev, fm):
+            where = f"{ev.loc.file.rsplit('/', 1)[-1]}:{ev.loc.line}"
+            step = (ev.loc, f"{ev.callee or '?'}() at {where}", fm.why)
+            facts.sleeps.append(step)
+            if fm.sleeps != "process":
+                facts.hard_sleeps.append(step)
+            if (st.borrowed & fl.vanilla and fl.vanilla_depth(st) == 0) or \
+                    fm.sleeps_outside_caller_rcu:
+                facts.sleeps_after_release.append(ev.loc)
+        if fm.requires:
+            facts.rcu_uses.append((fm.requires, fl.holds(st, fm.requires) is not False,
+                                   ev.loc, f"{ev.callee}()"))
+        for index, bucket in ((fm.put, facts.param_puts), (fm.frees, facts.frees),
+                              (fm.defers_free, facts.defers)):
+            if index is None or index >= len(ev.args):
+                continue
+            k = lifetimes.obj_key(st, ev.args[index])
+            if k in self.fn.params and (bucket is not facts.param_puts or st.refcount(k) == 0):
+                bucket.add(self.fn.params.index(k))
+
+    def on_access(self, st, ev, am) -> None:
+        if am is not None and am.needs != "none" and not (
+                am.cond is not None and len(ev.args) > am.cond
+                and ev.args[am.cond].strip() not in ("0", "false")):
+            self.facts.rcu_uses.append((am.needs, self.run.flavours.holds(st, am.needs)
+                                        is not False, ev.loc,
+                                        f"{ev.macro}({ev.args[0] if ev.args else ''})"))
+
+    def on_walk(self, st, ev, wm) -> None:
+        if wm is not None and not ev.step and wm.needs != "none" and not (
+                wm.cond is not None and len(ev.args) > wm.cond):
+            self.facts.rcu_uses.append((wm.needs, self.run.flavours.holds(st, wm.needs)
+                                        is not False, ev.loc, f"{ev.macro}()"))
+
+    def on_return(self, st, ev) -> None:
+        value = ev.value
+        if value is None:
+            return
+        ret = value.const if value.const is not None else st.const(value.text)
+        k = lifetimes.value_key(st, value)
+        p = st.ptr(value.text) if value.kind == "var" else None
+        # `return refcount_inc_not_zero(&obj->ref);`: the caller's branch decides
+        key = value.tmp if value.kind == "call" else value.text
+        for pk, kind, obj in st.pending:
+            if pk == key and kind.lstrip("~") == "ref" and obj in self.fn.params:
+                self.facts.returned_trygets.add(self.fn.params.index(obj))
+        self.facts.returns.append((
+            value.is_null or ret == 0,
+            (k is not None and st.refcount(k) > 0) or k in self.model.immortal,
+            value.kind == "rcu" or (p is not None and p[0] == "rcu" and not p[1])))

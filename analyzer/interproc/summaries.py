@@ -1,0 +1,184 @@
+"""Facts inferred from the bodies of the functions in the analysed files.
+
+Which parameters a function stores into memory that outlives it (a field reached
+through a pointer, a global): a caller that passes a referenced object to such a
+function hands the reference over, as `commit_charge(folio, memcg)` does by
+writing `folio->memcg_data`.  Which parameters it dereferences: a caller that
+passes a pointer whose RCU section has ended to such a function uses it.  The
+API model always takes precedence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from dataclasses import field as dc_field
+
+from analyzer.engine.sections import Flavours
+from analyzer.engine.state import UNKNOWN
+from analyzer.interproc.observer import RunFacts
+from analyzer.ir import Assign, Deref, Function
+from analyzer.model import FnModel
+
+
+def stored_params(fn: Function) -> list[int]:
+    """Indexes of parameters whose value this function stores beyond its own frame."""
+    out: list[int] = []
+    locals_ = set()
+    for block in fn.blocks:
+        for ev in block.events:
+            if not isinstance(ev, Assign):
+                continue
+            target, value = ev.target, ev.value
+            if target.kind == "var":
+                locals_.add(target.text)
+                continue
+            if value.neg or value.root not in fn.params or value.root in locals_:
+                continue
+            if target.kind == "field" and target.root not in fn.params and \
+                    target.text.startswith(f"{target.root}."):
+                continue  # a field of a local structure
+            if target.root == value.root:
+                continue
+            idx = fn.params.index(value.root)
+            if idx < len(fn.param_ptrs) and not fn.param_ptrs[idx]:
+                continue  # an integer parameter carries no reference
+            if idx not in out:
+                out.append(idx)
+    return out
+
+
+def dereferenced_params(fn: Function) -> tuple[int, ...]:
+    """Indexes of parameters the function dereferences while they still hold the argument."""
+    assigned = {ev.target.text for b in fn.blocks for ev in b.events
+                if isinstance(ev, Assign) and ev.target.kind == "var"}
+    seen = {ev.ptr.text for b in fn.blocks for ev in b.events
+            if isinstance(ev, Deref) and ev.ptr.kind == "var"}
+    return tuple(i for i, p in enumerate(fn.params) if p in seen and p not in assigned)
+
+
+@dataclass
+class Summary:
+    """What a function does, as its callers see it.  Plain data: JSON in, JSON out."""
+
+    name: str
+    file: str
+    line: int
+    params: list[str]
+    enters: str | None = None       # returns holding this flavour on every path
+    enters_if: str | None = None    # ... only when it returns true
+    exits: str | None = None        # releases a section its caller holds
+    requires: str | None = None     # needs the caller to hold this flavour
+    may_sleep: bool = False
+    sleep_chain: list[str] = dc_field(default_factory=list)
+    # sleeps only the vfree() way: in process context, never from interrupt context
+    sleeps_in_process_only: bool = False
+    # every sleep comes after the function released the caller's RCU section
+    sleeps_after_release: bool = False
+    requires_why: str = ""
+    returns_ref: bool = False
+    returns_rcu: bool = False
+    puts: list[int] = dc_field(default_factory=list)
+    gets: list[int] = dc_field(default_factory=list)
+    trygets: list[int] = dc_field(default_factory=list)
+    stores: list[int] = dc_field(default_factory=list)
+    derefs: list[int] = dc_field(default_factory=list)
+    frees: list[int] = dc_field(default_factory=list)
+    defers_free: list[int] = dc_field(default_factory=list)
+    unknown_callees: list[str] = dc_field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Summary:
+        return cls(**data)
+
+    def to_model(self) -> FnModel:
+        """The entry the engine applies at call sites (the model still takes precedence)."""
+        why = tuple(self.sleep_chain)
+        return FnModel(
+            self.name,
+            enter=self.enters or self.enters_if,
+            enter_if="true" if self.enters_if and not self.enters else None,
+            exit=self.exits,
+            sleeps="process" if self.may_sleep and self.sleeps_in_process_only
+            else self.may_sleep,
+            requires=self.requires,
+            returns_ref=self.returns_ref,
+            returns_rcu=self.returns_rcu,
+            put=self.puts[0] if self.puts else None,
+            get=self.gets[0] if self.gets else None,
+            tryget=self.trygets[0] if self.trygets else None,
+            consumes=self.stores[0] if self.stores else None,
+            consumes_more=tuple(self.stores[1:]),
+            derefs=tuple(self.derefs),
+            frees=self.frees[0] if self.frees else None,
+            defers_free=self.defers_free[0] if self.defers_free else None,
+            why=why,
+            why_requires=self.requires_why,
+            sleeps_outside_caller_rcu=self.sleeps_after_release,
+            inferred=True,
+        )
+
+
+def summarize(fn: Function, exit_states, facts: RunFacts, flavours: Flavours) -> Summary:
+    """Summarise one engine run of `fn`: its exit states and the facts observed."""
+    explicit = sorted(flavours.explicit)
+    exits = [st for st in exit_states if not st.merged]
+    s = Summary(fn.name, fn.loc.file, fn.loc.line, list(fn.params))
+    for fkey in explicit:
+        depths = [st.depth(fkey) - (1 if fkey in st.borrowed and st.depth(fkey) > 0 else 0)
+                  for st in exits]
+        if exits and UNKNOWN not in depths:
+            if all(d > 0 for d in depths):
+                s.enters = s.enters or fkey
+            elif any(d > 0 for d in depths):
+                held_ret = {st.ret for st in exits if st.depth(fkey) > 0}
+                free_ret = {st.ret for st in exits if st.depth(fkey) == 0}
+                if None not in held_ret and all(r > 0 for r in held_ret) and free_ret == {0}:
+                    s.enters_if = s.enters_if or fkey
+        if exits and all(fkey in st.borrowed and st.depth(fkey) == 0 for st in exits):
+            s.exits = s.exits or fkey
+    entered = {k for st in exit_states for k in st.entered}
+    for flavour, loc, what in ([] if facts.other_asserts else facts.asserts):
+        # an assertion that the section is held documents the callers' duty
+        if flavour not in entered and not s.exits:
+            s.requires = flavour
+            s.requires_why = f"{what} at {loc.file.rsplit('/', 1)[-1]}:{loc.line}"
+            break
+    for needs, held, loc, what in facts.rcu_uses:
+        if s.requires:
+            break
+        if not held and not (entered & flavours.explicit) and not s.exits:
+            s.requires = needs
+            s.requires_why = f"{what} at {loc.file.rsplit('/', 1)[-1]}:{loc.line}"
+            break
+    if facts.sleeps:
+        _, step, why = (facts.hard_sleeps or facts.sleeps)[0]
+        s.may_sleep = True
+        s.sleep_chain = [step, *list(why)[:4]]
+        s.sleeps_in_process_only = not facts.hard_sleeps
+        s.sleeps_after_release = facts.sleeps_after_release and \
+            len(facts.sleeps_after_release) == len(facts.sleeps)
+    rets = [r for r in facts.returns if not r[0]]
+    s.returns_ref = bool(rets) and all(r[1] for r in rets)
+    s.returns_rcu = bool(rets) and all(r[2] for r in rets)
+    s.puts = sorted(facts.param_puts)
+    for i, p in enumerate(fn.params):
+        held = [st for st in exits if st.refcount(p) > 0]
+        if not held:
+            continue
+        if len(held) == len(exits):
+            s.gets.append(i)  # every path takes it
+        elif all(st.ret is not None and st.ret > 0 for st in held) and \
+                all(st.ret is not None and st.ret >= 0 for st in exits):
+            # taken when it returns true (true without one: an object that needs none,
+            # such as a bdi's embedded root writeback); never taken when it returns false
+            s.trygets.append(i)
+    s.trygets = sorted(set(s.trygets) | (facts.returned_trygets - set(s.gets)))
+    s.stores = stored_params(fn)
+    s.derefs = list(dereferenced_params(fn))
+    s.frees = sorted(facts.frees)
+    s.defers_free = sorted(facts.defers)
+    s.unknown_callees = sorted(facts.unknown)
+    return s

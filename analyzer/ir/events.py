@@ -1,0 +1,189 @@
+"""The lowered form of a function: a CFG of basic blocks holding events.
+
+Events are what the engine and checkers reason about — calls, assignments,
+dereferences, RCU accesses, list walks, returns — each with a source location.
+Values are normalised expressions (`Val`), so that `memcg`, `(memcg)` and
+`(struct mem_cgroup *)memcg` are one object to the engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["OTHER", "Assign", "Block", "Call", "Cond", "Dead", "Deref", "Event", "Function",
+           "Loc", "RcuAccess", "Return", "Val", "Walk", "describe", "dump"]
+
+
+@dataclass(frozen=True)
+class Loc:
+    file: str
+    line: int
+    col: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+@dataclass(frozen=True)
+class Val:
+    """A normalised expression.
+
+    kind: var (local or parameter), global, field, addr, deref, call, rcu (an RCU
+    load), func, const, null, str, other.  `root` is the variable the expression
+    starts from (`memcg` for `&memcg->css`), `tmp` names a call's result so a
+    later branch can test it, and `neg` marks a logical negation of the value.
+    """
+
+    text: str
+    kind: str = "other"
+    root: str | None = None
+    const: int | None = None
+    tmp: str | None = None
+    neg: bool = False  # logically negated (`!x`): a truth value, not the pointer
+
+    @property
+    def is_null(self) -> bool:
+        return self.kind == "null" or (self.kind == "const" and self.const == 0)
+
+
+OTHER = Val("?")
+
+
+@dataclass
+class Call:
+    loc: Loc
+    callee: str | None
+    args: tuple[Val, ...]
+    result: str
+    arg_text: tuple[str, ...] = ()
+    via_macro: bool = False
+    callee_text: str = ""
+    discarded: bool = False  # the result is ignored (an expression statement)
+    # the model's gfp argument evaluated: does its mask allow direct reclaim (None: unknown)
+    gfp_blocks: bool | None = None
+
+
+@dataclass
+class Assign:
+    loc: Loc
+    target: Val
+    value: Val
+    ptr: bool = False  # the target has pointer type
+
+
+@dataclass
+class Deref:
+    loc: Loc
+    ptr: Val
+
+
+@dataclass
+class RcuAccess:
+    """`rcu_dereference(p)` and friends; `result` names the loaded pointer."""
+
+    loc: Loc
+    macro: str
+    ptr: Val
+    args: tuple[str, ...]
+    result: str
+
+
+@dataclass
+class Walk:
+    """The head (`step=False`) or the advance (`step=True`) of an RCU list walk."""
+
+    loc: Loc
+    macro: str
+    cursor: Val
+    head: str
+    step: bool
+    args: tuple[str, ...] = ()
+
+
+@dataclass
+class Return:
+    loc: Loc
+    value: Val | None
+
+
+@dataclass
+class Dead:
+    """Local variables going out of scope (block end, break, continue, goto, return)."""
+
+    loc: Loc
+    names: tuple[str, ...]
+
+
+Event = Call | Assign | Deref | RcuAccess | Walk | Return | Dead
+
+
+@dataclass
+class Cond:
+    """A branch on the truth of `subject` (negated for `!x`, `x == NULL`)."""
+
+    subject: Val
+    text: str
+    loc: Loc
+
+
+@dataclass
+class Block:
+    id: int
+    events: list[Event] = field(default_factory=list)
+    # successors: (block id, condition outcome or None for an unconditional edge)
+    succs: list[tuple[int, bool | None]] = field(default_factory=list)
+    cond: Cond | None = None
+    back_edge_to: set[int] = field(default_factory=set)
+
+
+@dataclass
+class Function:
+    name: str
+    loc: Loc
+    params: tuple[str, ...]
+    blocks: list[Block]
+    entry: int
+    exit: int
+    is_static: bool = False
+    unsupported: list[str] = field(default_factory=list)
+    param_ptrs: tuple[bool, ...] = ()
+    is_weak: bool = False  # `__weak`: a default that a strong definition overrides
+
+    def block(self, i: int) -> Block:
+        return self.blocks[i]
+
+
+def describe(ev: Event) -> str:
+    """One line per event, for `rcucheck cfg` and test failure messages."""
+    if isinstance(ev, Call):
+        args = ", ".join(a.text for a in ev.args)
+        name = ev.callee or f"(*{ev.callee_text})"
+        return f"{ev.result} = call {name}({args}){' [macro]' if ev.via_macro else ''}"
+    if isinstance(ev, Assign):
+        return f"{ev.target.text} := {ev.value.text}"
+    if isinstance(ev, Deref):
+        return f"deref {ev.ptr.text}"
+    if isinstance(ev, RcuAccess):
+        return f"{ev.result} = {ev.macro}({', '.join(ev.args)})"
+    if isinstance(ev, Walk):
+        return f"walk{'-step' if ev.step else ''} {ev.macro}({ev.cursor.text}, {ev.head})"
+    if isinstance(ev, Return):
+        return f"return {ev.value.text if ev.value else ''}".rstrip()
+    if isinstance(ev, Dead):
+        return f"dead {', '.join(ev.names)}"
+    return repr(ev)
+
+
+def dump(fn: Function) -> str:
+    lines = [f"function {fn.name} ({', '.join(fn.params)}) entry=B{fn.entry} exit=B{fn.exit}"]
+    for b in fn.blocks:
+        succ = []
+        for target, outcome in b.succs:
+            tag = "" if outcome is None else ("T:" if outcome else "F:")
+            back = "^" if target in b.back_edge_to else ""
+            succ.append(f"{tag}B{target}{back}")
+        cond = f" if {b.cond.subject.text}" if b.cond else ""
+        lines.append(f"  B{b.id}:{cond} -> {' '.join(succ) or '(end)'}")
+        for ev in b.events:
+            lines.append(f"    {ev.loc.line}: {describe(ev)}")
+    return "\n".join(lines)

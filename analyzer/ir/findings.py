@@ -1,0 +1,42 @@
+"""Rules and findings: what a checker declares and what it reports."""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+
+from analyzer.ir.events import Loc
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule's stable metadata; `doc` is the checker's docstring (What/Why/Example/Fix)."""
+
+    id: str
+    name: str
+    short: str
+    level: str = "warning"
+    precision: str = "high"
+    cwe: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    doc: str = ""
+
+    def with_doc(self, obj: object) -> Rule:
+        return Rule(self.id, self.name, self.short, self.level, self.precision, self.cwe,
+                    self.tags, inspect.cleandoc(obj.__doc__ or ""))
+
+
+@dataclass
+class Finding:
+    rule: str
+    level: str
+    loc: Loc
+    message: str
+    function: str
+    notes: list[tuple[Loc, str]] = field(default_factory=list)
+    confidence: str = "high"
+    # the line-free fingerprint, assigned once per run before any filtering
+    fingerprint: str = ""
+
+    def sort_key(self):
+        return (self.loc.file, self.loc.line, self.loc.col, self.rule, self.message)

@@ -1,0 +1,36 @@
+"""What the lowering of one TU needs besides a function's cursor."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from analyzer.frontend.macros import MacroIndex
+from analyzer.model import ApiModel
+
+
+@dataclass
+class LowerContext:
+    """The model, the main file's macro uses and source bytes, and what lowering learns.
+
+    `name` is the path main-file locations carry: the file as the user knows it, which
+    differs from the parsed path when a change is checked in an overlay.
+    """
+
+    model: ApiModel
+    file: str
+    name: str
+    src: bytes
+    macros: MacroIndex
+    # does the main file use any macro the model describes? (most expansions are not)
+    has_model_macros: bool = False
+    # static inline callees defined in headers, by name: summarised like the file's own
+    header_defs: dict[str, object] = field(default_factory=dict)
+    # the bit of a gfp mask that allows direct reclaim, once found in this TU
+    gfp_reclaim_bit: int | None = None
+
+    @classmethod
+    def for_tu(cls, parsed, model: ApiModel, name: str | None = None) -> LowerContext:
+        names = model.macro_names()
+        has = any(use.name in names for use in parsed.macros)
+        return cls(model, str(parsed.path), name or str(parsed.path), parsed.path.read_bytes(),
+                   parsed.macros, has)

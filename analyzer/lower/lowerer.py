@@ -1,0 +1,910 @@
+"""Lower a libclang function body into a CFG of events (`analyzer.ir`).
+
+The lowering is the only place that walks cursors.  It knows C, not the kernel:
+kernel knowledge enters through the API model, which says which macro uses are
+one event (`rcu_dereference(p)`, `kfree_rcu(p, rcu)`, `preempt_disable()`)
+rather than the code they expand to, and which `for` loops are RCU list walks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from analyzer.frontend import clang as clangsetup
+from analyzer.frontend.capi import extras, ops
+from analyzer.frontend.macros import MacroUse, join_tokens
+from analyzer.ir import (
+    OTHER,
+    Assign,
+    Block,
+    Call,
+    Cond,
+    Dead,
+    Deref,
+    Function,
+    Loc,
+    RcuAccess,
+    Return,
+    Val,
+    Walk,
+)
+from analyzer.lower.context import LowerContext
+from analyzer.lower.values import IDENT, val_from_text
+
+_NO_EVAL_BUILTINS = {"__builtin_constant_p", "__builtin_types_compatible_p",
+                     "__builtin_object_size", "__builtin_dynamic_object_size"}
+_PASSTHROUGH_BUILTINS = {"__builtin_expect", "__builtin_expect_with_probability"}
+
+
+@dataclass
+class _Scope:
+    key: int
+    guards: list[tuple[str, Val]] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Switch:
+    dispatch: int
+    cases: list[int] = field(default_factory=list)
+    has_default: bool = False
+
+
+class Lowerer:
+    def __init__(self, ctx: LowerContext, fcur) -> None:
+        self.ci = clangsetup.load()
+        self.K = self.ci.CursorKind
+        self.ops = ops()
+        self.x = extras()
+        K = self.K
+        self.macro_roots = frozenset((K.StmtExpr, K.CALL_EXPR, K.DO_STMT, K.PAREN_EXPR,
+                                      K.UNEXPOSED_EXPR, K.CSTYLE_CAST_EXPR,
+                                      K.CONDITIONAL_OPERATOR, K.COMPOUND_STMT, K.IF_STMT,
+                                      K.WHILE_STMT, K.BINARY_OPERATOR))
+        self.model_macros = {**ctx.model.fns, **ctx.model.access}
+        self.ctx = ctx
+        self.model = ctx.model
+        self.fcur = fcur
+        self.guards = ctx.model.guards
+        self.blocks: list[Block] = []
+        self.cur: int | None = None
+        self.scopes: list[_Scope] = []
+        self.loops: list[tuple[int, int | None, int]] = []  # (break, continue, scope depth)
+        self.switches: list[_Switch] = []
+        self.labels: dict[str, int] = {}
+        self.label_paths: dict[str, tuple[int, ...]] | None = None
+        self.suppress = 0
+        self.in_walk_header = 0
+        self.consumed: set[int] = set()
+        self.ntmp = 0
+        self.unsupported: list[str] = []
+        self.in_main = fcur.location.file is not None and \
+            fcur.location.file.name == ctx.file
+
+    # --- blocks ---------------------------------------------------------------------
+    def new(self) -> int:
+        self.blocks.append(Block(len(self.blocks)))
+        return len(self.blocks) - 1
+
+    def ensure(self) -> int:
+        if self.cur is None:
+            self.cur = self.new()
+        return self.cur
+
+    def emit(self, ev) -> None:
+        self.blocks[self.ensure()].events.append(ev)
+
+    def jump(self, target: int) -> None:
+        if self.cur is not None:
+            self.blocks[self.cur].succs.append((target, None))
+        self.cur = None
+
+    def branch(self, cond: Cond, t: int, f: int) -> None:
+        b = self.blocks[self.ensure()]
+        b.cond = cond
+        b.succs.extend([(t, True), (f, False)])
+        self.cur = None
+
+    def assign(self, loc: Loc, target: Val, value: Val, ptr: bool = False) -> None:
+        """Assignments inside a recognised macro's expansion are the macro's business."""
+        if not self.suppress:
+            self.emit(Assign(loc, target, value, ptr))
+
+    def is_ptr(self, ctype) -> bool:
+        return ctype.get_canonical().kind == self.ci.TypeKind.POINTER
+
+    def deref(self, loc: Loc, ptr: Val) -> None:
+        """Dereferences in an RCU walk's own header are the walk's (its Walk events)."""
+        if not self.in_walk_header:
+            self.emit(Deref(loc, ptr))
+
+    def note_header_def(self, name: str, decl) -> None:
+        """Remember a callee's body when it lives in a header (a static inline)."""
+        d = decl.get_definition()
+        if d is None:
+            return
+        f = d.location.file
+        if f is not None and f.name != self.ctx.file:
+            self.ctx.header_defs[name] = d
+
+    def synthetic(self, what: str) -> Val:
+        """A compiler temporary for a value chosen by branch (`a && b`, `c ? x : y`)."""
+        self.ntmp += 1
+        name = f"%{what}{self.ntmp}"
+        return Val(name, "var", root=name)
+
+    def tmp(self) -> str:
+        self.ntmp += 1
+        return f"%{self.ntmp}"
+
+    def loc(self, c) -> Loc:
+        # one libclang call, not one per property (`.line` and `.column` each ask again)
+        f, line, col, _ = c.location._get_instantiation()
+        return Loc(self.ctx.name if self.in_main else (f.name if f else "?"), line, col)
+
+    def text(self, c) -> str:
+        ext = c.extent
+        s, e = ext.start.offset, ext.end.offset
+        if self.in_main and e > s and ext.start.file is not None \
+                and ext.start.file.name == self.ctx.file:
+            return self.ctx.src[s:e].decode("utf-8", "replace")
+        return join_tokens([t.spelling for t in c.get_tokens()])
+
+    # --- entry --------------------------------------------------------------------------
+    def lower(self) -> Function:
+        K = self.K
+        kids = list(self.fcur.get_children())
+        pdecls = [c for c in kids if c.kind == K.PARM_DECL]
+        params = tuple(c.spelling for c in pdecls)
+        param_ptrs = tuple(self.is_ptr(c.type) for c in pdecls)
+        body = next((c for c in kids if c.kind == K.COMPOUND_STMT), None)
+        weak = any(c.kind == K.UNEXPOSED_ATTR and "weak" in self.text(c) for c in kids)
+        entry = self.new()
+        self.exit_block = self.new()
+        self.cur = entry
+        if body is not None:
+            self.stmt(body)
+        if self.cur is not None:
+            self.emit(Return(self.loc_end(body) if body is not None else self.loc(self.fcur),
+                             None))
+            self.jump(self.exit_block)
+        for b in self.blocks:
+            b.succs = list(dict.fromkeys(b.succs))
+        mark_back_edges(self.blocks, entry)
+        return Function(self.fcur.spelling, self.loc(self.fcur), params, self.blocks, entry,
+                        self.exit_block,
+                        self.fcur.storage_class == self.ci.StorageClass.STATIC,
+                        self.unsupported, param_ptrs, weak)
+
+    def loc_end(self, c) -> Loc:
+        end = c.extent.end
+        return Loc(self.loc(c).file, end.line, max(1, end.column - 1))
+
+    # --- macros -------------------------------------------------------------------------
+    def macro_at(self, c, table: dict, kind=None) -> MacroUse | None:
+        """The model macro whose whole expansion is cursor `c`, if any.
+
+        Only node kinds a function-like macro can expand to are asked about: a
+        reference, a literal or an operator is never a whole model macro, and
+        each question costs libclang round trips.
+        """
+        if not self.in_main or not self.ctx.has_model_macros:
+            return None
+        if (kind if kind is not None else c.kind) not in self.macro_roots:
+            return None
+        ext = c.extent
+        s = ext.start._get_instantiation()[3]
+        uses = self.ctx.macros.starting_at(s)
+        if not uses or s in self.consumed:
+            return None
+        e = ext.end._get_instantiation()[3]
+        for use in uses:
+            if use.end == e and use.name in table:
+                return use
+        return None
+
+    # --- statements ---------------------------------------------------------------------
+    def stmt(self, c) -> None:
+        K = self.K
+        k = c.kind
+        use = self.macro_at(c, self.model.fns, k) if not self.suppress else None
+        if use is not None:
+            self.macro_call(c, use, statement=True)
+            return
+        if k == K.COMPOUND_STMT:
+            self.compound(c)
+        elif k == K.DECL_STMT:
+            for d in c.get_children():
+                if d.kind == K.VAR_DECL:
+                    self.var_decl(d)
+        elif k == K.IF_STMT:
+            self.if_stmt(c)
+        elif k == K.WHILE_STMT:
+            self.while_stmt(c)
+        elif k == K.DO_STMT:
+            self.do_stmt(c)
+        elif k == K.FOR_STMT:
+            self.for_stmt(c)
+        elif k == K.SWITCH_STMT:
+            self.switch_stmt(c)
+        elif k in (K.CASE_STMT, K.DEFAULT_STMT):
+            self.case_stmt(c)
+        elif k == K.LABEL_STMT:
+            blk = self.label_block(c.spelling)
+            self.jump(blk)
+            self.cur = blk
+            for ch in c.get_children():
+                self.stmt(ch)
+        elif k == K.GOTO_STMT:
+            self.goto_stmt(c)
+        elif k == K.BREAK_STMT:
+            self.break_continue(0, self.loc(c))
+        elif k == K.CONTINUE_STMT:
+            self.break_continue(1, self.loc(c))
+        elif k == K.RETURN_STMT:
+            kids = list(c.get_children())
+            val = self.expr(kids[0]) if kids else None
+            if any(s.guards for s in self.scopes):
+                self.run_destructors(self.scopes, self.loc(c))
+            self.emit(Return(self.loc(c), val))
+            self.kill(self.scopes, self.loc(c))
+            self.jump(self.exit_block)
+        elif k in (K.NULL_STMT, K.ASM_STMT, K.MS_ASM_STMT, K.STATIC_ASSERT):
+            pass
+        elif k == K.INDIRECT_GOTO_STMT:
+            self.unsupported.append(f"computed goto at line {c.location.line}")
+            self.cur = None
+        elif k.is_expression():
+            value = self.expr(c)
+            if value.tmp is not None and self.cur is not None:
+                for ev in reversed(self.blocks[self.cur].events):
+                    if isinstance(ev, Call) and ev.result == value.tmp:
+                        ev.discarded = True
+                        break
+        else:
+            for ch in c.get_children():
+                self.stmt(ch)
+
+    def compound(self, c) -> None:
+        self.scopes.append(_Scope(c.hash))
+        for ch in c.get_children():
+            self.stmt(ch)
+        self.pop_scope(self.loc_end(c))
+
+    def pop_scope(self, loc: Loc, kill: bool = True) -> None:
+        scope = self.scopes[-1]
+        if self.cur is not None:
+            self.run_destructors([scope], loc)
+            if kill:
+                self.kill([scope], loc)
+        self.scopes.pop()
+
+    def kill(self, scopes: list[_Scope], loc: Loc) -> None:
+        names = tuple(n for s in reversed(scopes) for n in reversed(s.names))
+        if names:
+            self.emit(Dead(loc, names))
+
+    def run_destructors(self, scopes: list[_Scope], loc: Loc) -> None:
+        """Cleanup-attribute guards run at every exit from their scope, innermost first."""
+        for scope in reversed(scopes):
+            for dtor, var in reversed(scope.guards):
+                self.emit(Call(loc, dtor, (Val("&" + var.text, "addr", root=var.root),),
+                               self.tmp()))
+
+    def exit_scopes(self, depth: int, loc: Loc) -> None:
+        if any(s.guards for s in self.scopes[depth:]):
+            self.run_destructors(self.scopes[depth:], loc)
+        self.kill(self.scopes[depth:], loc)
+
+    def var_decl(self, d) -> None:
+        K = self.K
+        kids = list(d.get_children())
+        init = self.x.var_init(d)
+        static = d.storage_class == self.ci.StorageClass.STATIC
+        var = Val(d.spelling, "global" if static else "var", root=d.spelling)
+        if init is not None:
+            value = self.expr(init)
+            self.assign(self.loc(d), var, value, self.is_ptr(d.type))
+        if self.scopes and not static:
+            self.scopes[-1].names.append(d.spelling)
+        dtor = self.guards.destructor_for(d.type.spelling)
+        if dtor and any(k.kind == K.UNEXPOSED_ATTR for k in kids) and self.scopes:
+            self.scopes[-1].guards.append((dtor, var))
+
+    def if_stmt(self, c) -> None:
+        kids = list(c.get_children())
+        then_b, join = self.new(), self.new()
+        else_b = self.new() if len(kids) > 2 else join
+        self.cond(kids[0], then_b, else_b)
+        self.cur = then_b
+        self.stmt(kids[1])
+        self.jump(join)
+        if len(kids) > 2:
+            self.cur = else_b
+            self.stmt(kids[2])
+            self.jump(join)
+        self.cur = join
+
+    def while_stmt(self, c) -> None:
+        kids = list(c.get_children())
+        head, body, out = self.new(), self.new(), self.new()
+        self.jump(head)
+        self.cur = head
+        self.cond(kids[0], body, out)
+        self.loops.append((out, head, len(self.scopes)))
+        self.cur = body
+        self.stmt(kids[-1])
+        self.jump(head)
+        self.loops.pop()
+        self.cur = out
+
+    def do_stmt(self, c) -> None:
+        kids = list(c.get_children())
+        body, test, out = self.new(), self.new(), self.new()
+        self.jump(body)
+        self.loops.append((out, test, len(self.scopes)))
+        self.cur = body
+        self.stmt(kids[0])
+        self.jump(test)
+        self.loops.pop()
+        self.cur = test
+        self.cond(kids[1], body, out)
+        self.cur = out
+
+    def for_parts(self, c, kids):
+        body = kids[-1]
+        rest = kids[:-1]
+        if len(rest) == 3:
+            return rest[0], rest[1], rest[2], body
+        if not rest:
+            return None, None, None, body
+        parts: list = [None, None, None]
+        s = c.extent.start.offset
+        header = self.ctx.src[s:body.extent.start.offset] if self.in_main else b""
+        if header.startswith(b"for"):
+            semis, depth = [], 0
+            for i, ch in enumerate(header):
+                if ch in b"([{":
+                    depth += 1
+                elif ch in b")]}":
+                    depth -= 1
+                elif ch == ord(";") and depth == 1:
+                    semis.append(s + i)
+            if len(semis) == 2:
+                for r in rest:
+                    off = r.extent.start.offset
+                    parts[0 if off < semis[0] else 1 if off < semis[1] else 2] = r
+                return parts[0], parts[1], parts[2], body
+        for i, r in enumerate(rest):
+            parts[i] = r
+        return parts[0], parts[1], parts[2], body
+
+    def for_stmt(self, c) -> None:
+        kids = list(c.get_children())
+        init, test, inc, body = self.for_parts(c, kids)
+        walk = self.walk_at(c)
+        depth = len(self.scopes)
+        self.scopes.append(_Scope(c.hash))
+        head, body_b, step, leave, out = (self.new(), self.new(), self.new(), self.new(),
+                                          self.new())
+        if walk is not None:
+            wm = self.model.walks[walk.name]
+            args = walk.arguments()
+            cursor = val_from_text(args[wm.cursor]) if len(args) > wm.cursor else OTHER
+            headtxt = args[wm.head] if len(args) > wm.head else "?"
+            self.consumed.add(walk.start)
+            self.emit(Walk(self.loc(c), walk.name, cursor, headtxt, False, tuple(args)))
+            self.suppress += 1
+            self.in_walk_header += 1
+        if init is not None:
+            self.stmt(init)
+        self.jump(head)
+        self.cur = head
+        if test is not None:
+            self.cond(test, body_b, leave)
+        else:
+            self.jump(body_b)
+        if walk is not None:
+            self.suppress -= 1
+            self.in_walk_header -= 1
+        self.loops.append((out, step, depth))
+        self.cur = body_b
+        self.stmt(body)
+        self.jump(step)
+        self.loops.pop()
+        self.cur = step
+        if walk is not None:
+            self.emit(Walk(self.loc(c), walk.name, cursor, headtxt, True, tuple(args)))
+            self.suppress += 1
+            self.in_walk_header += 1
+        if inc is not None:
+            self.expr(inc)
+        if walk is not None:
+            self.suppress -= 1
+            self.in_walk_header -= 1
+        self.jump(head)
+        # the normal exit leaves the for-scope here; `break` ran its destructors already
+        self.cur = leave
+        self.pop_scope(self.loc_end(c))
+        self.jump(out)
+        self.cur = out
+
+    def walk_at(self, c) -> MacroUse | None:
+        if not self.in_main:
+            return None
+        uses = self.ctx.macros.starting_at(c.extent.start.offset) if self.ctx.has_model_macros \
+            else []
+        return next((u for u in uses if u.name in self.model.walks
+                     and u.start not in self.consumed), None)
+
+    def switch_stmt(self, c) -> None:
+        kids = list(c.get_children())
+        self.expr(kids[0])
+        sw = _Switch(self.ensure())
+        out = self.new()
+        self.cur = None
+        self.switches.append(sw)
+        self.loops.append((out, None, len(self.scopes)))
+        self.stmt(kids[-1])
+        self.jump(out)
+        self.loops.pop()
+        self.switches.pop()
+        for blk in sw.cases:
+            self.blocks[sw.dispatch].succs.append((blk, None))
+        if not sw.has_default:
+            self.blocks[sw.dispatch].succs.append((out, None))
+        self.cur = out
+
+    def case_stmt(self, c) -> None:
+        blk = self.new()
+        self.jump(blk)
+        if self.switches:
+            sw = self.switches[-1]
+            sw.cases.append(blk)
+            sw.has_default |= c.kind == self.K.DEFAULT_STMT
+        self.cur = blk
+        kids = list(c.get_children())
+        if kids:
+            self.stmt(kids[-1])
+
+    def label_block(self, name: str) -> int:
+        if name not in self.labels:
+            self.labels[name] = self.new()
+        return self.labels[name]
+
+    def goto_stmt(self, c) -> None:
+        name = next((ch.spelling for ch in c.get_children()), None)
+        if name is None:
+            toks = [t.spelling for t in c.get_tokens()]
+            name = toks[1] if len(toks) > 1 else "?"
+        if any(s.guards for s in self.scopes):
+            path = self.label_path(name)
+            leaving = [s for s in self.scopes if s.key not in path]
+            if leaving:
+                self.run_destructors(leaving, self.loc(c))
+        if any(s.names for s in self.scopes[1:]):
+            path = self.label_path(name)
+            self.kill([s for s in self.scopes if s.key not in path], self.loc(c))
+        self.jump(self.label_block(name))
+
+    def label_path(self, name: str) -> tuple[int, ...]:
+        """Keys of the scopes enclosing label `name` (for guards left by a goto)."""
+        if self.label_paths is None:
+            K = self.K
+            self.label_paths = {}
+            stack = [(ch, ()) for ch in self.fcur.get_children()]
+            while stack:
+                cur, path = stack.pop()
+                k = cur.kind
+                if k in (K.COMPOUND_STMT, K.FOR_STMT):
+                    path = (*path, cur.hash)
+                elif k == K.LABEL_STMT:
+                    self.label_paths[cur.spelling] = path
+                stack.extend((ch, path) for ch in cur.get_children())
+        return self.label_paths.get(name, ())
+
+    def break_continue(self, which: int, loc: Loc) -> None:
+        for brk, cont, depth in reversed(self.loops):
+            target = brk if which == 0 else cont
+            if target is None:
+                continue
+            self.exit_scopes(depth, loc)
+            self.jump(target)
+            return
+        self.cur = None
+
+    # --- conditions ---------------------------------------------------------------------
+    def unwrap(self, c):
+        K = self.K
+        while True:
+            k = c.kind
+            if k in (K.PAREN_EXPR, K.UNEXPOSED_EXPR, K.CSTYLE_CAST_EXPR):
+                kids = [x for x in c.get_children() if x.kind.is_expression()]
+                if len(kids) != 1:
+                    return c
+                if self.in_main and k != K.PAREN_EXPR and self.ctx.has_model_macros and \
+                        self.macro_at(c, self.model.access) is not None:
+                    return c
+                c = kids[0]
+            elif k == K.CALL_EXPR and c.spelling in _PASSTHROUGH_BUILTINS:
+                kids = list(c.get_children())
+                if len(kids) < 2:
+                    return c
+                c = kids[1]
+            else:
+                return c
+
+    def const_of(self, c) -> int | None:
+        if c.kind not in (self.K.INTEGER_LITERAL, self.K.CHARACTER_LITERAL):
+            return None
+        return self.x.evaluate_int(c)
+
+    def cond(self, c, t: int, f: int) -> None:
+        K = self.K
+        u = self.unwrap(c)
+        k = u.kind
+        if k == K.UNARY_OPERATOR and self.ops.unary(u) == "!":
+            self.cond(next(iter(u.get_children())), f, t)
+            return
+        if k == K.BINARY_OPERATOR:
+            op = self.ops.binary(u)
+            if op in ("&&", "||"):
+                a, b = list(u.get_children())
+                mid = self.new()
+                if op == "&&":
+                    self.cond(a, mid, f)
+                else:
+                    self.cond(a, t, mid)
+                self.cur = mid
+                self.cond(b, t, f)
+                return
+            if op in ("==", "!="):
+                a, b = list(u.get_children())
+                for x, y in ((a, b), (b, a)):
+                    if self.is_null(y):
+                        if op == "==":
+                            self.cond(x, f, t)
+                        else:
+                            self.cond(x, t, f)
+                        return
+        value = self.const_of(u)
+        if value is None and k in self.foldable_kinds:
+            # sizeof comparisons in compiletime_assert(), IS_ENABLED(), const flags
+            value = self.x.evaluate_int(u)
+        if value is not None:
+            self.jump(t if value else f)
+            return
+        subject = self.expr(u)
+        self.branch(Cond(subject, self.text(c), self.loc(c)), t, f)
+
+    @property
+    def foldable_kinds(self):
+        """Condition shapes worth asking clang to evaluate as constants."""
+        K = self.K
+        return (K.BINARY_OPERATOR, K.UNEXPOSED_EXPR, K.DECL_REF_EXPR, K.CXX_UNARY_EXPR,
+                K.UNARY_OPERATOR)
+
+    def is_null(self, c) -> bool:
+        u = self.unwrap(c)
+        return self.const_of(u) == 0
+
+    # --- expressions --------------------------------------------------------------------
+    def expr(self, c, addr_of: bool = False) -> Val:
+        K = self.K
+        k = c.kind
+        if not self.suppress and self.in_main and self.ctx.has_model_macros:
+            use = self.macro_at(c, self.model_macros, k)
+            if use is not None:
+                if use.name in self.model.access:
+                    return self.access_macro(c, use)
+                return self.macro_call(c, use)
+        if k == K.CSTYLE_CAST_EXPR:
+            # a typeof() in the target type is visited first; the operand is last
+            kids = list(c.get_children())
+            return self.expr(kids[-1], addr_of) if kids else OTHER
+        if k in (K.UNEXPOSED_EXPR, K.PAREN_EXPR):
+            kids = list(c.get_children())
+            if len(kids) == 1 and kids[0].kind.is_expression():
+                return self.expr(kids[0], addr_of)
+            # offsetof, __builtin_types_compatible_p, __builtin_choose_expr, `a ?: b`:
+            # constant ones evaluate nothing at run time
+            value = self.x.evaluate_int(c)
+            if value is not None:
+                return Val(str(value), "const", const=value)
+            for x in kids:
+                if x.kind.is_expression():
+                    self.expr(x)
+            return OTHER
+        if k == K.DECL_REF_EXPR:
+            name = c.spelling
+            ref = c.referenced
+            if ref is not None:
+                rk = ref.kind
+                if rk == K.ENUM_CONSTANT_DECL:
+                    return Val(name, "const", const=ref.enum_value)
+                if rk == K.FUNCTION_DECL:
+                    return Val(name, "func")
+                if rk == K.VAR_DECL and (
+                        ref.storage_class in (self.ci.StorageClass.STATIC,
+                                              self.ci.StorageClass.EXTERN)
+                        or ref.semantic_parent.kind == K.TRANSLATION_UNIT):
+                    return Val(name, "global", root=name)
+            return Val(name, "var", root=name)
+        if k == K.MEMBER_REF_EXPR:
+            kids = list(c.get_children())
+            if not kids:
+                return Val(c.spelling, "field")
+            base_c = kids[0]
+            arrow = base_c.type.get_canonical().kind == self.ci.TypeKind.POINTER
+            base = self.expr(base_c)
+            if arrow and not addr_of:
+                self.deref(self.loc(c), base)
+            sep = "->" if arrow else "."
+            return Val(f"{base.text}{sep}{c.spelling}", "field", root=base.root)
+        if k == K.ARRAY_SUBSCRIPT_EXPR:
+            kids = list(c.get_children())
+            if len(kids) != 2:
+                return OTHER
+            base = self.expr(kids[0])
+            idx = self.expr(kids[1])
+            pointer = self.unwrap(kids[0]).type.get_canonical().kind == self.ci.TypeKind.POINTER
+            if pointer and not addr_of:
+                self.deref(self.loc(c), base)
+            return Val(f"{base.text}[{idx.text}]", "field", root=base.root)
+        if k == K.UNARY_OPERATOR:
+            return self.unary(c)
+        if k in (K.BINARY_OPERATOR, K.COMPOUND_ASSIGNMENT_OPERATOR):
+            return self.binary(c, k == K.COMPOUND_ASSIGNMENT_OPERATOR)
+        if k == K.CONDITIONAL_OPERATOR:
+            kids = list(c.get_children())
+            if len(kids) != 3:
+                return OTHER
+            var = self.synthetic("cond")
+            ptr = self.is_ptr(c.type)
+            t, f, j = self.new(), self.new(), self.new()
+            self.cond(kids[0], t, f)
+            self.cur = t
+            self.assign(self.loc(c), var, self.expr(kids[1]), ptr)
+            self.jump(j)
+            self.cur = f
+            self.assign(self.loc(c), var, self.expr(kids[2]), ptr)
+            self.jump(j)
+            self.cur = j
+            return var
+        if k == K.CALL_EXPR:
+            return self.call(c)
+        if k == K.StmtExpr:
+            return self.stmt_expr(c)
+        if k == K.INTEGER_LITERAL:
+            v = self.const_of(c)
+            return Val(str(v), "const", const=v) if v is not None else OTHER
+        if k == K.STRING_LITERAL:
+            return Val("<string>", "str")
+        if k in (K.CXX_UNARY_EXPR, K.GENERIC_SELECTION_EXPR):
+            return OTHER
+        for ch in c.get_children():
+            if ch.kind.is_expression():
+                self.expr(ch)
+            elif ch.kind.is_statement():
+                self.stmt(ch)
+        return OTHER
+
+    def unary(self, c) -> Val:
+        kids = list(c.get_children())
+        if not kids:
+            return OTHER
+        op = self.ops.unary(c)
+        if op == "&":
+            v = self.expr(kids[0], addr_of=True)
+            return Val("&" + v.text, "addr", root=v.root)
+        if op == "*":
+            v = self.expr(kids[0])
+            if v.kind != "addr":
+                self.deref(self.loc(c), v)
+                return Val("*" + v.text, "deref", root=v.root)
+            return Val(v.text[1:], "var" if IDENT.fullmatch(v.text[1:]) else "field", root=v.root)
+        if op in ("++", "--"):
+            v = self.expr(kids[0])
+            self.assign(self.loc(c), v, OTHER)
+            return v
+        v = self.expr(kids[0])
+        if op == "-" and v.const is not None:
+            return Val(str(-v.const), "const", const=-v.const)
+        if op in ("__extension__", "+"):
+            return v
+        if op == "!":
+            if v.const is not None:
+                return Val(str(int(not v.const)), "const", const=int(not v.const))
+            return Val(v.text, v.kind, root=v.root, tmp=v.tmp, neg=not v.neg)
+        return OTHER
+
+    def binary(self, c, compound: bool) -> Val:
+        kids = list(c.get_children())
+        if len(kids) != 2:
+            return OTHER
+        op = self.ops.binary(c)
+        lhs, rhs = kids
+        if op in ("&&", "||"):
+            # the value is 1 or 0 by branch: a temporary keeps that link for later tests
+            var = self.synthetic("logic")
+            t, f, j = self.new(), self.new(), self.new()
+            self.cond(c, t, f)
+            self.cur = t
+            self.assign(self.loc(c), var, Val("1", "const", const=1))
+            self.jump(j)
+            self.cur = f
+            self.assign(self.loc(c), var, Val("0", "const", const=0))
+            self.jump(j)
+            self.cur = j
+            return var
+        if op == ",":
+            self.expr(lhs)
+            return self.expr(rhs)
+        if op == "=":
+            value = self.expr(rhs)
+            target = self.expr(lhs)
+            self.assign(self.loc(c), target, value, self.is_ptr(lhs.type))
+            return target
+        a = self.expr(lhs)
+        b = self.expr(rhs)
+        if compound:
+            self.assign(self.loc(c), a, OTHER)
+            return a
+        return Val(f"{a.text} {op} {b.text}", "other", root=a.root or b.root)
+
+    def stmt_expr(self, c) -> Val:
+        comp = next(iter(c.get_children()), None)
+        if comp is None:
+            return OTHER
+        kids = list(comp.get_children())
+        self.scopes.append(_Scope(comp.hash))
+        for ch in kids[:-1]:
+            self.stmt(ch)
+        value = OTHER
+        if kids:
+            last = kids[-1]
+            if last.kind.is_expression():
+                value = self.expr(last)
+            else:
+                self.stmt(last)
+        # a statement expression's temporaries (container_of's __mptr) carry its value
+        # out to the enclosing expression: they are not declared dead here
+        self.pop_scope(self.loc_end(c), kill=False)
+        return value
+
+    def call(self, c) -> Val:
+        K = self.K
+        kids = list(c.get_children())
+        if not kids:
+            return OTHER
+        callee_c, arg_cs = kids[0], kids[1:]
+        u = self.unwrap(callee_c)
+        name = None
+        callee_text = ""
+        if u.kind == K.DECL_REF_EXPR and u.referenced is not None and \
+                u.referenced.kind == K.FUNCTION_DECL:
+            name = u.spelling
+            if not self.suppress and name not in self.ctx.header_defs and \
+                    self.model.fn(name) is None:
+                self.note_header_def(name, u.referenced)
+        else:
+            callee_text = self.expr(callee_c).text
+        if name in _PASSTHROUGH_BUILTINS and arg_cs:
+            return self.expr(arg_cs[0])
+        if name in _NO_EVAL_BUILTINS:
+            return OTHER
+        vals = tuple(self.expr(a) for a in arg_cs)
+        if self.suppress:
+            return Val(f"{name or callee_text}()", "call")
+        fm = self.model.fn(name)
+        arg_text = tuple(self.text(a) for a in arg_cs) if fm is not None else ()
+        blocks = None
+        if fm is not None and fm.gfp is not None and fm.gfp < len(arg_cs):
+            blocks = self.gfp_blocks(arg_cs[fm.gfp])
+        tmp = self.tmp()
+        self.emit(Call(self.loc(c), name, vals, tmp, arg_text, callee_text=callee_text,
+                       gfp_blocks=blocks))
+        # the result is taken to be reached from the first pointer-like argument
+        root = next((v.root for v in vals if v.kind in ("var", "addr", "field") and v.root),
+                    None)
+        return Val(f"{name or callee_text}()", "call", root=root, tmp=tmp)
+
+    def gfp_blocks(self, arg) -> bool | None:
+        """Does a constant gfp mask hold the model's direct-reclaim bit? None if unknown."""
+        mask = self.x.evaluate_int(arg)
+        if mask is None:
+            return None
+        bit = self.ctx.gfp_reclaim_bit
+        if bit is None:
+            bit = self.ctx.gfp_reclaim_bit = self.reclaim_bit(arg)
+        return None if bit is None else bool(mask >> bit & 1)
+
+    def reclaim_bit(self, arg) -> int | None:
+        """The bit's value, from the enum that the mask's own flag constants belong to."""
+        want = self.model.gfp.reclaim_bit
+        if not want:
+            return None
+        K = self.K
+        for cur in arg.walk_preorder():
+            ref = cur.referenced if cur.kind == K.DECL_REF_EXPR else None
+            if ref is None or ref.kind != K.ENUM_CONSTANT_DECL:
+                continue
+            if ref.spelling == want:
+                return ref.enum_value
+            for const in ref.semantic_parent.get_children():
+                if const.spelling == want:
+                    return const.enum_value
+        return None
+
+    def macro_call(self, c, use: MacroUse, statement: bool = False) -> Val:
+        """A model function used as a macro: one call event, its expansion hidden."""
+        self.consumed.add(use.start)
+        self.suppress += 1
+        if statement:
+            self.stmt(c)
+        else:
+            self.expr(c)
+        self.suppress -= 1
+        args = tuple(use.arguments())
+        fm = self.model.fn(use.name)
+        blocks = None
+        if fm is not None and fm.gfp is not None:
+            inner = self.inner_gfp_arg(c, fm)
+            blocks = self.gfp_blocks(inner) if inner is not None else None
+        tmp = self.tmp()
+        self.emit(Call(self.loc(c), use.name, tuple(val_from_text(a) for a in args), tmp,
+                       args, via_macro=True, gfp_blocks=blocks))
+        return Val(f"{use.name}()", "call", tmp=tmp)
+
+    def inner_gfp_arg(self, c, fm):
+        """The gfp argument of the call a gfp macro expands to (`kmalloc` → `kmalloc_noprof`).
+
+        The macro's arguments are only tokens; the call inside its expansion is the one
+        whose argument cursor libclang can evaluate.
+        """
+        K = self.K
+        for cur in c.walk_preorder():
+            if cur.kind != K.CALL_EXPR:
+                continue
+            inner = self.model.fn(cur.spelling)
+            if inner is not None and inner.gfp == fm.gfp:
+                kids = list(cur.get_children())[1:]
+                return kids[fm.gfp] if fm.gfp < len(kids) else None
+        return None
+
+    def access_macro(self, c, use: MacroUse) -> Val:
+        """`rcu_dereference(p)` and friends: derefs inside stay, the access is one event."""
+        self.consumed.add(use.start)
+        self.suppress += 1
+        self.expr(c)
+        self.suppress -= 1
+        args = tuple(use.arguments())
+        ptr = val_from_text(args[0]) if args else OTHER
+        tmp = self.tmp()
+        self.emit(RcuAccess(self.loc(c), use.name, ptr, args, tmp))
+        return Val(f"{use.name}({args[0] if args else ''})", "rcu", tmp=tmp)
+
+
+def mark_back_edges(blocks: list[Block], entry: int) -> None:
+    """Edges to a block still on the DFS stack close a loop (iterative DFS)."""
+    state = [0] * len(blocks)  # 0 new, 1 on stack, 2 done
+    stack = [(entry, 0)]
+    state[entry] = 1
+    while stack:
+        node, i = stack[-1]
+        succs = blocks[node].succs
+        if i < len(succs):
+            stack[-1] = (node, i + 1)
+            nxt = succs[i][0]
+            if state[nxt] == 1:
+                blocks[node].back_edge_to.add(nxt)
+            elif state[nxt] == 0:
+                state[nxt] = 1
+                stack.append((nxt, 0))
+        else:
+            state[node] = 2
+            stack.pop()
+
+
+def lower_function(ctx: LowerContext, fcur) -> Function:
+    return Lowerer(ctx, fcur).lower()

@@ -1,0 +1,84 @@
+"""Phase 1's lowering of one translation unit: its functions and the header inlines
+its calls reach, as plain data that crosses processes and caches."""
+
+from __future__ import annotations
+
+import time
+import traceback
+from dataclasses import dataclass, field
+
+from analyzer.frontend import deepstack
+from analyzer.frontend.parse import ParsedTU
+from analyzer.ir import Function
+from analyzer.lower.context import LowerContext
+from analyzer.lower.lowerer import lower_function
+from analyzer.model import ApiModel
+
+HEADER_DEPTH = 3
+
+
+@dataclass
+class LoweredTU:
+    """A TU's functions, lowered; `path` is the name its findings carry."""
+
+    path: str
+    parse_seconds: float
+    lower_seconds: float = 0.0
+    functions: list[Function] = field(default_factory=list)
+    # callee name -> (header key, its lowered body, or None when already known)
+    headers: dict[str, tuple[tuple[str, int, str], Function | None]] = field(
+        default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    # every header the TU included (the cache's dependencies, patches' affected units)
+    includes: list[str] = field(default_factory=list)
+    # libclang's error diagnostics (a TU with any is reported, not lowered)
+    parse_errors: int = 0
+    cached: bool = False
+
+
+def lower_tu(parsed: ParsedTU, model: ApiModel,
+             known: set[tuple[str, int, str]] | frozenset = frozenset(),
+             name: str | None = None) -> LoweredTU:
+    """Lower a parsed TU's functions and the header inlines its calls reach.
+
+    Header inlines in `known` (lowered already for another TU of the run) are not
+    lowered again; `name` is the path main-file locations carry.
+    """
+    out = LoweredTU(name or str(parsed.path), parsed.parse_seconds,
+                    includes=parsed.includes(), parse_errors=len(parsed.errors))
+    t0 = time.perf_counter()
+    deepstack.run(lambda: _lower(parsed, model, known, out))
+    out.lower_seconds = time.perf_counter() - t0
+    return out
+
+
+def _lower(parsed: ParsedTU, model: ApiModel, known, out: LoweredTU) -> None:
+    ctx = LowerContext.for_tu(parsed, model, out.path)
+    for fdef in parsed.functions:
+        try:
+            out.functions.append(lower_function(ctx, fdef.cursor))
+        except Exception as exc:  # one bad function must not stop the file
+            out.problems.append(internal_error(fdef.name, exc))
+    done: set[str] = set()
+    for _ in range(HEADER_DEPTH):
+        todo = [(n, d) for n, d in ctx.header_defs.items() if n not in done]
+        if not todo:
+            break
+        for fname, cursor in todo:
+            done.add(fname)
+            loc = cursor.location
+            key = (loc.file.name if loc.file else "?", loc.line, fname)
+            if key in known:
+                out.headers[fname] = (key, None)
+                continue
+            try:
+                out.headers[fname] = (key, lower_function(ctx, cursor))
+            except Exception as exc:
+                out.problems.append(internal_error(fname, exc))
+
+
+def internal_error(name: str, exc: Exception) -> str:
+    """One line for a bug of ours in one function: the run goes on without it."""
+    where = traceback.extract_tb(exc.__traceback__)[-1]
+    return (f"{name}(): internal error {type(exc).__name__}: {exc} "
+            f"({where.filename.rsplit('/', 1)[-1]}:{where.lineno})")

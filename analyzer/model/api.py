@@ -1,0 +1,273 @@
+"""Load and validate the kernel API model (`data/kernel-api.toml` plus users' files).
+
+The file is the only place that knows kernel functions: which enter or leave a
+read-side section, load RCU-protected pointers, sleep, free, take or drop
+references; the read-side flavours themselves; the kernel's naming conventions
+(put helpers, lock assertions); the gfp bit that makes an allocation block; and
+how cleanup guards are named.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from dataclasses import dataclass, fields
+from importlib import resources
+from pathlib import Path
+
+from analyzer.errors import InputError
+
+
+@dataclass(frozen=True)
+class FnModel:
+    name: str
+    enter: str | None = None
+    exit: str | None = None
+    handle: int | None = None
+    enter_if: str | None = None
+    asserts: str | None = None
+    sleeps: bool | str = False
+    gfp: int | None = None
+    waits_gp: str | None = None
+    grace_period: bool = False
+    assume: int | None = None
+    requires: str | None = None
+    returns_rcu: bool | str = False
+    frees: int | None = None
+    defers_free: int | None = None
+    callback: int | None = None
+    unpublishes: int | None = None
+    get: int | None = None
+    put: int | None = None
+    tryget: int | None = None
+    returns_ref: bool = False
+    same_object: int | None = None
+    consumes: int | None = None
+    consumes_more: tuple[int, ...] = ()
+    derefs: tuple[int, ...] = ()
+    # for entries inferred from a body: the steps that justify `sleeps`/`requires`
+    why: tuple = ()
+    why_requires: str = ""
+    sleeps_outside_caller_rcu: bool = False
+    inferred: bool = False
+
+
+@dataclass(frozen=True)
+class AccessModel:
+    name: str
+    needs: str = "rcu"
+    handle: int | None = None
+    cond: int | None = None
+
+
+@dataclass(frozen=True)
+class WalkModel:
+    name: str
+    needs: str = "rcu"
+    cursor: int = 0
+    head: int = 1
+    cond: int | None = None
+
+
+@dataclass(frozen=True)
+class Flavour:
+    """A read-side flavour: what it is called and which grace periods wait for it."""
+
+    name: str
+    display: str = ""
+    lock: str = ""
+    unlock: str = ""
+    vanilla: bool = False   # synchronize_rcu()/call_rcu() wait for it
+    explicit: bool = True   # taken on purpose (not preemption/IRQ/BH disabled in passing)
+    handle: bool = False    # sections are per object (an srcu_struct)
+
+
+@dataclass(frozen=True)
+class Naming:
+    """The kernel's naming conventions, for callees whose body is not analysed."""
+
+    put: re.Pattern | None = None
+    not_put: re.Pattern | None = None
+    lock_assertion: re.Pattern | None = None
+
+
+@dataclass(frozen=True)
+class Gfp:
+    reclaim_bit: str = ""
+    sleeping: tuple[str, ...] = ()
+    atomic: tuple[str, ...] = ()
+    cleared: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Guards:
+    type: re.Pattern | None = None
+    destructor: str = ""
+
+    def destructor_for(self, type_spelling: str) -> str | None:
+        """`class_rcu_t` → `class_rcu_destructor`: what runs when the guard leaves scope."""
+        if self.type is None:
+            return None
+        m = self.type.match(type_spelling)
+        return self.destructor.format(m.group(1)) if m else None
+
+
+_SECTIONS = {"fn", "access", "walk", "objects", "flavour", "naming", "gfp", "guards"}
+
+
+class ApiModel:
+    """Merged model: shipped file first, then users' files, later files winning."""
+
+    def __init__(self) -> None:
+        self.fns: dict[str, FnModel] = {}
+        self.access: dict[str, AccessModel] = {}
+        self.walks: dict[str, WalkModel] = {}
+        self.flavours: dict[str, Flavour] = {}
+        self.immortal: set[str] = set()
+        self.naming = Naming()
+        self.gfp = Gfp()
+        self.guards = Guards()
+        self.texts: list[str] = []
+
+    @classmethod
+    def load(cls, extra: list[str | Path] | None = None) -> ApiModel:
+        model = cls()
+        shipped = resources.files("analyzer.model").joinpath("data/kernel-api.toml").read_text()
+        model.merge(shipped, "the shipped model")
+        for path in extra or []:
+            try:
+                text = Path(path).read_text()
+            except OSError as exc:
+                raise InputError(f"cannot read model file {path}: {exc.strerror}") from None
+            except UnicodeDecodeError:
+                raise InputError(f"model file {path} is not UTF-8 text") from None
+            model.merge(text, f"model file {path}")
+        return model
+
+    # --- derived views --------------------------------------------------------------------
+    @property
+    def vanilla(self) -> frozenset[str]:
+        return frozenset(k for k, f in self.flavours.items() if f.vanilla)
+
+    @property
+    def explicit_vanilla(self) -> frozenset[str]:
+        return frozenset(k for k, f in self.flavours.items() if f.vanilla and f.explicit)
+
+    def fingerprint(self) -> str:
+        """Identifies the merged model, for caches of results that depend on it."""
+        return hashlib.sha256("\0".join(self.texts).encode()).hexdigest()[:16]
+
+    def fn(self, name: str | None) -> FnModel | None:
+        return self.fns.get(name) if name else None
+
+    def macro_names(self) -> set[str]:
+        """Names the lowering recognises at a macro use site."""
+        return set(self.fns) | set(self.access) | set(self.walks)
+
+    def names_a_put(self, name: str) -> bool:
+        n = self.naming
+        return bool(n.put and n.put.fullmatch(name)) and not (
+            n.not_put and n.not_put.fullmatch(name))
+
+    def names_a_lock_assertion(self, name: str) -> bool:
+        return bool(self.naming.lock_assertion and self.naming.lock_assertion.fullmatch(name))
+
+    # --- loading -------------------------------------------------------------------------
+    def merge(self, text: str, origin: str) -> None:
+        self.texts.append(text)
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise InputError(f"{origin} is not valid TOML: {exc}") from None
+        unknown = set(data) - _SECTIONS
+        if unknown:
+            raise InputError(f"{origin} has unknown sections: {', '.join(sorted(unknown))}")
+        for name, entry in data.get("flavour", {}).items():
+            self.flavours[name] = _build(Flavour, name, entry, origin)
+        objects = data.get("objects", {})
+        if not isinstance(objects, dict) or set(objects) - {"immortal"} or not all(
+                isinstance(n, str) for n in objects.get("immortal", [])):
+            raise InputError(f"{origin}: [objects] takes only immortal = [names]")
+        self.immortal |= set(objects.get("immortal", []))
+        if "naming" in data:
+            self.naming = Naming(**{k: _regex(v, f"{origin}: [naming] {k}")
+                                    for k, v in _table(data, "naming", Naming, origin).items()})
+        if "gfp" in data:
+            entry = _table(data, "gfp", Gfp, origin)
+            self.gfp = Gfp(**{k: tuple(v) if isinstance(v, list) else v
+                              for k, v in entry.items()})
+        if "guards" in data:
+            entry = _table(data, "guards", Guards, origin)
+            self.guards = Guards(_regex(entry.get("type", ""), f"{origin}: [guards] type"),
+                                 entry.get("destructor", ""))
+        seen: dict[str, str] = {}
+        for name, entry in data.get("fn", {}).items():
+            aliases = entry.pop("aliases", []) if isinstance(entry, dict) else []
+            fm = _build(FnModel, name, entry, origin)
+            for alias in [name, *aliases]:
+                if alias in seen:
+                    line = _line_of(text, alias, 2)
+                    raise InputError(f"{origin}, line {line}: {alias} is already described "
+                                     f"(as part of [fn.{seen[alias]}])")
+                seen[alias] = name
+                self.fns[alias] = FnModel(**{**fm.__dict__, "name": alias})
+        for name, entry in data.get("access", {}).items():
+            self.access[name] = _build(AccessModel, name, entry, origin)
+        for name, entry in data.get("walk", {}).items():
+            self.walks[name] = _build(WalkModel, name, entry, origin)
+        self._validate(origin)
+
+    def _validate(self, origin: str) -> None:
+        names = set(self.flavours)
+        for fm in self.fns.values():
+            for key in ("enter", "exit", "asserts", "waits_gp", "requires"):
+                value = getattr(fm, key)
+                if value is not None and value not in names:
+                    raise InputError(f"{origin}: entry {fm.name}: {key} must be one of "
+                                     f"{', '.join(sorted(names))}")
+        for table in (self.access, self.walks):
+            for am in table.values():
+                if am.needs not in (*names, "none"):
+                    raise InputError(f"{origin}: entry {am.name}: needs must be a flavour or "
+                                     "\"none\"")
+
+
+def _table(data: dict, section: str, cls, origin: str) -> dict:
+    entry = data[section]
+    if not isinstance(entry, dict):
+        raise InputError(f"{origin}: [{section}] must be a table")
+    bad = set(entry) - {f.name for f in fields(cls)}
+    if bad:
+        raise InputError(f"{origin}: [{section}] has unknown keys: {', '.join(sorted(bad))}")
+    return entry
+
+
+def _regex(value: object, where: str) -> re.Pattern | None:
+    if not value:
+        return None
+    if not isinstance(value, str):
+        raise InputError(f"{where} must be a regular expression string")
+    try:
+        return re.compile(value)
+    except re.error as exc:
+        raise InputError(f"{where} is not a valid regular expression: {exc}") from None
+
+
+def _line_of(text: str, name: str, nth: int) -> int:
+    """The line of the `nth` mention of `name` as a key or a quoted alias."""
+    pattern = re.compile(rf'(\[fn\.{re.escape(name)}\]|"{re.escape(name)}")')
+    hits = [text.count("\n", 0, m.start()) + 1 for m in pattern.finditer(text)]
+    return hits[min(nth, len(hits)) - 1] if hits else 0
+
+
+def _build(cls, name: str, entry: object, origin: str):
+    if not isinstance(entry, dict):
+        raise InputError(f"{origin}: entry {name} must be a table")
+    allowed = {f.name for f in fields(cls)} - {"name"}
+    bad = set(entry) - allowed
+    if bad:
+        raise InputError(f"{origin}: entry {name} has unknown keys: {', '.join(sorted(bad))}")
+    if "derefs" in entry:
+        entry = {**entry, "derefs": tuple(entry["derefs"])}
+    return cls(name=name, **entry)

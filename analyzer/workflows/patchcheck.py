@@ -1,0 +1,231 @@
+"""Pre-submit checking: the findings a change introduces, and only those.
+
+The change is a patch (a `git format-patch` mail or a plain unified diff, parsed
+with unidiff) or a git range.  Nothing in the user's tree is touched: changed
+files are written into a temporary overlay whose include directories take
+precedence over the tree's, and every affected translation unit is parsed from
+the overlay with the tree's own flags.  Before and after are each one run of the
+driver (so summaries see through the changed helpers), and findings are matched
+by their line-free fingerprint: a finding is new if the change adds it, wherever
+it is, including a caller whose helper lost its rcu_read_lock().
+"""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import unidiff
+
+from analyzer.build.tree import KernelTree
+from analyzer.driver.phase1 import Job
+from analyzer.driver.session import RunResult, Session, UnitReport
+from analyzer.errors import InputError
+from analyzer.ir import Finding, Loc
+
+
+@dataclass
+class Change:
+    """Changed files: tree-relative path -> text before and after (None: absent)."""
+
+    before: dict[str, str | None]
+    after: dict[str, str | None]
+
+
+@dataclass
+class PatchResult:
+    added: list[Finding]
+    # units that could not be analysed, and on which side of the change
+    failed: list[tuple[str, UnitReport]]
+
+
+def parse_patch(text: str) -> unidiff.PatchSet:
+    try:
+        patch = unidiff.PatchSet(text)
+    except unidiff.UnidiffParseError as exc:
+        raise InputError(f"the patch cannot be parsed: {exc}") from None
+    if not len(patch):
+        raise InputError("the input holds no unified diff")
+    return patch
+
+
+def apply_file(original: str, pfile: unidiff.PatchedFile) -> str:
+    """Apply one file's hunks; a hunk whose context is not found is an InputError."""
+    lines = original.splitlines(keepends=True)
+    out: list[str] = []
+    pos = 0
+    for n, hunk in enumerate(pfile, 1):
+        old = [ln.value for ln in hunk if ln.line_type in (" ", "-")]
+        new = [ln.value for ln in hunk if ln.line_type in (" ", "+")]
+        start = _find(lines, old, max(hunk.source_start - 1, 0), pos)
+        if start is None:
+            raise InputError(f"hunk {n} of {pfile.path} (@@ -{hunk.source_start},"
+                             f"{hunk.source_length}) does not apply: its context is not in "
+                             "the tree")
+        out.extend(lines[pos:start])
+        out.extend(new)
+        pos = start + len(old)
+    out.extend(lines[pos:])
+    return "".join(out)
+
+
+def _find(lines: list[str], old: list[str], hint: int, lo: int, fuzz: int = 200) -> int | None:
+    def at(i: int) -> bool:
+        return lines[i:i + len(old)] == old or [s.rstrip("\n") for s in lines[i:i + len(old)]] \
+            == [s.rstrip("\n") for s in old]
+
+    for delta in range(fuzz + 1):
+        for i in (hint + delta, hint - delta):
+            if lo <= i <= len(lines) - len(old) and at(i):
+                return i
+    return None
+
+
+def change_from_patch(tree: KernelTree, text: str) -> Change:
+    before: dict[str, str | None] = {}
+    after: dict[str, str | None] = {}
+    for pfile in parse_patch(text):
+        rel = pfile.path
+        path = tree.root / rel
+        if pfile.is_added_file:
+            orig = None
+        else:
+            try:
+                orig = path.read_text()
+            except OSError:
+                raise InputError(f"the patch changes {rel}, which is not in the tree") from None
+        before[rel] = orig
+        after[rel] = None if pfile.is_removed_file else apply_file(orig or "", pfile)
+    return Change(before, after)
+
+
+def change_from_git(tree: KernelTree, rng: str) -> Change:
+    if ".." not in rng:
+        raise InputError(f"--git takes a range BASE..HEAD, not {rng!r}")
+    base, head = rng.split("..", 1)
+    head = head or "HEAD"
+
+    def git(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["git", "-C", str(tree.root), *args], capture_output=True,
+                              text=True)
+
+    names = git("diff", "--name-only", "--no-renames", base, head)
+    if names.returncode != 0:
+        raise InputError(f"git cannot diff {rng} in {tree.root}: "
+                         f"{names.stderr.strip().splitlines()[-1] if names.stderr else ''}")
+    before: dict[str, str | None] = {}
+    after: dict[str, str | None] = {}
+    for rel in names.stdout.split():
+        for rev, table in ((base, before), (head, after)):
+            shown = git("show", f"{rev}:{rel}")
+            table[rel] = shown.stdout if shown.returncode == 0 else None
+    return Change(before, after)
+
+
+def affected_units(tree: KernelTree, change: Change, session: Session) -> list[str]:
+    """Translation units to analyse: changed .c files, and those including a changed header.
+
+    Which units include a header comes from kbuild's own record (the `deps_` of each
+    object's .cmd file); units never built here are asked through phase 1 (cached).
+    """
+    units = {r for r in change.after if r.endswith(".c")
+             and (change.after[r] is not None or change.before.get(r) is not None)}
+    headers = {(tree.root / r).resolve() for r in change.after if r.endswith(".h")}
+    if headers and tree.compdb is not None:
+        unknown = []
+        for f in tree.compdb.files():
+            rel = tree.relative(f)
+            if rel in units or not f.endswith(".c"):
+                continue
+            deps = tree.dependencies(Path(f))
+            if deps is None:
+                unknown.append(f)
+            elif deps & headers:
+                units.add(rel)
+        outcomes = session.lower([Job.of(tree.compdb.get(f)) for f in unknown])
+        for out in outcomes:
+            if out.lowered and {Path(i).resolve() for i in out.lowered.includes} & headers:
+                units.add(tree.relative(out.job.file))
+    return sorted(units)
+
+
+def _jobs(tree: KernelTree, units: list[str], files: dict[str, str | None],
+          overlay: Path | None) -> list[Job]:
+    """Jobs for `units` with `files` overlaid on the tree (no overlay: the tree as it is)."""
+    if overlay is not None:
+        for rel, text in files.items():
+            if text is not None:
+                dest = overlay / rel
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                dest.write_text(text)
+    jobs = []
+    for rel in units:
+        if rel in files and files[rel] is None:
+            continue  # the file does not exist on this side
+        src = tree.root / rel
+        if tree.compdb is not None and str(src) not in tree.compdb and not tree.derive:
+            continue
+        cmd = tree.command_for(src)
+        if overlay is None:
+            jobs.append(Job.of(cmd))
+            continue
+        dest = overlay / rel
+        if not dest.exists():
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_text(src.read_text())
+        args = (*_overlaid(list(cmd.args), tree.root, overlay), "-iquote", str(src.parent))
+        jobs.append(Job(str(dest), args, str(src)))
+    return jobs
+
+
+def _overlaid(args: list[str], root: Path, overlay: Path) -> list[str]:
+    """Each -I into the tree gets the overlay's twin in front of it."""
+    out: list[str] = []
+    for a in args:
+        if a.startswith("-I") and len(a) > 2:
+            d = Path(a[2:])
+            if d.is_relative_to(root):
+                out.append("-I" + str(overlay / d.relative_to(root)))
+        out.append(a)
+    for i, a in enumerate(out):
+        if i and out[i - 1] == "-include" and Path(a).is_relative_to(root):
+            twin = overlay / Path(a).relative_to(root)
+            if twin.exists():
+                out[i] = str(twin)
+    return out
+
+
+def _back(loc: Loc, root: Path, overlay: Path) -> Loc:
+    p = Path(loc.file)
+    return Loc(str(root / p.relative_to(overlay)), loc.line, loc.col) \
+        if p.is_relative_to(overlay) else loc
+
+
+def _side(tree: KernelTree, units: list[str], files: dict[str, str | None],
+          session: Session, overlay: Path | None) -> RunResult:
+    res = session.run(_jobs(tree, units, files, overlay))
+    if overlay is not None:
+        for f in res.findings:
+            f.loc = _back(f.loc, tree.root, overlay)
+            f.notes = [(_back(loc, tree.root, overlay), text) for loc, text in f.notes]
+    return res
+
+
+def new_findings(tree: KernelTree, change: Change, session: Session) -> PatchResult:
+    units = affected_units(tree, change, session)
+    if not units:
+        return PatchResult([], [])
+    # a patch applies to the tree as it is: its before side is the tree itself (cached)
+    unchanged = all((tree.root / rel).is_file() and (tree.root / rel).read_text() == text
+                    if text is not None else not (tree.root / rel).exists()
+                    for rel, text in change.before.items())
+    with tempfile.TemporaryDirectory(prefix="rcucheck-before-") as b, \
+            tempfile.TemporaryDirectory(prefix="rcucheck-after-") as a:
+        before = _side(tree, units, change.before, session, None if unchanged else Path(b))
+        after = _side(tree, units, change.after, session, Path(a))
+    known = {f.fingerprint for f in before.findings}
+    added = [f for f in after.findings if f.fingerprint not in known]
+    failed = [("before", u) for u in before.failed] + [("after", u) for u in after.failed]
+    return PatchResult(added, failed)
