@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+import re
+
 from analyzer.engine.state import UNKNOWN
 from analyzer.ir import Rule
 from checkers.base import Checker, Slot, register
+
+# constants named in a branch condition: the flags a dual-mode section follows
+_FLAG = re.compile(r"\b[A-Z][A-Z0-9_]{2,}\b")
+# how each effect is named, annotated and described
+_NAMES = {"enters": ("acquires", "trylock"), "enters_if": ("trylock", "acquires"),
+          "exits": ("releases",), "borrows": ("releases", "acquires"), "dual": ("acquires",)}
+_ANNOTATIONS = {"enters": ("acquires", "cond_acquires"), "enters_if": ("cond_acquires",
+                                                                       "acquires"),
+                "exits": ("releases",), "borrows": ("must_hold", "releases"),
+                "dual": ("acquires", "cond_acquires")}
 
 
 @register
@@ -18,10 +30,16 @@ class RcuUnbalanced(Checker):
     (`rcu_read_lock()` … `rcu_read_unlock_bh()`); an `srcu_read_unlock()` on a
     different `srcu_struct` than the lock.
 
-    Functions that return holding the section on every path (such as
-    `folio_memcg_lock()`), their partners that release a section taken by the
-    caller, and trylock-style functions whose return value says whether the section
-    is held, are recorded as the function's effect, not reported.
+    A function whose section outlives its return — held on return (a lock helper such
+    as `folio_memcg_lock()`), the caller's released (its partner), held exactly when
+    it returns true (trylock-style), or held when a flag says so (a dual-mode walk) —
+    is accepted only with evidence: the API model, a sparse annotation
+    (`__acquires(RCU)`, `__releases(RCU)`, `__must_hold(RCU)`), the kernel's naming
+    (`*_lock`/`*_unlock`, `*_begin`/`*_end`, `*_start`/`*_stop`, `*trylock*`), or an
+    analysed caller that uses it so (releases what it took, calls it inside a
+    section, releases under the same flag). Without evidence the imbalance is
+    reported once, in the function where it starts; its callers are not reported
+    again for it.
 
     ## Why is this bad
     A section left held makes every later grace period wait for a reader that never
@@ -61,13 +79,34 @@ class RcuUnbalanced(Checker):
         self.released_own: set[tuple] = set()
         self.underflows: dict[tuple, list] = {}
         self.returns: list[tuple] = []
+        self.asserted: set[str] = set()
 
+    # --- events -----------------------------------------------------------------------
     def on_section_enter(self, st, ev, fkey):
         if ev is not None:
             self.enters.add(fkey)
         if st.depth(fkey) == 1 and not any(d > 0 for k, d in st.held if k != fkey):
             return self.put(st, st.truths)
         return None
+
+    def on_call(self, st, ev, fm) -> None:
+        if fm is None:
+            return
+        if fm.asserts:
+            self.asserted.add(fm.asserts)
+        # a helper that releases (or borrows) its caller's section, called inside one:
+        # this caller is its partner
+        fam = fm.exit or fm.releases_caller
+        if fm.inferred and fam and ev.callee:
+            fkey = self.run.flavours.key(fam, self.run.handle_of(ev, fm))
+            if st.depth(fkey) > 0:
+                self.partner(self.run.context.resolve(ev.callee), fam)
+        # a function passed by address may run with, or leave, a section for this one
+        for a in ev.args:
+            if a.kind == "func":
+                node = self.run.context.resolve(a.text)
+                if node:
+                    self.run.emit(self.rule, ("passes", self.run.context.node, node))
 
     def on_section_exit(self, st, ev, fkey) -> None:
         fl = self.run.flavours
@@ -80,6 +119,10 @@ class RcuUnbalanced(Checker):
             self.released_ok.add((ev.loc, fkey))
             if fkey not in st.borrowed:
                 self.released_own.add((ev.loc, fkey))
+            # releasing what a helper took makes this function the helper's partner
+            self.partner(st.opener(fkey), fl.family(fkey))
+            for token in _flags(st.truths):
+                self.run.emit(self.rule, ("released-under", token, fl.family(fkey)))
             return
         other = fl.mismatched(st, fkey)
         if other is not None:
@@ -94,6 +137,12 @@ class RcuUnbalanced(Checker):
                        f"flavour mismatch, expected {fl.unlock(other)}")
             self.report(ev.loc, msg, st)
             return
+        # the caller's section: released under a flag, it pairs with one held under it
+        for token in _flags(st.truths):
+            self.run.emit(self.rule, ("released-under", token, fl.family(fkey)))
+        if ev.callee and self.model.fn(ev.callee) is None:
+            # released by an analysed helper: this function's effect is the helper's
+            self.inherit(self.run.context.resolve(ev.callee), fl.family(fkey))
         self.underflows.setdefault((ev.loc, fkey), []).append((st, ev))
 
     def on_return(self, st, ev) -> None:
@@ -104,19 +153,108 @@ class RcuUnbalanced(Checker):
         self.returns.append((ev, st, ret))
 
     def on_end(self, exit_states) -> None:
-        fl = self.run.flavours
-        for (loc, fkey), entries in self.underflows.items():
-            for st, ev in entries:
-                name = f"{ev.callee}()"
-                if fkey in st.entered:
-                    self.report(loc, f"{name} with no {fl.name(fkey)} section held: "
-                                "it was already left on this path (double unlock)", st)
-                elif (loc, fkey) in self.released_own:
-                    # the same unlock closes a section on other paths: the lock is conditional
-                    self.report(loc, f"{name} with no matching lock on this path", st)
-                # otherwise it releases the caller's section (perhaps to re-take it later)
-                break
+        if self.check_contract():
+            return
+        self.check_underflows()
         self.check_exits()
+
+    def check_contract(self) -> bool:
+        """A function the model describes as a lock or unlock helper must be one.
+
+        Its body is checked against that entry (folio_memcg_lock() must return holding
+        RCU on every path); True when the model describes it.
+        """
+        fm = self.model.fn(self.fn.name)
+        if fm is None or not (fm.enter or fm.exit):
+            return False
+        fl = self.run.flavours
+        for ev, st, ret in self.returns:
+            if fm.enter and not fm.exit:
+                fkey = fl.key(fm.enter)
+                d = _net(st, fkey)
+                if d == UNKNOWN:
+                    continue
+                if not fm.enter_if and d == 0:
+                    self.report(ev.loc, f"{self.fn.name}() returns without the "
+                                f"{fl.name(fkey)} section here, but the API model says it "
+                                "returns holding it", st)
+                elif fm.enter_if and ret is not None and (ret != 0) != (d > 0):
+                    self.report(ev.loc, f"{self.fn.name}() returns {ret} "
+                                f"{'without' if d == 0 else 'holding'} the {fl.name(fkey)} "
+                                "section here, but the API model says it holds it exactly "
+                                "when it returns true", st)
+            if fm.exit and not fm.enter:
+                fkey = fl.key(fm.exit)
+                if st.depth(fkey) != UNKNOWN and not (fkey in st.borrowed
+                                                      and st.depth(fkey) == 0):
+                    self.report(ev.loc, f"{self.fn.name}() returns without releasing its "
+                                f"caller's {fl.name(fkey)} section here, but the API model "
+                                "says it releases it", st)
+        return True
+
+    # --- evidence -------------------------------------------------------------------------
+    def partner(self, node: str | None, fam: str) -> None:
+        if node:
+            self.run.emit(self.rule, ("partner", node, fam))
+
+    def inherit(self, node: str | None, fam: str) -> None:
+        """This function's section effect comes from helper `node`'s: if this one is
+        meant, so is the helper's."""
+        if node:
+            self.run.emit(self.rule, ("inherits", self.run.context.node, node, fam))
+
+    def evident(self, kind: str, fam: str) -> bool:
+        """Does this function's model entry, annotation or name say it has this effect?"""
+        fm = self.model.fn(self.fn.name)
+        if fm is not None and (fm.enter == fam or fm.exit == fam):
+            return True
+        if any(k in _ANNOTATIONS[kind] and f == fam for k, f in self.fn.annotations):
+            return True
+        if kind == "borrows" and fam in self.asserted:
+            return True  # it asserts that its caller holds the section it drops and retakes
+        return any(self.model.named_as(self.fn.name, n) for n in _NAMES[kind])
+
+    def effect(self, kind: str, fam: str) -> tuple | None:
+        """The condition for reporting an effect this function has: no evidence for it.
+
+        None when the function's own model entry, annotation or name is the evidence;
+        otherwise its callers may still show it is meant (decided by `resolve`).
+        """
+        if self.evident(kind, fam):
+            self.run.emit(self.rule, ("evident", self.run.context.node, fam))
+            return None
+        return ("unverified", self.run.context.node, fam)
+
+    # --- findings -------------------------------------------------------------------------
+    def check_underflows(self) -> None:
+        fl = self.run.flavours
+        for (loc, fkey), entries in sorted(self.underflows.items(), key=lambda e: e[0][0].line):
+            st, ev = entries[0]
+            name = f"{ev.callee}()"
+            if fkey in st.entered:
+                self.report(loc, f"{name} with no {fl.name(fkey)} section held: it was "
+                            "already left on this path (double unlock)", st)
+            elif (loc, fkey) in self.released_own:
+                # the same unlock closes a section on other paths: the lock is conditional
+                self.report(loc, f"{name} with no matching lock on this path", st)
+            else:
+                # the caller's section, released for good or to be taken again
+                fam = fl.family(fkey)
+                self.run.emit(self.rule, ("releases-out", self.run.context.node, fam))
+                retaken = any(_net(s, fkey) == 0 and s.depth(fkey) > 0
+                              for _, s, _ in self.returns)
+                cond = self.effect("borrows" if retaken else "exits", fam)
+                if cond is None:
+                    continue
+                # released under a flag that another function returns holding it under
+                tokens = _flags(st.truths)
+                flag = (("no-flag-partner", self.run.context.node, tokens, fam,
+                         "held-under"),) if tokens else ()
+                self.report(loc, f"{name} releases an {fl.name(fkey)} section that "
+                            f"{self.fn.name}() never entered, and nothing shows that its "
+                            "callers hold one (no annotation such as __releases(RCU), "
+                            "no model entry, no analysed caller calling it inside a "
+                            "section)", st, conditions=(cond, *flag))
 
     def check_exits(self) -> None:
         fl = self.run.flavours
@@ -124,28 +262,125 @@ class RcuUnbalanced(Checker):
         for fkey in sorted(keys):
             if fkey in fl.implicit:
                 continue
+            fam = fl.family(fkey)
             # net nesting as the caller sees it: a section borrowed from the caller and
             # taken again is the caller's own
             held = [(ev, st, r) for ev, st, r in self.returns if _net(st, fkey) > 0]
             free = [(ev, st, r) for ev, st, r in self.returns if _net(st, fkey) == 0]
-            releases_itself = any(k == fkey for _, k in self.released_ok)
-            if not held or (not free and not releases_itself):
-                continue  # returns holding the section on every path: the function's effect
-            if free and (_explained_by_return(held, free)
-                         or _explained_by_condition(held, free, self.slot_index)):
+            if not held:
                 continue
-            if releases_itself or not any(fl.family(k) == fl.family(fkey) for k in self.enters):
+            node = self.run.context.node
+            self.run.emit(self.rule, ("holds-out", node, fam))
+            mine = ("unverified", node, fam)
+            releases_itself = any(k == fkey for _, k in self.released_ok)
+            if not free and not releases_itself:
+                # held on every return: a lock helper, if anything says so
+                self.unexplained(held, fkey, "enters", "on every path")
+                continue
+            if free and _explained_by_return(held, free):
+                self.unexplained(held, fkey, "enters_if", "exactly when it returns true")
+                continue
+            tokens = _explaining_flags(held, free, self.slot_index)
+            if free and tokens:
+                for token in tokens:
+                    self.run.emit(self.rule, ("held-under", token, fam))
+                first = min(held, key=lambda h: h[0].loc.line)
+                ev, st, _ = first
+                cond = ("no-flag-partner", self.run.context.node, tokens, fam,
+                        "released-under")
+                self.report(ev.loc, f"{self.fn.name}() returns with the {fl.name(fkey)} "
+                            f"section{_entered(st, fkey)} still held when "
+                            f"{' or '.join(tokens)} is set, and no analysed function "
+                            "releases it under that flag", st,
+                            conditions=(cond, mine, *self.opened(st, fkey)))
+                continue
+            if releases_itself or not any(fl.family(k) == fam for k in self.enters):
                 for ev, st, _ in held:
-                    origin = st.origin(fkey)
-                    where = f" entered at line {origin.line}" if origin else ""
-                    self.report(ev.loc, f"{self.fn.name}() returns with the "
-                                f"{fl.name(fkey)} section{where} still held on this "
-                                "path", st)
+                    self.report(ev.loc, f"{self.fn.name}() returns with the {fl.name(fkey)} "
+                                f"section{_entered(st, fkey)} still held on this path", st,
+                                conditions=(mine, *self.opened(st, fkey)))
             else:
                 for ev, st, _ in free:
                     self.report(ev.loc, f"{self.fn.name}() returns without the "
                                 f"{fl.name(fkey)} section here but holding it on other "
-                                "paths", st)
+                                "paths", st, conditions=(mine,))
+
+    def opened(self, st, fkey) -> tuple:
+        """A section a helper opened is this function's imbalance only if the helper's
+        effect stands; otherwise it is reported where it starts, in the helper."""
+        opener = st.opener(fkey)
+        if not opener:
+            return ()
+        fam = self.run.flavours.family(fkey)
+        self.inherit(opener, fam)
+        return (("verified", opener, fam),)
+
+    def unexplained(self, held, fkey, kind: str, when: str) -> None:
+        fl = self.run.flavours
+        ev, st, _ = min(held, key=lambda h: h[0].loc.line)
+        cond = self.effect(kind, fl.family(fkey))
+        if cond is None:
+            return
+        self.report(ev.loc, f"{self.fn.name}() returns with the {fl.name(fkey)} section"
+                    f"{_entered(st, fkey)} still held {when}, and nothing says it is meant "
+                    "to (no annotation such as __acquires(RCU), no model entry, no "
+                    "analysed caller that releases it)", st,
+                    conditions=(cond, *self.opened(st, fkey)))
+
+    # --- the whole program ------------------------------------------------------------------
+    @classmethod
+    def resolve(cls, findings, facts):
+        """Drop what the program shows to be meant, and what a helper's own report covers.
+
+        A helper's effect is meant when its own model entry, annotation or name says so;
+        when a caller uses it so (releases what it took, calls it inside a section); when
+        a function with the same effect inherited from it is meant; or when it is passed
+        by address to a function whose unexplained release (or hold) it pairs with.
+        """
+        verified = {(f[1], f[2]) for _, f in facts if f[0] in ("partner", "evident")}
+        holds = {(f[1], f[2]) for _, f in facts if f[0] == "holds-out"}
+        releases = {(f[1], f[2]) for _, f in facts if f[0] == "releases-out"}
+        passes = {(f[1], f[2]) for _, f in facts if f[0] == "passes"}
+        for c, h in passes:
+            for fam in {f for _, f in holds | releases}:
+                if ((h, fam) in holds and (c, fam) in releases) or \
+                        ((h, fam) in releases and (c, fam) in holds):
+                    verified |= {(h, fam), (c, fam)}
+        inherits = [(f[1], f[2], f[3]) for _, f in facts if f[0] == "inherits"]
+        changed = True
+        while changed:
+            changed = False
+            for c, h, fam in inherits:
+                if (c, fam) in verified and (h, fam) not in verified:
+                    verified.add((h, fam))
+                    changed = True
+        flags = {(f[0], f[1], f[2], node) for node, f in facts
+                 if f[0] in ("released-under", "held-under")}
+
+        def stands(cond) -> bool:
+            kind = cond[0]
+            if kind == "unverified":
+                return (cond[1], cond[2]) not in verified
+            if kind == "verified":
+                return (cond[1], cond[2]) in verified
+            if kind == "no-flag-partner":
+                # no other function holds or releases the section under the same flag
+                _, node, tokens, fam, partner = cond
+                return not any(what == partner and tok in tokens and f == fam and who != node
+                               for what, tok, f, who in flags)
+            return True
+
+        return [f for f in findings if all(stands(c) for c in f.conditions)]
+
+
+def _flags(truths) -> tuple[str, ...]:
+    """The named constants of the conditions known true here (`nd->flags & LOOKUP_RCU`)."""
+    return tuple(sorted({t for k, v in truths if v for t in _FLAG.findall(k)}))
+
+
+def _entered(st, fkey: str) -> str:
+    origin = st.origin(fkey)
+    return f" entered at line {origin.line}" if origin else ""
 
 
 def _net(st, fkey: str) -> int:
@@ -153,24 +388,25 @@ def _net(st, fkey: str) -> int:
     return d - 1 if d > 0 and fkey in st.borrowed else d
 
 
-def _explained_by_condition(held, free, slot: int) -> bool:
-    """The section is held exactly when a tested condition holds (`if (flags & RCU_MODE)`).
+def _explaining_flags(held, free, slot: int) -> tuple[str, ...]:
+    """The flags a section follows: held exactly when a tested condition naming one holds.
 
-    Dual-mode code (namei's RCU walk, busy polling) takes RCU on one setting of a
-    flag and returns holding it for a partner that tests the same flag.
+    Dual-mode code (namei's RCU walk) takes RCU on one setting of a flag and returns
+    holding it for a partner that tests the same flag (`nd->flags & LOOKUP_RCU`).
+    Only conditions under which the section was taken count, and only those that name
+    a constant the partner can test too.
     """
     common = None
     for _, st, _ in held:
-        # only conditions under which the section was taken in the first place
         keys = {k for k, v in st.truths if (k, v) in st.slots[slot]}
         common = keys if common is None else common & keys
-    # free paths either decided the condition the other way, or returned before testing it
-    for key in common or ():
+    for key in sorted(common or ()):
         hv = {v for _, st, _ in held for k, v in st.truths if k == key}
         fv = {v for _, st, _ in free for k, v in st.truths if k == key}
-        if len(hv) == 1 and len(fv) <= 1 and hv != fv:
-            return True
-    return False
+        tokens = tuple(sorted(set(_FLAG.findall(key))))
+        if len(hv) == 1 and len(fv) <= 1 and hv != fv and tokens:
+            return tokens
+    return ()
 
 
 def _explained_by_return(held, free) -> bool:

@@ -85,6 +85,9 @@ class RefLeak(Checker):
         return self.put(st, without(self.get(st), ev.names))
 
     def on_walk(self, st, ev, wm):
+        name = ev.cursor.text
+        if ev.step and st.refcount(name) > 0:
+            self.leak(st, name, ev.loc, f"before the {ev.macro}() walk moves `{name}` on")
         return self.put(st, without(self.get(st), reset_names(ev)))
 
     def on_assign(self, st, ev):

@@ -39,7 +39,8 @@ static void tbl_unlock(struct tbl *t)
 	rcu_read_unlock();
 }
 
-/* seed 004's helper: loads RCU data and does not say the caller must hold the lock */
+/* the lockless-shrinker helper a reviewer asked about: it loads RCU data and does not
+ * say the caller must hold the lock */
 static struct cfg *tbl_cfg_rcu(struct tbl *t)
 {
 	return rcu_dereference(t->cur);

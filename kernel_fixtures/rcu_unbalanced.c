@@ -298,15 +298,39 @@ static void obj_resched_borrowed(struct obj *o)
 	} while (o->state < 8);
 }
 
+/* ... and its caller, which holds the section it borrows */
+static void obj_resched_caller(struct obj *o)
+{
+	rcu_read_lock();
+	obj_resched_borrowed(o);
+	rcu_read_unlock();
+}
+
+#define OBJ_RCU_MODE	0x1
+
 /* takes RCU in RCU mode only and returns holding it for its partner (path_init() shape) */
 static int obj_walk_init(struct obj *o, unsigned int flags)
 {
 	if (!o)
 		return -EINVAL;
-	if (flags & 1)
+	if (flags & OBJ_RCU_MODE)
 		rcu_read_lock();
-	o->state = 1;
+	o->state = flags;
 	if (o->key < 0)
 		return -ENOENT;
 	return 0;
+}
+
+/* leaves RCU mode for its caller (leave_rcu() shape: the name says it releases) */
+static void obj_leave_rcu(struct obj *o)
+{
+	o->state &= ~OBJ_RCU_MODE;
+	rcu_read_unlock();
+}
+
+/* the partner: leaves RCU mode under the same flag (terminate_walk() shape) */
+static void obj_walk_done(struct obj *o)
+{
+	if (o->state & OBJ_RCU_MODE)
+		obj_leave_rcu(o);
 }

@@ -69,7 +69,7 @@ static struct node *node_lookup_late_get(int id)
 	return n;
 }
 
-/* seed 004, memcg shrink: a unit loaded from the RCU-protected info, used unlocked */
+/* lockless memcg shrink: a unit loaded from the RCU-protected info, used unlocked */
 static unsigned long memcg_shrink_units(struct mem_cgroup *memcg, int nid, int index)
 {
 	struct shrinker_info *info;
@@ -176,7 +176,7 @@ static bool node_is_first(struct node *head, struct node *candidate)
 	return n == candidate;
 }
 
-/* seed 004, global shrink (fixed): try_get pins the cursor across the unlocked window */
+/* lockless global shrink (fixed): try_get pins the cursor across the unlocked window */
 static unsigned long shrink_global_fixed(struct list_head *shrinkers,
 					 struct shrink_control *sc)
 {

@@ -24,7 +24,7 @@ static struct mem_cgroup *last_seen;
 
 /* ---- buggy ------------------------------------------------------------------------- */
 
-/* seed 000 as first posted: the position is stored with no reference at all */
+/* memcg reclaim iterator as first posted: the position is stored with no reference at all */
 static struct mem_cgroup *iter_next_weak(struct mem_cgroup *root,
 					 struct reclaim_iter *iter, int dead_count)
 {
@@ -104,7 +104,8 @@ static void cache_walk(struct list_head *head, struct reclaim_iter *iter)
 
 /* ---- correct ----------------------------------------------------------------------- */
 
-/* seed 000 as merged: the stored position holds a reference, the old one is dropped */
+/* memcg reclaim iterator as merged: the stored position holds a reference, the old
+ * one is dropped */
 static void iter_next_strong(struct mem_cgroup *root, struct reclaim_iter *iter)
 {
 	struct cgroup_subsys_state *css;

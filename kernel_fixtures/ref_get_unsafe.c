@@ -100,6 +100,18 @@ static struct mem_cgroup *memcg_get_alias(unsigned short id)
 	return memcg;
 }
 
+/* the task can migrate and its old css_set drop the memcg's last reference */
+static struct mem_cgroup *task_memcg_get(struct task_struct *task)
+{
+	struct mem_cgroup *memcg;
+
+	rcu_read_lock();
+	memcg = mem_cgroup_from_task(task);
+	css_get(&memcg->css);			/* expect: ref-get-unsafe@warning */
+	rcu_read_unlock();
+	return memcg;
+}
+
 /* ---- correct ----------------------------------------------------------------------- */
 
 static struct mem_cgroup *memcg_tryget_by_id(unsigned short id)
@@ -127,18 +139,6 @@ static struct peer *peer_get_twice(struct peer *head)
 		kref_get(&p->kref);
 	rcu_read_unlock();
 	return p;
-}
-
-/* the task pins its memcg (KERNEL-APIS 6.6) */
-static struct mem_cgroup *task_memcg_get(struct task_struct *task)
-{
-	struct mem_cgroup *memcg;
-
-	rcu_read_lock();
-	memcg = mem_cgroup_from_task(task);
-	css_get(&memcg->css);
-	rcu_read_unlock();
-	return memcg;
 }
 
 /* an ancestor reached second hand is pinned by its child */
@@ -170,5 +170,18 @@ static struct mem_cgroup *memcg_dup(struct mm_struct *mm)
 
 	if (memcg)
 		css_get(&memcg->css);
+	return memcg;
+}
+
+/* the task's memcg taken with a tryget, as get_mem_cgroup_from_mm() does */
+static struct mem_cgroup *task_memcg_tryget(struct task_struct *task)
+{
+	struct mem_cgroup *memcg;
+
+	rcu_read_lock();
+	do {
+		memcg = mem_cgroup_from_task(task);
+	} while (!css_tryget(&memcg->css));
+	rcu_read_unlock();
 	return memcg;
 }

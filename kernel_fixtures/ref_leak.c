@@ -56,7 +56,7 @@ out:
 	return ret;					/* expect: ref-leak@warning */
 }
 
-/* seed 004 shape: a tryget in a loop body, `continue` skips the put */
+/* lockless memcg shrink shape: a tryget in a loop body, `continue` skips the put */
 static unsigned long shrink_ids(struct idr *idr, struct shrink_control *sc, int n, bool slab)
 {
 	unsigned long freed = 0;

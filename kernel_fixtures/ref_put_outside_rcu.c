@@ -24,7 +24,7 @@ void item_put(struct item *it);
 
 /* ---- buggy ------------------------------------------------------------------------- */
 
-/* seed 004, global shrink as first posted */
+/* lockless global shrink as first posted */
 static unsigned long shrink_global_posted(struct list_head *shrinkers,
 					  struct shrink_control *sc)
 {
@@ -137,7 +137,7 @@ static void items_two_sections(struct list_head *head)
 
 /* ---- correct ----------------------------------------------------------------------- */
 
-/* seed 004, global shrink as merged: re-enter, then put */
+/* lockless global shrink as merged: re-enter, then put */
 static unsigned long shrink_global_merged(struct list_head *shrinkers,
 					  struct shrink_control *sc)
 {
@@ -157,7 +157,7 @@ static unsigned long shrink_global_merged(struct list_head *shrinkers,
 	return freed;
 }
 
-/* seed 004, memcg shrink: an ID lookup, nothing walks on through the shrinker */
+/* lockless memcg shrink: an ID lookup, nothing walks on through the shrinker */
 static unsigned long shrink_memcg_bitmap(struct idr *idr, struct shrink_control *sc, int n)
 {
 	struct shrinker *shrinker;

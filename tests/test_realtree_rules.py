@@ -93,7 +93,7 @@ SHRINK_SLAB_PUT = "\t\trcu_read_lock();\n\t\tshrinker_put(shrinker);\n\t}\n"
 
 
 @pytest.mark.parametrize("rel,edits,rule,function", [
-    # seed 004 as first posted: the global walk's put moved before rcu_read_lock()
+    # the lockless global shrink as first posted: the walk's put moved before rcu_read_lock()
     ("mm/shrinker.c",
      [(SHRINK_SLAB_PUT, "\t\tshrinker_put(shrinker);\n\t\trcu_read_lock();\n\t}\n")],
      "ref-put-outside-rcu", "shrink_slab"),

@@ -93,3 +93,13 @@ class Checker(Hooks):
 
     def report(self, loc, message, state=None, **kw) -> None:
         self.run.report(self.rule, loc, message, state, **kw)
+
+    @classmethod
+    def resolve(cls, findings: list, facts: list[tuple[str, tuple]]) -> list:
+        """Once every function has run: keep the rule's findings whose `conditions` hold.
+
+        `facts` are what the rule's runs emitted, as (node of the emitting function,
+        fact).  A rule whose findings depend on the whole program (is a helper's effect
+        meant? does a partner exist?) decides here; by default every finding stands.
+        """
+        return findings

@@ -182,6 +182,8 @@ def on_walk(st: State, ev: Walk, in_section: bool, stated: bool = False) -> Stat
     name = ev.cursor.text
     # the cursor moves to another element: what was known of the last one goes
     st = forget_var(st, name)
+    if st.refcount(name) > 0:
+        st = st.with_refcount(name, 0)
     if stated or not in_section:
         # a walk that states its lock, or runs in a section the caller holds
         return st

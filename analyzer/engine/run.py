@@ -14,6 +14,7 @@ facts in their slots.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from analyzer.engine import lifetimes
@@ -32,11 +33,16 @@ from analyzer.ir import (
     RcuAccess,
     Return,
     Walk,
+    evaluate,
 )
 from analyzer.model import ApiModel, FnModel
 from analyzer.model.gfp import gfp_may_sleep
 
 DEFAULT_BOUND = 8
+
+
+def _unresolved(name: str) -> str | None:
+    return None
 
 
 @dataclass
@@ -45,6 +51,9 @@ class RunContext:
 
     # some analysed function calls it: a requirement on callers is checked at their calls
     has_callers: bool = False
+    # the function's node in the call graph, and the node a call by name reaches
+    node: str = ""
+    resolve: Callable[[str], str | None] = _unresolved
 
 
 @dataclass
@@ -54,6 +63,8 @@ class FunctionResult:
     exit_states: list[State]
     steps: int
     subscribers: list[Hooks] = field(default_factory=list)
+    # facts subscribers emitted for their rules' program-wide `resolve`: (rule id, fact)
+    facts: list[tuple[str, tuple]] = field(default_factory=list)
 
     def subscriber(self, cls):
         return next((s for s in self.subscribers if isinstance(s, cls)), None)
@@ -72,10 +83,13 @@ class FunctionRun:
         self.context = context or RunContext()
         self.bound = bound
         self.findings: dict[tuple, Finding] = {}
+        self.facts: list[tuple[str, tuple]] = []
         self.exit_states: list[State] = []
         self.steps = 0
         # call results by temporary: what a later assignment of the result came from
         self.calls: dict[str, tuple[Call, FnModel | None]] = {}
+        # the analysed helper behind each trylock-style result (by temporary or variable)
+        self.pending_openers: dict[str, str | None] = {}
         self.subscribers: list[Hooks] = [cls(self) for cls in subscribers]
         slots = []
         for sub in self.subscribers:
@@ -132,14 +146,18 @@ class FunctionRun:
     # --- reporting ------------------------------------------------------------------------
     def report(self, rule, loc: Loc, message: str, state: State | None = None,
                notes: list[tuple[Loc, str]] | None = None, level: str | None = None,
-               confidence: str = "high") -> None:
+               confidence: str = "high", conditions: tuple = ()) -> None:
         trail = list(state.trail) if state is not None else []
         all_notes = [n for n in trail if n[0] != loc] + list(notes or [])
         dkey = (rule.id, loc, message)
         if dkey in self.findings:
             return
         self.findings[dkey] = Finding(rule.id, level or rule.level, loc, message, self.fn.name,
-                                      all_notes, confidence)
+                                      all_notes, confidence, conditions=conditions)
+
+    def emit(self, rule, fact: tuple) -> None:
+        """A fact about this function for `rule`'s program-wide `resolve`."""
+        self.facts.append((rule.id, fact))
 
     # --- the walk -------------------------------------------------------------------------
     def run(self) -> FunctionResult:
@@ -184,7 +202,8 @@ class FunctionRun:
         for hook in self.on.get("on_end", ()):
             hook(self.exit_states)
         findings = sorted(self.findings.values(), key=Finding.sort_key)
-        return FunctionResult(fn, findings, self.exit_states, self.steps, self.subscribers)
+        return FunctionResult(fn, findings, self.exit_states, self.steps, self.subscribers,
+                              self.facts)
 
     def notify(self, hook: str, st: State, *args) -> State:
         """Call every subscriber of `hook`; a subscriber may return the state with its slot
@@ -228,6 +247,12 @@ class FunctionRun:
         fm = self.callee_model(ev)
         self.calls[ev.result] = (ev, fm)
         st = self.notify("on_call", st, ev, fm)
+        for i, a in enumerate(ev.args):
+            # `&x` lets the callee write x: what branches knew of it goes, unless the
+            # model says the call keeps what is tested (read_seqbegin_or_lock()'s parity)
+            if a.kind == "addr" and a.root and a.text == "&" + a.root and \
+                    not (fm is not None and i in fm.keeps):
+                st = st.forget(a.root)
         if fm is None:
             return st
         if fm.assume is not None:
@@ -236,16 +261,18 @@ class FunctionRun:
             st = replace(st, assumed=st.assumed | {fm.asserts})
         if fm.enter:
             fkey = self.flavours.key(fm.enter, self.handle_of(ev, fm))
+            opener = self.context.resolve(ev.callee) if fm.inferred else None
             if fm.enter_if == "true":
+                self.pending_openers[ev.result] = opener
                 st = replace(st, pending=st.pending | {(ev.result, "enter", fkey)})
             else:
-                st = self.enter(st, fkey, ev)
+                st = self.enter(st, fkey, ev, opener=opener)
         if fm.exit:
             fkey = self.flavours.key(fm.exit, self.handle_of(ev, fm))
             st = self.leave(st, fkey, ev)
         return lifetimes.on_call(st, ev, fm, self.in_section(st))
 
-    def open_section(self, st: State, fkey: str, loc: Loc) -> State:
+    def open_section(self, st: State, fkey: str, loc: Loc, opener: str | None) -> State:
         """One more level of `fkey`; a vanilla section re-protects what references kept."""
         fl = self.flavours
         if fkey in fl.vanilla and fl.vanilla_depth(st) == 0:
@@ -255,12 +282,19 @@ class FunctionRun:
             st = st.with_depth(fkey, min(d + 1, CAP))
         if d == 0:
             st = st.with_origin(fkey, loc)
-        return replace(st, entered=st.entered | {fkey})
+        return replace(st, entered=st.entered | {fkey},
+                       openers=(*st.openers, (fkey, opener)))
 
-    def enter(self, st: State, fkey: str, ev: Call | None, loc: Loc | None = None) -> State:
-        """Enter a section at a call (or, for a trylock's result, on a branch at `loc`)."""
+    def enter(self, st: State, fkey: str, ev: Call | None, loc: Loc | None = None,
+              opener: str | None = None) -> State:
+        """Enter a section at a call (or, for a trylock's result, on a branch at `loc`).
+
+        `opener` is the analysed helper whose inferred effect this is (None: a primitive
+        or a helper the model describes).
+        """
         loc = ev.loc if ev is not None else loc
-        st = self.notify("on_section_enter", self.open_section(st, fkey, loc), ev, fkey)
+        st = self.notify("on_section_enter", self.open_section(st, fkey, loc, opener), ev,
+                         fkey)
         what = _what(ev) if ev is not None else "the call tested here"
         if ev is None:
             return st.note(loc, f"the {self.flavours.name(fkey)} section is held on this "
@@ -279,6 +313,10 @@ class FunctionRun:
         if d == UNKNOWN or d == 0:
             return st.note(ev.loc, f"{_what(ev)} leaves the {fl.name(fkey)} section")
         st = st.with_depth(target, d - 1)
+        for i in range(len(st.openers) - 1, -1, -1):
+            if st.openers[i][0] == target:
+                st = replace(st, openers=st.openers[:i] + st.openers[i + 1:])
+                break
         if d - 1 == 0:
             st = st.with_origin(target, None)
             if target in fl.vanilla and fl.vanilla_depth(st) == 0:
@@ -296,12 +334,19 @@ class FunctionRun:
         value = ev.value
         if value.const is not None:
             st = replace(st, consts=st.consts | {(name, value.const)})
+        elif value.op is not None and st.const(value.op[1]) is not None:
+            # `lockless = !(seq & 1)` with seq known
+            r = evaluate(value.op, st.const(value.op[1]))
+            if r is not None:
+                st = replace(st, consts=st.consts | {(name, int(not r) if value.neg else r)})
         src = value.tmp or (value.text if value.kind == "var" else None)
         if src is not None:
             extra = {(name, _invert(kind) if value.neg else kind, f)
                      for (k, kind, f) in st.pending if k == src}
             if extra:
                 st = replace(st, pending=st.pending | extra)
+                if src in self.pending_openers:
+                    self.pending_openers[name] = self.pending_openers[src]
             c = st.const(src) if value.kind == "var" else None
             if c is not None:
                 st = replace(st, consts=st.consts | {(name, int(not c) if value.neg else c)})
@@ -323,6 +368,12 @@ class FunctionRun:
             c = st.const(key)
             if c is not None and bool(c) != outcome:
                 return None  # a call the model says returns a known value
+        if subj.op is not None:
+            # `seq & 1` with `seq` known: the branch is decided
+            v = st.const(subj.op[1])
+            r = evaluate(subj.op, v) if v is not None else None
+            if r is not None and bool(r) != outcome:
+                return None
         if subj.kind in ("var", "field", "other") and key != "?":
             # a location tested again with no write in between gives the same answer
             c = st.const(key) if subj.kind == "var" else None
@@ -341,7 +392,7 @@ class FunctionRun:
             for _, kind, fkey in effects:
                 if outcome == kind.startswith("~"):
                     continue
-                st = self.enter(st, fkey, None, cond.loc)
+                st = self.enter(st, fkey, None, cond.loc, opener=self.pending_openers.get(key))
         return st
 
 

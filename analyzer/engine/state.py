@@ -94,6 +94,9 @@ class State:
     ref_origin: tuple[tuple[str, Loc, str], ...] = _f((), "first", key=False)
     ptr_origin: tuple[tuple[str, Loc, str], ...] = _f((), "first", key=False)
     section_end: Loc | None = _f(None, "first", key=False)  # noqa: RUF009 (a field)
+    # who opened each section still held, innermost last: (flavour key, the node of the
+    # analysed helper whose effect opened it, or None when this function did)
+    openers: tuple[tuple[str, str | None], ...] = _f((), "first", key=False)
 
     def key(self, slot_keys=None) -> tuple:
         """What distinguishes this path from another at the same point.
@@ -133,6 +136,13 @@ class State:
     def with_origin(self, fkey: str, loc: Loc | None) -> State:
         rest = tuple((k, v) for k, v in self.origins if k != fkey)
         return replace(self, origins=rest + (((fkey, loc),) if loc else ()))
+
+    def opener(self, fkey: str) -> str | None:
+        """The helper that opened the innermost held section of `fkey` (None: this function)."""
+        for k, who in reversed(self.openers):
+            if k == fkey:
+                return who
+        return None
 
     def held_any(self, keys) -> int:
         """Deepest nesting among flavour keys `keys`: UNKNOWN if one is unknown and none held."""

@@ -75,6 +75,8 @@ class Program:
         self.graph = nx.DiGraph()
         self.summary_seconds = 0.0
         self.results: dict[str, UnitResult] = {}
+        # facts the checkers' runs emitted, per rule: (emitting node, fact)
+        self.facts: dict[str, list[tuple[str, tuple]]] = {}
 
     # --- phase 1's output -------------------------------------------------------------
     def add(self, low: LoweredTU) -> Unit:
@@ -151,10 +153,22 @@ class Program:
                     self.run(m, checks=self.nodes[m][0] is not None)
 
         deepstack.run(run_all)
+        self.resolve_conditions()
         for res in self.results.values():
             res.findings.sort(key=Finding.sort_key)
         self.summary_seconds = time.perf_counter() - t0
         return self.results
+
+    def resolve_conditions(self) -> None:
+        """Each rule decides its conditional findings with the whole program's facts."""
+        for cls in self.checkers:
+            rid = cls.rule.id
+            mine = [f for r in self.results.values() for f in r.findings if f.rule == rid]
+            if not any(f.conditions for f in mine):
+                continue
+            kept = {id(f) for f in cls.resolve(mine, self.facts.get(rid, []))}
+            for r in self.results.values():
+                r.findings = [f for f in r.findings if f.rule != rid or id(f) in kept]
 
     def run(self, nid: str, checks: bool) -> None:
         unit, fn = self.nodes[nid]
@@ -165,7 +179,8 @@ class Program:
             return s.to_model() if s is not None else None
 
         t0 = time.perf_counter()
-        context = RunContext(has_callers=any(True for _ in self.graph.predecessors(nid)))
+        context = RunContext(has_callers=any(True for _ in self.graph.predecessors(nid)),
+                             node=nid, resolve=lambda name: self.resolve(unit, fn, name))
         subscribers = [SummaryObserver, *(self.checkers if checks else ())]
         try:
             res = FunctionRun(fn, self.model, subscribers, lookup=lookup, context=context,
@@ -186,6 +201,8 @@ class Program:
         for callee in self.graph.successors(nid):
             self.graph.edges[nid, callee]["sites"] = sites.get(callee, [])
         if checks and unit is not None:
+            for rid, fact in res.facts:
+                self.facts.setdefault(rid, []).append((nid, fact))
             out = self.results[unit.path]
             out.findings.extend(res.findings)
             out.steps += res.steps

@@ -67,6 +67,8 @@ class Summary:
     enters: str | None = None       # returns holding this flavour on every path
     enters_if: str | None = None    # ... only when it returns true
     exits: str | None = None        # releases a section its caller holds
+    # releases its caller's section on some path (for good, or to take it again)
+    releases_caller: str | None = None
     requires: str | None = None     # needs the caller to hold this flavour
     may_sleep: bool = False
     sleep_chain: list[str] = dc_field(default_factory=list)
@@ -101,6 +103,7 @@ class Summary:
             enter=self.enters or self.enters_if,
             enter_if="true" if self.enters_if and not self.enters else None,
             exit=self.exits,
+            releases_caller=self.releases_caller,
             sleeps="process" if self.may_sleep and self.sleeps_in_process_only
             else self.may_sleep,
             requires=self.requires,
@@ -139,6 +142,8 @@ def summarize(fn: Function, exit_states, facts: RunFacts, flavours: Flavours) ->
                     s.enters_if = s.enters_if or fkey
         if exits and all(fkey in st.borrowed and st.depth(fkey) == 0 for st in exits):
             s.exits = s.exits or fkey
+        if any(fkey in st.borrowed for st in exits):
+            s.releases_caller = s.releases_caller or fkey
     entered = {k for st in exit_states for k in st.entered}
     for flavour, loc, what in ([] if facts.other_asserts else facts.asserts):
         # an assertion that the section is held documents the callers' duty

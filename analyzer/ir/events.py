@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 __all__ = ["OTHER", "Assign", "Block", "Call", "Cond", "Dead", "Deref", "Event", "Function",
-           "Loc", "RcuAccess", "Return", "Val", "Walk", "describe", "dump"]
+           "Loc", "RcuAccess", "Return", "Val", "Walk", "describe", "dump", "evaluate"]
 
 
 @dataclass(frozen=True)
@@ -40,10 +40,25 @@ class Val:
     const: int | None = None
     tmp: str | None = None
     neg: bool = False  # logically negated (`!x`): a truth value, not the pointer
+    # `seq & 1`, `state == 3`: (operator, local variable, constant), for the engine to
+    # decide a branch when it knows the variable's value
+    op: tuple[str, str, int] | None = None
 
     @property
     def is_null(self) -> bool:
         return self.kind == "null" or (self.kind == "const" and self.const == 0)
+
+
+_OPS = {"&": lambda a, b: a & b, "|": lambda a, b: a | b, "==": lambda a, b: int(a == b),
+        "!=": lambda a, b: int(a != b), "<": lambda a, b: int(a < b),
+        ">": lambda a, b: int(a > b), "<=": lambda a, b: int(a <= b),
+        ">=": lambda a, b: int(a >= b), "^": lambda a, b: a ^ b}
+
+
+def evaluate(op: tuple[str, str, int], value: int) -> int | None:
+    """The value of `var OP const` when the variable holds `value`."""
+    fn = _OPS.get(op[0])
+    return fn(value, op[2]) if fn else None
 
 
 OTHER = Val("?")
@@ -148,6 +163,10 @@ class Function:
     unsupported: list[str] = field(default_factory=list)
     param_ptrs: tuple[bool, ...] = ()
     is_weak: bool = False  # `__weak`: a default that a strong definition overrides
+    # sparse context annotations on the definition or its prototype, as (kind, flavour):
+    # ("acquires", "rcu") for `__acquires(RCU)`; kinds: acquires, releases, must_hold,
+    # cond_acquires
+    annotations: tuple[tuple[str, str], ...] = ()
 
     def block(self, i: int) -> Block:
         return self.blocks[i]

@@ -37,6 +37,9 @@ class Finding:
     confidence: str = "high"
     # the line-free fingerprint, assigned once per run before any filtering
     fingerprint: str = ""
+    # what must be true of the whole program for the finding to stand, for its rule's
+    # `resolve` to decide once every function has run (plain data: tuples of strings)
+    conditions: tuple = ()
 
     def sort_key(self):
         return (self.loc.file, self.loc.line, self.loc.col, self.rule, self.message)

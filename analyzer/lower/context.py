@@ -27,6 +27,19 @@ class LowerContext:
     header_defs: dict[str, object] = field(default_factory=dict)
     # the bit of a gfp mask that allows direct reclaim, once found in this TU
     gfp_reclaim_bit: int | None = None
+    # headers' bytes, read when a prototype's annotations are looked for
+    texts: dict[str, bytes] = field(default_factory=dict)
+
+    def bytes_of(self, path: str) -> bytes:
+        if path == self.file:
+            return self.src
+        if path not in self.texts:
+            try:
+                with open(path, "rb") as f:
+                    self.texts[path] = f.read()
+            except OSError:
+                self.texts[path] = b""
+        return self.texts[path]
 
     @classmethod
     def for_tu(cls, parsed, model: ApiModel, name: str | None = None) -> LowerContext:

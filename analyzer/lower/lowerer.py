@@ -8,6 +8,7 @@ rather than the code they expand to, and which `for` loops are RCU list walks.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from analyzer.frontend import clang as clangsetup
@@ -31,6 +32,9 @@ from analyzer.ir import (
 from analyzer.lower.context import LowerContext
 from analyzer.lower.values import IDENT, val_from_text
 
+# sparse's context annotations: they expand to nothing without __CHECKER__, so only the
+# source text between a declarator and its body (or its `;`) shows them
+_ANNOTATION = re.compile(rb"\b__(acquires|releases|must_hold|cond_acquires)\s*\(\s*(\w+)\s*\)")
 _NO_EVAL_BUILTINS = {"__builtin_constant_p", "__builtin_types_compatible_p",
                      "__builtin_object_size", "__builtin_dynamic_object_size"}
 _PASSTHROUGH_BUILTINS = {"__builtin_expect", "__builtin_expect_with_probability"}
@@ -159,6 +163,7 @@ class Lowerer:
         param_ptrs = tuple(self.is_ptr(c.type) for c in pdecls)
         body = next((c for c in kids if c.kind == K.COMPOUND_STMT), None)
         weak = any(c.kind == K.UNEXPOSED_ATTR and "weak" in self.text(c) for c in kids)
+        annotations = self.annotations(body)
         entry = self.new()
         self.exit_block = self.new()
         self.cur = entry
@@ -174,7 +179,31 @@ class Lowerer:
         return Function(self.fcur.spelling, self.loc(self.fcur), params, self.blocks, entry,
                         self.exit_block,
                         self.fcur.storage_class == self.ci.StorageClass.STATIC,
-                        self.unsupported, param_ptrs, weak)
+                        self.unsupported, param_ptrs, weak, annotations)
+
+    def annotations(self, body) -> tuple[tuple[str, str], ...]:
+        """`__acquires(RCU)` and friends on the definition and on its first prototype."""
+        names = self.model.annotations
+        out: list[tuple[str, str]] = []
+        spans = []
+        loc = self.fcur.location
+        if loc.file is not None and body is not None:
+            spans.append((loc.file.name, loc.offset, body.extent.start.offset))
+        proto = self.fcur.canonical
+        ploc = proto.location
+        if ploc.file is not None and (ploc.file.name, ploc.offset) != (
+                loc.file.name if loc.file else None, loc.offset):
+            end = proto.extent.end.offset
+            text = self.ctx.bytes_of(ploc.file.name)
+            semi = text.find(b";", end)
+            spans.append((ploc.file.name, ploc.offset, semi if semi >= 0 else end))
+        for path, start, end in spans:
+            for m in _ANNOTATION.finditer(self.ctx.bytes_of(path)[start:end]):
+                flavour = names.get(m.group(2).decode())
+                item = (m.group(1).decode(), flavour)
+                if flavour is not None and item not in out:
+                    out.append(item)
+        return tuple(out)
 
     def loc_end(self, c) -> Loc:
         end = c.extent.end
@@ -255,15 +284,18 @@ class Lowerer:
             self.unsupported.append(f"computed goto at line {c.location.line}")
             self.cur = None
         elif k.is_expression():
-            value = self.expr(c)
-            if value.tmp is not None and self.cur is not None:
-                for ev in reversed(self.blocks[self.cur].events):
-                    if isinstance(ev, Call) and ev.result == value.tmp:
-                        ev.discarded = True
-                        break
+            self.discard(self.expr(c))
         else:
             for ch in c.get_children():
                 self.stmt(ch)
+
+    def discard(self, value: Val) -> None:
+        """The value of a call is thrown away (an expression statement, a comma's left)."""
+        if value.tmp is not None and self.cur is not None:
+            for ev in reversed(self.blocks[self.cur].events):
+                if isinstance(ev, Call) and ev.result == value.tmp:
+                    ev.discarded = True
+                    break
 
     def compound(self, c) -> None:
         self.scopes.append(_Scope(c.hash))
@@ -548,6 +580,13 @@ class Lowerer:
             return
         if k == K.BINARY_OPERATOR:
             op = self.ops.binary(u)
+            if op == ",":
+                # `(get(x), 1)`: clang folds the constant right-hand side, but the left one
+                # still runs
+                a, b = list(u.get_children())
+                self.discard(self.expr(a))
+                self.cond(b, t, f)
+                return
             if op in ("&&", "||"):
                 a, b = list(u.get_children())
                 mid = self.new()
@@ -677,7 +716,11 @@ class Lowerer:
             return self.stmt_expr(c)
         if k == K.INTEGER_LITERAL:
             v = self.const_of(c)
-            return Val(str(v), "const", const=v) if v is not None else OTHER
+            if v is None:
+                return OTHER
+            # a macro constant keeps its name (`flags & LOOKUP_RCU`): partners test it
+            text = self.text(c).strip() if self.in_main else ""
+            return Val(text if IDENT.fullmatch(text) else str(v), "const", const=v)
         if k == K.STRING_LITERAL:
             return Val("<string>", "str")
         if k in (K.CXX_UNARY_EXPR, K.GENERIC_SELECTION_EXPR):
@@ -715,7 +758,7 @@ class Lowerer:
         if op == "!":
             if v.const is not None:
                 return Val(str(int(not v.const)), "const", const=int(not v.const))
-            return Val(v.text, v.kind, root=v.root, tmp=v.tmp, neg=not v.neg)
+            return Val(v.text, v.kind, root=v.root, tmp=v.tmp, neg=not v.neg, op=v.op)
         return OTHER
 
     def binary(self, c, compound: bool) -> Val:
@@ -738,7 +781,7 @@ class Lowerer:
             self.cur = j
             return var
         if op == ",":
-            self.expr(lhs)
+            self.discard(self.expr(lhs))
             return self.expr(rhs)
         if op == "=":
             value = self.expr(rhs)
@@ -750,7 +793,12 @@ class Lowerer:
         if compound:
             self.assign(self.loc(c), a, OTHER)
             return a
-        return Val(f"{a.text} {op} {b.text}", "other", root=a.root or b.root)
+        rel = None
+        if a.kind == "var" and b.const is not None:
+            rel = (op, a.text, b.const)
+        elif b.kind == "var" and a.const is not None and op in ("&", "|", "==", "!=", "^"):
+            rel = (op, b.text, a.const)
+        return Val(f"{a.text} {op} {b.text}", "other", root=a.root or b.root, op=rel)
 
     def stmt_expr(self, c) -> Val:
         comp = next(iter(c.get_children()), None)

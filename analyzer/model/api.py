@@ -46,10 +46,14 @@ class FnModel:
     consumes: int | None = None
     consumes_more: tuple[int, ...] = ()
     derefs: tuple[int, ...] = ()
+    # argument indexes the call writes through but leaves as branches test them
+    keeps: tuple[int, ...] = ()
     # for entries inferred from a body: the steps that justify `sleeps`/`requires`
     why: tuple = ()
     why_requires: str = ""
     sleeps_outside_caller_rcu: bool = False
+    # inferred: releases its caller's section of this flavour on some path
+    releases_caller: str | None = None
     inferred: bool = False
 
 
@@ -90,6 +94,11 @@ class Naming:
     put: re.Pattern | None = None
     not_put: re.Pattern | None = None
     lock_assertion: re.Pattern | None = None
+    # names that say a function takes, releases, or conditionally takes a lock for its
+    # caller: evidence that a section left held (or released) across its return is meant
+    acquires: re.Pattern | None = None
+    releases: re.Pattern | None = None
+    trylock: re.Pattern | None = None
 
 
 @dataclass(frozen=True)
@@ -113,7 +122,8 @@ class Guards:
         return self.destructor.format(m.group(1)) if m else None
 
 
-_SECTIONS = {"fn", "access", "walk", "objects", "flavour", "naming", "gfp", "guards"}
+_SECTIONS = {"fn", "access", "walk", "objects", "flavour", "naming", "gfp", "guards",
+             "annotations"}
 
 
 class ApiModel:
@@ -128,6 +138,8 @@ class ApiModel:
         self.naming = Naming()
         self.gfp = Gfp()
         self.guards = Guards()
+        # sparse context names (`__acquires(RCU)`) that mean a read-side flavour
+        self.annotations: dict[str, str] = {}
         self.texts: list[str] = []
 
     @classmethod
@@ -173,6 +185,11 @@ class ApiModel:
     def names_a_lock_assertion(self, name: str) -> bool:
         return bool(self.naming.lock_assertion and self.naming.lock_assertion.fullmatch(name))
 
+    def named_as(self, name: str, kind: str) -> bool:
+        """Does `name` follow the convention of `kind` (acquires, releases, trylock)?"""
+        pattern = getattr(self.naming, kind)
+        return bool(pattern and pattern.fullmatch(name))
+
     # --- loading -------------------------------------------------------------------------
     def merge(self, text: str, origin: str) -> None:
         self.texts.append(text)
@@ -197,6 +214,11 @@ class ApiModel:
             entry = _table(data, "gfp", Gfp, origin)
             self.gfp = Gfp(**{k: tuple(v) if isinstance(v, list) else v
                               for k, v in entry.items()})
+        annotations = data.get("annotations", {})
+        if not isinstance(annotations, dict) or not all(
+                isinstance(v, str) for v in annotations.values()):
+            raise InputError(f"{origin}: [annotations] maps context names to flavours")
+        self.annotations.update(annotations)
         if "guards" in data:
             entry = _table(data, "guards", Guards, origin)
             self.guards = Guards(_regex(entry.get("type", ""), f"{origin}: [guards] type"),
@@ -220,6 +242,9 @@ class ApiModel:
 
     def _validate(self, origin: str) -> None:
         names = set(self.flavours)
+        for context, flavour in self.annotations.items():
+            if flavour not in names:
+                raise InputError(f"{origin}: [annotations] {context} must name a flavour")
         for fm in self.fns.values():
             for key in ("enter", "exit", "asserts", "waits_gp", "requires"):
                 value = getattr(fm, key)
@@ -268,6 +293,7 @@ def _build(cls, name: str, entry: object, origin: str):
     bad = set(entry) - allowed
     if bad:
         raise InputError(f"{origin}: entry {name} has unknown keys: {', '.join(sorted(bad))}")
-    if "derefs" in entry:
-        entry = {**entry, "derefs": tuple(entry["derefs"])}
+    for key in ("derefs", "keeps", "consumes_more"):
+        if key in entry:
+            entry = {**entry, key: tuple(entry[key])}
     return cls(name=name, **entry)

@@ -19,6 +19,11 @@ typedef struct { long counter; } atomic_long_t;
 #define __kernel
 #define __must_check
 #define __weak __attribute__((__weak__))
+/* sparse context annotations: nothing without __CHECKER__ */
+#define __acquires(x)
+#define __releases(x)
+#define __must_hold(x)
+#define __cond_acquires(x)
 #define __always_inline inline
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
