@@ -99,7 +99,7 @@ class RcuUnbalanced(Checker):
         fam = fm.exit or fm.releases_caller
         if fm.inferred and fam and ev.callee:
             fkey = self.run.flavours.key(fam, self.run.handle_of(ev, fm))
-            if st.depth(fkey) > 0:
+            if st.depth(fkey) != 0:  # held here (or on some of the paths merged here)
                 self.partner(self.run.context.resolve(ev.callee), fam)
         # a function passed by address may run with, or leave, a section for this one
         for a in ev.args:

@@ -229,6 +229,8 @@ class FunctionRun:
         if isinstance(ev, Walk):
             wm = self.model.walks.get(ev.macro)
             st = self.notify("on_walk", st, ev, wm)
+            # the walk assigns its cursor (inside the macro): what was known of it goes
+            st = st.forget(ev.cursor.text)
             stated = wm is not None and wm.cond is not None and len(ev.args) > wm.cond
             return lifetimes.on_walk(st, ev, self.in_section(st), stated)
         if isinstance(ev, Dead):

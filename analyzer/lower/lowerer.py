@@ -718,9 +718,7 @@ class Lowerer:
             v = self.const_of(c)
             if v is None:
                 return OTHER
-            # a macro constant keeps its name (`flags & LOOKUP_RCU`): partners test it
-            text = self.text(c).strip() if self.in_main else ""
-            return Val(text if IDENT.fullmatch(text) else str(v), "const", const=v)
+            return Val(str(v), "const", const=v)
         if k == K.STRING_LITERAL:
             return Val("<string>", "str")
         if k in (K.CXX_UNARY_EXPR, K.GENERIC_SELECTION_EXPR):
@@ -731,6 +729,23 @@ class Lowerer:
             elif ch.kind.is_statement():
                 self.stmt(ch)
         return OTHER
+
+    def named_constant(self, c) -> Val | None:
+        """An operand that is the whole expansion of an object-like macro with a constant
+        value keeps the macro's name (`flags & LOOKUP_RCU`): partners test the flag by it."""
+        if not self.in_main or not self.ctx.macros.uses:
+            return None
+        ext = c.extent
+        start = ext.start._get_instantiation()[3]
+        uses = self.ctx.macros.starting_at(start)
+        if not uses:
+            return None
+        end = ext.end._get_instantiation()[3]
+        use = next((u for u in uses if u.end == end and len(u.tokens) == 1), None)
+        if use is None:
+            return None
+        value = self.x.evaluate_int(c)
+        return Val(use.name, "const", const=value) if value is not None else None
 
     def unary(self, c) -> Val:
         kids = list(c.get_children())
@@ -788,8 +803,8 @@ class Lowerer:
             target = self.expr(lhs)
             self.assign(self.loc(c), target, value, self.is_ptr(lhs.type))
             return target
-        a = self.expr(lhs)
-        b = self.expr(rhs)
+        a = self.named_constant(lhs) or self.expr(lhs)
+        b = self.named_constant(rhs) or self.expr(rhs)
         if compound:
             self.assign(self.loc(c), a, OTHER)
             return a
