@@ -79,10 +79,14 @@ class RcuFreeWithoutGrace(Checker):
         self.sources[ev.result] = ev.ptr.text
 
     def on_call(self, st, ev, fm):
-        if fm is None or not (fm.frees is not None or fm.grace_period or
+        if fm is None or not (fm.frees is not None or fm.grace_period or fm.publishes or
                               fm.unpublishes is not None or fm.defers_free is not None):
             return None
         facts = self.get(st)
+        if fm.publishes is not None and max(fm.publishes) < len(ev.args):
+            where, value = ev.args[fm.publishes[0]], ev.args[fm.publishes[1]]
+            st = self.replaced(st, where.text, value, ev.loc)
+            facts = self.get(st)
         if fm.frees is not None and fm.frees < len(ev.args):
             k = obj_key(st, ev.args[fm.frees])
             if k is not None and k in facts.unpublished:
@@ -104,25 +108,32 @@ class RcuFreeWithoutGrace(Checker):
                 unpublished -= {obj_key(st, ev.args[index])}
         return self.put(st, _Facts(unpublished, facts.loaded_from, where))
 
-    def on_assign(self, st, ev):
+    def replaced(self, st, where: str, value, loc):
+        """Publishing a new value unpublishes the one RCU readers could see there."""
         facts = self.get(st)
+        replaced = {v for v, src in facts.loaded_from if src == where}
+        null = value.is_null or (value.kind == "var" and st.const(value.text) == 0)
+        if not replaced or null:
+            return st
+        old = {st.alias(v) or v for v in replaced} - {value_key(st, value)}
+        return self.put(st, _Facts(
+            facts.unpublished | old, facts.loaded_from,
+            (*facts.where, *((k, loc, f"the store to `{where}`") for k in sorted(old)))))
+
+    def on_assign(self, st, ev):
         target, value = ev.target, ev.value
         if target.kind != "var":
-            # publishing a new value unpublishes the one RCU readers could see there
-            replaced = {v for v, src in facts.loaded_from if src == target.text}
-            null = value.is_null or (value.kind == "var" and st.const(value.text) == 0)
-            if not replaced or null or not ev.ptr:
-                return None
-            old = {st.alias(v) or v for v in replaced} - {value_key(st, value)}
-            return self.put(st, _Facts(
-                facts.unpublished | old, facts.loaded_from,
-                (*facts.where, *((k, ev.loc, f"the store to `{target.text}`")
-                                 for k in sorted(old)))))
-        facts = facts.forget(reset_names(ev))
-        source = self.sources.get(value.tmp) if value.kind == "rcu" and value.tmp else None
+            return self.replaced(st, target.text, value, ev.loc) if ev.ptr else None
+        facts = self.get(st).forget(reset_names(ev))
+        source = self.sources.get(value.tmp) if value.tmp else None
         if source is not None:
             facts = _Facts(facts.unpublished, facts.loaded_from | {(target.text, source)},
                            facts.where)
+        call, fm = self.run.calls.get(value.tmp, (None, None)) if value.tmp else (None, None)
+        if fm is not None and fm.returns_old:
+            # `old = rcu_replace_pointer(...)`, `old = xa_erase(...)`: off readers' view
+            facts = _Facts(facts.unpublished | {target.text}, facts.loaded_from,
+                           (*facts.where, (target.text, ev.loc, f"{call.callee}()")))
         return self.put(st, facts)
 
     def on_walk(self, st, ev, wm):

@@ -47,17 +47,18 @@ def on_call(st: State, ev: Call, fm: FnModel | None, in_section: bool) -> State:
     if a is not None:
         k = obj_key(st, a)
         if k is not None:
-            n = st.refcount(k)
-            if n > 0:
-                st = st.with_refcount(k, n - 1)
-                if n == 1:
-                    st = replace(st, dropped=st.dropped | {k})
-            st = st.note(ev.loc, f"{ev.callee}() drops a reference on `{k}`")
+            st = drop(st, k, ev.loc, f"{ev.callee}()")
     a = arg(ev, fm.get)
     if a is not None:
         k = obj_key(st, a)
         if k is not None:
             st = take(st, k, ev.loc, f"{ev.callee}()")
+    if fm.publishes is not None:
+        where, what = arg(ev, fm.publishes[0]), arg(ev, fm.publishes[1])
+        k = value_key(st, what) if what is not None and not what.is_null else None
+        if k is not None:
+            # readers find it there now: a reference the function held goes with it
+            st = hand_off(st, k, ev.loc, f"published in `{where.text if where else '?'}`")
     for index in (fm.consumes, *fm.consumes_more):
         a = arg(ev, index)
         if a is None:
@@ -72,6 +73,52 @@ def on_call(st: State, ev: Call, fm: FnModel | None, in_section: bool) -> State:
             st = replace(st, pending=st.pending | {(ev.result, "ref", k)},
                          ref_origin=(*st.ref_origin, (k, ev.loc, f"{ev.callee}()")))
     return st
+
+
+def drop(st: State, k: str, loc: Loc, api: str) -> State:
+    """A put: one reference on `k` fewer."""
+    n = st.refcount(k)
+    if n > 0:
+        st = st.with_refcount(k, n - 1)
+        if n == 1:
+            st = replace(st, dropped=st.dropped | {k})
+    return st.note(loc, f"{api} drops a reference on `{k}`")
+
+
+def handle(base: str, label: str) -> str:
+    """The key of the object reached from `base` by the field paths of `label`."""
+    return f"{base}⟨{label}⟩"
+
+
+def param_handles(fn) -> dict[str, tuple[int, str]]:
+    """Locals that only ever hold a pointer loaded from fields of one parameter.
+
+    `cgrp = kn->priv` on one path and `cgrp = kn->parent->priv` on the other make
+    `cgrp` the object reached from parameter `kn` by "->parent->priv|->priv": a callee
+    that returns (or puts) such a local relates its caller's object to the argument
+    it passed, so a reference taken through one handle and dropped through another
+    (cgroup_kn_lock_live()/cgroup_kn_unlock()) meets.
+    """
+    paths: dict[str, set] = {}
+    bad: set[str] = set()
+    for b in fn.blocks:
+        for ev in b.events:
+            if not isinstance(ev, Assign) or ev.target.kind != "var":
+                continue
+            name, value = ev.target.text, ev.value
+            root = value.root
+            if value.kind == "field" and root in fn.params and value.text.startswith(root) \
+                    and ev.ptr:
+                paths.setdefault(name, set()).add((fn.params.index(root),
+                                                   value.text[len(root):]))
+            elif not value.is_null:
+                bad.add(name)
+    out = {}
+    for name, ps in paths.items():
+        if name in bad or name in fn.params or len({i for i, _ in ps}) != 1:
+            continue
+        out[name] = (next(iter(ps))[0], "|".join(sorted(p for _, p in ps)))
+    return out
 
 
 def take(st: State, k: str, loc: Loc, api: str) -> State:
@@ -110,7 +157,8 @@ def forget_var(st: State, name: str) -> State:
     aliases = frozenset(a for a in st.aliases if a[0] != name)
     derived = frozenset(d for d in st.derived if d[0] != name)
     return replace(st, ptrs=ptrs, aliases=aliases, derived=derived, walks=st.walks - {name},
-                   failed=st.failed - {name}, dropped=st.dropped - {name})
+                   failed=st.failed - {name}, dropped=st.dropped - {name},
+                   owed=st.owed - {name})
 
 
 def on_assign(st: State, ev: Assign, calls: dict[str, tuple[Call, FnModel | None]],

@@ -39,6 +39,8 @@ from analyzer.model import ApiModel, FnModel
 from analyzer.model.gfp import gfp_may_sleep
 
 DEFAULT_BOUND = 8
+# joined states kept apart per block, past the bound (one more takes the rest)
+MERGE_PARTS = 8
 
 
 def _unresolved(name: str) -> str | None:
@@ -90,6 +92,10 @@ class FunctionRun:
         self.calls: dict[str, tuple[Call, FnModel | None]] = {}
         # the analysed helper behind each trylock-style result (by temporary or variable)
         self.pending_openers: dict[str, str | None] = {}
+        # locals loaded only from one parameter's fields, and the objects callers'
+        # handles designate here (`of->kn⟨->priv⟩` is what `cgrp` holds)
+        self.handles = lifetimes.param_handles(fn)
+        self.handle_objs: dict[str, str] = {}
         self.subscribers: list[Hooks] = [cls(self) for cls in subscribers]
         slots = []
         for sub in self.subscribers:
@@ -163,23 +169,30 @@ class FunctionRun:
     def run(self) -> FunctionResult:
         fn = self.fn
         seen: dict[int, dict] = {}
-        merged: dict[int, State] = {}
+        merged: dict[int, dict] = {}
         work: deque[tuple[int, State]] = deque()
+        keys = self.slot_keys
 
         def arrive(block: int, st: State) -> None:
             states = seen.setdefault(block, {})
-            k = st.key(self.slot_keys)
+            k = st.key(keys)
             if k in states:
                 return
             if len(states) < self.bound:
                 states[k] = st
                 work.append((block, st))
                 return
-            acc = merged.get(block)
+            # past the bound, paths that agree on what the rules depend on most (sections,
+            # references, provenance) are joined together; the rest in one catch-all
+            parts = merged.setdefault(block, {})
+            part = st.coarse_key()
+            if part not in parts and len(parts) >= MERGE_PARTS:
+                part = None
+            acc = parts.get(part)
             new = join(acc, st, self.slot_joins) if acc is not None else st
-            if acc is not None and new.key(self.slot_keys) == acc.key(self.slot_keys):
+            if acc is not None and new.key(keys) == acc.key(keys):
                 return
-            merged[block] = new
+            parts[part] = new
             work.append((block, new))
 
         arrive(fn.entry, self.initial)
@@ -221,6 +234,7 @@ class FunctionRun:
         if isinstance(ev, Assign):
             st = self.notify("on_assign", st, ev)
             st = self.assign(st, ev)
+            self.bind_handle(ev)
             return lifetimes.on_assign(st, ev, self.calls, self.in_section(st))
         if isinstance(ev, Deref):
             return self.notify("on_deref", st, ev)
@@ -272,7 +286,25 @@ class FunctionRun:
         if fm.exit:
             fkey = self.flavours.key(fm.exit, self.handle_of(ev, fm))
             st = self.leave(st, fkey, ev)
+        for i, label in fm.puts_handles:
+            k = self.handle_object(ev, i, label)
+            if k is not None:
+                st = lifetimes.drop(st, k, ev.loc, f"{ev.callee}()")
         return lifetimes.on_call(st, ev, fm, self.in_section(st))
+
+    def handle_object(self, ev: Call, i: int, label: str) -> str | None:
+        """The object a callee reaches from argument `i` by `label`: one a handle bound
+        here, or a local loaded from that parameter's fields."""
+        if i >= len(ev.args):
+            return None
+        a = ev.args[i]
+        bound = self.handle_objs.get(lifetimes.handle(a.text, label))
+        if bound is not None:
+            return bound
+        if a.kind == "var" and a.text in self.fn.params:
+            j = self.fn.params.index(a.text)
+            return next((v for v, h in self.handles.items() if h == (j, label)), None)
+        return None
 
     def open_section(self, st: State, fkey: str, loc: Loc, opener: str | None) -> State:
         """One more level of `fkey`; a vanilla section re-protects what references kept."""
@@ -325,6 +357,18 @@ class FunctionRun:
                 st = lifetimes.on_section_closed(st, ev.loc)
         return st.note(ev.loc, f"{_what(ev)} leaves the {fl.name(target)} section")
 
+    def bind_handle(self, ev: Assign) -> None:
+        """`cgrp = cgroup_kn_lock_live(of->kn)`: `cgrp` is what `of->kn` leads the callee to."""
+        value = ev.value
+        if ev.target.kind != "var" or value.kind != "call" or not value.tmp:
+            return
+        call, fm = self.calls.get(value.tmp, (None, None))
+        if call is None or fm is None or fm.returns_handle is None:
+            return
+        i, label = fm.returns_handle
+        if i < len(call.args):
+            self.handle_objs[lifetimes.handle(call.args[i].text, label)] = ev.target.text
+
     def assign(self, st: State, ev: Assign) -> State:
         target = ev.target
         if target.kind != "var":
@@ -375,6 +419,12 @@ class FunctionRun:
             v = st.const(subj.op[1])
             r = evaluate(subj.op, v) if v is not None else None
             if r is not None and bool(r) != outcome:
+                return None
+        if subj.kind == "var":
+            # `next = mem_cgroup_from_css(css)`: the alias is NULL exactly when css is
+            other = st.alias(subj.text)
+            known = st.truth(other) if other and other != subj.text else None
+            if known is not None and known != outcome:
                 return None
         if subj.kind in ("var", "field", "other") and key != "?":
             # a location tested again with no write in between gives the same answer

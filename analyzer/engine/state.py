@@ -112,6 +112,11 @@ class State:
             k = d["_key"] = (_KEY_OF(d), slots)
         return k
 
+    def coarse_key(self) -> tuple:
+        """What joined paths must agree on to stay apart from others: sections held,
+        references, their failures and drops, RCU provenance, walks."""
+        return (self.held, self.refs, self.dropped, self.failed, self.ptrs, self.walks)
+
     # --- sections ---------------------------------------------------------------------
     def depth(self, fkey: str) -> int:
         for k, d in self.held:

@@ -37,7 +37,10 @@ class RunFacts:
     # lock-ownership assertions other than RCU's (`lockdep_rtnl_is_held()`): alternatives
     other_asserts: bool = False
     rcu_uses: list[tuple[str, bool, Loc, str]] = field(default_factory=list)
-    returns: list[tuple[bool, bool, bool]] = field(default_factory=list)
+    # per return: (null or 0, a reference goes with it, an RCU pointer, its handle)
+    returns: list[tuple[bool, bool, bool, tuple | None]] = field(default_factory=list)
+    # puts on locals loaded from a parameter's fields: (parameter index, field paths)
+    put_handles: set[tuple[int, str]] = field(default_factory=set)
     param_puts: set[int] = field(default_factory=set)
     frees: set[int] = field(default_factory=set)
     defers: set[int] = field(default_factory=set)
@@ -86,6 +89,8 @@ class SummaryObserver(Hooks):
             k = lifetimes.obj_key(st, ev.args[index])
             if k in self.fn.params and (bucket is not facts.param_puts or st.refcount(k) == 0):
                 bucket.add(self.fn.params.index(k))
+            elif bucket is facts.param_puts and k in run.handles and st.refcount(k) == 0:
+                facts.put_handles.add(run.handles[k])
 
     def on_access(self, st, ev, am) -> None:
         if am is not None and am.needs != "none" and not (
@@ -116,4 +121,5 @@ class SummaryObserver(Hooks):
         self.facts.returns.append((
             value.is_null or ret == 0,
             (k is not None and st.refcount(k) > 0) or k in self.model.immortal,
-            value.kind == "rcu" or (p is not None and p[0] == "rcu" and not p[1])))
+            value.kind == "rcu" or (p is not None and p[0] == "rcu" and not p[1]),
+            self.run.handles.get(value.text) if value.kind == "var" else None))

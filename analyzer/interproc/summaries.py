@@ -34,6 +34,10 @@ def stored_params(fn: Function) -> list[int]:
                 continue
             if value.neg or value.root not in fn.params or value.root in locals_:
                 continue
+            if value.kind in ("field", "call", "deref", "rcu"):
+                continue  # `it->ss = css->ss` stores what css points to, not css
+            if value.kind == "addr" and value.text.count("->") > 1:
+                continue  # `&css->cgroup->cset_links` is inside another object
             if target.kind == "field" and target.root not in fn.params and \
                     target.text.startswith(f"{target.root}."):
                 continue  # a field of a local structure
@@ -87,6 +91,9 @@ class Summary:
     frees: list[int] = dc_field(default_factory=list)
     defers_free: list[int] = dc_field(default_factory=list)
     unknown_callees: list[str] = dc_field(default_factory=list)
+    # the returned reference / puts are on objects reached from a parameter's fields
+    returns_handle: list | None = None
+    puts_handles: list[list] = dc_field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -120,6 +127,8 @@ class Summary:
             why=why,
             why_requires=self.requires_why,
             sleeps_outside_caller_rcu=self.sleeps_after_release,
+            returns_handle=tuple(self.returns_handle) if self.returns_handle else None,
+            puts_handles=tuple(tuple(h) for h in self.puts_handles),
             inferred=True,
         )
 
@@ -183,6 +192,10 @@ def summarize(fn: Function, exit_states, facts: RunFacts, flavours: Flavours) ->
     s.trygets = sorted(set(s.trygets) | (facts.returned_trygets - set(s.gets)))
     s.stores = stored_params(fn)
     s.derefs = list(dereferenced_params(fn))
+    s.puts_handles = [list(h) for h in sorted(facts.put_handles)]
+    handles = {h for r in facts.returns if not r[0] for h in [r[3]]}
+    if s.returns_ref and len(handles) == 1 and None not in handles:
+        s.returns_handle = list(next(iter(handles)))
     s.frees = sorted(facts.frees)
     s.defers_free = sorted(facts.defers)
     s.unknown_callees = sorted(facts.unknown)

@@ -29,9 +29,10 @@ class Val:
     """A normalised expression.
 
     kind: var (local or parameter), global, field, addr, deref, call, rcu (an RCU
-    load), func, const, null, str, other.  `root` is the variable the expression
-    starts from (`memcg` for `&memcg->css`), `tmp` names a call's result so a
-    later branch can test it, and `neg` marks a logical negation of the value.
+    reader's load), protected (an update-side load), func, const, null, str, other.
+    `root` is the variable the expression starts from (`memcg` for `&memcg->css`),
+    `tmp` names a call's result so a later branch can test it, and `neg` marks a
+    logical negation of the value.
     """
 
     text: str

@@ -606,6 +606,9 @@ class Lowerer:
                         else:
                             self.cond(x, t, f)
                         return
+                if self.equality(u, a, b, t, f) if op == "==" else \
+                        self.equality(u, a, b, f, t):
+                    return
         value = self.const_of(u)
         if value is None and k in self.foldable_kinds:
             # sizeof comparisons in compiletime_assert(), IS_ENABLED(), const flags
@@ -615,6 +618,20 @@ class Lowerer:
             return
         subject = self.expr(u)
         self.branch(Cond(subject, self.text(c), self.loc(c)), t, f)
+
+    def equality(self, c, a, b, t: int, f: int) -> bool:
+        """`x != y` is the negation of `x == y`: one subject, so a later test of either
+        agrees with an earlier one.  False when the comparison is a constant."""
+        value = self.x.evaluate_int(c)
+        if value is not None:
+            return False
+        va = self.named_constant(a) or self.expr(a)
+        vb = self.named_constant(b) or self.expr(b)
+        x, y = sorted((va, vb), key=lambda v: (v.const is not None, v.text))
+        rel = ("==", x.text, y.const) if x.kind == "var" and y.const is not None else None
+        subject = Val(f"{x.text} == {y.text}", "other", root=x.root or y.root, op=rel)
+        self.branch(Cond(subject, self.text(c), self.loc(c)), t, f)
+        return True
 
     @property
     def foldable_kinds(self):
@@ -945,7 +962,9 @@ class Lowerer:
         ptr = val_from_text(args[0]) if args else OTHER
         tmp = self.tmp()
         self.emit(RcuAccess(self.loc(c), use.name, ptr, args, tmp))
-        return Val(f"{use.name}({args[0] if args else ''})", "rcu", tmp=tmp)
+        am = self.model.access.get(use.name)
+        kind = "rcu" if am is None or am.reader else "protected"
+        return Val(f"{use.name}({args[0] if args else ''})", kind, tmp=tmp)
 
 
 def mark_back_edges(blocks: list[Block], entry: int) -> None:

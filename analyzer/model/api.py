@@ -38,6 +38,10 @@ class FnModel:
     defers_free: int | None = None
     callback: int | None = None
     unpublishes: int | None = None
+    # (location argument, value argument): the value becomes what RCU readers find there
+    publishes: tuple[int, int] | None = None
+    # the call returns the pointer it replaced or removed (now unpublished)
+    returns_old: bool = False
     get: int | None = None
     put: int | None = None
     tryget: int | None = None
@@ -48,6 +52,10 @@ class FnModel:
     derefs: tuple[int, ...] = ()
     # argument indexes the call writes through but leaves as branches test them
     keeps: tuple[int, ...] = ()
+    # inferred: the returned reference, or a put, is on the object reached from an
+    # argument by field paths: (argument index, "->f|->g->f")
+    returns_handle: tuple[int, str] | None = None
+    puts_handles: tuple[tuple[int, str], ...] = ()
     # for entries inferred from a body: the steps that justify `sleeps`/`requires`
     why: tuple = ()
     why_requires: str = ""
@@ -63,6 +71,10 @@ class AccessModel:
     needs: str = "rcu"
     handle: int | None = None
     cond: int | None = None
+    # the loaded pointer is a reader's (valid only inside the section); false for the
+    # update side (rcu_dereference_protected(): the writer's lock keeps it) and for
+    # value-only accessors (rcu_access_pointer())
+    reader: bool = True
 
 
 @dataclass(frozen=True)
@@ -293,7 +305,7 @@ def _build(cls, name: str, entry: object, origin: str):
     bad = set(entry) - allowed
     if bad:
         raise InputError(f"{origin}: entry {name} has unknown keys: {', '.join(sorted(bad))}")
-    for key in ("derefs", "keeps", "consumes_more"):
+    for key in ("derefs", "keeps", "consumes_more", "publishes"):
         if key in entry:
             entry = {**entry, key: tuple(entry[key])}
     return cls(name=name, **entry)
