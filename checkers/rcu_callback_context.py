@@ -58,7 +58,7 @@ class RcuCallbackContext(Checker):
         if cb.kind != "func":
             return
         cbfm = self.run.model_for(cb.text)
-        if cbfm is None or cbfm.sleeps not in (True,):
+        if cbfm is None or cbfm.sleeps not in (True,) or cbfm.sleeps_when:
             return
         why = " (it calls " + ", which calls ".join(cbfm.why) + ")" if cbfm.why else ""
         deep = len(cbfm.why) > DEEP_CHAIN

@@ -87,7 +87,8 @@ class RcuDerefUnprotected(Checker):
         self.check(st, ev.loc, f"{ev.macro}({ev.cursor.text}, {ev.head}, …)", wm.needs, None)
 
     def on_call(self, st, ev, fm) -> None:
-        if fm is not None and fm.requires:
+        # a requirement that holds only under conditions the call leaves open is not one
+        if fm is not None and fm.requires and not fm.requires_when:
             what = f"{ev.callee}()"
             if fm.inferred and fm.why_requires:
                 what += f", which uses {fm.why_requires} without taking the lock itself,"

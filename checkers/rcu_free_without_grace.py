@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from analyzer.ir import Rule
 from checkers.base import Checker, Slot, register
 from checkers.lifetime_util import obj_key, reset_names, value_key, without
+
+_LAST_NAME = re.compile(r"(\w+)\W*$")
+
+
+def index_name(text: str) -> str:
+    """The name an index (xarray, idr) goes by: `&net->dev_by_index` → dev_by_index."""
+    m = _LAST_NAME.search(text)
+    return m.group(1) if m else text
 
 
 @dataclass(frozen=True)
@@ -79,8 +88,14 @@ class RcuFreeWithoutGrace(Checker):
         self.sources[ev.result] = ev.ptr.text
 
     def on_call(self, st, ev, fm):
-        if fm is None or not (fm.frees is not None or fm.grace_period or fm.publishes or
-                              fm.unpublishes is not None or fm.defers_free is not None):
+        if fm is None:
+            return None
+        if fm.returns_rcu is True and not fm.inferred and ev.args and \
+                self.run.flavours.holds(st, "rcu"):
+            # an index RCU readers look objects up in (xa_load(), idr_find())
+            self.run.emit(self.rule, ("rcu-lookup", index_name(ev.args[0].text)))
+        if not (fm.frees is not None or fm.grace_period or fm.publishes or
+                fm.unpublishes is not None or fm.defers_free is not None):
             return None
         facts = self.get(st)
         if fm.publishes is not None and max(fm.publishes) < len(ev.args):
@@ -92,9 +107,12 @@ class RcuFreeWithoutGrace(Checker):
             if k is not None and k in facts.unpublished:
                 where = st.lookup(facts.where, k)
                 how = f" by {where[2]} at line {where[1].line}" if where else ""
+                # taken off an index: only if readers look it up there under RCU
+                index = where[3] if where and len(where) > 3 else None
                 self.report(ev.loc, f"{ev.callee}() frees `{k}`, unpublished{how}, with no "
                             "grace period in between: RCU readers may still hold it (use "
-                            "kfree_rcu() or synchronize_rcu() first)", st)
+                            "kfree_rcu() or synchronize_rcu() first)", st,
+                            conditions=(("rcu-read", index),) if index else ())
         unpublished, where = facts.unpublished, facts.where
         if fm.grace_period:
             unpublished = frozenset()
@@ -132,9 +150,19 @@ class RcuFreeWithoutGrace(Checker):
         call, fm = self.run.calls.get(value.tmp, (None, None)) if value.tmp else (None, None)
         if fm is not None and fm.returns_old:
             # `old = rcu_replace_pointer(...)`, `old = xa_erase(...)`: off readers' view
+            index = index_name(call.args[0].text) if fm.publishes is None and call.args \
+                else None
             facts = _Facts(facts.unpublished | {target.text}, facts.loaded_from,
-                           (*facts.where, (target.text, ev.loc, f"{call.callee}()")))
+                           (*facts.where, (target.text, ev.loc, f"{call.callee}()", index)))
         return self.put(st, facts)
+
+    @classmethod
+    def resolve(cls, findings, facts):
+        """An object taken off an index was reachable by RCU readers only if some analysed
+        code looks objects up in an index of that name inside a read-side section."""
+        read = {f[1] for _, f in facts if f[0] == "rcu-lookup"}
+        return [f for f in findings
+                if all(c[0] != "rcu-read" or c[1] in read for c in f.conditions)]
 
     def on_walk(self, st, ev, wm):
         return self.put(st, self.get(st).forget(reset_names(ev)))

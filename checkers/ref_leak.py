@@ -64,7 +64,7 @@ class RefLeak(Checker):
     def leak(self, st, name: str, loc, why: str) -> None:
         if not is_local(self.fn, name) or st.refcount(name) <= 0:
             return
-        if any(o == name and v != name for v, o in st.aliases):
+        if any(o == name and v != name and v not in self.fn.temps for v, o in st.aliases):
             return  # another variable still holds the object (and now its reference)
         self.candidates.append((st, name, loc, why))
 

@@ -162,7 +162,7 @@ def forget_var(st: State, name: str) -> State:
 
 
 def on_assign(st: State, ev: Assign, calls: dict[str, tuple[Call, FnModel | None]],
-              in_section: bool) -> State:
+              in_section: bool, temps=()) -> State:
     target, value = ev.target, ev.value
     if target.kind != "var":
         # a store into memory that outlives this function: a reference travels with it
@@ -173,7 +173,7 @@ def on_assign(st: State, ev: Assign, calls: dict[str, tuple[Call, FnModel | None
     name = target.text
     src_key = obj_key(st, value) if value.kind in ("var", "global") and not value.neg \
         else None
-    st = handover(st, name)
+    st = handover(st, name, temps)
     st = forget_var(st, name)
     if st.refcount(name) > 0 and src_key != name:
         st = st.with_refcount(name, 0)
@@ -249,13 +249,13 @@ def on_return(st: State, value: Val | None, loc: Loc) -> State:
     return st
 
 
-def handover(st: State, name: str) -> State:
+def handover(st: State, name: str, temps=()) -> State:
     """`name` stops holding its object; another variable that aliases it takes over.
 
     After `victim = p;` the reference taken on `p` lives on in `victim` when `p` is
     reused (oom_kill's `get_task_struct(p); victim = p;`).
     """
-    heirs = sorted(v for v, o in st.aliases if o == name and v != name)
+    heirs = sorted(v for v, o in st.aliases if o == name and v != name and v not in temps)
     if not heirs or st.refcount(name) <= 0:
         return st
     heir = heirs[0]
@@ -268,9 +268,9 @@ def handover(st: State, name: str) -> State:
     return replace(st, aliases=aliases)
 
 
-def on_dead(st: State, names: tuple[str, ...]) -> State:
+def on_dead(st: State, names: tuple[str, ...], temps=()) -> State:
     for name in names:
-        st = handover(st, name)
+        st = handover(st, name, temps)
         st = forget_var(st, name)
         if st.refcount(name) > 0:
             st = st.with_refcount(name, 0)

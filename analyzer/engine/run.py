@@ -13,6 +13,7 @@ facts in their slots.
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,6 +39,8 @@ from analyzer.ir import (
 from analyzer.model import ApiModel, FnModel
 from analyzer.model.gfp import gfp_may_sleep
 
+# a named constant (a flag): `LOOKUP_RCU`, `MAY_NOT_BLOCK`
+_FLAG = re.compile(r"\b[A-Z][A-Z0-9_]{2,}\b")
 DEFAULT_BOUND = 8
 # joined states kept apart per block, past the bound (one more takes the rest)
 MERGE_PARTS = 8
@@ -96,6 +99,12 @@ class FunctionRun:
         # handles designate here (`of->kn⟨->priv⟩` is what `cgrp` holds)
         self.handles = lifetimes.param_handles(fn)
         self.handle_objs: dict[str, str] = {}
+        # the structure of each tested condition (`mask & MAY_NOT_BLOCK`), by its key,
+        # and the parameters the function never assigns (tests of them test the argument)
+        self.cond_ops: dict[str, tuple] = {}
+        assigned = {ev.target.text for b in fn.blocks for ev in b.events
+                    if isinstance(ev, Assign) and ev.target.kind == "var"}
+        self.stable_params = [p for p in fn.params if p not in assigned]
         self.subscribers: list[Hooks] = [cls(self) for cls in subscribers]
         slots = []
         for sub in self.subscribers:
@@ -114,11 +123,86 @@ class FunctionRun:
 
     # --- model lookups used by the engine and by checkers ----------------------------------
     def callee_model(self, ev: Call) -> FnModel | None:
-        """The model's entry; failing that, what the callee's body showed."""
-        return self.model_for(ev.callee) if ev.callee else None
+        """The model's entry; failing that, what the callee's body showed, for this call's
+        arguments (a requirement or sleep they rule out is gone)."""
+        fm = self.model_for(ev.callee) if ev.callee else None
+        if fm is None or not (fm.requires_when or fm.sleeps_when):
+            return fm
+        changes: dict = {}
+        if fm.requires and fm.requires_when:
+            c = self.at_call(fm.requires_when, ev)
+            changes.update(requires=None, requires_when=()) if c is None else \
+                changes.update(requires_when=c)
+        if fm.sleeps and fm.sleeps_when:
+            c = self.at_call(fm.sleeps_when, ev)
+            changes.update(sleeps=False, sleeps_when=()) if c is None else \
+                changes.update(sleeps_when=c)
+        return replace(fm, **changes)
+
+    def at_call(self, conjs: tuple, ev: Call) -> tuple | None:
+        """A callee's conditions with this call's arguments: None when every one is ruled
+        out, () when one certainly holds, else what remains (on this function's
+        parameters, or unknown: index -1)."""
+        out = []
+        for conj in conjs:
+            left: set = set()
+            dead = False
+            for i, path, op, c, v in conj:
+                a = ev.args[i] if 0 <= i < len(ev.args) else None
+                if a is not None and not path and a.const is not None:
+                    r = evaluate((op, "", c), a.const)
+                    if r is not None:
+                        if bool(r) != v:
+                            dead = True
+                            break
+                        continue
+                if a is not None and a.kind == "var" and a.text in self.stable_params:
+                    left.add((self.fn.params.index(a.text), path, op, c, v))
+                else:
+                    left.add((-1, path, op, c, v))
+            if dead:
+                continue
+            if not left:
+                return ()
+            out.append(frozenset(left))
+        return tuple(out) if out else None
+
+    def param_condition(self, st: State) -> frozenset:
+        """The modes of the arguments the branches taken on this path decided: (parameter
+        index, field path, operator, constant, truth).
+
+        Modes are what a caller passes to choose a behaviour: a bit of a flags or mask
+        argument (`mask & MAY_NOT_BLOCK`), a boolean or integer flag argument (`wait`,
+        `mode == SYNC`), a named flag bit of an argument's field (`nd->flags &
+        LOOKUP_RCU`).  Data tests (a NULL pointer, `t->hook`, a counter `n <= 0`) are
+        not: the effect counts on every path.
+        """
+        out = set()
+        for key, v in st.truths:
+            op = self.cond_ops.get(key)
+            where, rel, c = (op[1], op[0], op[2]) if op else (key, "!=", 0)
+            if rel not in ("&", "!=", "=="):
+                continue
+            for i, p in enumerate(self.fn.params):
+                if p not in self.stable_params:
+                    continue
+                pointer = i < len(self.fn.param_ptrs) and self.fn.param_ptrs[i]
+                named = bool(_FLAG.search(key))
+                bit = rel == "&" and c > 0 and c & (c - 1) == 0
+                if where == p and not pointer and (rel == "&" or not op or named):
+                    path = ""
+                elif where.startswith(p + "->") and "(" not in where and \
+                        (bit or (named and rel == "&")):
+                    path = where[len(p):]
+                else:
+                    continue
+                out.add((i, path, rel, c, v))
+                break
+        return frozenset(out)
 
     def call_may_sleep(self, ev: Call, fm: FnModel | None) -> bool:
-        if fm is None or not fm.sleeps:
+        """Certainly may sleep here (a sleep only under conditions left open is not)."""
+        if fm is None or not fm.sleeps or fm.sleeps_when:
             return False
         if fm.sleeps == "gfp":
             if fm.gfp is None or fm.gfp >= len(ev.arg_text):
@@ -235,7 +319,7 @@ class FunctionRun:
             st = self.notify("on_assign", st, ev)
             st = self.assign(st, ev)
             self.bind_handle(ev)
-            return lifetimes.on_assign(st, ev, self.calls, self.in_section(st))
+            return lifetimes.on_assign(st, ev, self.calls, self.in_section(st), self.fn.temps)
         if isinstance(ev, Deref):
             return self.notify("on_deref", st, ev)
         if isinstance(ev, RcuAccess):
@@ -249,7 +333,7 @@ class FunctionRun:
             return lifetimes.on_walk(st, ev, self.in_section(st), stated)
         if isinstance(ev, Dead):
             st = self.notify("on_dead", st, ev)
-            return lifetimes.on_dead(st, ev.names)
+            return lifetimes.on_dead(st, ev.names, self.fn.temps)
         if isinstance(ev, Return):
             st = self.notify("on_return", st, ev)
             value = ev.value
@@ -415,6 +499,7 @@ class FunctionRun:
             if c is not None and bool(c) != outcome:
                 return None  # a call the model says returns a known value
         if subj.op is not None:
+            self.cond_ops[subj.text] = subj.op
             # `seq & 1` with `seq` known: the branch is decided
             v = st.const(subj.op[1])
             r = evaluate(subj.op, v) if v is not None else None

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from analyzer.engine import lifetimes
-from analyzer.engine.hooks import Hooks
+from analyzer.engine.hooks import Hooks, Slot
 from analyzer.ir import Loc
 
 
@@ -29,35 +29,52 @@ class CallSite:
 class RunFacts:
     """What a run observed that a summary of the function needs."""
 
-    sleeps: list[tuple[Loc, str, tuple]] = field(default_factory=list)
+    # (where, step, the callee's chain, the conditions on the arguments it needs)
+    sleeps: list[tuple[Loc, str, tuple, frozenset]] = field(default_factory=list)
     # sleeps that are fatal in softirq context too (not vfree-style "process" ones)
-    hard_sleeps: list[tuple[Loc, str, tuple]] = field(default_factory=list)
+    hard_sleeps: list[tuple[Loc, str, tuple, frozenset]] = field(default_factory=list)
     # sleeps made after releasing (and before re-taking) the caller's RCU section
     sleeps_after_release: list[Loc] = field(default_factory=list)
     # lock-ownership assertions other than RCU's (`lockdep_rtnl_is_held()`): alternatives
     other_asserts: bool = False
-    rcu_uses: list[tuple[str, bool, Loc, str]] = field(default_factory=list)
+    # (flavour needed, held, where, what, the conditions on the arguments it needs)
+    rcu_uses: list[tuple[str, bool, Loc, str, frozenset]] = field(default_factory=list)
     # per return: (null or 0, a reference goes with it, an RCU pointer, its handle)
     returns: list[tuple[bool, bool, bool, tuple | None]] = field(default_factory=list)
     # puts on locals loaded from a parameter's fields: (parameter index, field paths)
     put_handles: set[tuple[int, str]] = field(default_factory=set)
     param_puts: set[int] = field(default_factory=set)
+    # parameters the function takes its own reference on (a store of it then keeps that)
+    param_gets: set[int] = field(default_factory=set)
+    # per exit path: the parameters put on it, and those it found NULL
+    exit_puts: list[tuple[frozenset, frozenset]] = field(default_factory=list)
     frees: set[int] = field(default_factory=set)
     defers: set[int] = field(default_factory=set)
     calls: list[CallSite] = field(default_factory=list)
     unknown: set[str] = field(default_factory=set)
-    asserts: list[tuple[str, Loc, str]] = field(default_factory=list)
+    asserts: list[tuple[str, Loc, str, frozenset]] = field(default_factory=list)
     returned_trygets: set[int] = field(default_factory=set)
 
 
 class SummaryObserver(Hooks):
     """Collects `RunFacts` while the engine runs a function."""
 
+    # the parameters this path has put (a put on some paths only, such as a timer's
+    # reference dropped when the timer was pending, is not the caller's reference)
+    slot = Slot(frozenset(), frozenset.intersection)
+
     def __init__(self, run) -> None:
         super().__init__(run)
         self.facts = RunFacts()
 
-    def on_call(self, st, ev, fm) -> None:
+    def on_exit(self, st) -> None:
+        if st.merged:
+            return
+        nulls = frozenset(i for i, p in enumerate(self.fn.params)
+                          if st.truth(p) is False or st.const(p) == 0)
+        self.facts.exit_puts.append((self.get(st), nulls))
+
+    def on_call(self, st, ev, fm):
         run, facts, fl = self.run, self.facts, self.run.flavours
         facts.calls.append(CallSite(ev.callee, ev.loc, fl.in_section(st),
                                     tuple(k for k, n in st.refs if n > 0)))
@@ -67,12 +84,13 @@ class SummaryObserver(Hooks):
         if fm is None:
             if ev.callee:
                 facts.unknown.add(ev.callee)
-            return
+            return None
+        here = run.param_condition(st)
         if fm.asserts:
-            facts.asserts.append((fm.asserts, ev.loc, f"{ev.callee}()"))
-        if run.call_may_sleep(ev, fm):
+            facts.asserts.append((fm.asserts, ev.loc, f"{ev.callee}()", here))
+        for cond in self.sleep_conditions(ev, fm):
             where = f"{ev.loc.file.rsplit('/', 1)[-1]}:{ev.loc.line}"
-            step = (ev.loc, f"{ev.callee or '?'}() at {where}", fm.why)
+            step = (ev.loc, f"{ev.callee or '?'}() at {where}", fm.why, here | cond)
             facts.sleeps.append(step)
             if fm.sleeps != "process":
                 facts.hard_sleeps.append(step)
@@ -80,17 +98,40 @@ class SummaryObserver(Hooks):
                     fm.sleeps_outside_caller_rcu:
                 facts.sleeps_after_release.append(ev.loc)
         if fm.requires:
-            facts.rcu_uses.append((fm.requires, fl.holds(st, fm.requires) is not False,
-                                   ev.loc, f"{ev.callee}()"))
+            held = fl.holds(st, fm.requires) is not False
+            for cond in fm.requires_when or (frozenset(),):
+                facts.rcu_uses.append((fm.requires, held, ev.loc, f"{ev.callee}()",
+                                       here | cond))
         for index, bucket in ((fm.put, facts.param_puts), (fm.frees, facts.frees),
-                              (fm.defers_free, facts.defers)):
+                              (fm.defers_free, facts.defers), (fm.get, facts.param_gets)):
             if index is None or index >= len(ev.args):
                 continue
             k = lifetimes.obj_key(st, ev.args[index])
             if k in self.fn.params and (bucket is not facts.param_puts or st.refcount(k) == 0):
                 bucket.add(self.fn.params.index(k))
+                if bucket is facts.param_puts:
+                    st = self.put(st, self.get(st) | {self.fn.params.index(k)})
             elif bucket is facts.param_puts and k in run.handles and st.refcount(k) == 0:
                 facts.put_handles.add(run.handles[k])
+        return st
+
+    def sleep_conditions(self, ev, fm) -> tuple[frozenset, ...]:
+        """Under which conditions on this function's arguments the call may sleep."""
+        run = self.run
+        if not fm.sleeps:
+            return ()
+        if fm.sleeps_when:
+            return fm.sleeps_when
+        if run.call_may_sleep(ev, fm):
+            return (frozenset(),)
+        # `kmalloc(size, gfp)` with gfp the caller's: a sleep if the caller's mask allows
+        if fm.sleeps == "gfp" and fm.gfp is not None and fm.gfp < len(ev.args) and \
+                self.fn.gfp_bit is not None and ev.gfp_blocks is None:
+            a = ev.args[fm.gfp]
+            if a.kind == "var" and a.text in run.stable_params:
+                return (frozenset({(self.fn.params.index(a.text), "", "&",
+                                    1 << self.fn.gfp_bit, True)}),)
+        return ()
 
     def on_access(self, st, ev, am) -> None:
         if am is not None and am.needs != "none" and not (
@@ -98,13 +139,15 @@ class SummaryObserver(Hooks):
                 and ev.args[am.cond].strip() not in ("0", "false")):
             self.facts.rcu_uses.append((am.needs, self.run.flavours.holds(st, am.needs)
                                         is not False, ev.loc,
-                                        f"{ev.macro}({ev.args[0] if ev.args else ''})"))
+                                        f"{ev.macro}({ev.args[0] if ev.args else ''})",
+                                        self.run.param_condition(st)))
 
     def on_walk(self, st, ev, wm) -> None:
         if wm is not None and not ev.step and wm.needs != "none" and not (
                 wm.cond is not None and len(ev.args) > wm.cond):
             self.facts.rcu_uses.append((wm.needs, self.run.flavours.holds(st, wm.needs)
-                                        is not False, ev.loc, f"{ev.macro}()"))
+                                        is not False, ev.loc, f"{ev.macro}()",
+                                        self.run.param_condition(st)))
 
     def on_return(self, st, ev) -> None:
         value = ev.value
@@ -118,8 +161,11 @@ class SummaryObserver(Hooks):
         for pk, kind, obj in st.pending:
             if pk == key and kind.lstrip("~") == "ref" and obj in self.fn.params:
                 self.facts.returned_trygets.add(self.fn.params.index(obj))
+        rcu = value.kind == "rcu" or (p is not None and p[0] == "rcu" and not p[1])
+        # `&cgrp->self`: a part of the caller's own object, alive as long as it is
+        own = value.kind == "addr" and value.root in self.fn.params
         self.facts.returns.append((
             value.is_null or ret == 0,
             (k is not None and st.refcount(k) > 0) or k in self.model.immortal,
-            value.kind == "rcu" or (p is not None and p[0] == "rcu" and not p[1]),
+            rcu or ("own" if own else False),
             self.run.handles.get(value.text) if value.kind == "var" else None))

@@ -94,6 +94,10 @@ class Summary:
     # the returned reference / puts are on objects reached from a parameter's fields
     returns_handle: list | None = None
     puts_handles: list[list] = dc_field(default_factory=list)
+    # `requires`/`may_sleep` only under one of these conjunctions of conditions on the
+    # arguments, each [index, field path, operator, constant, truth]; empty: always
+    requires_when: list[list[list]] = dc_field(default_factory=list)
+    sleeps_when: list[list[list]] = dc_field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -129,8 +133,21 @@ class Summary:
             sleeps_outside_caller_rcu=self.sleeps_after_release,
             returns_handle=tuple(self.returns_handle) if self.returns_handle else None,
             puts_handles=tuple(tuple(h) for h in self.puts_handles),
+            requires_when=_conditions(self.requires_when),
+            sleeps_when=_conditions(self.sleeps_when),
             inferred=True,
         )
+
+
+def _conditions(data: list) -> tuple:
+    return tuple(frozenset(tuple(c) for c in conj) for conj in data)
+
+
+def _when(conds: list) -> list:
+    """Conjunctions as data; none at all if one of them is empty (always)."""
+    if not conds or any(not c for c in conds):
+        return []
+    return [[list(x) for x in conj] for conj in sorted({tuple(sorted(c)) for c in conds})]
 
 
 def summarize(fn: Function, exit_states, facts: RunFacts, flavours: Flavours) -> Summary:
@@ -151,24 +168,34 @@ def summarize(fn: Function, exit_states, facts: RunFacts, flavours: Flavours) ->
                     s.enters_if = s.enters_if or fkey
         if exits and all(fkey in st.borrowed and st.depth(fkey) == 0 for st in exits):
             s.exits = s.exits or fkey
-        if any(fkey in st.borrowed for st in exits):
+        # releases its caller's section on every path, or drops and retakes it (net
+        # nothing on every path): a contract a caller can be a partner of; releasing on
+        # some paths only is none
+        released = [fkey in st.borrowed and st.depth(fkey) == 0 for st in exits]
+        kept = [st.depth(fkey) - (1 if fkey in st.borrowed else 0) == 0 for st in exits]
+        if exits and any(fkey in st.borrowed for st in exits) and (all(released) or
+                                                                  all(kept)):
             s.releases_caller = s.releases_caller or fkey
     entered = {k for st in exit_states for k in st.entered}
-    for flavour, loc, what in ([] if facts.other_asserts else facts.asserts):
+    for flavour, loc, what, _ in ([] if facts.other_asserts else facts.asserts):
         # an assertion that the section is held documents the callers' duty
         if flavour not in entered and not s.exits:
             s.requires = flavour
             s.requires_why = f"{what} at {loc.file.rsplit('/', 1)[-1]}:{loc.line}"
+            s.requires_when = _when([c for f, _, _, c in facts.asserts if f == flavour])
             break
-    for needs, held, loc, what in facts.rcu_uses:
+    for needs, held, loc, what, _ in facts.rcu_uses:
         if s.requires:
             break
         if not held and not (entered & flavours.explicit) and not s.exits:
             s.requires = needs
             s.requires_why = f"{what} at {loc.file.rsplit('/', 1)[-1]}:{loc.line}"
+            s.requires_when = _when([c for n, h, _, _, c in facts.rcu_uses
+                                     if n == needs and not h])
             break
     if facts.sleeps:
-        _, step, why = (facts.hard_sleeps or facts.sleeps)[0]
+        _, step, why, _ = (facts.hard_sleeps or facts.sleeps)[0]
+        s.sleeps_when = _when([c for *_, c in facts.sleeps])
         s.may_sleep = True
         s.sleep_chain = [step, *list(why)[:4]]
         s.sleeps_in_process_only = not facts.hard_sleeps
@@ -176,8 +203,13 @@ def summarize(fn: Function, exit_states, facts: RunFacts, flavours: Flavours) ->
             len(facts.sleeps_after_release) == len(facts.sleeps)
     rets = [r for r in facts.returns if not r[0]]
     s.returns_ref = bool(rets) and all(r[1] for r in rets)
-    s.returns_rcu = bool(rets) and all(r[2] for r in rets)
-    s.puts = sorted(facts.param_puts)
+    # RCU pointers, and perhaps parts of the caller's own objects on other paths
+    s.returns_rcu = any(r[2] is True for r in rets) and all(r[2] for r in rets)
+    # a parameter put on every path (but those that found it NULL) drops the caller's
+    # reference; one put on some paths only drops a reference of its own
+    s.puts = sorted(i for i in facts.param_puts
+                    if facts.exit_puts and all(i in put or i in nulls
+                                               for put, nulls in facts.exit_puts))
     for i, p in enumerate(fn.params):
         held = [st for st in exits if st.refcount(p) > 0]
         if not held:
@@ -190,7 +222,9 @@ def summarize(fn: Function, exit_states, facts: RunFacts, flavours: Flavours) ->
             # such as a bdi's embedded root writeback); never taken when it returns false
             s.trygets.append(i)
     s.trygets = sorted(set(s.trygets) | (facts.returned_trygets - set(s.gets)))
-    s.stores = stored_params(fn)
+    # a store of a parameter it took its own reference on (`css_get(); stock->cached =
+    # memcg;`) keeps that reference, not the caller's
+    s.stores = [i for i in stored_params(fn) if i not in facts.param_gets]
     s.derefs = list(dereferenced_params(fn))
     s.puts_handles = [list(h) for h in sorted(facts.put_handles)]
     handles = {h for r in facts.returns if not r[0] for h in [r[3]]}

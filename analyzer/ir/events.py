@@ -168,6 +168,10 @@ class Function:
     # ("acquires", "rcu") for `__acquires(RCU)`; kinds: acquires, releases, must_hold,
     # cond_acquires
     annotations: tuple[tuple[str, str], ...] = ()
+    # the gfp bit that allows direct reclaim in this TU, when a constant mask showed it
+    gfp_bit: int | None = None
+    # locals declared by macro expansions (`__new` of cmpxchg()): not the code's own
+    temps: tuple[str, ...] = ()
 
     def block(self, i: int) -> Block:
         return self.blocks[i]

@@ -82,6 +82,8 @@ class Lowerer:
         self.consumed: set[int] = set()
         self.ntmp = 0
         self.unsupported: list[str] = []
+        # locals a macro's expansion declares (statement-expression temporaries)
+        self.temps: set[str] = set()
         self.in_main = fcur.location.file is not None and \
             fcur.location.file.name == ctx.file
 
@@ -179,7 +181,8 @@ class Lowerer:
         return Function(self.fcur.spelling, self.loc(self.fcur), params, self.blocks, entry,
                         self.exit_block,
                         self.fcur.storage_class == self.ci.StorageClass.STATIC,
-                        self.unsupported, param_ptrs, weak, annotations)
+                        self.unsupported, param_ptrs, weak, annotations,
+                        temps=tuple(sorted(self.temps)))
 
     def annotations(self, body) -> tuple[tuple[str, str], ...]:
         """`__acquires(RCU)` and friends on the definition and on its first prototype."""
@@ -339,9 +342,20 @@ class Lowerer:
             self.assign(self.loc(d), var, value, self.is_ptr(d.type))
         if self.scopes and not static:
             self.scopes[-1].names.append(d.spelling)
+        if self.from_macro(d):
+            self.temps.add(d.spelling)
         dtor = self.guards.destructor_for(d.type.spelling)
         if dtor and any(k.kind == K.UNEXPOSED_ATTR for k in kids) and self.scopes:
             self.scopes[-1].guards.append((dtor, var))
+
+    def from_macro(self, d) -> bool:
+        """Is the declaration written by a macro's expansion (`cmpxchg()`'s `__new`)?  Its
+        location then names the macro, not the variable."""
+        f, _, _, off = d.location._get_instantiation()
+        if f is None:
+            return False
+        name = d.spelling.encode()
+        return self.ctx.bytes_of(f.name)[off:off + len(name)] != name
 
     def if_stmt(self, c) -> None:
         kids = list(c.get_children())
@@ -628,7 +642,8 @@ class Lowerer:
         va = self.named_constant(a) or self.expr(a)
         vb = self.named_constant(b) or self.expr(b)
         x, y = sorted((va, vb), key=lambda v: (v.const is not None, v.text))
-        rel = ("==", x.text, y.const) if x.kind == "var" and y.const is not None else None
+        rel = ("==", x.text, y.const) if x.kind in ("var", "field") and y.const is not None \
+            else None
         subject = Val(f"{x.text} == {y.text}", "other", root=x.root or y.root, op=rel)
         self.branch(Cond(subject, self.text(c), self.loc(c)), t, f)
         return True
@@ -696,7 +711,14 @@ class Lowerer:
             if arrow and not addr_of:
                 self.deref(self.loc(c), base)
             sep = "->" if arrow else "."
-            return Val(f"{base.text}{sep}{c.spelling}", "field", root=base.root)
+            name = c.spelling
+            if "(anonymous" in name or not name:
+                # an anonymous struct or union member: its fields are spelled as the
+                # enclosing object's (`skb->_skb_refdst`)
+                return Val(f"{base.text}{sep}", "field", root=base.root)
+            if base.text.endswith(("->", ".")):
+                return Val(f"{base.text}{name}", "field", root=base.root)
+            return Val(f"{base.text}{sep}{name}", "field", root=base.root)
         if k == K.ARRAY_SUBSCRIPT_EXPR:
             kids = list(c.get_children())
             if len(kids) != 2:
@@ -826,9 +848,10 @@ class Lowerer:
             self.assign(self.loc(c), a, OTHER)
             return a
         rel = None
-        if a.kind == "var" and b.const is not None:
+        if a.kind in ("var", "field") and b.const is not None:
             rel = (op, a.text, b.const)
-        elif b.kind == "var" and a.const is not None and op in ("&", "|", "==", "!=", "^"):
+        elif b.kind in ("var", "field") and a.const is not None and \
+                op in ("&", "|", "==", "!=", "^"):
             rel = (op, b.text, a.const)
         return Val(f"{a.text} {op} {b.text}", "other", root=a.root or b.root, op=rel)
 

@@ -60,6 +60,16 @@ def _lower(parsed: ParsedTU, model: ApiModel, known, out: LoweredTU) -> None:
         except Exception as exc:  # one bad function must not stop the file
             out.problems.append(internal_error(fdef.name, exc))
     done: set[str] = set()
+    try:
+        _lower_headers(ctx, known, out, done)
+    finally:
+        # the reclaim bit, once some mask showed it, lets summaries condition sleeps on
+        # a gfp parameter
+        for fn in [*out.functions, *(f for _, f in out.headers.values() if f)]:
+            fn.gfp_bit = ctx.gfp_reclaim_bit
+
+
+def _lower_headers(ctx: LowerContext, known, out: LoweredTU, done: set[str]) -> None:
     for _ in range(HEADER_DEPTH):
         todo = [(n, d) for n, d in ctx.header_defs.items() if n not in done]
         if not todo:

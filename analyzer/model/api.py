@@ -56,6 +56,13 @@ class FnModel:
     # argument by field paths: (argument index, "->f|->g->f")
     returns_handle: tuple[int, str] | None = None
     puts_handles: tuple[tuple[int, str], ...] = ()
+    # inferred: `requires`/`sleeps` hold only under one of these conjunctions of
+    # conditions on the arguments, each (argument index, field path, operator, constant,
+    # truth): `mask & MAY_NOT_BLOCK` true; empty means always.  At a call, conditions
+    # the arguments decide are dropped; the rest are the caller's, on its parameters,
+    # or unknown (index -1)
+    requires_when: tuple = ()
+    sleeps_when: tuple = ()
     # for entries inferred from a body: the steps that justify `sleeps`/`requires`
     why: tuple = ()
     why_requires: str = ""
