@@ -121,7 +121,7 @@ class RcuUnbalanced(Checker):
                 self.released_own.add((ev.loc, fkey))
             # releasing what a helper took makes this function the helper's partner
             self.partner(st.opener(fkey), fl.family(fkey))
-            for token in _flags(st.truths):
+            for token in _flags(st.truths, self.run.cond_texts):
                 self.run.emit(self.rule, ("released-under", token, fl.family(fkey)))
             return
         other = fl.mismatched(st, fkey)
@@ -138,7 +138,7 @@ class RcuUnbalanced(Checker):
             self.report(ev.loc, msg, st)
             return
         # the caller's section: released under a flag, it pairs with one held under it
-        for token in _flags(st.truths):
+        for token in _flags(st.truths, self.run.cond_texts):
             self.run.emit(self.rule, ("released-under", token, fl.family(fkey)))
         if ev.callee and self.model.fn(ev.callee) is None:
             # released by an analysed helper: this function's effect is the helper's
@@ -247,7 +247,7 @@ class RcuUnbalanced(Checker):
                 if cond is None:
                     continue
                 # released under a flag that another function returns holding it under
-                tokens = _flags(st.truths)
+                tokens = _flags(st.truths, self.run.cond_texts)
                 flag = (("no-flag-partner", self.run.context.node, tokens, fam,
                          "held-under"),) if tokens else ()
                 self.report(loc, f"{name} releases an {fl.name(fkey)} section that "
@@ -280,7 +280,7 @@ class RcuUnbalanced(Checker):
             if free and _explained_by_return(held, free):
                 self.unexplained(held, fkey, "enters_if", "exactly when it returns true")
                 continue
-            tokens = _explaining_flags(held, free, self.slot_index)
+            tokens = _explaining_flags(held, free, self.slot_index, self.run.cond_texts)
             if free and tokens:
                 for token in tokens:
                     self.run.emit(self.rule, ("held-under", token, fam))
@@ -373,9 +373,10 @@ class RcuUnbalanced(Checker):
         return [f for f in findings if all(stands(c) for c in f.conditions)]
 
 
-def _flags(truths) -> tuple[str, ...]:
-    """The named constants of the conditions known true here (`nd->flags & LOOKUP_RCU`)."""
-    return tuple(sorted({t for k, v in truths if v for t in _FLAG.findall(k)}))
+def _flags(truths, texts) -> tuple[str, ...]:
+    """The named constants of the conditions known true here (`nd->flags & LOOKUP_RCU`),
+    from their source text."""
+    return tuple(sorted({t for k, v in truths if v for t in _FLAG.findall(texts.get(k, k))}))
 
 
 def _entered(st, fkey: str) -> str:
@@ -388,7 +389,7 @@ def _net(st, fkey: str) -> int:
     return d - 1 if d > 0 and fkey in st.borrowed else d
 
 
-def _explaining_flags(held, free, slot: int) -> tuple[str, ...]:
+def _explaining_flags(held, free, slot: int, texts) -> tuple[str, ...]:
     """The flags a section follows: held exactly when a tested condition naming one holds.
 
     Dual-mode code (namei's RCU walk) takes RCU on one setting of a flag and returns
@@ -403,7 +404,7 @@ def _explaining_flags(held, free, slot: int) -> tuple[str, ...]:
     for key in sorted(common or ()):
         hv = {v for _, st, _ in held for k, v in st.truths if k == key}
         fv = {v for _, st, _ in free for k, v in st.truths if k == key}
-        tokens = tuple(sorted(set(_FLAG.findall(key))))
+        tokens = tuple(sorted(set(_FLAG.findall(texts.get(key, key)))))
         if len(hv) == 1 and len(fv) <= 1 and hv != fv and tokens:
             return tokens
     return ()

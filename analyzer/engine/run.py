@@ -102,6 +102,8 @@ class FunctionRun:
         # the structure of each tested condition (`mask & MAY_NOT_BLOCK`), by its key,
         # and the parameters the function never assigns (tests of them test the argument)
         self.cond_ops: dict[str, tuple] = {}
+        # the source text of each tested condition, by its key (macro names intact)
+        self.cond_texts: dict[str, str] = {}
         assigned = {ev.target.text for b in fn.blocks for ev in b.events
                     if isinstance(ev, Assign) and ev.target.kind == "var"}
         self.stable_params = [p for p in fn.params if p not in assigned]
@@ -187,7 +189,7 @@ class FunctionRun:
                 if p not in self.stable_params:
                     continue
                 pointer = i < len(self.fn.param_ptrs) and self.fn.param_ptrs[i]
-                named = bool(_FLAG.search(key))
+                named = bool(_FLAG.search(self.cond_texts.get(key, key)))
                 bit = rel == "&" and c > 0 and c & (c - 1) == 0
                 if where == p and not pointer and (rel == "&" or not op or named):
                     path = ""
@@ -215,14 +217,15 @@ class FunctionRun:
 
         A function with neither (defined in a file not analysed) whose name follows
         the kernel's put convention (`put_pid`, `fput`, `kobject_put`) is taken to drop
-        a reference on its first argument; anything else stays unknown.
+        a reference on its first argument; anything else stays unknown.  A body that
+        puts nothing of its argument (`put_aio_ring_file()` puts a file the argument
+        points to) is believed over the name.
         """
         fm = self.model.fn(name)
         if fm is None and self.lookup is not None:
             fm = self.lookup(name)
-        if (fm is None or (fm.inferred and fm.put is None)) and self.model.names_a_put(name):
-            # a put whose body shows no put we know (percpu_ref_put_many() two calls down)
-            fm = FnModel(name, put=0, inferred=True) if fm is None else replace(fm, put=0)
+        if fm is None and self.model.names_a_put(name):
+            fm = FnModel(name, put=0, inferred=True)
         return fm
 
     def handle_of(self, ev: Call, fm: FnModel) -> str | None:
@@ -491,6 +494,7 @@ class FunctionRun:
         if subj.neg:
             subj = replace(subj, neg=False)
             outcome = not outcome
+        self.cond_texts[subj.tmp if subj.kind == "call" else subj.text] = cond.text
         st = self.notify("on_branch", st, subj, outcome)
         st = lifetimes.on_branch(st, subj, outcome, cond.loc)
         key = subj.tmp if subj.kind == "call" else subj.text

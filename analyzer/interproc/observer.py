@@ -46,8 +46,8 @@ class RunFacts:
     param_puts: set[int] = field(default_factory=set)
     # parameters the function takes its own reference on (a store of it then keeps that)
     param_gets: set[int] = field(default_factory=set)
-    # per exit path: the parameters put on it, and those it found NULL
-    exit_puts: list[tuple[frozenset, frozenset]] = field(default_factory=list)
+    # per exit path: the parameters put on it, those it found NULL, the value returned
+    exit_puts: list[tuple[frozenset, frozenset, int | None]] = field(default_factory=list)
     frees: set[int] = field(default_factory=set)
     defers: set[int] = field(default_factory=set)
     calls: list[CallSite] = field(default_factory=list)
@@ -59,7 +59,7 @@ class RunFacts:
 class SummaryObserver(Hooks):
     """Collects `RunFacts` while the engine runs a function."""
 
-    # the parameters this path has put (a put on some paths only, such as a timer's
+    # the parameters this path has put (a put that the result reports, such as a timer's
     # reference dropped when the timer was pending, is not the caller's reference)
     slot = Slot(frozenset(), frozenset.intersection)
 
@@ -72,7 +72,7 @@ class SummaryObserver(Hooks):
             return
         nulls = frozenset(i for i, p in enumerate(self.fn.params)
                           if st.truth(p) is False or st.const(p) == 0)
-        self.facts.exit_puts.append((self.get(st), nulls))
+        self.facts.exit_puts.append((self.get(st), nulls, st.ret))
 
     def on_call(self, st, ev, fm):
         run, facts, fl = self.run, self.facts, self.run.flavours

@@ -150,6 +150,15 @@ def _when(conds: list) -> list:
     return [[list(x) for x in conj] for conj in sorted({tuple(sorted(c)) for c in conds})]
 
 
+def _reported_put(i: int, exits) -> bool:
+    """The result says whether parameter `i` was put (`return 1` after dropping a
+    timer's reference, `return 0` without): that is a reference of the callee's own, not
+    the caller's.  A put the result does not tell apart drops the caller's."""
+    put = {ret for p, nulls, ret in exits if i in p}
+    kept = {ret for p, nulls, ret in exits if i not in p and i not in nulls}
+    return bool(kept) and None not in put | kept and not put & kept
+
+
 def summarize(fn: Function, exit_states, facts: RunFacts, flavours: Flavours) -> Summary:
     """Summarise one engine run of `fn`: its exit states and the facts observed."""
     explicit = sorted(flavours.explicit)
@@ -205,11 +214,7 @@ def summarize(fn: Function, exit_states, facts: RunFacts, flavours: Flavours) ->
     s.returns_ref = bool(rets) and all(r[1] for r in rets)
     # RCU pointers, and perhaps parts of the caller's own objects on other paths
     s.returns_rcu = any(r[2] is True for r in rets) and all(r[2] for r in rets)
-    # a parameter put on every path (but those that found it NULL) drops the caller's
-    # reference; one put on some paths only drops a reference of its own
-    s.puts = sorted(i for i in facts.param_puts
-                    if facts.exit_puts and all(i in put or i in nulls
-                                               for put, nulls in facts.exit_puts))
+    s.puts = sorted(i for i in facts.param_puts if not _reported_put(i, facts.exit_puts))
     for i, p in enumerate(fn.params):
         held = [st for st in exits if st.refcount(p) > 0]
         if not held:

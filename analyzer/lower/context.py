@@ -29,6 +29,8 @@ class LowerContext:
     gfp_reclaim_bit: int | None = None
     # headers' bytes, read when a prototype's annotations are looked for
     texts: dict[str, bytes] = field(default_factory=dict)
+    # callees known to return (False) or not (True)
+    noreturn: dict[str, bool] = field(default_factory=dict)
 
     def bytes_of(self, path: str) -> bytes:
         if path == self.file:

@@ -35,6 +35,7 @@ from analyzer.lower.values import IDENT, val_from_text
 # sparse's context annotations: they expand to nothing without __CHECKER__, so only the
 # source text between a declarator and its body (or its `;`) shows them
 _ANNOTATION = re.compile(rb"\b__(acquires|releases|must_hold|cond_acquires)\s*\(\s*(\w+)\s*\)")
+_NORETURN_BUILTINS = {"__builtin_unreachable", "__builtin_trap", "abort"}
 _NO_EVAL_BUILTINS = {"__builtin_constant_p", "__builtin_types_compatible_p",
                      "__builtin_object_size", "__builtin_dynamic_object_size"}
 _PASSTHROUGH_BUILTINS = {"__builtin_expect", "__builtin_expect_with_probability"}
@@ -907,10 +908,29 @@ class Lowerer:
         tmp = self.tmp()
         self.emit(Call(self.loc(c), name, vals, tmp, arg_text, callee_text=callee_text,
                        gfp_blocks=blocks))
+        if name is not None and self.noreturn(name, u.referenced):
+            self.cur = None  # BUG(), panic(): nothing after the call runs
         # the result is taken to be reached from the first pointer-like argument
         root = next((v.root for v in vals if v.kind in ("var", "addr", "field") and v.root),
                     None)
         return Val(f"{name or callee_text}()", "call", root=root, tmp=tmp)
+
+    def noreturn(self, name: str, decl) -> bool:
+        """`__builtin_unreachable()`, and functions declared `__noreturn`."""
+        known = self.ctx.noreturn.get(name)
+        if known is None:
+            known = name in _NORETURN_BUILTINS
+            if not known and decl is not None:
+                for k in decl.get_children():
+                    if k.kind != self.K.UNEXPOSED_ATTR:
+                        continue
+                    f, _, _, start = k.extent.start._get_instantiation()
+                    end = k.extent.end._get_instantiation()[3]
+                    if f is not None and b"noreturn" in self.ctx.bytes_of(f.name)[start:end + 16]:
+                        known = True
+                        break
+            self.ctx.noreturn[name] = known
+        return known
 
     def gfp_blocks(self, arg) -> bool | None:
         """Does a constant gfp mask hold the model's direct-reclaim bit? None if unknown."""
