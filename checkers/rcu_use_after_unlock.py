@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from analyzer.ir import Rule
 from checkers.base import Checker, register
-from checkers.lifetime_util import ended_at, loaded_at, obj_key, protected
+from checkers.lifetime_util import ended_at, loaded_at, protected, ref_key
 
 
 @register
@@ -108,7 +108,7 @@ class RcuUseAfterUnlock(Checker):
                 continue
             a = ev.args[idx]
             name = a.root if a.kind in ("var", "addr") else None
-            if name and obj_key(st, a) is not None:
+            if name and ref_key(st, a, fm) is not None:
                 kind = self.stale(st, name)
                 if kind:
                     self.complain(st, name, kind, ev.loc, f"is passed to {ev.callee}()")

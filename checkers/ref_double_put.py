@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from analyzer.ir import Rule
 from checkers.base import Checker, register
-from checkers.lifetime_util import is_local, obj_key
+from checkers.lifetime_util import is_local, ref_key
 
 
 @register
@@ -47,7 +47,7 @@ class RefDoublePut(Checker):
         if fm is None or fm.put is None or fm.put >= len(ev.args):
             return
         a = ev.args[fm.put]
-        k = obj_key(st, a)
+        k = ref_key(st, a, fm)
         if k is None or st.refcount(k) > 0 or k in st.failed or st.merged:
             return
         if k in st.dropped:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from analyzer.ir import Rule
 from checkers.base import Checker, register
-from checkers.lifetime_util import loaded_at, obj_key
+from checkers.lifetime_util import loaded_at, ref_key
 
 
 @register
@@ -50,7 +50,7 @@ class RefGetUnsafe(Checker):
         if fm is None or fm.get is None or fm.get >= len(ev.args):
             return
         a = ev.args[fm.get]
-        k = obj_key(st, a)
+        k = ref_key(st, a, fm)
         name = a.root
         if k is None or not name or st.refcount(k) > 0:
             return

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from analyzer.ir import Rule
 from checkers.base import Checker, Slot, register
-from checkers.lifetime_util import is_local, obj_key, reset_names, taken_at, without
+from checkers.lifetime_util import is_local, obj_key, ref_key, reset_names, taken_at, without
 
 
 @register
@@ -54,12 +54,18 @@ class RefLeak(Checker):
         super().__init__(run)
         self.put_objs: set[str] = set()
         self.candidates: list[tuple] = []
+        # variables holding a call's result, and for each object the results its puts
+        # were made under (`if (ret) module_put(ops->owner);`)
+        self.results: set[str] = set()
+        self.put_guards: dict[str, set[str]] = {}
 
     def on_call(self, st, ev, fm):
         if fm is not None and fm.put is not None and fm.put < len(ev.args):
-            k = obj_key(st, ev.args[fm.put])
+            k = ref_key(st, ev.args[fm.put], fm)
             if k is not None:
                 self.put_objs.add(k)
+                self.put_guards.setdefault(k, set()).update(
+                    v for v, true in st.truths if true and v in self.results)
 
     def leak(self, st, name: str, loc, why: str) -> None:
         if not is_local(self.fn, name) or st.refcount(name) <= 0:
@@ -75,6 +81,11 @@ class RefLeak(Checker):
             if fm is not None and fm.get is not None and name not in self.put_objs:
                 # a plain get with no put anywhere here takes the reference for a new
                 # holder the analysis cannot see (a field set through a helper)
+                continue
+            guards = self.put_guards.get(name, set())
+            if any(v in guards for v, true in st.truths if not true):
+                # dropped exactly when a call failed: on success the reference is kept
+                # by what the call set up (`ret = ops->build_state(...); if (ret) put;`)
                 continue
             self.report(loc, f"reference on `{name}`{taken_at(st, name)} is not released "
                         f"{why}", st)
@@ -92,6 +103,8 @@ class RefLeak(Checker):
 
     def on_assign(self, st, ev):
         target, value = ev.target, ev.value
+        if target.kind == "var" and value.kind == "call":
+            self.results.add(target.text)
         srcs = self.get(st)
         if target.kind != "var":
             return self.put(st, frozenset(x for x in srcs if x[1] != target.text))

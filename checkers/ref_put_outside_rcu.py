@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from analyzer.ir import Rule
 from checkers.base import Checker, Slot, register
-from checkers.lifetime_util import obj_key, reset_names
+from checkers.lifetime_util import ref_key, reset_names
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ class RefPutOutsideRcu(Checker):
         if fm is None or fm.put is None or fm.put >= len(ev.args) or self.run.in_section(st):
             return None
         a = ev.args[fm.put]
-        k = obj_key(st, a)
+        k = ref_key(st, a, fm)
         name = a.root if a.kind == "var" else None
         cursor = name if name in st.walks else (k if k in st.walks else None)
         if cursor is None:

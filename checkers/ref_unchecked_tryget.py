@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from analyzer.ir import Rule
 from checkers.base import Checker, register
-from checkers.lifetime_util import obj_key
+from checkers.lifetime_util import ref_key
 
 
 @register
@@ -53,7 +53,7 @@ class RefUncheckedTryget(Checker):
         for idx, what in ((fm.put, "drops a reference on"), (fm.get, "takes a reference on")):
             if idx is None or idx >= len(ev.args):
                 continue
-            k = obj_key(st, ev.args[idx])
+            k = ref_key(st, ev.args[idx], fm)
             if k is not None and k in st.failed and st.refcount(k) == 0:
                 self.report(ev.loc, f"{ev.callee}() {what} `{k}` on the branch where its "
                             "tryget failed", st)

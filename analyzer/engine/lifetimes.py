@@ -40,17 +40,24 @@ def arg(ev: Call, index: int | None) -> Val | None:
     return ev.args[index]
 
 
+def ref_key(st: State, val: Val, fm: FnModel) -> str | None:
+    """The object a get, tryget or put acts on (the container, for `pins_container`)."""
+    if fm.pins_container and val.kind == "field" and val.root:
+        return st.alias(val.root) or val.root
+    return obj_key(st, val)
+
+
 def on_call(st: State, ev: Call, fm: FnModel | None, in_section: bool) -> State:
     if fm is None:
         return st
     a = arg(ev, fm.put)
     if a is not None:
-        k = obj_key(st, a)
+        k = ref_key(st, a, fm)
         if k is not None:
             st = drop(st, k, ev.loc, f"{ev.callee}()")
     a = arg(ev, fm.get)
     if a is not None:
-        k = obj_key(st, a)
+        k = ref_key(st, a, fm)
         if k is not None:
             st = take(st, k, ev.loc, f"{ev.callee}()")
     if fm.publishes is not None:
@@ -68,7 +75,7 @@ def on_call(st: State, ev: Call, fm: FnModel | None, in_section: bool) -> State:
             st = hand_off(st, k, ev.loc, f"passed to {ev.callee}(), which keeps it")
     a = arg(ev, fm.tryget)
     if a is not None:
-        k = obj_key(st, a)
+        k = ref_key(st, a, fm)
         if k is not None:
             st = replace(st, pending=st.pending | {(ev.result, "ref", k)},
                          ref_origin=(*st.ref_origin, (k, ev.loc, f"{ev.callee}()")))
@@ -225,10 +232,12 @@ def _loaded(st: State, name: str, kind: str, loc: Loc, what: str) -> State:
                    ptr_origin=(*st.ptr_origin, (name, loc, what)))
 
 
-def on_walk(st: State, ev: Walk, in_section: bool, stated: bool = False) -> State:
+def on_walk(st: State, ev: Walk, in_section: bool, stated: bool = False, temps=()) -> State:
     """A walk's cursor is an RCU pointer, unless the walk states the lock that guards it."""
     name = ev.cursor.text
-    # the cursor moves to another element: what was known of the last one goes
+    # the cursor moves to another element: a variable that kept the last one keeps its
+    # reference (`last_wb = wb`), and what was known of it goes
+    st = handover(st, name, temps)
     st = forget_var(st, name)
     if st.refcount(name) > 0:
         st = st.with_refcount(name, 0)

@@ -104,6 +104,8 @@ class FunctionRun:
         self.cond_ops: dict[str, tuple] = {}
         # the source text of each tested condition, by its key (macro names intact)
         self.cond_texts: dict[str, str] = {}
+        # structure copies seen (`*msg = uwq->msg`): (destination prefix, source prefix)
+        self.struct_copies: set[tuple[str, str]] = set()
         assigned = {ev.target.text for b in fn.blocks for ev in b.events
                     if isinstance(ev, Assign) and ev.target.kind == "var"}
         self.stable_params = [p for p in fn.params if p not in assigned]
@@ -333,7 +335,7 @@ class FunctionRun:
             # the walk assigns its cursor (inside the macro): what was known of it goes
             st = st.forget(ev.cursor.text)
             stated = wm is not None and wm.cond is not None and len(ev.args) > wm.cond
-            return lifetimes.on_walk(st, ev, self.in_section(st), stated)
+            return lifetimes.on_walk(st, ev, self.in_section(st), stated, self.fn.temps)
         if isinstance(ev, Dead):
             st = self.notify("on_dead", st, ev)
             return lifetimes.on_dead(st, ev.names, self.fn.temps)
@@ -461,9 +463,12 @@ class FunctionRun:
         if target.kind != "var":
             stale = {t for t in st.truths if t[0] == target.text
                      or t[0].startswith((target.text + "->", target.text + "."))}
-            return replace(st, truths=st.truths - stale) if stale else st
+            if stale:
+                st = replace(st, truths=st.truths - stale)
+            return self.copy_truths(st, ev)
         name = target.text
         st = st.forget(name)
+        st = self.copy_truths(st, ev)
         value = ev.value
         if value.const is not None:
             st = replace(st, consts=st.consts | {(name, value.const)})
@@ -484,6 +489,29 @@ class FunctionRun:
             if c is not None:
                 st = replace(st, consts=st.consts | {(name, int(not c) if value.neg else c)})
         return st
+
+    def copy_truths(self, st: State, ev: Assign) -> State:
+        """A structure copied (`*msg = uwq->msg`): what is known, and what is learnt later,
+        of one's fields holds for the other's (`msg->event`, `uwq->msg.event`)."""
+        value, target = ev.value, ev.target
+        if ev.ptr or value.kind not in ("field", "var") or \
+                target.kind not in ("deref", "var", "field"):
+            return st
+        src = value.text + "."
+        dst = target.text[1:] + "->" if target.kind == "deref" else target.text + "."
+        self.struct_copies.add((dst, src))
+        extra = {(k.replace(src, dst), v) for k, v in st.truths if src in k}
+        return replace(st, truths=st.truths | extra) if extra else st
+
+    def copied_keys(self, key: str) -> list[str]:
+        """The same test spelled through a structure copy."""
+        out = []
+        for dst, src in self.struct_copies:
+            if src in key:
+                out.append(key.replace(src, dst))
+            if dst in key:
+                out.append(key.replace(dst, src))
+        return out
 
     def refine(self, st: State, cond: Cond | None, outcome: bool) -> State | None:
         if cond is None:
@@ -523,8 +551,12 @@ class FunctionRun:
             known = st.truth(key)
             if known is not None and known != outcome:
                 return None
+            copies = self.copied_keys(key) if self.struct_copies else []
+            if any(st.truth(k) not in (None, outcome) for k in copies):
+                return None
             if known is None and c is None:
-                st = replace(st, truths=st.truths | {(key, outcome)})
+                st = replace(st, truths=st.truths | {(key, outcome)} |
+                             {(k, outcome) for k in copies})
                 if not outcome and subj.kind == "var":
                     st = replace(st, consts=st.consts | {(key, 0)})  # false means 0/NULL
         effects = [p for p in st.pending if p[0] == key and p[1].lstrip("~") == "enter"]

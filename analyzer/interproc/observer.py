@@ -106,7 +106,7 @@ class SummaryObserver(Hooks):
                               (fm.defers_free, facts.defers), (fm.get, facts.param_gets)):
             if index is None or index >= len(ev.args):
                 continue
-            k = lifetimes.obj_key(st, ev.args[index])
+            k = lifetimes.ref_key(st, ev.args[index], fm)
             if k in self.fn.params and (bucket is not facts.param_puts or st.refcount(k) == 0):
                 bucket.add(self.fn.params.index(k))
                 if bucket is facts.param_puts:

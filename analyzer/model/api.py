@@ -46,6 +46,9 @@ class FnModel:
     put: int | None = None
     tryget: int | None = None
     returns_ref: bool = False
+    # the reference is taken (or dropped) through a field of an object and pins that
+    # object: try_module_get(ops->owner) keeps the module, and so ops, alive
+    pins_container: bool = False
     same_object: int | None = None
     consumes: int | None = None
     consumes_more: tuple[int, ...] = ()
