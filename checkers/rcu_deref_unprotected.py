@@ -90,7 +90,9 @@ class RcuDerefUnprotected(Checker):
         # a requirement that holds only under conditions the call leaves open is not one
         if fm is not None and fm.requires and not fm.requires_when:
             what = f"{ev.callee}()"
-            if fm.inferred and fm.why_requires:
+            if fm.inferred and fm.why_requires and fm.why_requires.startswith("declared "):
+                what += f", which is {fm.why_requires},"
+            elif fm.inferred and fm.why_requires:
                 what += f", which uses {fm.why_requires} without taking the lock itself,"
             self.check(st, ev.loc, what, fm.requires, None, callee=True)
 
@@ -110,7 +112,10 @@ class RcuDerefUnprotected(Checker):
             locks_itself = (u.needs in self.enters) if handled else \
                 bool(self.enters & fl.explicit)
             lock = fl.lock(u.needs if handled else "rcu")
-            if locks_itself or u.loc in held_somewhere:
+            # documented to be entered holding it: this path has released the caller's
+            caller_held = bool(fl.entry) and (fl.family(u.needs) in fl.entry or (
+                u.needs in fl.vanilla and fl.entry & fl.vanilla))
+            if locks_itself or caller_held or u.loc in held_somewhere:
                 self.report(u.loc, f"{u.what} with no {lock} held on this path", u.state)
             elif not self.run.context.has_callers:
                 # with callers in the analysed code, the requirement is checked at their calls

@@ -25,7 +25,9 @@ class RcuSleepInReader(Checker):
     Sleeps are found through callees too (function summaries), and the finding
     shows the chain of calls. A sleep more than three calls down is reported at
     `note` level: every call on the way may guard it with a condition the caller
-    never meets. A callee that releases its caller's section before sleeping and
+    never meets. So is `kvfree()`, directly or down a chain: it sleeps only for
+    vmalloc'ed memory, and memory that `kvmalloc()` took with an atomic mask never
+    is. A callee that releases its caller's section before sleeping and
     takes it again (`rcu_read_unlock(); cond_resched(); rcu_read_lock();`) is fine.
 
     ## Why is this bad
@@ -87,6 +89,9 @@ class RcuSleepInReader(Checker):
                 if len(fm.why) > DEEP_CHAIN:
                     # each level adds path conditions the summary does not keep
                     level, confidence = "note", "low"
+            if fm.sleeps_maybe:
+                # kvfree() sleeps only for vmalloc'ed memory, which this may not be
+                level, confidence = "note", "low"
             self.report(ev.loc, f"{ev.callee}() may sleep{why} inside the "
                         f"{fl.name(fkey)} read-side section{_since(origin)}", st,
                         level=level, confidence=confidence)

@@ -17,8 +17,12 @@ class RefLeak(Checker):
     `return`, at the end of a loop iteration through `continue` or the closing
     brace, at a `goto` out of its block) or is overwritten, while the reference is
     neither released nor handed off. A reference returned to the caller, stored into
-    a structure or a global, or consumed by a callee is handed off, not leaked. The
-    path is reported: where the reference was taken, the branches taken, the exit.
+    a structure or a global, or consumed by a callee is handed off, not leaked. A
+    reference taken on a parameter's object (`try_module_get(ops->owner)`) leaks
+    when an error return keeps it while the function's non-error returns do not.
+    A reference dropped exactly when a later call failed (`if (!kobj)
+    module_put(owner);`) is kept by what that call set up on success. The path is
+    reported: where the reference was taken, the branches taken, the exit.
 
     ## Why is this bad
     A leaked reference keeps the object alive forever: a memory cgroup that can
@@ -54,18 +58,24 @@ class RefLeak(Checker):
         super().__init__(run)
         self.put_objs: set[str] = set()
         self.candidates: list[tuple] = []
-        # variables holding a call's result, and for each object the results its puts
-        # were made under (`if (ret) module_put(ops->owner);`)
-        self.results: set[str] = set()
-        self.put_guards: dict[str, set[str]] = {}
+        # variables holding a call's result, and for each object whether its puts were
+        # made with each result failed (`if (ret) module_put(ops->owner);`) or not
+        # (pointer results fail as NULL, others as non-zero error codes)
+        self.results: dict[str, bool] = {}
+        self.put_guards: dict[str, dict[str, set[bool]]] = {}
+        # references on parameters held at an error return
+        self.param_leaks: list[tuple] = []
 
     def on_call(self, st, ev, fm):
         if fm is not None and fm.put is not None and fm.put < len(ev.args):
             k = ref_key(st, ev.args[fm.put], fm)
             if k is not None:
                 self.put_objs.add(k)
-                self.put_guards.setdefault(k, set()).update(
-                    v for v, true in st.truths if true and v in self.results)
+                # failed results its puts were made under, and those that had not failed
+                for v, true in st.truths:
+                    if v in self.results:
+                        failed = true != self.results[v]
+                        self.put_guards.setdefault(k, {}).setdefault(v, set()).add(failed)
 
     def leak(self, st, name: str, loc, why: str) -> None:
         if not is_local(self.fn, name) or st.refcount(name) <= 0:
@@ -74,7 +84,27 @@ class RefLeak(Checker):
             return  # another variable still holds the object (and now its reference)
         self.candidates.append((st, name, loc, why))
 
+    def on_return(self, st, ev):
+        value = ev.value
+        if value is None or not self.fn.params:
+            return
+        failed = (value.const is not None and value.const < 0) or (
+            value.kind == "var" and self.results.get(value.text) is False
+            and st.truth(value.text) is True)
+        if not failed:
+            return
+        for p in self.fn.params:
+            if st.refcount(p) > 0:
+                self.param_leaks.append((st, p, ev.loc))
+
     def on_end(self, exit_states) -> None:
+        for st, p, loc in self.param_leaks:
+            # a reference on the caller's object, kept on an error return, while a path
+            # that gets this far without failing does not keep one
+            if any(s.refcount(p) == 0 and s.ret is not None and s.ret >= 0
+                   for s in exit_states):
+                self.candidates.append((st, p, loc, "before this error return: the "
+                                        "other returns do not keep it"))
         for st, name, loc, why in self.candidates:
             origin = st.lookup(st.ref_origin, name)
             fm = self.run.model_for(origin[2].rstrip("()")) if origin else None
@@ -82,10 +112,12 @@ class RefLeak(Checker):
                 # a plain get with no put anywhere here takes the reference for a new
                 # holder the analysis cannot see (a field set through a helper)
                 continue
-            guards = self.put_guards.get(name, set())
-            if any(v in guards for v, true in st.truths if not true):
+            guards = self.put_guards.get(name, {})
+            if any(guards.get(v) == {True} and true == self.results[v]
+                   for v, true in st.truths if v in self.results):
                 # dropped exactly when a call failed: on success the reference is kept
-                # by what the call set up (`ret = ops->build_state(...); if (ret) put;`)
+                # by what the call set up (`ret = ops->build_state(...); if (ret) put;`,
+                # `kobj = kobject_get_unless_zero(); if (!kobj) module_put(owner);`)
                 continue
             self.report(loc, f"reference on `{name}`{taken_at(st, name)} is not released "
                         f"{why}", st)
@@ -104,7 +136,7 @@ class RefLeak(Checker):
     def on_assign(self, st, ev):
         target, value = ev.target, ev.value
         if target.kind == "var" and value.kind == "call":
-            self.results.add(target.text)
+            self.results[target.text] = ev.ptr
         srcs = self.get(st)
         if target.kind != "var":
             return self.put(st, frozenset(x for x in srcs if x[1] != target.text))

@@ -117,7 +117,77 @@ static struct cfg *tbl_cur(struct tbl *t)
 	return rcu_dereference(t->cur);		/* expect: rcu-deref-unprotected@note */
 }
 
+/* documented to be entered inside a reader, which it ends before the second load */
+static int tbl_weight_release(struct tbl *t)
+	__releases(RCU)
+{
+	struct cfg *c = rcu_dereference(t->cur);
+	int w = c ? c->weight : 0;
+
+	rcu_read_unlock();
+	c = rcu_dereference(t->cur);		/* expect: rcu-deref-unprotected@warning */
+	return w + (c ? c->weight : 0);
+}
+
+/* its callers must hold RCU: this one does not */
+static int tbl_weight_held(struct tbl *t)
+	__must_hold(RCU);
+
+static int tbl_total(struct tbl *t)
+{
+	int w;
+
+	rcu_read_lock();
+	w = tbl_weight_held(t);
+	rcu_read_unlock();
+	return w + tbl_weight_held(t);		/* expect: rcu-deref-unprotected@warning */
+}
+
 /* ---- correct ----------------------------------------------------------------------- */
+
+/* the annotation on its prototype says the caller's section protects it */
+static int tbl_weight_held(struct tbl *t)
+{
+	struct cfg *c = rcu_dereference(t->cur);
+
+	return c ? c->weight : 0;
+}
+
+static int tbl_total_ok(struct tbl *t)
+{
+	int w;
+
+	rcu_read_lock();
+	w = tbl_weight_held(t);
+	rcu_read_unlock();
+	return w;
+}
+
+/* entered inside a reader, it may end it and start its own (a seq_file walk) */
+static struct cfg *tbl_next(struct tbl *t, struct cfg *prev)
+	__acquires(RCU) __releases(RCU)
+{
+	struct cfg *c = rcu_dereference(t->cur);
+
+	if (c != prev)
+		return c;
+	rcu_read_unlock();
+	rcu_read_lock();
+	return rcu_dereference(t->cur);
+}
+
+static int tbl_walk(struct tbl *t)
+{
+	struct cfg *c;
+	int w = 0;
+
+	rcu_read_lock();
+	c = tbl_next(t, NULL);
+	if (c)
+		w = c->weight;
+	rcu_read_unlock();
+	return w;
+}
 
 static int tbl_weight_ok(struct tbl *t)
 {

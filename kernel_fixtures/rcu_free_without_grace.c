@@ -7,12 +7,14 @@
 #include <linux/rculist.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
+#include <linux/refcount.h>
 
 struct pool {
 	struct list_head list;
 	struct hlist_node hnode;
 	struct rcu_head rcu;
 	int id;
+	atomic_t refs;
 };
 
 struct registry {
@@ -27,7 +29,22 @@ static void pool_destroy(struct pool *p)
 	kfree(p);
 }
 
+/* drops a reference: the object goes only with the last one */
+static void pool_put(struct pool *p)
+{
+	if (atomic_dec_and_test(&p->refs))
+		pool_destroy(p);
+}
+
 /* ---- buggy ------------------------------------------------------------------------- */
+
+/* the last reference gone, but readers that found it on the list hold none */
+static void pool_remove_counted(struct pool *p)
+{
+	list_del_rcu(&p->list);
+	if (atomic_dec_and_test(&p->refs))
+		kfree(p);				/* expect: rcu-free-without-grace@warning */
+}
 
 static void pool_remove(struct registry *r, struct pool *p)
 {
@@ -141,4 +158,11 @@ static void pool_remove_other(struct pool *p, struct pool *spare)
 	list_del_rcu(&p->list);
 	kfree(spare);
 	kfree_rcu(p, rcu);
+}
+
+/* the list's reference dropped: the release, not this function, frees */
+static void pool_unlink(struct pool *p)
+{
+	list_del_rcu(&p->list);
+	pool_put(p);
 }

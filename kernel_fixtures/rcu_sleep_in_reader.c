@@ -125,6 +125,21 @@ static void *job_clone_own_mask(struct job *head)
 	return copy;
 }
 
+/* kvfree() sleeps only for vmalloc'ed memory: worth a look, not a verdict */
+static void job_table_drop(void *table)
+{
+	kvfree(table);
+}
+
+static void job_table_swap(struct job *head, void *old)
+{
+	rcu_read_lock();
+	if (rcu_dereference(head->next))
+		job_table_drop(old);			/* expect: rcu-sleep-in-reader@note */
+	kvfree(old);					/* expect: rcu-sleep-in-reader@note */
+	rcu_read_unlock();
+}
+
 /* ---- correct ----------------------------------------------------------------------- */
 
 static void *job_clone_atomic(struct job *head)

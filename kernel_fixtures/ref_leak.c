@@ -8,6 +8,7 @@
 #include <linux/memcontrol.h>
 #include <linux/shrinker.h>
 #include <linux/slab.h>
+#include <linux/refcount.h>
 
 struct ctx {
 	struct mem_cgroup *memcg;
@@ -20,7 +21,55 @@ int charge(struct mem_cgroup *memcg, int nr);
 void put_charged_memcg(struct mem_cgroup *memcg);
 int prepare(struct ctx *c);
 
+/* an object a module provides: its module reference keeps it */
+struct provider {
+	struct list_head list;
+	struct module *owner;
+	struct kref kref;
+	refcount_t users;
+	int (*setup)(struct provider *p);
+};
+struct kobj_like;
+struct kobj_like *kobj_get_unless_zero(struct provider *p);
+void kobj_forward(struct provider *p, int n);
+/* named like a put, shaped like a data writer: it appends to a message */
+void *msg_put(struct ctx *msg, int type, int len);
+
 /* ---- buggy ------------------------------------------------------------------------- */
+
+/* the module reference is dropped when setup fails, kept (and lost) on the other error */
+static int provider_start(struct provider *p, bool ready)
+{
+	int err;
+
+	if (!try_module_get(p->owner))
+		return -ENODEV;
+	err = p->setup(p);
+	if (err) {
+		module_put(p->owner);
+		return err;
+	}
+	if (!ready)
+		return -EAGAIN;				/* expect: ref-leak@warning */
+	module_put(p->owner);
+	return 0;
+}
+
+/* a module reference taken on an element of an RCU walk, not dropped before the next */
+static int provider_scan(struct list_head *head)
+{
+	struct provider *p;
+	int n = 0;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(p, head, list) {	/* expect: ref-leak@warning */
+		if (!try_module_get(p->owner))
+			continue;
+		n += p->setup(p);
+	}
+	rcu_read_unlock();
+	return n;
+}
 
 /* an early error return skips the put */
 static int charge_mm(struct mm_struct *mm, int nr)
@@ -260,4 +309,39 @@ static int charge_put_named(struct mm_struct *mm)
 
 	put_charged_memcg(memcg);
 	return ret;
+}
+
+/* the module reference stays with the object the second get succeeded on */
+static struct kobj_like *provider_get(struct provider *p)
+{
+	struct module *owner = p->owner;
+	struct kobj_like *kobj;
+
+	if (!try_module_get(owner))
+		return NULL;
+	kobj = kobj_get_unless_zero(p);
+	if (!kobj)
+		module_put(owner);
+	return kobj;
+}
+
+/* several references at once, handed out one by one: not counted */
+static void provider_forward(struct provider *p, int burst)
+{
+	refcount_add(burst, &p->users);
+	kobj_forward(p, burst);
+}
+
+/* msg_put() writes data: it is not a put of `c` */
+static int ctx_report(struct mm_struct *mm, struct ctx *c)
+{
+	struct mem_cgroup *memcg = get_mem_cgroup_from_mm(mm);
+
+	if (!msg_put(c, 1, sizeof(memcg))) {
+		mem_cgroup_put(memcg);
+		return -EMSGSIZE;
+	}
+	c->nid = charge(memcg, 1);
+	mem_cgroup_put(memcg);
+	return 0;
 }

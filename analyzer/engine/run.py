@@ -83,7 +83,8 @@ class FunctionRun:
                  flavours: Flavours | None = None):
         self.fn = fn
         self.model = model
-        self.flavours = flavours or Flavours(model)
+        self.flavours = (flavours or Flavours(model)).entered_with(
+            f for kind, f in fn.annotations if kind in ("must_hold", "releases"))
         self.lookup = lookup  # name -> summary-derived FnModel, for callees with bodies
         self.context = context or RunContext()
         self.bound = bound
@@ -128,8 +129,16 @@ class FunctionRun:
     # --- model lookups used by the engine and by checkers ----------------------------------
     def callee_model(self, ev: Call) -> FnModel | None:
         """The model's entry; failing that, what the callee's body showed, for this call's
-        arguments (a requirement or sleep they rule out is gone)."""
-        fm = self.model_for(ev.callee) if ev.callee else None
+        arguments (a requirement or sleep they rule out is gone, a count of references
+        other than one is not counted)."""
+        fm = self.model_for(ev.callee, ev.not_a_put) if ev.callee else None
+        if fm is not None and fm.count is not None and fm.count < len(ev.args) and \
+                ev.args[fm.count].const != 1 and \
+                ev.args[fm.count].text not in self.fn.params:
+            # several references at once (`refcount_add(burst, &skb->users)`): they are
+            # handed out or dropped one by one where the count says, not counted here
+            # (a count the caller passes is the caller's to say: `wb_put_many(wb, nr)`)
+            fm = replace(fm, get=None, put=None, tryget=None, count=None)
         if fm is None or not (fm.requires_when or fm.sleeps_when):
             return fm
         changes: dict = {}
@@ -214,19 +223,20 @@ class FunctionRun:
             return gfp_may_sleep(self.model.gfp, ev.arg_text[fm.gfp], ev.gfp_blocks) is True
         return True
 
-    def model_for(self, name: str) -> FnModel | None:
+    def model_for(self, name: str, not_a_put: bool = False) -> FnModel | None:
         """The model's entry, a summary of the callee's body, or the kernel's naming.
 
         A function with neither (defined in a file not analysed) whose name follows
         the kernel's put convention (`put_pid`, `fput`, `kobject_put`) is taken to drop
         a reference on its first argument; anything else stays unknown.  A body that
         puts nothing of its argument (`put_aio_ring_file()` puts a file the argument
-        points to) is believed over the name.
+        points to) is believed over the name, and so is a prototype shaped like a data
+        writer's (`nlmsg_put(skb, ...)`: `not_a_put`).
         """
         fm = self.model.fn(name)
         if fm is None and self.lookup is not None:
             fm = self.lookup(name)
-        if fm is None and self.model.names_a_put(name):
+        if fm is None and not not_a_put and self.model.names_a_put(name):
             fm = FnModel(name, put=0, inferred=True)
         return fm
 

@@ -6,6 +6,8 @@ flavours whose sections belong to an object, by that object (`srcu:my_srcu`).
 
 from __future__ import annotations
 
+import copy
+
 from analyzer.engine.state import UNKNOWN, State
 from analyzer.model import ApiModel
 
@@ -19,6 +21,22 @@ class Flavours:
         self.explicit = model.explicit_vanilla
         self.implicit = self.vanilla - self.explicit
         self.handled = frozenset(k for k, f in self.table.items() if f.handle)
+        # flavours the function is documented to be entered with (`__must_hold(RCU)`,
+        # `__releases(RCU)`): its caller's section, held until it releases it
+        self.entry: frozenset[str] = frozenset()
+
+    def entered_with(self, flavours) -> Flavours:
+        """These flavours for a function entered holding `flavours`."""
+        if not flavours:
+            return self
+        view = copy.copy(self)
+        view.entry = frozenset(flavours) - self.handled
+        return view
+
+    def callers(self, st: State, needs: str) -> bool:
+        """The caller's section of `needs`, documented held on entry, not released yet."""
+        return any(f not in st.borrowed and (f == needs or (
+            f in self.vanilla and needs in self.vanilla)) for f in self.entry)
 
     def key(self, flavour: str, handle: str | None = None) -> str:
         """`srcu` sections are keyed by their srcu_struct: `srcu:my_srcu`."""
@@ -52,14 +70,15 @@ class Flavours:
 
     def in_section(self, st: State) -> bool:
         """Inside some vanilla read-side section (or asserted to be)."""
-        return self.vanilla_depth(st) > 0 or bool(st.assumed & self.vanilla)
+        return self.vanilla_depth(st) > 0 or bool(st.assumed & self.vanilla) or bool(
+            self.entry & self.vanilla and self.callers(st, next(iter(self.vanilla))))
 
     def holds(self, st: State, needs: str, handle: str | None = None) -> bool | None:
         """Is a section protecting accessor `needs` held? None when unknown."""
         if needs == "none":
             return True
         if needs in self.vanilla:
-            if st.assumed & self.vanilla:
+            if st.assumed & self.vanilla or (self.entry and self.callers(st, needs)):
                 return True
             d = self.vanilla_depth(st)
             return None if d == UNKNOWN else d > 0
@@ -74,6 +93,8 @@ class Flavours:
                 return None
             return any(d > 0 for _, d in keys)
         d = st.depth(needs)
+        if self.entry and self.callers(st, needs):
+            return True
         return None if d == UNKNOWN else (d > 0 or needs in st.assumed)
 
     def held_explicit(self, st: State) -> tuple[str, object] | None:
@@ -81,6 +102,9 @@ class Flavours:
         for fkey, d in st.held:
             if fkey in self.explicit and d > 0:
                 return fkey, st.origin(fkey)
+        for fkey in sorted(self.entry & self.explicit):
+            if fkey not in st.borrowed:
+                return fkey, None
         return None
 
     def mismatched(self, st: State, fkey: str) -> str | None:

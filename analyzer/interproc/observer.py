@@ -35,6 +35,8 @@ class RunFacts:
     hard_sleeps: list[tuple[Loc, str, tuple, frozenset]] = field(default_factory=list)
     # sleeps made after releasing (and before re-taking) the caller's RCU section
     sleeps_after_release: list[Loc] = field(default_factory=list)
+    # sleeps that do not depend on the object (not kvfree()'s of vmalloc'ed memory)
+    sure_sleeps: list[Loc] = field(default_factory=list)
     # lock-ownership assertions other than RCU's (`lockdep_rtnl_is_held()`): alternatives
     other_asserts: bool = False
     # (flavour needed, held, where, what, the conditions on the arguments it needs)
@@ -54,14 +56,18 @@ class RunFacts:
     unknown: set[str] = field(default_factory=set)
     asserts: list[tuple[str, Loc, str, frozenset]] = field(default_factory=list)
     returned_trygets: set[int] = field(default_factory=set)
+    # parameters passed on as the count of references taken or dropped
+    count_params: set[int] = field(default_factory=set)
 
 
 class SummaryObserver(Hooks):
     """Collects `RunFacts` while the engine runs a function."""
 
     # the parameters this path has put (a put that the result reports, such as a timer's
-    # reference dropped when the timer was pending, is not the caller's reference)
+    # reference dropped when the timer was pending, is not the caller's reference), and
+    # AFTER_LAST when it is on the branch where a put dropped the last reference
     slot = Slot(frozenset(), frozenset.intersection)
+    AFTER_LAST = -1
 
     def __init__(self, run) -> None:
         super().__init__(run)
@@ -72,7 +78,14 @@ class SummaryObserver(Hooks):
             return
         nulls = frozenset(i for i, p in enumerate(self.fn.params)
                           if st.truth(p) is False or st.const(p) == 0)
-        self.facts.exit_puts.append((self.get(st), nulls, st.ret))
+        self.facts.exit_puts.append((self.get(st) - {self.AFTER_LAST}, nulls, st.ret))
+
+    def on_branch(self, st, subject, outcome):
+        if outcome and subject.kind == "call" and subject.tmp is not None:
+            fm = self.run.calls.get(subject.tmp, (None, None))[1]
+            if fm is not None and fm.last:
+                return self.put(st, self.get(st) | {self.AFTER_LAST})
+        return None
 
     def on_call(self, st, ev, fm):
         run, facts, fl = self.run, self.facts, self.run.flavours
@@ -85,6 +98,9 @@ class SummaryObserver(Hooks):
             if ev.callee:
                 facts.unknown.add(ev.callee)
             return None
+        if fm.count is not None and fm.count < len(ev.args) and \
+                ev.args[fm.count].text in self.fn.params:
+            facts.count_params.add(self.fn.params.index(ev.args[fm.count].text))
         here = run.param_condition(st)
         if fm.asserts:
             facts.asserts.append((fm.asserts, ev.loc, f"{ev.callee}()", here))
@@ -94,6 +110,8 @@ class SummaryObserver(Hooks):
             facts.sleeps.append(step)
             if fm.sleeps != "process":
                 facts.hard_sleeps.append(step)
+            if not fm.sleeps_maybe:
+                facts.sure_sleeps.append(ev.loc)
             if (st.borrowed & fl.vanilla and fl.vanilla_depth(st) == 0) or \
                     fm.sleeps_outside_caller_rcu:
                 facts.sleeps_after_release.append(ev.loc)
@@ -102,7 +120,11 @@ class SummaryObserver(Hooks):
             for cond in fm.requires_when or (frozenset(),):
                 facts.rcu_uses.append((fm.requires, held, ev.loc, f"{ev.callee}()",
                                        here | cond))
-        for index, bucket in ((fm.put, facts.param_puts), (fm.frees, facts.frees),
+        frees = facts.frees
+        if fm.frees is not None and self.AFTER_LAST in self.get(st):
+            # `if (atomic_long_dec_and_test(&f->f_count)) file_free(f);`: a release
+            frees = facts.param_puts
+        for index, bucket in ((fm.put, facts.param_puts), (fm.frees, frees),
                               (fm.defers_free, facts.defers), (fm.get, facts.param_gets)):
             if index is None or index >= len(ev.args):
                 continue

@@ -78,6 +78,8 @@ class Summary:
     sleep_chain: list[str] = dc_field(default_factory=list)
     # sleeps only the vfree() way: in process context, never from interrupt context
     sleeps_in_process_only: bool = False
+    # every sleep found depends on the object freed (kvfree())
+    sleeps_maybe: bool = False
     # every sleep comes after the function released the caller's RCU section
     sleeps_after_release: bool = False
     requires_why: str = ""
@@ -94,6 +96,8 @@ class Summary:
     # the returned reference / puts are on objects reached from a parameter's fields
     returns_handle: list | None = None
     puts_handles: list[list] = dc_field(default_factory=list)
+    # the parameter that says how many references its gets and puts are
+    count: int | None = None
     # `requires`/`may_sleep` only under one of these conjunctions of conditions on the
     # arguments, each [index, field path, operator, constant, truth]; empty: always
     requires_when: list[list[list]] = dc_field(default_factory=list)
@@ -130,9 +134,11 @@ class Summary:
             defers_free=self.defers_free[0] if self.defers_free else None,
             why=why,
             why_requires=self.requires_why,
+            sleeps_maybe=self.sleeps_maybe,
             sleeps_outside_caller_rcu=self.sleeps_after_release,
             returns_handle=tuple(self.returns_handle) if self.returns_handle else None,
             puts_handles=tuple(tuple(h) for h in self.puts_handles),
+            count=self.count,
             requires_when=_conditions(self.requires_when),
             sleeps_when=_conditions(self.sleeps_when),
             inferred=True,
@@ -193,6 +199,11 @@ def summarize(fn: Function, exit_states, facts: RunFacts, flavours: Flavours) ->
             s.requires_why = f"{what} at {loc.file.rsplit('/', 1)[-1]}:{loc.line}"
             s.requires_when = _when([c for f, _, _, c in facts.asserts if f == flavour])
             break
+    for kind, flavour in fn.annotations:
+        # `__must_hold(RCU)`: the caller's section is the function's documented duty
+        if kind == "must_hold" and not s.requires and not s.exits:
+            s.requires = flavour
+            s.requires_why = f"declared __must_hold({flavour.upper()})"
     for needs, held, loc, what, _ in facts.rcu_uses:
         if s.requires:
             break
@@ -208,6 +219,7 @@ def summarize(fn: Function, exit_states, facts: RunFacts, flavours: Flavours) ->
         s.may_sleep = True
         s.sleep_chain = [step, *list(why)[:4]]
         s.sleeps_in_process_only = not facts.hard_sleeps
+        s.sleeps_maybe = not facts.sure_sleeps
         s.sleeps_after_release = facts.sleeps_after_release and \
             len(facts.sleeps_after_release) == len(facts.sleeps)
     rets = [r for r in facts.returns if not r[0]]
@@ -232,6 +244,8 @@ def summarize(fn: Function, exit_states, facts: RunFacts, flavours: Flavours) ->
     s.stores = [i for i in stored_params(fn) if i not in facts.param_gets]
     s.derefs = list(dereferenced_params(fn))
     s.puts_handles = [list(h) for h in sorted(facts.put_handles)]
+    if len(facts.count_params) == 1:
+        s.count = next(iter(facts.count_params))
     handles = {h for r in facts.returns if not r[0] for h in [r[3]]}
     if s.returns_ref and len(handles) == 1 and None not in handles:
         s.returns_handle = list(next(iter(handles)))

@@ -77,6 +77,9 @@ class Call:
     discarded: bool = False  # the result is ignored (an expression statement)
     # the model's gfp argument evaluated: does its mask allow direct reclaim (None: unknown)
     gfp_blocks: bool | None = None
+    # named like a put but shaped like a data writer (`nlmsg_put(skb, ...)`, `skb_put()`
+    # returning the room it made): more than two parameters, or a pointer result
+    not_a_put: bool = False
 
 
 @dataclass

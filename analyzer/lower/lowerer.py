@@ -906,14 +906,27 @@ class Lowerer:
         if fm is not None and fm.gfp is not None and fm.gfp < len(arg_cs):
             blocks = self.gfp_blocks(arg_cs[fm.gfp])
         tmp = self.tmp()
+        not_a_put = fm is None and name is not None and self.model.names_a_put(name) and \
+            self.shaped_as_writer(u.referenced)
         self.emit(Call(self.loc(c), name, vals, tmp, arg_text, callee_text=callee_text,
-                       gfp_blocks=blocks))
+                       gfp_blocks=blocks, not_a_put=not_a_put))
         if name is not None and self.noreturn(name, u.referenced):
             self.cur = None  # BUG(), panic(): nothing after the call runs
         # the result is taken to be reached from the first pointer-like argument
         root = next((v.root for v in vals if v.kind in ("var", "addr", "field") and v.root),
                     None)
         return Val(f"{name or callee_text}()", "call", root=root, tmp=tmp)
+
+    def shaped_as_writer(self, decl) -> bool:
+        """A reference put takes the object and at most a count, and returns nothing, a
+        flag or a count; `nla_put(skb, type, len, data)` and `skb_put(skb, len)` (the
+        room it made) write data."""
+        if decl is None:
+            return False
+        t = decl.type
+        if t.kind == self.ci.TypeKind.FUNCTIONPROTO and len(list(t.argument_types())) > 2:
+            return True
+        return t.get_result().get_canonical().kind == self.ci.TypeKind.POINTER
 
     def noreturn(self, name: str, decl) -> bool:
         """`__builtin_unreachable()`, and functions declared `__noreturn`."""

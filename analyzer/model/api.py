@@ -28,6 +28,8 @@ class FnModel:
     enter_if: str | None = None
     asserts: str | None = None
     sleeps: bool | str = False
+    # the sleep depends on the object (kvfree() of vmalloc'ed memory)
+    sleeps_maybe: bool = False
     gfp: int | None = None
     waits_gp: str | None = None
     grace_period: bool = False
@@ -45,6 +47,10 @@ class FnModel:
     get: int | None = None
     put: int | None = None
     tryget: int | None = None
+    # argument index of the number of references taken or dropped
+    count: int | None = None
+    # returns true when it dropped the last reference
+    last: bool = False
     returns_ref: bool = False
     # the reference is taken (or dropped) through a field of an object and pins that
     # object: try_module_get(ops->owner) keeps the module, and so ops, alive

@@ -11,4 +11,13 @@ bool refcount_dec_and_test(refcount_t *r);
 void kref_get(struct kref *kref);
 int kref_get_unless_zero(struct kref *kref);
 int kref_put(struct kref *kref, void (*release)(struct kref *kref));
+void refcount_add(int i, refcount_t *r);
+bool refcount_sub_and_test(int i, refcount_t *r);
+bool atomic_dec_and_test(atomic_t *v);
+bool atomic_long_dec_and_test(atomic_long_t *v);
+
+/* <linux/module.h>: a module reference pins what the module provides */
+struct module;
+bool try_module_get(struct module *module);
+void module_put(struct module *module);
 #endif

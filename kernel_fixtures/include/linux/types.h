@@ -55,6 +55,9 @@ void __warn(void);
 #define EINVAL 22
 #define EBUSY 16
 #define ENOENT 2
+#define EAGAIN 11
+#define ENODEV 19
+#define EMSGSIZE 90
 #define ERR_PTR(e) ((void *)(long)(e))
 #define IS_ERR(p) unlikely((unsigned long)(void *)(p) >= (unsigned long)-4095)
 #define PTR_ERR(p) ((long)(p))
