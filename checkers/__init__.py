@@ -7,6 +7,7 @@ from checkers import (  # noqa: F401  (imported to register)
     rcu_callback_context,
     rcu_deref_unprotected,
     rcu_free_without_grace,
+    rcu_plain_access,
     rcu_sleep_in_reader,
     rcu_unbalanced,
     rcu_use_after_unlock,

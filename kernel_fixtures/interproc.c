@@ -263,3 +263,62 @@ static int cfg_tree_ok(struct tnode *root)
 	rcu_read_unlock();
 	return sum;
 }
+
+/* --- effects under conditions on the arguments ------------------------------------------ */
+
+#define TBL_NOWAIT	0x1
+#define TBL_F_BLOCKING	0x4
+#define TBL_F_SHARED	0x8
+
+struct tbl_req {
+	unsigned int flags;
+	struct tbl *t;
+};
+
+/* sleeps unless the caller passes TBL_NOWAIT */
+static void tbl_sync(struct tbl *t, unsigned int mode)
+{
+	if (mode & TBL_NOWAIT)
+		return;
+	mutex_lock(&t->lock);
+	mutex_unlock(&t->lock);
+}
+
+/* sleeps when the request says it may block */
+static void tbl_req_finish(struct tbl_req *r)
+{
+	if (r->flags & TBL_F_BLOCKING)
+		msleep(1);
+}
+
+static void tbl_sync_inside(struct tbl *t)
+{
+	rcu_read_lock();
+	tbl_sync(t, 0);				/* expect: rcu-sleep-in-reader@warning */
+	rcu_read_unlock();
+}
+
+static void tbl_req_inside(struct tbl_req *r)
+{
+	rcu_read_lock();
+	if (r->flags & TBL_F_BLOCKING)
+		tbl_req_finish(r);		/* expect: rcu-sleep-in-reader@warning */
+	rcu_read_unlock();
+}
+
+/* the argument rules the sleep out */
+static void tbl_sync_nowait(struct tbl *t)
+{
+	rcu_read_lock();
+	tbl_sync(t, TBL_NOWAIT);
+	rcu_read_unlock();
+}
+
+/* a test of a mask that covers the flag rules it out */
+static void tbl_req_quick(struct tbl_req *r)
+{
+	rcu_read_lock();
+	if (!(r->flags & (TBL_F_BLOCKING | TBL_F_SHARED)))
+		tbl_req_finish(r);
+	rcu_read_unlock();
+}

@@ -42,6 +42,10 @@ def test_summaries_of_fixture_helpers():
     assert s["ping"].may_sleep and s["pong"].may_sleep  # mutual recursion converges
     assert s["tnode_sum"].requires == "rcu"
     assert s["cfg_weight_ok"].requires is None
+    # a sleep under a mode flag is conditional on it; a caller's test of the flag decides
+    assert s["tbl_sync"].sleeps_when == [[[1, "", "&", 1, False]]]
+    assert s["tbl_req_finish"].sleeps_when == [[[0, "->flags", "&", 4, True]]]
+    assert not s["tbl_req_quick"].may_sleep and not s["tbl_sync_nowait"].may_sleep
 
 
 def test_summary_round_trips_as_json():

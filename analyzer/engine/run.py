@@ -31,6 +31,7 @@ from analyzer.ir import (
     Finding,
     Function,
     Loc,
+    PlainAccess,
     RcuAccess,
     Return,
     Walk,
@@ -127,7 +128,7 @@ class FunctionRun:
                 self.on.setdefault(hook, []).append(getattr(sub, hook))
 
     # --- model lookups used by the engine and by checkers ----------------------------------
-    def callee_model(self, ev: Call) -> FnModel | None:
+    def callee_model(self, ev: Call, st: State | None = None) -> FnModel | None:
         """The model's entry; failing that, what the callee's body showed, for this call's
         arguments (a requirement or sleep they rule out is gone, a count of references
         other than one is not counted)."""
@@ -143,32 +144,37 @@ class FunctionRun:
             return fm
         changes: dict = {}
         if fm.requires and fm.requires_when:
-            c = self.at_call(fm.requires_when, ev)
+            c = self.at_call(fm.requires_when, ev, st)
             changes.update(requires=None, requires_when=()) if c is None else \
                 changes.update(requires_when=c)
         if fm.sleeps and fm.sleeps_when:
-            c = self.at_call(fm.sleeps_when, ev)
+            c = self.at_call(fm.sleeps_when, ev, st)
             changes.update(sleeps=False, sleeps_when=()) if c is None else \
                 changes.update(sleeps_when=c)
         return replace(fm, **changes)
 
-    def at_call(self, conjs: tuple, ev: Call) -> tuple | None:
+    def at_call(self, conjs: tuple, ev: Call, st: State | None = None) -> tuple | None:
         """A callee's conditions with this call's arguments: None when every one is ruled
         out, () when one certainly holds, else what remains (on this function's
-        parameters, or unknown: index -1)."""
+        parameters, or unknown: index -1).  A condition on an argument's flag bits is
+        also decided by what this path tested of them (`!(file->f_mode & (FMODE_BACKING
+        | FMODE_OPENED))` before `file_free(file)` rules out its FMODE_BACKING branch)."""
         out = []
         for conj in conjs:
             left: set = set()
             dead = False
             for i, path, op, c, v in conj:
                 a = ev.args[i] if 0 <= i < len(ev.args) else None
+                r = None
                 if a is not None and not path and a.const is not None:
                     r = evaluate((op, "", c), a.const)
-                    if r is not None:
-                        if bool(r) != v:
-                            dead = True
-                            break
-                        continue
+                elif a is not None and st is not None and op == "&":
+                    r = self.tested_bits(st, a.text + path, c)
+                if r is not None:
+                    if bool(r) != v:
+                        dead = True
+                        break
+                    continue
                 if a is not None and a.kind == "var" and a.text in self.stable_params:
                     left.add((self.fn.params.index(a.text), path, op, c, v))
                 else:
@@ -179,6 +185,19 @@ class FunctionRun:
                 return ()
             out.append(frozenset(left))
         return tuple(out) if out else None
+
+    def tested_bits(self, st: State, where: str, bits: int) -> bool | None:
+        """Is `where & bits` non-zero, by the flag tests this path made of `where`?"""
+        for key, true in st.truths:
+            op = self.cond_ops.get(key)
+            if op is None or op[0] != "&" or op[1] != where:
+                continue
+            mask = op[2]
+            if not true and bits & ~mask == 0:
+                return False  # none of a mask that covers these bits is set
+            if true and mask & ~bits == 0:
+                return True  # some bit of a mask within these bits is set
+        return None
 
     def param_condition(self, st: State) -> frozenset:
         """The modes of the arguments the branches taken on this path decided: (parameter
@@ -339,6 +358,8 @@ class FunctionRun:
             return self.notify("on_deref", st, ev)
         if isinstance(ev, RcuAccess):
             return self.notify("on_access", st, ev, self.model.access.get(ev.macro))
+        if isinstance(ev, PlainAccess):
+            return self.notify("on_plain", st, ev)
         if isinstance(ev, Walk):
             wm = self.model.walks.get(ev.macro)
             st = self.notify("on_walk", st, ev, wm)
@@ -359,7 +380,7 @@ class FunctionRun:
         return st
 
     def call(self, st: State, ev: Call) -> State:
-        fm = self.callee_model(ev)
+        fm = self.callee_model(ev, st)
         self.calls[ev.result] = (ev, fm)
         st = self.notify("on_call", st, ev, fm)
         for i, a in enumerate(ev.args):

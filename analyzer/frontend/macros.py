@@ -62,6 +62,8 @@ class MacroIndex:
         self.uses = sorted(uses, key=lambda u: (u.start, -u.end))
         self._starts = [u.start for u in self.uses]
         self._by_start: dict[int, list[MacroUse]] = {}
+        self._spans: list[list[int]] | None = None
+        self._span_starts: list[int] = []
         for use in self.uses:
             self._by_start.setdefault(use.start, []).append(use)
 
@@ -85,6 +87,22 @@ class MacroIndex:
         lo = bisect.bisect_left(self._starts, start)
         hi = bisect.bisect_left(self._starts, end)
         return self.uses[lo:hi]
+
+    def covers(self, offset: int) -> bool:
+        """Is `offset` inside a function-like macro use (its arguments or name)?"""
+        if self._spans is None:
+            spans: list[list[int]] = []
+            for u in self.uses:
+                if len(u.tokens) <= 1:
+                    continue
+                if spans and u.start < spans[-1][1]:
+                    spans[-1][1] = max(spans[-1][1], u.end)
+                else:
+                    spans.append([u.start, u.end])
+            self._spans = spans
+            self._span_starts = [a for a, _ in spans]
+        i = bisect.bisect_right(self._span_starts, offset) - 1
+        return i >= 0 and offset < self._spans[i][1]
 
     def by_name(self, name: str) -> list[MacroUse]:
         return [u for u in self.uses if u.name == name]

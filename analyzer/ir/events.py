@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 __all__ = ["OTHER", "Assign", "Block", "Call", "Cond", "Dead", "Deref", "Event", "Function",
-           "Loc", "RcuAccess", "Return", "Val", "Walk", "describe", "dump", "evaluate"]
+           "Loc", "PlainAccess", "RcuAccess", "Return", "Val", "Walk", "describe", "dump",
+           "evaluate"]
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,20 @@ class Return:
 
 
 @dataclass
+class PlainAccess:
+    """A plain load or store ("read", "write" of a non-NULL value) of a pointer that RCU
+    readers share (`why`: its `__rcu` declaration, or an accessor use elsewhere)."""
+
+    loc: Loc
+    text: str
+    kind: str
+    key: str  # "struct tbl::cur", "::global_cfg"
+    # the object written to was allocated here and is not published yet
+    fresh: bool = False
+    why: str = ""
+
+
+@dataclass
 class Dead:
     """Local variables going out of scope (block end, break, continue, goto, return)."""
 
@@ -133,7 +148,7 @@ class Dead:
     names: tuple[str, ...]
 
 
-Event = Call | Assign | Deref | RcuAccess | Walk | Return | Dead
+Event = Call | Assign | Deref | RcuAccess | Walk | Return | Dead | PlainAccess
 
 
 @dataclass
@@ -198,6 +213,8 @@ def describe(ev: Event) -> str:
         return f"return {ev.value.text if ev.value else ''}".rstrip()
     if isinstance(ev, Dead):
         return f"dead {', '.join(ev.names)}"
+    if isinstance(ev, PlainAccess):
+        return f"plain {ev.kind} {ev.text}"
     return repr(ev)
 
 

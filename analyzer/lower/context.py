@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from analyzer.frontend.macros import MacroIndex
+from analyzer.lower.rcu_fields import RcuFields
 from analyzer.model import ApiModel
 
 
@@ -31,6 +32,8 @@ class LowerContext:
     texts: dict[str, bytes] = field(default_factory=dict)
     # callees known to return (False) or not (True)
     noreturn: dict[str, bool] = field(default_factory=dict)
+    # pointers RCU readers share, as the TU declares and uses them
+    rcu_fields: RcuFields = field(default_factory=RcuFields)
 
     def bytes_of(self, path: str) -> bytes:
         if path == self.file:

@@ -24,6 +24,7 @@ from analyzer.ir import (
     Deref,
     Function,
     Loc,
+    PlainAccess,
     RcuAccess,
     Return,
     Val,
@@ -34,6 +35,8 @@ from analyzer.lower.values import IDENT, val_from_text
 
 # sparse's context annotations: they expand to nothing without __CHECKER__, so only the
 # source text between a declarator and its body (or its `;`) shows them
+# `p->cfg`, `t.cur`, `global`: the accessor's argument is that field or global itself
+_FIELD_PATH = re.compile(r"(?:[A-Za-z_]\w*\s*(?:->|\.)\s*)*([A-Za-z_]\w*)")
 _ANNOTATION = re.compile(rb"\b__(acquires|releases|must_hold|cond_acquires)\s*\(\s*(\w+)\s*\)")
 _NORETURN_BUILTINS = {"__builtin_unreachable", "__builtin_trap", "abort"}
 _NO_EVAL_BUILTINS = {"__builtin_constant_p", "__builtin_types_compatible_p",
@@ -87,6 +90,12 @@ class Lowerer:
         self.temps: set[str] = set()
         self.in_main = fcur.location.file is not None and \
             fcur.location.file.name == ctx.file
+        # plain accesses of pointer fields and globals are events (kept, once the file
+        # is lowered, if RCU readers share the pointer)
+        self.testing = False  # evaluating a bare truth or comparison operand
+        self.target = None  # the cursor an assignment stores to, and what it stores
+        self.storing: Val | None = None
+        self.fresh: set[str] = set()  # locals holding an object allocated here
 
     # --- blocks ---------------------------------------------------------------------
     def new(self) -> int:
@@ -341,6 +350,7 @@ class Lowerer:
         if init is not None:
             value = self.expr(init)
             self.assign(self.loc(d), var, value, self.is_ptr(d.type))
+            self.note_fresh(var, value)
         if self.scopes and not static:
             self.scopes[-1].names.append(d.spelling)
         if self.from_macro(d):
@@ -631,8 +641,18 @@ class Lowerer:
         if value is not None:
             self.jump(t if value else f)
             return
-        subject = self.expr(u)
+        subject = self.operand(u)
         self.branch(Cond(subject, self.text(c), self.loc(c)), t, f)
+
+    def operand(self, c) -> Val:
+        """A tested or compared pointer is not loaded through (`if (p->cfg)`)."""
+        if c.kind not in (self.K.MEMBER_REF_EXPR, self.K.DECL_REF_EXPR):
+            return self.expr(c)
+        self.testing = True
+        try:
+            return self.expr(c)
+        finally:
+            self.testing = False
 
     def equality(self, c, a, b, t: int, f: int) -> bool:
         """`x != y` is the negation of `x == y`: one subject, so a later test of either
@@ -640,8 +660,8 @@ class Lowerer:
         value = self.x.evaluate_int(c)
         if value is not None:
             return False
-        va = self.named_constant(a) or self.expr(a)
-        vb = self.named_constant(b) or self.expr(b)
+        va = self.named_constant(a) or self.operand(self.unwrap(a))
+        vb = self.named_constant(b) or self.operand(self.unwrap(b))
         x, y = sorted((va, vb), key=lambda v: (v.const is not None, v.text))
         rel = ("==", x.text, y.const) if x.kind in ("var", "field") and y.const is not None \
             else None
@@ -700,6 +720,8 @@ class Lowerer:
                         ref.storage_class in (self.ci.StorageClass.STATIC,
                                               self.ci.StorageClass.EXTERN)
                         or ref.semantic_parent.kind == K.TRANSLATION_UNIT):
+                    if not addr_of and ref.semantic_parent.kind == K.TRANSLATION_UNIT:
+                        self.note_plain(c, ref, name)
                     return Val(name, "global", root=name)
             return Val(name, "var", root=name)
         if k == K.MEMBER_REF_EXPR:
@@ -718,8 +740,12 @@ class Lowerer:
                 # enclosing object's (`skb->_skb_refdst`)
                 return Val(f"{base.text}{sep}", "field", root=base.root)
             if base.text.endswith(("->", ".")):
-                return Val(f"{base.text}{name}", "field", root=base.root)
-            return Val(f"{base.text}{sep}{name}", "field", root=base.root)
+                v = Val(f"{base.text}{name}", "field", root=base.root)
+            else:
+                v = Val(f"{base.text}{sep}{name}", "field", root=base.root)
+            if not addr_of:
+                self.note_plain(c, c.referenced, v.text, v.root)
+            return v
         if k == K.ARRAY_SUBSCRIPT_EXPR:
             kids = list(c.get_children())
             if len(kids) != 2:
@@ -787,6 +813,62 @@ class Lowerer:
         value = self.x.evaluate_int(c)
         return Val(use.name, "const", const=value) if value is not None else None
 
+    # --- plain accesses of RCU-shared pointers --------------------------------------------
+    def note_plain(self, c, decl, text: str, root: str | None = None) -> None:
+        """A plain load (or, as an assignment's target, store) of a pointer field or
+        global written in the main file."""
+        kind = "read"
+        if self.target is not None and c == self.target:
+            if self.storing is None or self.storing.is_null:
+                return  # storing NULL needs no ordering
+            kind = "write"
+        if self.suppress or not self.in_main or self.testing or decl is None or \
+                not self.is_ptr(c.type) or self.in_macro(c):
+            return
+        key = self.ctx.rcu_fields.key_of(decl, self.ctx.bytes_of)
+        if key is not None:
+            self.emit(PlainAccess(self.loc(c), text, kind, key,
+                                  fresh=bool(root) and root in self.fresh))
+
+    def in_macro(self, c) -> bool:
+        """Written inside a macro's arguments or body, not directly in the source."""
+        return self.ctx.macros.covers(c.location.offset)
+
+    def note_fresh(self, target: Val, value: Val) -> None:
+        """A local that now holds an object just allocated, or no longer does."""
+        if target.kind != "var":
+            return
+        fm = self.model.fn(value.text[:-2]) if value.kind == "call" else None
+        if (fm is not None and fm.allocates) or (
+                value.kind in ("addr", "var") and value.root in self.fresh):
+            self.fresh.add(target.text)  # `new_fdt = &newf->fdtab`: inside it
+        else:
+            self.fresh.discard(target.text)
+
+    def establish(self, c, use: MacroUse, index: int) -> None:
+        """An RCU accessor's pointer argument is RCU-shared, wherever else it is used."""
+        args = use.arguments()
+        m = _FIELD_PATH.fullmatch(args[index].strip()) if index < len(args) else None
+        if m is None:
+            return  # an element (`fdt->fd[fd]`), a cast or a dereference: not a field
+        K = self.K
+        for cur in c.walk_preorder():
+            if cur.kind in (K.MEMBER_REF_EXPR, K.DECL_REF_EXPR) and \
+                    cur.spelling == m.group(1):
+                ref = cur.referenced
+                if ref is None or ref.kind not in (K.FIELD_DECL, K.VAR_DECL):
+                    return
+                key = self.ctx.rcu_fields.key_of(ref, self.ctx.bytes_of)
+                if key is not None:
+                    self.ctx.rcu_fields.accessed.setdefault(
+                        key, f"{use.name}() at line {use.line}")
+                return
+
+    def folded(self, c, v: Val) -> Val:
+        """A constant operand libclang can evaluate, with its value."""
+        value = self.x.evaluate_int(c)
+        return Val(v.text, "const", const=value) if value is not None else v
+
     def unary(self, c) -> Val:
         kids = list(c.get_children())
         if not kids:
@@ -840,8 +922,13 @@ class Lowerer:
             return self.expr(rhs)
         if op == "=":
             value = self.expr(rhs)
-            target = self.expr(lhs)
+            self.target, self.storing = self.unwrap(lhs), value
+            try:
+                target = self.expr(lhs)
+            finally:
+                self.target = self.storing = None
             self.assign(self.loc(c), target, value, self.is_ptr(lhs.type))
+            self.note_fresh(target, value)
             return target
         a = self.named_constant(lhs) or self.expr(lhs)
         b = self.named_constant(rhs) or self.expr(rhs)
@@ -849,6 +936,10 @@ class Lowerer:
             self.assign(self.loc(c), a, OTHER)
             return a
         rel = None
+        if a.kind in ("var", "field") and b.const is None and b.kind == "other":
+            b = self.folded(rhs, b)  # `f->f_mode & FMODE_BACKING` inside unlikely()
+        elif b.kind in ("var", "field") and a.const is None and a.kind == "other":
+            a = self.folded(lhs, a)
         if a.kind in ("var", "field") and b.const is not None:
             rel = (op, a.text, b.const)
         elif b.kind in ("var", "field") and a.const is not None and \
@@ -905,6 +996,9 @@ class Lowerer:
         blocks = None
         if fm is not None and fm.gfp is not None and fm.gfp < len(arg_cs):
             blocks = self.gfp_blocks(arg_cs[fm.gfp])
+        if self.fresh and name is not None and name.endswith("_rcu"):
+            # list_add_rcu(&t->node, head): readers can find it now
+            self.fresh -= {v.root for v in vals}
         tmp = self.tmp()
         not_a_put = fm is None and name is not None and self.model.names_a_put(name) and \
             self.shaped_as_writer(u.referenced)
@@ -983,6 +1077,10 @@ class Lowerer:
         self.suppress -= 1
         args = tuple(use.arguments())
         fm = self.model.fn(use.name)
+        if fm is not None and fm.publishes is not None:
+            self.establish(c, use, fm.publishes[0])
+            if fm.publishes[1] < len(args):
+                self.fresh.discard(args[fm.publishes[1]].strip("() "))
         blocks = None
         if fm is not None and fm.gfp is not None:
             inner = self.inner_gfp_arg(c, fm)
@@ -1016,6 +1114,7 @@ class Lowerer:
         self.suppress -= 1
         args = tuple(use.arguments())
         ptr = val_from_text(args[0]) if args else OTHER
+        self.establish(c, use, 0)
         tmp = self.tmp()
         self.emit(RcuAccess(self.loc(c), use.name, ptr, args, tmp))
         am = self.model.access.get(use.name)

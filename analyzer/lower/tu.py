@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from analyzer.frontend import deepstack
 from analyzer.frontend.parse import ParsedTU
-from analyzer.ir import Function
+from analyzer.ir import Function, PlainAccess
 from analyzer.lower.context import LowerContext
 from analyzer.lower.lowerer import lower_function
 from analyzer.model import ApiModel
@@ -59,6 +59,7 @@ def _lower(parsed: ParsedTU, model: ApiModel, known, out: LoweredTU) -> None:
             out.functions.append(lower_function(ctx, fdef.cursor))
         except Exception as exc:  # one bad function must not stop the file
             out.problems.append(internal_error(fdef.name, exc))
+    _keep_plain_rcu(ctx, out.functions)
     done: set[str] = set()
     try:
         _lower_headers(ctx, known, out, done)
@@ -67,6 +68,23 @@ def _lower(parsed: ParsedTU, model: ApiModel, known, out: LoweredTU) -> None:
         # a gfp parameter
         for fn in [*out.functions, *(f for _, f in out.headers.values() if f)]:
             fn.gfp_bit = ctx.gfp_reclaim_bit
+
+
+def _keep_plain_rcu(ctx: LowerContext, functions) -> None:
+    """Of the plain pointer accesses recorded, those of pointers RCU readers share."""
+    why = ctx.rcu_fields.why
+    for fn in functions:
+        for b in fn.blocks:
+            if not any(isinstance(ev, PlainAccess) for ev in b.events):
+                continue
+            kept = []
+            for ev in b.events:
+                if isinstance(ev, PlainAccess):
+                    ev.why = why(ev.key) or ""
+                    if not ev.why:
+                        continue
+                kept.append(ev)
+            b.events = kept
 
 
 def _lower_headers(ctx: LowerContext, known, out: LoweredTU, done: set[str]) -> None:

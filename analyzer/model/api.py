@@ -30,6 +30,8 @@ class FnModel:
     sleeps: bool | str = False
     # the sleep depends on the object (kvfree() of vmalloc'ed memory)
     sleeps_maybe: bool = False
+    # returns a new object, not yet seen by anyone else
+    allocates: bool = False
     gfp: int | None = None
     waits_gp: str | None = None
     grace_period: bool = False

@@ -1,0 +1,69 @@
+"""rcu-plain-access: an RCU-shared pointer read or written without the RCU accessors."""
+
+from __future__ import annotations
+
+from analyzer.ir import Rule
+from checkers.base import Checker, register
+
+
+@register
+class RcuPlainAccess(Checker):
+    """
+    ## What it finds
+    A pointer that RCU readers share, read or written plainly instead of through
+    `rcu_dereference*()`, `rcu_access_pointer()`, `rcu_assign_pointer()`,
+    `RCU_INIT_POINTER()` or `rcu_replace_pointer()`. A pointer is RCU-shared when its
+    declaration says `__rcu` (read from the declaration's tokens: the attribute
+    expands to nothing outside sparse), or when the same file reads or publishes it
+    through an accessor elsewhere; the finding says which. A plain write of a
+    non-NULL value is reported, unless the object written to was allocated by this
+    function and is not yet published. A plain read inside a read-side section is
+    reported; one outside any section is a note (the update side, under the writer's
+    lock, needs only to say so with `rcu_dereference_protected()`). Storing NULL,
+    testing the pointer for NULL or comparing it, taking its address, and uses inside
+    other macros' arguments are not reported.
+
+    ## Why is this bad
+    A plain store lets the compiler and the CPU publish the pointer before the
+    object's initialisation is visible: a reader follows it into uninitialised
+    memory. A plain load lets the compiler reload or fuse the value, or, on the read
+    side, skip the dependency ordering `rcu_dereference()` provides; it also hides
+    from lockdep and sparse what protects the access.
+
+    ## Example
+    ```c
+    struct cfg __rcu *cur;
+
+    new->weight = w;
+    t->cur = new;                       /* readers may see new before new->weight */
+    ```
+
+    ## Use instead
+    `rcu_assign_pointer(t->cur, new)` to publish; `rcu_dereference(t->cur)` inside a
+    reader; `rcu_dereference_protected(t->cur, lockdep_is_held(&t->lock))` on the
+    update side; `rcu_access_pointer(t->cur)` when only the pointer value is needed.
+    See Documentation/RCU/rcu_dereference.rst and Documentation/RCU/checklist.rst.
+    """
+
+    rule = Rule(
+        "rcu-plain-access", "RcuPlainAccess",
+        "RCU-shared pointer read or written without the RCU accessors",
+        level="warning", precision="medium", cwe=("CWE-362",),
+        tags=("concurrency", "rcu", "correctness"),
+    )
+
+    def on_plain(self, st, ev) -> None:
+        if ev.kind == "write":
+            if not ev.fresh:  # initialising an object nobody else can see yet is fine
+                self.report(ev.loc, f"`{ev.text}` ({ev.why}) is assigned plainly: RCU "
+                            "readers may see the pointer before what it points to (use "
+                            "rcu_assign_pointer(), or RCU_INIT_POINTER() before it is "
+                            "published)", st)
+            return
+        if self.run.flavours.held_explicit(st):
+            self.report(ev.loc, f"`{ev.text}` ({ev.why}) is read plainly inside an RCU "
+                        "read-side section: use rcu_dereference()", st)
+        else:
+            self.report(ev.loc, f"`{ev.text}` ({ev.why}) is read plainly: say what "
+                        "protects it (rcu_dereference_protected() under the update-side "
+                        "lock)", st, level="note", confidence="medium")

@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rcu-plain-access: pointers RCU readers share, read or written without the accessors.
+ * A line ending in "expect: RULE@level" must be reported with RULE; nothing else may be.
+ */
+#include <linux/rcupdate.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+
+struct route {
+	int metric;
+	struct rcu_head rcu;
+};
+
+struct table {
+	struct route __rcu *best;	/* declared RCU-shared */
+	struct route *fallback;		/* RCU-shared by use: readers dereference it below */
+	struct route *scratch;		/* never used by readers */
+	struct mutex lock;
+	spinlock_t slock;
+};
+
+static struct table __rcu *active_table;
+
+static int route_metric(struct route *r)
+{
+	return r ? r->metric : -1;
+}
+
+/* ---- buggy ------------------------------------------------------------------------- */
+
+/* publishes before the metric is visible */
+static void table_set_best(struct table *t, struct route *r, int metric)
+{
+	r->metric = metric;
+	mutex_lock(&t->lock);
+	t->best = r;					/* expect: rcu-plain-access@warning */
+	mutex_unlock(&t->lock);
+}
+
+/* a plain read of a declared __rcu pointer in a reader */
+static int table_best_metric(struct table *t)
+{
+	int m;
+
+	rcu_read_lock();
+	m = route_metric(t->best);			/* expect: rcu-plain-access@warning */
+	rcu_read_unlock();
+	return m;
+}
+
+/* the update side, read without saying which lock protects it: a note */
+static struct route *table_take_best(struct table *t)
+{
+	struct route *old;
+
+	mutex_lock(&t->lock);
+	old = t->best;					/* expect: rcu-plain-access@note */
+	rcu_assign_pointer(t->best, NULL);
+	mutex_unlock(&t->lock);
+	return old;
+}
+
+/* a field the readers below load with rcu_dereference(), stored plainly */
+static void table_set_fallback(struct table *t, struct route *r)
+{
+	spin_lock(&t->slock);
+	t->fallback = r;				/* expect: rcu-plain-access@warning */
+	spin_unlock(&t->slock);
+}
+
+/* ... and read plainly on the update side: a note, the lock may be what protects it */
+static int table_fallback_metric_locked(struct table *t)
+{
+	int m;
+
+	spin_lock(&t->slock);
+	m = t->fallback->metric;			/* expect: rcu-plain-access@note */
+	spin_unlock(&t->slock);
+	return m;
+}
+
+/* a reader loading a field the file elsewhere loads with rcu_dereference() */
+static int table_fallback_peek(struct table *t)
+{
+	struct route *r;
+	int m;
+
+	rcu_read_lock();
+	r = t->fallback;				/* expect: rcu-plain-access@warning */
+	m = r ? r->metric : -1;
+	rcu_read_unlock();
+	return m;
+}
+
+/* a global declared __rcu, replaced plainly */
+static void table_activate(struct table *t)
+{
+	active_table = t;				/* expect: rcu-plain-access@warning */
+}
+
+/* once published, the new table is no longer private */
+static void table_new_late(struct route *r)
+{
+	struct table *t = kzalloc(sizeof(*t), GFP_KERNEL);
+
+	if (!t)
+		return;
+	rcu_assign_pointer(active_table, t);
+	t->best = r;					/* expect: rcu-plain-access@warning */
+}
+
+/* ---- correct ----------------------------------------------------------------------- */
+
+static int table_fallback_metric(struct table *t)
+{
+	struct route *r;
+	int m = -1;
+
+	rcu_read_lock();
+	r = rcu_dereference(t->fallback);
+	if (r)
+		m = r->metric;
+	rcu_read_unlock();
+	return m;
+}
+
+static void table_publish(struct table *t, struct route *r)
+{
+	mutex_lock(&t->lock);
+	rcu_assign_pointer(t->best, r);
+	mutex_unlock(&t->lock);
+}
+
+/* storing NULL needs no ordering; testing and comparing the pointer loads nothing */
+static bool table_clear(struct table *t, struct route *r)
+{
+	bool was = false;
+
+	mutex_lock(&t->lock);
+	if (t->best && t->best == r) {
+		t->best = NULL;
+		was = true;
+	}
+	mutex_unlock(&t->lock);
+	return was;
+}
+
+/* a new table, filled in before anyone can see it */
+static struct table *table_new(struct route *r)
+{
+	struct table *t = kzalloc(sizeof(*t), GFP_KERNEL);
+
+	if (!t)
+		return NULL;
+	t->best = r;
+	t->fallback = r;
+	rcu_assign_pointer(active_table, t);
+	return t;
+}
+
+/* a field no reader uses is not RCU-shared */
+static void table_set_scratch(struct table *t, struct route *r)
+{
+	t->scratch = r;
+	route_metric(t->scratch);
+}
+
+/* the update side saying what protects it */
+static struct route *table_best_locked(struct table *t)
+{
+	return rcu_dereference_protected(t->best, 1);
+}
+
+/* the address of the pointer is not an access to it */
+static struct route __rcu **table_best_slot(struct table *t)
+{
+	return &t->best;
+}
+
+static bool table_is_active(struct table *t)
+{
+	return rcu_access_pointer(active_table) == t;
+}
