@@ -18,8 +18,10 @@ class RcuPlainAccess(Checker):
     through an accessor elsewhere; the finding says which. A plain write of a
     non-NULL value is reported, unless the object written to was allocated by this
     function and is not yet published. A plain read inside a read-side section is
-    reported; one outside any section is a note (the update side, under the writer's
-    lock, needs only to say so with `rcu_dereference_protected()`). Storing NULL,
+    reported. One outside any section is a note when the pointer is declared `__rcu`
+    (the update side, under the writer's lock, needs only to say so with
+    `rcu_dereference_protected()`), and not reported otherwise: the kernel reads its
+    update-side pointers plainly under their lock all the time. Storing NULL,
     testing the pointer for NULL or comparing it, taking its address, and uses inside
     other macros' arguments are not reported.
 
@@ -63,7 +65,9 @@ class RcuPlainAccess(Checker):
         if self.run.flavours.held_explicit(st):
             self.report(ev.loc, f"`{ev.text}` ({ev.why}) is read plainly inside an RCU "
                         "read-side section: use rcu_dereference()", st)
-        else:
+        elif ev.why.startswith("declared __rcu"):
+            # Fields RCU-shared only by use are read plainly under their update-side
+            # lock all over the kernel; the `__rcu` declaration is what asks for more.
             self.report(ev.loc, f"`{ev.text}` ({ev.why}) is read plainly: say what "
                         "protects it (rcu_dereference_protected() under the update-side "
                         "lock)", st, level="note", confidence="medium")

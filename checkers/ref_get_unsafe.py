@@ -24,12 +24,14 @@ class RefGetUnsafe(Checker):
 
     Objects pinned by something the analyzer cannot see (an ancestor pinned by its
     child, a reference owned by a charged folio) are safe; those are usually reached
-    second hand and are not reported.
+    second hand and are not reported. A task's cgroup (`mem_cgroup_from_task()`) is
+    pinned by the task's css_set until the task migrates: a get on it is a note, since
+    only a concurrent migration and removal of the cgroup make it dying.
 
     ## Example
     ```c
     rcu_read_lock();
-    memcg = mem_cgroup_from_task(p);
+    memcg = rcu_dereference(objcg->memcg);
     css_get(&memcg->css);               /* memcg may be offline and dying */
     rcu_read_unlock();
     ```
@@ -46,6 +48,21 @@ class RefGetUnsafe(Checker):
         tags=("refcount", "rcu", "memory-safety"),
     )
 
+    def __init__(self, run) -> None:
+        super().__init__(run)
+        self.task_gets: list[tuple] = []  # (loc, message, state) of gets on a task's cgroup
+        self.walked: set = set()  # get locations also reached with a walked-to object
+        self.walkers: set[str] = set()  # `memcg = parent_mem_cgroup(memcg)`: walk steps
+
+    def on_assign(self, st, ev) -> None:
+        target, value = ev.target, ev.value
+        if not ev.ptr or target.kind != "var":
+            return
+        if value.kind in ("call", "field", "other") and value.root == target.text:
+            self.walkers.add(target.text)
+        elif value.kind == "var" and value.text in self.walkers:
+            self.walkers.add(target.text)  # `oom_group = memcg` keeps a walked-to object
+
     def on_call(self, st, ev, fm) -> None:
         if fm is None or fm.get is None or fm.get >= len(ev.args):
             return
@@ -55,8 +72,28 @@ class RefGetUnsafe(Checker):
         if k is None or not name or st.refcount(k) > 0:
             return
         p = st.ptr(name) or st.ptr(k)
+        if (p is None and name in self.walkers) or (p is not None and p[0] == "field"):
+            self.walked.add(ev.loc)
         if p is None or p[0] != "rcu" or p[1]:
             return
         name = name if st.ptr(name) else k
-        self.report(ev.loc, f"{ev.callee}() on `{name}`{loaded_at(st, name)}, found under "
-                    "RCU, may resurrect a dying object: use a tryget and check it", st)
+        origin = st.lookup(st.ptr_origin, name)
+        source = self.run.model_for(origin[2][:-2]) \
+            if origin and origin[2].endswith("()") else None
+        msg = (f"{ev.callee}() on `{name}`{loaded_at(st, name)}, found under RCU, may "
+               "resurrect a dying object: use a tryget and check it")
+        if source is not None and source.returns_rcu == "task":
+            self.task_gets.append((ev.loc, msg, st))
+            return
+        self.report(ev.loc, msg, st)
+
+    def on_end(self, exit_states) -> None:
+        # A task's cgroup is pinned by its css_set until the task migrates.  A get that
+        # other paths make on an ancestor reached by walking up from it (pinned by its
+        # child) picks one object of the walk; the start is then only a note.
+        for loc, msg, st in self.task_gets:
+            if loc in self.walked:
+                self.report(loc, msg + " (the task's cgroup is pinned until the task "
+                            "migrates)", st, level="note", confidence="medium")
+            else:
+                self.report(loc, msg, st)

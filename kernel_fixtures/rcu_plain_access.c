@@ -69,13 +69,14 @@ static void table_set_fallback(struct table *t, struct route *r)
 	spin_unlock(&t->slock);
 }
 
-/* ... and read plainly on the update side: a note, the lock may be what protects it */
+/* ... and read plainly on the update side: not declared __rcu, so the lock is taken to
+ * be what protects it (only a declared __rcu pointer asks for rcu_dereference_protected) */
 static int table_fallback_metric_locked(struct table *t)
 {
 	int m;
 
 	spin_lock(&t->slock);
-	m = t->fallback->metric;			/* expect: rcu-plain-access@note */
+	m = t->fallback->metric;
 	spin_unlock(&t->slock);
 	return m;
 }

@@ -112,6 +112,28 @@ static struct mem_cgroup *task_memcg_get(struct task_struct *task)
 	return memcg;
 }
 
+/* the topmost ancestor below `limit` with a live charge, walking up from the task's
+ * memcg: the ancestors are pinned by their children, and only the start, when it is the
+ * one picked, races with a migration of the task: a note */
+static struct mem_cgroup *task_memcg_charged_ancestor(struct task_struct *task,
+						      struct mem_cgroup *limit)
+{
+	struct mem_cgroup *found = NULL;
+	struct mem_cgroup *memcg;
+
+	rcu_read_lock();
+	for (memcg = mem_cgroup_from_task(task); memcg; memcg = parent_mem_cgroup(memcg)) {
+		if (READ_ONCE(memcg->kmemcg_id))
+			found = memcg;
+		if (memcg == limit)
+			break;
+	}
+	if (found)
+		css_get(&found->css);			/* expect: ref-get-unsafe@note */
+	rcu_read_unlock();
+	return found;
+}
+
 /* ---- correct ----------------------------------------------------------------------- */
 
 static struct mem_cgroup *memcg_tryget_by_id(unsigned short id)

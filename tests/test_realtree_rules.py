@@ -29,6 +29,10 @@ PINNED = {
     ("mm/shrinker.c", 536, "rcu-use-after-unlock", "note"),
     # can_attach runs under cgroup_mutex, which task_css_check() accepts; the note asks
     ("mm/memcontrol-v1.c", 1172, "rcu-deref-unprotected", "note"),
+    # mem_cgroup_get_oom_group() css_get()s the topmost oom.group memcg walking up from
+    # the victim's: ancestors are pinned by their children; the victim's own memcg only
+    # by its css_set, until the victim migrates: the note asks
+    ("mm/memcontrol.c", 1686, "ref-get-unsafe", "note"),
 }
 # Gone since summaries: __get_obj_cgroup_from_memcg() requires RCU and every caller in
 # memcontrol.c holds it (was a note at 2491); it returns a reference, so `objcg` in

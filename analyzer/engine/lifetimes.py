@@ -159,9 +159,10 @@ def value_key(st: State, value: Val) -> str | None:
 
 
 def forget_var(st: State, name: str) -> State:
-    """`name` gets a new value: its provenance, alias and walk state go."""
+    """`name` gets a new value: its provenance, alias and walk state go, and so do the
+    aliases of its old value (`p = leader; leader = next(...)`: p is not leader now)."""
     ptrs = frozenset(p for p in st.ptrs if p[0] != name)
-    aliases = frozenset(a for a in st.aliases if a[0] != name)
+    aliases = frozenset(a for a in st.aliases if name not in a)
     derived = frozenset(d for d in st.derived if d[0] != name)
     return replace(st, ptrs=ptrs, aliases=aliases, derived=derived, walks=st.walks - {name},
                    failed=st.failed - {name}, dropped=st.dropped - {name},
