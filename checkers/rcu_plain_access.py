@@ -16,9 +16,11 @@ class RcuPlainAccess(Checker):
     declaration says `__rcu` (read from the declaration's tokens: the attribute
     expands to nothing outside sparse), or when the same file reads or publishes it
     through an accessor elsewhere; the finding says which. A plain write of a
-    non-NULL value is reported, unless the object written to was allocated by this
-    function and is not yet published. A plain read inside a read-side section is
-    reported. One outside any section is a note when the pointer is declared `__rcu`
+    non-NULL value is reported, unless the object written to is not yet published
+    (allocated here, or published by this function further on) or the value was
+    itself loaded through an accessor (a move: RCU_INIT_POINTER()'s third case). A plain read inside a read-side section is
+    reported (a note when a spinlock is held too: it may be the update side's). One
+    outside any section is a note when the pointer is declared `__rcu`
     (the update side, under the writer's lock, needs only to say so with
     `rcu_dereference_protected()`), and not reported otherwise: the kernel reads its
     update-side pointers plainly under their lock all the time. Storing NULL,
@@ -62,9 +64,16 @@ class RcuPlainAccess(Checker):
                             "rcu_assign_pointer(), or RCU_INIT_POINTER() before it is "
                             "published)", st)
             return
-        if self.run.flavours.held_explicit(st):
+        fl = self.run.flavours
+        if fl.held_explicit(st):
+            # with a lock held as well (spin_lock() and friends), the lock may be what
+            # protects the read: the update side reading under its own lock
+            locked = any(k in fl.implicit and d > 0 for k, d in st.held)
             self.report(ev.loc, f"`{ev.text}` ({ev.why}) is read plainly inside an RCU "
-                        "read-side section: use rcu_dereference()", st)
+                        "read-side section: use rcu_dereference()" +
+                        (", or rcu_dereference_protected() if the lock held here is "
+                         "the update side's" if locked else ""), st,
+                        level="note" if locked else "warning")
         elif ev.why.startswith("declared __rcu"):
             # Fields RCU-shared only by use are read plainly under their update-side
             # lock all over the kernel; the `__rcu` declaration is what asks for more.

@@ -111,6 +111,21 @@ static void table_new_late(struct route *r)
 	t->best = r;					/* expect: rcu-plain-access@warning */
 }
 
+/* a table the caller passed in, already published: changing it plainly is not its init */
+static void table_retune(struct table *t, struct route *r)
+{
+	rcu_assign_pointer(active_table, t);
+	t->best = r;					/* expect: rcu-plain-access@warning */
+}
+
+/* a route loaded plainly is not an already-published one: storing it publishes it */
+static void table_promote_plain(struct table *t, struct table *from)
+{
+	struct route *r = from->fallback->metric ? from->scratch : NULL;
+
+	t->best = r;					/* expect: rcu-plain-access@warning */
+}
+
 /* ---- correct ----------------------------------------------------------------------- */
 
 static int table_fallback_metric(struct table *t)
@@ -182,4 +197,52 @@ static struct route __rcu **table_best_slot(struct table *t)
 static bool table_is_active(struct table *t)
 {
 	return rcu_access_pointer(active_table) == t;
+}
+
+/* the caller allocated the table; this function initialises it, then publishes it */
+static void table_install(struct table *t, struct route *r)
+{
+	t->best = r;
+	t->fallback = r;
+	rcu_assign_pointer(active_table, t);
+}
+
+static struct table *table_alloc(void)
+{
+	return kzalloc(sizeof(struct table), GFP_KERNEL);
+}
+
+/* allocated by a helper, initialised, then published */
+static struct table *table_grow(struct table *old)
+{
+	struct table *t = table_alloc();
+
+	if (!t)
+		return NULL;
+	t->best = rcu_dereference_protected(old->best, 1);
+	t->fallback = old->fallback;
+	rcu_assign_pointer(active_table, t);
+	return t;
+}
+
+/* moving a pointer readers could already find needs no ordering (RCU_INIT_POINTER()'s
+ * third case): the object it points to was published before */
+static void table_move_best(struct table *to, struct table *from)
+{
+	struct route *r = rcu_dereference_protected(from->best, 1);
+
+	to->best = r;
+}
+
+/* read under the update side's lock inside a reader: the lock may be what protects it */
+static int table_best_metric_locked_reader(struct table *t)
+{
+	int m;
+
+	rcu_read_lock();
+	spin_lock(&t->slock);
+	m = route_metric(t->best);			/* expect: rcu-plain-access@note */
+	spin_unlock(&t->slock);
+	rcu_read_unlock();
+	return m;
 }

@@ -96,6 +96,12 @@ class Lowerer:
         self.target = None  # the cursor an assignment stores to, and what it stores
         self.storing: Val | None = None
         self.fresh: set[str] = set()  # locals holding an object allocated here
+        # locals and parameters this function publishes later (`rcu_assign_pointer(*fapp,
+        # new)`): their object is not yet visible to readers, wherever it was allocated
+        self.published_later: set[str] = set()
+        # locals holding a pointer loaded through an RCU accessor: already published, so
+        # storing it elsewhere moves it (RCU_INIT_POINTER()'s third case)
+        self.moved: set[str] = set()
 
     # --- blocks ---------------------------------------------------------------------
     def new(self) -> int:
@@ -176,6 +182,9 @@ class Lowerer:
         body = next((c for c in kids if c.kind == K.COMPOUND_STMT), None)
         weak = any(c.kind == K.UNEXPOSED_ATTR and "weak" in self.text(c) for c in kids)
         annotations = self.annotations(body)
+        if body is not None and self.in_main:
+            self.published_later = self.published_values(body)
+            self.fresh |= self.published_later & set(params)
         entry = self.new()
         self.exit_block = self.new()
         self.cur = entry
@@ -819,8 +828,10 @@ class Lowerer:
         global written in the main file."""
         kind = "read"
         if self.target is not None and c == self.target:
-            if self.storing is None or self.storing.is_null:
-                return  # storing NULL needs no ordering
+            v = self.storing
+            if v is None or v.is_null or v.kind in ("rcu", "protected") or \
+                    (v.kind == "var" and v.root in self.moved):
+                return  # storing NULL, or moving a published pointer, needs no ordering
             kind = "write"
         if self.suppress or not self.in_main or self.testing or decl is None or \
                 not self.is_ptr(c.type) or self.in_macro(c):
@@ -829,6 +840,21 @@ class Lowerer:
         if key is not None:
             self.emit(PlainAccess(self.loc(c), text, kind, key,
                                   fresh=bool(root) and root in self.fresh))
+
+    def published_values(self, body) -> set[str]:
+        """The plain variables that publishing macros in `body` make readers' view."""
+        ext = body.extent
+        out: set[str] = set()
+        for use in self.ctx.macros.within(ext.start.offset, ext.end.offset):
+            fm = self.model.fn(use.name)
+            if fm is None or fm.publishes is None:
+                continue
+            args = use.arguments()
+            if fm.publishes[1] < len(args):
+                v = args[fm.publishes[1]].strip("() ")
+                if v.isidentifier():
+                    out.add(v)
+        return out
 
     def in_macro(self, c) -> bool:
         """Written inside a macro's arguments or body, not directly in the source."""
@@ -840,10 +866,17 @@ class Lowerer:
             return
         fm = self.model.fn(value.text[:-2]) if value.kind == "call" else None
         if (fm is not None and fm.allocates) or (
-                value.kind in ("addr", "var") and value.root in self.fresh):
-            self.fresh.add(target.text)  # `new_fdt = &newf->fdtab`: inside it
+                value.kind in ("addr", "var") and value.root in self.fresh) or (
+                value.kind == "call" and target.text in self.published_later):
+            # `new_fdt = &newf->fdtab`: inside it; `more = grow_alloc(n)`, published below
+            self.fresh.add(target.text)
         else:
             self.fresh.discard(target.text)
+        if value.kind in ("rcu", "protected") or (
+                value.kind == "var" and value.root in self.moved):
+            self.moved.add(target.text)
+        else:
+            self.moved.discard(target.text)
 
     def establish(self, c, use: MacroUse, index: int) -> None:
         """An RCU accessor's pointer argument is RCU-shared, wherever else it is used."""
