@@ -18,10 +18,10 @@ class RcuPlainAccess(Checker):
     through an accessor elsewhere; the finding says which. A plain write of a
     non-NULL value is reported, unless the object written to is not yet published
     (allocated here, or published by this function further on) or the value was
-    itself loaded through an accessor (a move: RCU_INIT_POINTER()'s third case). A plain read inside a read-side section is
-    reported (a note when a spinlock is held too: it may be the update side's). One
-    outside any section is a note when the pointer is declared `__rcu`
-    (the update side, under the writer's lock, needs only to say so with
+    itself loaded through an accessor (a move: RCU_INIT_POINTER()'s third case). A
+    plain read inside a read-side section is reported (a note when a spinlock is held
+    too: it may be the update side's). One outside any section is a note when the
+    pointer is declared `__rcu` (the update side, under the writer's lock, needs only to say so with
     `rcu_dereference_protected()`), and not reported otherwise: the kernel reads its
     update-side pointers plainly under their lock all the time. Storing NULL,
     testing the pointer for NULL or comparing it, taking its address, and uses inside

@@ -121,8 +121,11 @@ class RcuUnbalanced(Checker):
                 self.released_own.add((ev.loc, fkey))
             # releasing what a helper took makes this function the helper's partner
             self.partner(st.opener(fkey), fl.family(fkey))
-            for token in _flags(st.truths, self.run.cond_texts):
-                self.run.emit(self.rule, ("released-under", token, fl.family(fkey)))
+            if fkey in st.borrowed or st.opener(fkey) is not None:
+                # a section another function took, released under a flag: a partner for
+                # one held under it (a function's own section under a flag pairs nothing)
+                for token in _flags(st.truths, self.run.cond_texts):
+                    self.run.emit(self.rule, ("released-under", token, fl.family(fkey)))
             return
         other = fl.mismatched(st, fkey)
         if other is not None:

@@ -136,6 +136,38 @@ static int obj_walk_continue(struct list_head *head)
 	return n;		/* expect: rcu-unbalanced@warning */
 }
 
+#define OBJ_KIND_DIR	2
+
+/* a kind test guards an early return before the section, and the unlock is missing:
+ * the other function's own section under the same constant is no flag partner */
+static struct obj *obj_child_of_dir(struct obj *parent)
+{
+	struct obj *c;
+
+	if (parent->state != OBJ_KIND_DIR)
+		return NULL;
+	rcu_read_lock();
+	c = rcu_dereference(parent->child);
+	if (c && c->key < 0)
+		c = NULL;
+	return c;				/* expect: rcu-unbalanced@warning */
+}
+
+static int obj_dir_key(struct obj *parent)
+{
+	struct obj *c;
+	int key = -1;
+
+	if (parent->state != OBJ_KIND_DIR)
+		return -1;
+	rcu_read_lock();
+	c = rcu_dereference(parent->child);
+	if (c)
+		key = c->key;
+	rcu_read_unlock();
+	return key;
+}
+
 /* ---- correct ----------------------------------------------------------------------- */
 
 /* every path leaves through a common label */

@@ -47,3 +47,32 @@ def run_cli(*args: str, env: dict | None = None, stdin: str | None = None):
         [str(RCUCHECK), *args], capture_output=True, text=True, env=full_env, input=stdin,
         timeout=900,
     )
+
+
+def run_cli_on_terminal(*args: str) -> tuple[int, str, str]:
+    """Run `rcucheck` with stderr on a pseudo-terminal (as in a person's shell) and
+    stdout on a pipe; returns (exit code, stdout, what the terminal showed)."""
+    import pty
+    import select
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([str(RCUCHECK), *args], stdout=subprocess.PIPE, stderr=slave,
+                            stdin=subprocess.DEVNULL)
+    os.close(slave)
+    shown = b""
+    while True:
+        ready, _, _ = select.select([master], [], [], 0.5)
+        if ready:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # the child closed its end
+                break
+            if not chunk:
+                break
+            shown += chunk
+        elif proc.poll() is not None:
+            break
+    out = proc.stdout.read().decode()
+    proc.wait(timeout=900)
+    os.close(master)
+    return proc.returncode, out, shown.decode(errors="replace")

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import run_cli, run_cli_on_terminal
 
 
 def configured_tree(root):
@@ -91,7 +91,8 @@ def test_broken_file_does_not_stop_the_run(kernel_tree, tmp_path):
     custom.write_text(json.dumps([entry, broken]))
     res = run_cli("scan", "--stats", "--tree", str(kernel_tree), "-p", str(custom),
                   "mm/list_lru.c", "mm/shrinker.c")
-    assert res.returncode == 2
+    # the exit code speaks of the file analysed (shrinker.c has its leak)
+    assert res.returncode == 1 and "shrinker.c:557" in res.stdout
     assert "Traceback" not in res.stderr
     assert "mm/list_lru.c: not analysed" in res.stderr and "parse error" in res.stderr
     shrinker = [ln for ln in res.stderr.splitlines() if ln.startswith("mm/shrinker.c: ")]
@@ -99,6 +100,9 @@ def test_broken_file_does_not_stop_the_run(kernel_tree, tmp_path):
     # the count is libclang's, not a constant: the broken unit's is not zero
     broken = re.search(r"^mm/list_lru\.c: not analysed, (\d+) parse errors$", res.stderr, re.M)
     assert broken and int(broken.group(1)) > 0
+    # nothing analysed at all: 2
+    res = run_cli("scan", "--tree", str(kernel_tree), "-p", str(custom), "mm/list_lru.c")
+    assert res.returncode == 2 and "mm/list_lru.c: not analysed" in res.stderr
 
 
 def test_rules_and_explain():
@@ -119,3 +123,37 @@ def test_bad_model_file(tmp_path):
     configured_tree(tmp_path)
     res = run_cli("scan", "--tree", str(tmp_path), "--model", str(bad), "x.c")
     assert_clean_error(res, "is not valid TOML")
+
+
+def test_progress_bar_on_a_terminal_only(kernel_tree):
+    files = ["mm/shrinker.c", "mm/list_lru.c"]
+    code, out, shown = run_cli_on_terminal("scan", "--tree", str(kernel_tree), *files)
+    assert code in (0, 1)
+    assert "2/2" in shown and "mm/list_lru.c" in shown and "elapsed" in shown
+    assert "summaries and checks" in shown
+    assert "analysing" not in out and "shrinker.c:557" in out
+    # not a terminal: a log or a pipe sees no bar
+    piped = run_cli("scan", "--tree", str(kernel_tree), *files)
+    assert "analysing" not in piped.stderr and "analysing" not in piped.stdout
+    assert piped.stdout == out
+    # -q on a terminal: none either
+    code, out_q, shown_q = run_cli_on_terminal("scan", "-q", "--tree", str(kernel_tree), *files)
+    assert "analysing" not in shown_q and out_q == out
+
+
+def test_directories_expand_to_what_kbuild_builds(kernel_tree):
+    res = run_cli("scan", "--tree", str(kernel_tree), "--derive-flags", "-j2", "kernel/cgroup/",
+                  "net/core/of_net.c")
+    assert res.returncode in (0, 1), res.stderr
+    assert "Traceback" not in res.stderr
+    skipped = set(re.findall(r"^(\S+): skipped: not built on its own in this configuration$",
+                             res.stderr, re.M))
+    # CPUSETS_V1, CGROUP_DEBUG and OF are off in the Debian config the tree is built with
+    assert skipped == {"kernel/cgroup/cpuset-v1.c", "kernel/cgroup/debug.c",
+                       "net/core/of_net.c"}
+    assert "not analysed" not in res.stderr
+    res = run_cli("scan", "--tree", str(kernel_tree), "--derive-flags", "kernel/cgroup/debug.c")
+    assert res.returncode == 2 and "this configuration builds none of" in res.stderr
+    # without --derive-flags a directory is what the compile database knows
+    res = run_cli("scan", "--tree", str(kernel_tree), "kernel/cgroup/")
+    assert res.returncode == 2 and "--derive-flags asks kbuild" in res.stderr

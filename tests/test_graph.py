@@ -61,3 +61,47 @@ def test_graph_cli_on_real_file(kernel_tree, tmp_path):
     assert {"shrink_slab", "shrink_slab_memcg", "do_shrink_slab"} <= names
     res = run_cli("graph", "--tree", str(kernel_tree), "mm/shrinker.c", "--function", "nope")
     assert res.returncode == 2 and "no function nope" in res.stderr
+
+
+def _needs_dot():
+    import os
+    import shutil
+
+    if shutil.which("dot") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI=true but Graphviz's dot is missing: scripts/test installs it")
+        pytest.skip("Graphviz's dot is not installed")
+
+
+def test_svg_has_nodes_styles_and_legend(graph):
+    _needs_dot()
+    svg = graph_export.render(graph, "svg").decode()
+    root = ET.fromstring(svg)
+    texts = {t.text for t in root.iter("{http://www.w3.org/2000/svg}text")}
+    assert "tbl_lock" in texts and "legend" in texts
+    assert any(t and t.startswith("takes or releases RCU") for t in texts)
+    assert graph_export.TAKES in svg and graph_export.HELD in svg  # styles reach the picture
+
+
+def test_without_dot_one_sentence(graph, monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(graph_export.InputError, match="apt-get install graphviz"):
+        graph_export.render(graph, "svg")
+
+
+@pytest.mark.realtree
+def test_graph_pictures_from_the_cli(kernel_tree, tmp_path):
+    _needs_dot()
+    png = tmp_path / "g.png"
+    res = run_cli("graph", "--tree", str(kernel_tree), "mm/shrinker.c", "--function",
+                  "shrink_slab", "--format", "png", "-o", str(png))
+    assert res.returncode == 0, res.stderr
+    assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    res = run_cli("graph", "--tree", str(kernel_tree), "mm/shrinker.c", "--function",
+                  "shrink_slab", "--format", "svg")
+    assert res.returncode == 0 and "shrink_slab_memcg" in res.stdout
+    ET.fromstring(res.stdout)
+    res = run_cli("graph", "--tree", str(kernel_tree), "mm/shrinker.c", "--format", "svg",
+                  env={"PATH": "/nonexistent"})
+    assert res.returncode == 2 and "apt-get install graphviz" in res.stderr
+    assert "Traceback" not in res.stderr

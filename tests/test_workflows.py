@@ -166,6 +166,12 @@ def test_kbuild_check_matches_scan(kernel_tree, tmp_path):
             r["locations"][0]["physicalLocation"]["region"]["startLine"], r["ruleId"])
            for r in results}
     assert got == findings(scan.stdout)
+    # the same fragments as one HTML page: every finding, on its source
+    page = run_cli("report", str(frags), "--html")
+    assert page.returncode == 0, page.stderr
+    assert page.stdout.startswith("<!DOCTYPE html>")
+    assert page.stdout.count('<section class="finding') == len(got)
+    assert "shrinker_try_get(shrinker)" in page.stdout
 
 
 def test_kbuild_argument_filtering_and_exit_codes(tmp_path):

@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import os
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from analyzer.build.compdb import CompileCommand, CompileDatabase
+from analyzer.build.objects import BuiltObjects
 from analyzer.errors import InputError
 
 CONFIGURE_HINT = (
     "configure it with `make olddefconfig && make prepare` in the tree "
     "(or run scripts/get-kernel for Debian's 6.12 tree)"
 )
+
+
+NOT_BUILT = "not built on its own in this configuration"
 
 
 @dataclass
@@ -29,6 +33,15 @@ class KernelTree:
     compdb: CompileDatabase | None
     # files missing from the compile database: their kbuild .cmd file or derived flags
     derive: bool = False
+    # files named (or under a directory named) that this configuration does not build
+    skipped: list[tuple[Path, str]] = field(default_factory=list)
+    _objects: BuiltObjects | None = field(default=None, repr=False)
+
+    @property
+    def objects(self) -> BuiltObjects:
+        if self._objects is None:
+            self._objects = BuiltObjects(self.root)
+        return self._objects
 
     @classmethod
     def open(cls, root: str | os.PathLike[str], compdb_path: str | None = None) -> KernelTree:
@@ -74,23 +87,53 @@ class KernelTree:
             return str(path)
 
     def expand(self, names: list[str]) -> list[Path]:
-        """Files named by the user; a directory means every .c under it that has flags."""
+        """Files named by the user, minus those this configuration does not build.
+
+        A directory means every .c under it that the compile database knows, or, with
+        --derive-flags (or no database), every .c whose object kbuild builds in this
+        configuration; the rest land in `skipped`, with the reason.
+        """
         out: list[Path] = []
         for name in names:
             full = self.resolve(name)
             if full.is_dir():
-                found = sorted(
-                    Path(f) for f in (self.compdb.files() if self.compdb else [])
-                    if Path(f).is_relative_to(full) and f.endswith(".c")
-                ) if self.compdb else sorted(c for c in full.rglob("*.c") if self._cmd_file(c))
-                if not found:
-                    raise InputError(f"no C file under {name} is in the compile database")
-                out.extend(found)
+                out.extend(self._expand_dir(name, full))
             elif full.suffix != ".c":
                 raise InputError(f"{name} is not a C source file")
+            elif self._not_built(full):
+                self.skipped.append((full, NOT_BUILT))
             else:
                 out.append(full)
         return list(dict.fromkeys(out))
+
+    def _expand_dir(self, name: str, full: Path) -> list[Path]:
+        if self.compdb is not None and not self.derive:
+            found = sorted(Path(f) for f in self.compdb.files()
+                           if Path(f).is_relative_to(full) and f.endswith(".c"))
+            if not found:
+                raise InputError(f"no C file under {name} is in the compile database "
+                                 "(--derive-flags asks kbuild what this configuration builds)")
+            return found
+        got = self.objects.sources_under(str(full.relative_to(self.root)))
+        if got is None:  # kbuild cannot say (no Makefile here): files it has built
+            found = sorted(c for c in full.rglob("*.c") if self._cmd_file(c))
+            if not found:
+                raise InputError(f"kbuild does not build {name} and no C file under it was "
+                                 "compiled here")
+            return found
+        built, not_built = got
+        self.skipped += [(c, NOT_BUILT) for c in not_built]
+        if not built:
+            raise InputError(f"this configuration builds no C file under {name}")
+        return built
+
+    def _not_built(self, source: Path) -> bool:
+        """Known not to be built here: not in the database and kbuild says so."""
+        if self.compdb is not None and self.compdb.get(str(source)) is not None:
+            return False
+        if self.compdb is not None and not self.derive:
+            return False  # command_for() explains the missing entry
+        return self.objects.built(source) is False
 
     def command_for(self, source: Path) -> CompileCommand:
         """The compile command kbuild would use for `source`."""

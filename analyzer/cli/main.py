@@ -6,6 +6,7 @@ only this layer prints.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -16,6 +17,8 @@ import click
 
 from analyzer import __version__
 from analyzer.build.tree import KernelTree
+from analyzer.cli.progress import Progress
+from analyzer.cli.progress import wanted as progress_wanted
 from analyzer.driver import policy
 from analyzer.driver.cache import default_cache_dir
 from analyzer.driver.phase1 import Job
@@ -26,8 +29,11 @@ from analyzer.frontend import deepstack
 from analyzer.ir import dump
 from analyzer.model import ApiModel
 from analyzer.report import graph as graph_export
+from analyzer.report import html as report_html
 from analyzer.report import sarif as report_sarif
 from analyzer.report.outfile import write_atomic
+from analyzer.report.suppressions import Suppressions
+from analyzer.report.suppressions import draft as draft_suppressions
 from analyzer.report.text import format_finding
 from analyzer.workflows import kbuild as kbuild_mode
 from analyzer.workflows import patchcheck
@@ -85,6 +91,8 @@ def _model_option(f):
 
 
 def _phase1_options(f):
+    f = click.option("-q", "--quiet", is_flag=True,
+                     help="No progress bar (there is none when stderr is not a terminal).")(f)
     f = click.option("-j", "--jobs", default=1, show_default=True, type=click.IntRange(1),
                      help="Parse and lower this many translation units at once.")(f)
     return click.option("--cache/--no-cache", default=True, show_default=True,
@@ -102,14 +110,27 @@ def _open_tree(tree_dir: str | None, compdb: str | None, derive: bool = False) -
 
 
 def _session(ctx: click.Context, models, rules=None, jobs: int = 1, cache: bool = True,
-             rel=str) -> Session:
+             rel=str, quiet: bool = True) -> Session:
     model = ApiModel.load(list(models))
     unknown = [r for r in rules or () if r not in REGISTRY]
     if unknown:
         raise InputError(f"unknown rule {unknown[0]} (rcucheck rules lists them)")
     clangsetup.load(ctx.obj["libclang"])
     return Session(model, checker_classes(list(rules) if rules else None), jobs,
-                   default_cache_dir() if cache else None, ctx.obj["libclang"], rel)
+                   default_cache_dir() if cache else None, ctx.obj["libclang"], rel,
+                   progress=Progress(rel) if progress_wanted(quiet) else None)
+
+
+def _sources(tree: KernelTree, files: list[str]) -> list[Path]:
+    """The files to analyse; those this configuration does not build are named and
+    skipped, and an error only when nothing is left."""
+    sources = tree.expand(files)
+    for path, why in tree.skipped:
+        click.echo(f"{tree.relative(path)}: skipped: {why}", err=True)
+    if not sources:
+        raise InputError(f"nothing to analyse: this configuration builds none of "
+                         f"{', '.join(files)}")
+    return sources
 
 
 def _emit(text: str, output: str | None) -> None:
@@ -161,12 +182,19 @@ def _report_units(tree: KernelTree, res: RunResult, stats: bool = False) -> list
 @click.option("--fail-on", type=click.Choice(policy.FAIL_ON), default="warning",
               show_default=True, help="Exit 1 when a finding at or above this level is "
                                       "reported.")
-@click.option("--format", "fmt", type=click.Choice(["text", "sarif"]), default="text",
-              show_default=True, help="gcc-style text, or a SARIF 2.1.0 log.")
+@click.option("--format", "fmt", type=click.Choice(["text", "sarif", "html"]),
+              default="text", show_default=True,
+              help="gcc-style text, a SARIF 2.1.0 log, or an HTML page with each "
+                   "finding's path on its source.")
 @click.option("-o", "--output", metavar="FILE", help="Write the report here (atomically).")
 @click.option("--baseline", metavar="OLD.sarif",
               help="Mark results new/unchanged against an earlier log.")
 @click.option("--new-only", is_flag=True, help="With --baseline: report only new results.")
+@click.option("--suppress", "suppress", metavar="FILE", envvar="RCUCHECK_SUPPRESS",
+              help="Reviewed findings to leave out (TOML; SARIF keeps them, marked "
+                   "suppressed, with the reason).")
+@click.option("--write-suppressions", "write_sup", metavar="FILE",
+              help="Start a suppressions file from the findings reported.")
 @click.option("--stats", is_flag=True,
               help="Per file: functions, parse and analysis time, on stderr.")
 @_phase1_options
@@ -175,16 +203,20 @@ def _report_units(tree: KernelTree, res: RunResult, stats: bool = False) -> list
 @click.pass_context
 def scan(ctx: click.Context, tree_dir: str | None, compdb: str | None, derive_flags: bool,
          models: tuple[str, ...], rules: tuple[str, ...], fail_on: str, fmt: str,
-         output: str | None, baseline: str | None, new_only: bool, stats: bool, jobs: int,
-         cache: bool, verbose: bool, files: tuple[str, ...]) -> None:
+         output: str | None, baseline: str | None, new_only: bool, suppress: str | None,
+         write_sup: str | None, stats: bool, jobs: int, quiet: bool, cache: bool,
+         verbose: bool, files: tuple[str, ...]) -> None:
     """Analyse FILES of a kernel tree (paths relative to the tree).
 
     A directory stands for every .c file under it that the compile database
-    knows; with no FILES, every file of the compile database is analysed.
+    knows, or with --derive-flags every one kbuild builds in this configuration;
+    files it does not build are named on stderr and skipped. With no FILES, every
+    file of the compile database is analysed. Exit 0 clean, 1 findings, for the
+    files analysed; 2 for bad input or when nothing could be analysed.
     """
     tree = _open_tree(tree_dir, compdb, derive_flags)
     if files:
-        sources = tree.expand(list(files))
+        sources = _sources(tree, list(files))
     elif tree.compdb is not None:
         # kernel code only: host tools (scripts/, arch/*/tools) build against libc
         sources = [Path(f) for f in tree.compdb.files()
@@ -196,7 +228,8 @@ def scan(ctx: click.Context, tree_dir: str | None, compdb: str | None, derive_fl
     if new_only and not baseline:
         raise InputError("--new-only needs --baseline OLD.sarif")
     known = report_sarif.fingerprints_of(Path(baseline)) if baseline else None
-    session = _session(ctx, models, rules, jobs, cache, tree.relative)
+    sup = Suppressions.load(suppress) if suppress else None
+    session = _session(ctx, models, rules, jobs, cache, tree.relative, quiet)
     if verbose:
         for cmd in commands:
             click.echo(f"{tree.relative(cmd.file)}: libclang {' '.join(cmd.args)}", err=True)
@@ -204,14 +237,22 @@ def scan(ctx: click.Context, tree_dir: str | None, compdb: str | None, derive_fl
     res = session.run([Job.of(cmd) for cmd in commands])
     shown = [f for f in res.findings
              if not new_only or known is None or f.fingerprint not in known]
+    reported, reasons = sup.split(shown, tree.relative) if sup else (shown, {})
     notifications = _report_units(tree, res, stats)
-    if fmt == "sarif":
+    if reasons:
+        click.echo(f"{len(reasons)} findings suppressed by {sup.source}", err=True)
+    if fmt in ("sarif", "html"):
         log = report_sarif.build_log(report_sarif.SarifInput(
             [REGISTRY[r].rule for r in (rules or REGISTRY)], shown, tree.root, tree.relative,
-            notifications, known))
-        _emit(report_sarif.render(log), output)
+            notifications, known, reasons))
+        text = report_sarif.render(log)
+        _emit(text if fmt == "sarif" else report_html.from_sarif(json.loads(text)), output)
     else:
-        _emit("".join(format_finding(f, tree.relative) + "\n" for f in shown), output)
+        _emit("".join(format_finding(f, tree.relative) + "\n" for f in reported), output)
+    if write_sup:
+        write_atomic(Path(write_sup), draft_suppressions(reported, tree.relative))
+        click.echo(f"wrote {len(reported)} entries to {write_sup}: give each a reason",
+                   err=True)
     if stats:
         prog = res.program
         unknown = {c for s in prog.summaries.values() for c in s.unknown_callees}
@@ -220,7 +261,8 @@ def scan(ctx: click.Context, tree_dir: str | None, compdb: str | None, derive_fl
                    f"callees without a body or model entry, "
                    f"{time.perf_counter() - t_start:.2f} s total", err=True)
     sys.stdout.flush()
-    ctx.exit(policy.exit_code(shown, fail_on, len(res.failed)))
+    ctx.exit(policy.exit_code(reported, fail_on, len(res.failed),
+                              analysed=len(res.units) - len(res.failed)))
 
 
 # --- graph and cfg ---------------------------------------------------------------------------
@@ -230,8 +272,10 @@ def scan(ctx: click.Context, tree_dir: str | None, compdb: str | None, derive_fl
 @click.option("--function", "function", metavar="NAME",
               help="Only NAME's neighbourhood (callers and callees).")
 @click.option("--depth", default=1, show_default=True, help="Neighbourhood radius.")
-@click.option("--format", "fmt", type=click.Choice(sorted(graph_export.FORMATS)),
-              default="dot", show_default=True)
+@click.option("--format", "fmt",
+              type=click.Choice(sorted(graph_export.FORMATS) + list(graph_export.RENDERED)),
+              default="dot", show_default=True,
+              help="svg and png are rendered by Graphviz's dot.")
 @click.option("-o", "--output", metavar="FILE", help="Write here instead of stdout.")
 @_model_option
 @_phase1_options
@@ -239,15 +283,18 @@ def scan(ctx: click.Context, tree_dir: str | None, compdb: str | None, derive_fl
 @click.pass_context
 def graph(ctx: click.Context, tree_dir: str | None, compdb: str | None, derive_flags: bool,
           function: str | None, depth: int, fmt: str, output: str | None,
-          models: tuple[str, ...], jobs: int, cache: bool, files: tuple[str, ...]) -> None:
-    """Export the call graph of FILES, annotated with summaries, as DOT, GraphML or JSON.
+          models: tuple[str, ...], jobs: int, quiet: bool, cache: bool,
+          files: tuple[str, ...]) -> None:
+    """Export the call graph of FILES, annotated with summaries: DOT, SVG, PNG, GraphML
+    or JSON.
 
     Nodes say whether a function takes, releases or requires RCU, returns a
-    reference, or may sleep; edges say whether RCU was held at the call.
+    reference, or may sleep; edges say whether RCU was held at the call. The
+    pictures carry a legend.
     """
     tree = _open_tree(tree_dir, compdb, derive_flags)
-    commands = [tree.command_for(src) for src in tree.expand(list(files))]
-    session = _session(ctx, models, jobs=jobs, cache=cache, rel=tree.relative)
+    commands = [tree.command_for(src) for src in _sources(tree, list(files))]
+    session = _session(ctx, models, jobs=jobs, cache=cache, rel=tree.relative, quiet=quiet)
     session.checkers = []
     res = session.run([Job.of(cmd) for cmd in commands])
     _report_units(tree, res)
@@ -255,7 +302,17 @@ def graph(ctx: click.Context, tree_dir: str | None, compdb: str | None, derive_f
                                rel=tree.relative)
     if function is not None and g.number_of_nodes() == 0:
         raise InputError(f"no function {function} in {', '.join(files)}")
-    _emit(graph_export.FORMATS[fmt](g), output)
+    if fmt in graph_export.RENDERED:
+        data = graph_export.render(g, fmt)
+        if output:
+            write_atomic(Path(output), data)
+        elif fmt == "png" and sys.stdout.isatty():
+            raise InputError("a PNG on a terminal is unreadable: pass -o FILE.png")
+        else:
+            sys.stdout.buffer.write(data)
+            sys.stdout.flush()
+    else:
+        _emit(graph_export.FORMATS[fmt](g), output)
     ctx.exit(2 if res.failed else 0)
 
 
@@ -288,11 +345,13 @@ def cfg(ctx: click.Context, tree_dir: str | None, compdb: str | None, derive_fla
               help="Exit 1 when there are findings (default: always 0, as sparse).")
 @click.option("--sarif-dir", metavar="DIR", envvar="RCUCHECK_SARIF_DIR",
               help="Also write one SARIF fragment per translation unit here.")
+@click.option("--suppress", "suppress", metavar="FILE", envvar="RCUCHECK_SUPPRESS",
+              help="Reviewed findings to leave out (TOML).")
 @_model_option
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 @click.pass_context
-def kbuild(ctx: click.Context, werror: bool, sarif_dir: str | None, models: tuple[str, ...],
-           args: tuple[str, ...]) -> None:
+def kbuild(ctx: click.Context, werror: bool, sarif_dir: str | None, suppress: str | None,
+           models: tuple[str, ...], args: tuple[str, ...]) -> None:
     """Run as kbuild's checker: make C=1 CHECK="rcucheck kbuild" (or C=2).
 
     Takes what kbuild passes (CHECKFLAGS, the compiler flags, the source file),
@@ -305,23 +364,26 @@ def kbuild(ctx: click.Context, werror: bool, sarif_dir: str | None, models: tupl
         return str(p.relative_to(cwd)) if p.is_absolute() and p.is_relative_to(cwd) else path
 
     job = kbuild_mode.job_from_args(args, cwd)
+    sup = Suppressions.load(suppress) if suppress else None
     session = _session(ctx, models, rel=rel)
     result = kbuild_mode.check(session, job)
+    reported, reasons = sup.split(result.findings, rel) if sup else (result.findings, {})
     notifications = []
     if result.skipped:
         # libclang's trouble is not the user's compile failure: no "error" here
         click.echo(f"rcucheck: {rel(job.name)}: skipped: {result.skipped}", err=True)
         notifications.append((job.name, f"skipped: {result.skipped}"))
-    for f in result.findings:
+    for f in reported:
         click.echo(format_finding(f, rel), err=True)
     if sarif_dir:
         out = Path(sarif_dir)
         out.mkdir(parents=True, exist_ok=True)
         log = report_sarif.build_log(report_sarif.SarifInput(
-            [c.rule for c in REGISTRY.values()], result.findings, cwd, rel, notifications))
+            [c.rule for c in REGISTRY.values()], result.findings, cwd, rel, notifications,
+            suppressed=reasons))
         name = rel(job.name).replace("/", "_").replace("..", "_") + ".sarif"
         write_atomic(out / name, report_sarif.render(log))
-    ctx.exit(policy.exit_code(result.findings, kbuild=True, werror=werror))
+    ctx.exit(policy.exit_code(reported, kbuild=True, werror=werror))
 
 
 @main.command("check-patch")
@@ -331,12 +393,15 @@ def kbuild(ctx: click.Context, werror: bool, sarif_dir: str | None, models: tupl
 @_model_option
 @click.option("--fail-on", type=click.Choice(policy.FAIL_ON), default="warning",
               show_default=True)
+@click.option("--suppress", "suppress", metavar="FILE", envvar="RCUCHECK_SUPPRESS",
+              help="Reviewed findings to leave out (TOML).")
 @_phase1_options
 @click.argument("patch", required=False, metavar="[PATCH|-]")
 @click.pass_context
 def check_patch(ctx: click.Context, tree_dir: str | None, compdb: str | None,
                 derive_flags: bool, git_range: str | None, models: tuple[str, ...],
-                fail_on: str, jobs: int, cache: bool, patch: str | None) -> None:
+                fail_on: str, suppress: str | None, jobs: int, quiet: bool, cache: bool,
+                patch: str | None) -> None:
     """Report the findings a patch (or a git range) introduces; silent when it adds none.
 
     PATCH is a git format-patch mail or a unified diff; - reads it from stdin, as
@@ -345,6 +410,7 @@ def check_patch(ctx: click.Context, tree_dir: str | None, compdb: str | None,
     not be analysed.
     """
     tree = _open_tree(tree_dir, compdb, derive_flags)
+    sup = Suppressions.load(suppress) if suppress else None
     if git_range and patch:
         raise InputError("give a patch or --git BASE..HEAD, not both")
     if git_range:
@@ -364,23 +430,26 @@ def check_patch(ctx: click.Context, tree_dir: str | None, compdb: str | None,
         except UnicodeDecodeError:
             raise InputError("the patch is not UTF-8 text") from None
         change = patchcheck.change_from_patch(tree, text)
-    session = _session(ctx, models, jobs=jobs, cache=cache, rel=tree.relative)
+    session = _session(ctx, models, jobs=jobs, cache=cache, rel=tree.relative, quiet=quiet)
     result = patchcheck.new_findings(tree, change, session)
     for side, unit in result.failed:
         click.echo(f"{tree.relative(unit.name)}: {unit.why_not} ({side} the change)",
                    err=True)
-    for f in result.added:
+    added, _ = sup.split(result.added, tree.relative) if sup else (result.added, {})
+    for f in added:
         click.echo(format_finding(f, tree.relative))
     sys.stdout.flush()
-    ctx.exit(policy.exit_code(result.added, fail_on, len(result.failed)))
+    ctx.exit(policy.exit_code(added, fail_on, len(result.failed)))
 
 
 @main.command()
 @click.argument("directory", type=click.Path(file_okay=False))
 @click.option("-o", "--output", metavar="FILE", help="The merged log (default: stdout).")
-def report(directory: str, output: str | None) -> None:
-    """Merge the per-TU SARIF fragments of a kbuild run into one log."""
-    _emit(report_sarif.merge(Path(directory)), output)
+@click.option("--html", is_flag=True, help="An HTML page instead of a SARIF log.")
+def report(directory: str, output: str | None, html: bool) -> None:
+    """Merge the per-TU SARIF fragments of a kbuild run into one log (or HTML page)."""
+    text = report_sarif.merge(Path(directory))
+    _emit(report_html.from_sarif(json.loads(text)) if html else text, output)
 
 
 # --- rules -----------------------------------------------------------------------------------

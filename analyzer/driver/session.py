@@ -68,6 +68,8 @@ class Session:
     libclang: str | None = None
     # tree-relative names for report order and fingerprints
     rel: Callable[[str], str] = str
+    # where a run reports how far it got (`files(n)`, `stage(text)`), or None
+    progress: object | None = None
 
     def lower(self, jobs: list[Job], progress=None) -> list[Outcome]:
         outcomes = phase1.run(jobs, self.model, self.workers, self.cache_dir, self.libclang,
@@ -82,12 +84,20 @@ class Session:
 
     def run(self, jobs: list[Job], progress=None) -> RunResult:
         t0 = time.perf_counter()
-        outcomes = self.lower(jobs, progress)
+        if progress is None and self.progress is not None and len(jobs) > 1:
+            with self.progress.files(len(jobs)) as tick:
+                outcomes = self.lower(jobs, tick)
+        else:
+            outcomes = self.lower(jobs, progress)
         prog = Program(self.model, self.checkers)
         for out in outcomes:
             if out.lowered is not None:
                 prog.add(out.lowered)
-        results = prog.analyze()
+        if self.progress is not None and len(jobs) > 1:
+            with self.progress.stage(f"summaries and checks over {len(prog.nodes)} functions"):
+                results = prog.analyze()
+        else:
+            results = prog.analyze()
         units = [UnitReport(out, results.get(out.lowered.path) if out.lowered else None)
                  for out in outcomes]
         found = [f for r in results.values() for f in r.findings]

@@ -86,6 +86,8 @@ class SarifInput:
     rel: Callable[[str], str]
     notifications: list[tuple[str, str]] = field(default_factory=list)  # (file, message)
     baseline: set[str] | None = None
+    # fingerprint -> the reviewer's reason, for findings a suppressions file covers
+    suppressed: dict[str, str] = field(default_factory=dict)
 
 
 def _location(loc, rel, message: str | None = None, ident: int | None = None) -> om.Location:
@@ -131,6 +133,9 @@ def build_log(inp: SarifInput) -> om.SarifLog:
             fingerprints={FINGERPRINT_KEY: fp},
             properties={"function": f.function, "confidence": f.confidence},
         )
+        if fp in inp.suppressed:
+            result.suppressions = [om.Suppression(kind="external",
+                                                  justification=inp.suppressed[fp])]
         if inp.baseline is not None:
             result.baseline_state = "unchanged" if fp in inp.baseline else "new"
         results.append(result)
