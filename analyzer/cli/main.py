@@ -22,7 +22,7 @@ from analyzer.cli.progress import wanted as progress_wanted
 from analyzer.driver import policy
 from analyzer.driver.cache import default_cache_dir
 from analyzer.driver.phase1 import Job
-from analyzer.driver.session import RunResult, Session
+from analyzer.driver.session import Budget, RunResult, Session
 from analyzer.errors import InputError
 from analyzer.frontend import clang as clangsetup
 from analyzer.frontend import deepstack
@@ -197,6 +197,11 @@ def _report_units(tree: KernelTree, res: RunResult, stats: bool = False) -> list
               help="Start a suppressions file from the findings reported.")
 @click.option("--stats", is_flag=True,
               help="Per file: functions, parse and analysis time, on stderr.")
+@click.option("--max-steps", type=click.IntRange(1), default=Budget.steps, show_default=True,
+              help="Per function: block visits before the rest of its paths are left "
+                   "unexplored (a note says so).")
+@click.option("--max-seconds", type=click.FloatRange(0.01), default=Budget.seconds,
+              show_default=True, help="Per function: seconds of checking, likewise.")
 @_phase1_options
 @click.option("-v", "--verbose", is_flag=True, help="Print the flags handed to libclang.")
 @click.argument("files", nargs=-1, metavar="[FILES]...")
@@ -204,8 +209,8 @@ def _report_units(tree: KernelTree, res: RunResult, stats: bool = False) -> list
 def scan(ctx: click.Context, tree_dir: str | None, compdb: str | None, derive_flags: bool,
          models: tuple[str, ...], rules: tuple[str, ...], fail_on: str, fmt: str,
          output: str | None, baseline: str | None, new_only: bool, suppress: str | None,
-         write_sup: str | None, stats: bool, jobs: int, quiet: bool, cache: bool,
-         verbose: bool, files: tuple[str, ...]) -> None:
+         write_sup: str | None, stats: bool, max_steps: int, max_seconds: float, jobs: int,
+         quiet: bool, cache: bool, verbose: bool, files: tuple[str, ...]) -> None:
     """Analyse FILES of a kernel tree (paths relative to the tree).
 
     A directory stands for every .c file under it that the compile database
@@ -230,6 +235,7 @@ def scan(ctx: click.Context, tree_dir: str | None, compdb: str | None, derive_fl
     known = report_sarif.fingerprints_of(Path(baseline)) if baseline else None
     sup = Suppressions.load(suppress) if suppress else None
     session = _session(ctx, models, rules, jobs, cache, tree.relative, quiet)
+    session.budget = Budget(max_steps, max_seconds)
     if verbose:
         for cmd in commands:
             click.echo(f"{tree.relative(cmd.file)}: libclang {' '.join(cmd.args)}", err=True)

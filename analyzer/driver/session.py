@@ -14,7 +14,7 @@ from pathlib import Path
 
 from analyzer.driver import phase1
 from analyzer.driver.phase1 import Job, Outcome
-from analyzer.interproc.program import Program, UnitResult
+from analyzer.interproc.program import Budget, Program, UnitResult
 from analyzer.ir import Finding
 from analyzer.model import ApiModel
 from analyzer.report import fingerprints
@@ -70,6 +70,8 @@ class Session:
     rel: Callable[[str], str] = str
     # where a run reports how far it got (`files(n)`, `stage(text)`), or None
     progress: object | None = None
+    # the most work one function may take
+    budget: Budget = field(default_factory=Budget)
 
     def lower(self, jobs: list[Job], progress=None) -> list[Outcome]:
         outcomes = phase1.run(jobs, self.model, self.workers, self.cache_dir, self.libclang,
@@ -89,7 +91,7 @@ class Session:
                 outcomes = self.lower(jobs, tick)
         else:
             outcomes = self.lower(jobs, progress)
-        prog = Program(self.model, self.checkers)
+        prog = Program(self.model, self.checkers, self.budget)
         for out in outcomes:
             if out.lowered is not None:
                 prog.add(out.lowered)

@@ -13,7 +13,9 @@ facts in their slots.
 
 from __future__ import annotations
 
+import heapq
 import re
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -71,9 +73,25 @@ class FunctionResult:
     subscribers: list[Hooks] = field(default_factory=list)
     # facts subscribers emitted for their rules' program-wide `resolve`: (rule id, fact)
     facts: list[tuple[str, tuple]] = field(default_factory=list)
+    partial: str | None = None  # the budget stopped the run: why
 
     def subscriber(self, cls):
         return next((s for s in self.subscribers if isinstance(s, cls)), None)
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How much work one function may take: block visits and seconds.
+
+    The defaults leave every function of mm/ (and of kernel/cgroup, net/core/dev.c,
+    fs/namei.c, kernel/sched/fair.c) untouched: the costliest takes 3,306 steps and
+    0.7 s.  Past either limit, the paths still open are joined per block and the walk
+    finishes in program order; findings stay, and the run says it was analysed only
+    partly.
+    """
+
+    steps: int = 50_000
+    seconds: float = 5.0
 
 
 class FunctionRun:
@@ -81,7 +99,7 @@ class FunctionRun:
 
     def __init__(self, fn: Function, model: ApiModel, subscribers, bound: int = DEFAULT_BOUND,
                  lookup=None, context: RunContext | None = None,
-                 flavours: Flavours | None = None):
+                 flavours: Flavours | None = None, budget: Budget | None = None):
         self.fn = fn
         self.model = model
         self.flavours = (flavours or Flavours(model)).entered_with(
@@ -89,6 +107,8 @@ class FunctionRun:
         self.lookup = lookup  # name -> summary-derived FnModel, for callees with bodies
         self.context = context or RunContext()
         self.bound = bound
+        self.budget = budget or Budget()
+        self.partial: str | None = None  # why the run stopped early, if it did
         self.findings: dict[tuple, Finding] = {}
         self.facts: list[tuple[str, tuple]] = []
         self.exit_states: list[State] = []
@@ -290,18 +310,25 @@ class FunctionRun:
         merged: dict[int, dict] = {}
         work: deque[tuple[int, State]] = deque()
         keys = self.slot_keys
+        degraded = False
 
         def arrive(block: int, st: State) -> None:
             states = seen.setdefault(block, {})
             k = st.key(keys)
             if k in states:
                 return
-            if len(states) < self.bound:
+            if len(states) < self.bound and not degraded:
                 states[k] = st
                 work.append((block, st))
                 return
+            merge(block, st)
+
+        def merge(block: int, st: State) -> None:
             # past the bound, paths that agree on what the rules depend on most (sections,
             # references, provenance) are joined together; the rest in one catch-all
+            if degraded:
+                settle(block, st)
+                return
             parts = merged.setdefault(block, {})
             part = st.coarse_key()
             if part not in parts and len(parts) >= MERGE_PARTS:
@@ -313,10 +340,56 @@ class FunctionRun:
             parts[part] = new
             work.append((block, new))
 
+        # once the budget is spent: one state per block, joined, and blocks taken in
+        # program order so that a join is complete before it flows on (classic dataflow)
+        single: dict[int, State] = {}
+        heap: list[tuple[int, int]] = []
+        order: dict[int, int] = {}
+
+        def settle(block: int, st: State) -> None:
+            acc = single.get(block)
+            new = join(acc, st, self.slot_joins) if acc is not None else st
+            if acc is not None and new.key(keys) == acc.key(keys):
+                return
+            if acc is None or block not in queued:
+                queued.add(block)
+                heapq.heappush(heap, (order.get(block, len(order)), block))
+            single[block] = new
+
+        queued: set[int] = set()
         arrive(fn.entry, self.initial)
         on_exit = self.on.get("on_exit", ())
-        while work:
-            bid, st = work.popleft()
+        t0 = time.perf_counter()
+        budget = self.budget
+        while work or heap:
+            if not degraded and (self.steps >= budget.steps or (
+                    self.steps & 255 == 0 and time.perf_counter() - t0 > budget.seconds)):
+                # the budget is spent: the paths still open are joined per block from here
+                # on, so the walk reaches every exit once more and ends
+                what = f"{budget.steps} steps" if self.steps >= budget.steps else \
+                    f"{budget.seconds:g} s"
+                self.partial = (f"analysed only partly: its paths exceed the budget of {what}; "
+                                "the rest were joined, so findings after that point may be "
+                                "missed")
+                degraded = True
+                order.update(_program_order(fn))
+                seen.clear()
+                merged.clear()
+                pending = list(work)
+                work.clear()
+                for block_id, open_st in pending:
+                    settle(block_id, open_st)
+            if degraded:
+                if self.steps >= 4 * budget.steps:
+                    self.partial += f", and it stopped at {self.steps} steps"
+                    break
+                if not heap:
+                    break
+                _, bid = heapq.heappop(heap)
+                queued.discard(bid)
+                st = single[bid]
+            else:
+                bid, st = work.popleft()
             self.steps += 1
             block = fn.blocks[bid]
             for ev in block.events:
@@ -334,7 +407,7 @@ class FunctionRun:
             hook(self.exit_states)
         findings = sorted(self.findings.values(), key=Finding.sort_key)
         return FunctionResult(fn, findings, self.exit_states, self.steps, self.subscribers,
-                              self.facts)
+                              self.facts, self.partial)
 
     def notify(self, hook: str, st: State, *args) -> State:
         """Call every subscriber of `hook`; a subscriber may return the state with its slot
@@ -598,6 +671,24 @@ class FunctionRun:
                     continue
                 st = self.enter(st, fkey, None, cond.loc, opener=self.pending_openers.get(key))
         return st
+
+
+def _program_order(fn: Function) -> dict[int, int]:
+    """Blocks in reverse postorder from the entry (back edges aside, predecessors first)."""
+    post: list[int] = []
+    done: set[int] = set()
+    stack = [(fn.entry, iter(s for s, _ in fn.blocks[fn.entry].succs))]
+    done.add(fn.entry)
+    while stack:
+        b, it = stack[-1]
+        nxt = next(it, None)
+        if nxt is None:
+            stack.pop()
+            post.append(b)
+        elif nxt not in done:
+            done.add(nxt)
+            stack.append((nxt, iter(s for s, _ in fn.blocks[nxt].succs)))
+    return {b: i for i, b in enumerate(reversed(post))}
 
 
 def _short(text: str) -> str:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from analyzer.engine.run import FunctionRun, RunContext
+from analyzer.engine.run import Budget, FunctionRun, RunContext
 from analyzer.engine.sections import Flavours
 from analyzer.frontend import deepstack
 from analyzer.interproc.observer import SummaryObserver
@@ -62,8 +62,9 @@ class UnitResult:
 class Program:
     """The functions of every unit of a run, their call graph and their summaries."""
 
-    def __init__(self, model: ApiModel, checkers=()) -> None:
+    def __init__(self, model: ApiModel, checkers=(), budget: Budget | None = None) -> None:
         self.model = model
+        self.budget = budget or Budget()
         self.flavours = Flavours(model)
         self.checkers = list(checkers)
         self.units: list[Unit] = []
@@ -184,7 +185,7 @@ class Program:
         subscribers = [SummaryObserver, *(self.checkers if checks else ())]
         try:
             res = FunctionRun(fn, self.model, subscribers, lookup=lookup, context=context,
-                              flavours=self.flavours).run()
+                              flavours=self.flavours, budget=self.budget).run()
         except Exception as exc:
             if unit is not None and checks:
                 self.results[unit.path].problems.append(internal_error(fn.name, exc))
@@ -208,3 +209,5 @@ class Program:
             out.steps += res.steps
             out.analysis_seconds += time.perf_counter() - t0
             out.problems.extend(f"{fn.name}(): {u}" for u in fn.unsupported)
+            if res.partial:
+                out.problems.append(f"{fn.name}() at line {fn.loc.line}: {res.partial}")
