@@ -40,6 +40,17 @@ def session(rules: list[str] | None = None, rel=str) -> Session:
     return Session(ApiModel.load(), checker_classes(rules), rel=rel)
 
 
+def run_generated(src: Path, text: str, budget=None):
+    """Write `text` to `src` and run it alone through the driver: (its unit, the run)."""
+    src.write_text(text)
+    s = session()
+    if budget is not None:
+        s.budget = budget
+    res = s.run([Job(str(src), tuple(FIXTURE_ARGS), str(src))])
+    (unit,) = res.units
+    return unit, res
+
+
 def run_fixtures(*paths: Path, rules: list[str] | None = None, rel=str) -> RunResult:
     """One driver run over the fixtures (their summaries shared, as in a CLI run)."""
     res = session(rules, rel).run([Job(str(p), tuple(FIXTURE_ARGS), str(p)) for p in paths])

@@ -2,9 +2,8 @@
 
 from pathlib import Path
 
-from analyzer.driver.phase1 import Job
 from analyzer.driver.session import Budget
-from tests.fixture_check import FIXTURE_ARGS, session
+from tests.fixture_check import run_generated
 
 
 def many_sections(n: int) -> str:
@@ -23,18 +22,13 @@ def many_sections(n: int) -> str:
 
 
 def run(tmp_path: Path, text: str, budget: Budget):
-    src = tmp_path / "many.c"
-    src.write_text(text)
-    s = session(None, str)
-    s.budget = budget
-    res = s.run([Job(str(src), tuple(FIXTURE_ARGS), str(src))])
-    (unit,) = res.units
-    return src, unit.result
+    unit, _ = run_generated(tmp_path / "many.c", text, budget)
+    return unit.result
 
 
 def test_past_the_budget_the_function_is_finished(tmp_path):
     text = many_sections(300)
-    _, result = run(tmp_path, text, Budget(steps=2_000, seconds=600))
+    result = run(tmp_path, text, Budget(steps=2_000, seconds=600))
     held = text.splitlines().index("\t\treturn sum;\t/* left held */") + 1
     # the imbalance at the very end is still found, once
     assert [(f.loc.line, f.rule) for f in result.findings] == [(held, "rcu-unbalanced")]
@@ -45,8 +39,8 @@ def test_past_the_budget_the_function_is_finished(tmp_path):
 
 def test_within_the_budget_nothing_changes(tmp_path):
     text = many_sections(3)
-    _, small = run(tmp_path, text, Budget())
-    _, tight = run(tmp_path, text, Budget(steps=10_000, seconds=600))
+    small = run(tmp_path, text, Budget())
+    tight = run(tmp_path, text, Budget(steps=10_000, seconds=600))
     assert small.problems == [] == tight.problems
     assert [(f.loc.line, f.rule) for f in small.findings] == \
         [(f.loc.line, f.rule) for f in tight.findings] != []

@@ -12,9 +12,8 @@ import os
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analyzer.driver.phase1 import Job
 from analyzer.driver.session import Budget
-from tests.fixture_check import FIXTURE_ARGS, session
+from tests.fixture_check import run_generated
 
 EXAMPLES = int(os.environ.get("RCUCHECK_FUZZ_EXAMPLES", "40"))
 BUDGET = Budget(steps=5_000, seconds=30)
@@ -109,12 +108,7 @@ def functions(draw) -> str:
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(text=functions())
 def test_generated_functions_never_break_the_engine(tmp_path, text):
-    src = tmp_path / "fz.c"
-    src.write_text(text)
-    s = session(None, str)
-    s.budget = BUDGET
-    res = s.run([Job(str(src), tuple(FIXTURE_ARGS), str(src))])
-    (unit,) = res.units
+    unit, res = run_generated(tmp_path / "fz.c", text, BUDGET)
     assert unit.analysed, unit.why_not
     # an exception inside the engine or a checker becomes a problem: there must be none,
     # and every function must finish (joined past its budget, never abandoned)
