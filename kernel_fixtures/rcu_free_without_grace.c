@@ -104,7 +104,55 @@ static void pool_remove_barrier(struct pool *p)
 	kfree(p);					/* expect: rcu-free-without-grace@warning */
 }
 
+/* the RCU callback called directly: it frees the pool container_of() finds */
+static void pool_free_rcu(struct rcu_head *head)
+{
+	struct pool *p = container_of(head, struct pool, rcu);
+
+	kfree(p);
+}
+
+static void pool_unhash(struct pool *p)
+{
+	hlist_del_rcu(&p->hnode);
+}
+
+static void pool_drop_now(struct pool *p)
+{
+	pool_unhash(p);
+	pool_free_rcu(&p->rcu);				/* expect: rcu-free-without-grace@warning */
+}
+
 /* ---- correct ----------------------------------------------------------------------- */
+
+/* the same callback, through call_rcu() */
+static void pool_drop_later(struct pool *p)
+{
+	pool_unhash(p);
+	call_rcu(&p->rcu, pool_free_rcu);
+}
+
+/* the callee unpublishes and waits for the readers itself (dev_remove_pack()'s shape) */
+static void pool_unhash_sync(struct pool *p)
+{
+	hlist_del_rcu(&p->hnode);
+	synchronize_rcu();
+}
+
+static void pool_drop_synced(struct pool *p)
+{
+	pool_unhash_sync(p);
+	kfree(p);
+}
+
+/* never published: freed at once */
+static void pool_discard_new(void)
+{
+	struct pool *p = kzalloc(sizeof(*p), GFP_KERNEL);
+
+	if (p)
+		pool_free_rcu(&p->rcu);
+}
 
 static void pool_remove_rcu(struct registry *r, struct pool *p)
 {

@@ -158,6 +158,10 @@ def value_key(st: State, value: Val) -> str | None:
     return None
 
 
+# container_of(): the member's address minus its offset in the container
+_CONTAINER = re.compile(r"\w+ - \d+")
+
+
 def forget_var(st: State, name: str) -> State:
     """`name` gets a new value: its provenance, alias and walk state go, and so do the
     aliases of its old value (`p = leader; leader = next(...)`: p is not leader now)."""
@@ -214,8 +218,11 @@ def on_assign(st: State, ev: Assign, calls: dict[str, tuple[Call, FnModel | None
                 st = replace(st, ptr_origin=(*st.ptr_origin, (name, origin[1], origin[2])))
         if src_key is not None and src_key != name:
             st = replace(st, aliases=st.aliases | {(name, src_key)})
-    elif value.kind == "addr":
-        k = obj_key(st, value)
+    elif value.kind == "addr" or (value.kind == "other" and ev.ptr and value.root and
+                                  _CONTAINER.fullmatch(value.text)):
+        # `&memcg->css`, and container_of()'s `__mptr - offset`: the same object
+        k = obj_key(st, value) if value.kind == "addr" else \
+            (st.alias(value.root) or value.root)
         if k is not None and k != name:
             st = replace(st, aliases=st.aliases | {(name, k)})
     if value.kind in ("field", "other", "call") and ev.ptr and value.root \

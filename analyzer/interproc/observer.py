@@ -52,6 +52,7 @@ class RunFacts:
     exit_puts: list[tuple[frozenset, frozenset, int | None]] = field(default_factory=list)
     frees: set[int] = field(default_factory=set)
     defers: set[int] = field(default_factory=set)
+    unpublishes: set[int] = field(default_factory=set)  # parameters taken off readers' view
     calls: list[CallSite] = field(default_factory=list)
     unknown: set[str] = field(default_factory=set)
     asserts: list[tuple[str, Loc, str, frozenset]] = field(default_factory=list)
@@ -120,12 +121,16 @@ class SummaryObserver(Hooks):
             for cond in fm.requires_when or (frozenset(),):
                 facts.rcu_uses.append((fm.requires, held, ev.loc, f"{ev.callee}()",
                                        here | cond))
+        if fm.grace_period:
+            # `dev_remove_pack()`: unpublished, then synchronize_net(): readers are gone
+            facts.unpublishes.clear()
         frees = facts.frees
         if fm.frees is not None and self.AFTER_LAST in self.get(st):
             # `if (atomic_long_dec_and_test(&f->f_count)) file_free(f);`: a release
             frees = facts.param_puts
         for index, bucket in ((fm.put, facts.param_puts), (fm.frees, frees),
-                              (fm.defers_free, facts.defers), (fm.get, facts.param_gets)):
+                              (fm.defers_free, facts.defers), (fm.get, facts.param_gets),
+                              (fm.unpublishes, facts.unpublishes)):
             if index is None or index >= len(ev.args):
                 continue
             k = lifetimes.ref_key(st, ev.args[index], fm)

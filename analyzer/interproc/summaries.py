@@ -92,6 +92,7 @@ class Summary:
     derefs: list[int] = dc_field(default_factory=list)
     frees: list[int] = dc_field(default_factory=list)
     defers_free: list[int] = dc_field(default_factory=list)
+    unpublishes: list[int] = dc_field(default_factory=list)
     unknown_callees: list[str] = dc_field(default_factory=list)
     # the returned reference / puts are on objects reached from a parameter's fields
     returns_handle: list | None = None
@@ -132,6 +133,7 @@ class Summary:
             derefs=tuple(self.derefs),
             frees=self.frees[0] if self.frees else None,
             defers_free=self.defers_free[0] if self.defers_free else None,
+            unpublishes=self.unpublishes[0] if self.unpublishes else None,
             why=why,
             why_requires=self.requires_why,
             sleeps_maybe=self.sleeps_maybe,
@@ -251,5 +253,6 @@ def summarize(fn: Function, exit_states, facts: RunFacts, flavours: Flavours) ->
         s.returns_handle = list(next(iter(handles)))
     s.frees = sorted(facts.frees)
     s.defers_free = sorted(facts.defers)
+    s.unpublishes = sorted(facts.unpublishes)
     s.unknown_callees = sorted(facts.unknown)
     return s
