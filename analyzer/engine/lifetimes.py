@@ -219,8 +219,10 @@ def on_assign(st: State, ev: Assign, calls: dict[str, tuple[Call, FnModel | None
         if src_key is not None and src_key != name:
             st = replace(st, aliases=st.aliases | {(name, src_key)})
     elif value.kind == "addr" or (value.kind == "other" and ev.ptr and value.root and
-                                  _CONTAINER.fullmatch(value.text)):
-        # `&memcg->css`, and container_of()'s `__mptr - offset`: the same object
+                                  _CONTAINER.fullmatch(value.text) and
+                                  st.ptr(value.root) is None):
+        # `&memcg->css`, and container_of()'s `__mptr - offset` of a member that was not
+        # found under RCU (an RCU cursor's container keeps its own provenance): one object
         k = obj_key(st, value) if value.kind == "addr" else \
             (st.alias(value.root) or value.root)
         if k is not None and k != name:
