@@ -51,6 +51,7 @@ class _Dom(HTMLParser):
 def rendered(path) -> _Dom:
     """What Chromium builds from the page (no network: the page must need none)."""
     out = subprocess.run([_browser(), "--headless", "--no-sandbox", "--disable-gpu",
+                          "--disable-dev-shm-usage",
                           "--dump-dom", path.as_uri()],
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
