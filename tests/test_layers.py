@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from analyzer.driver.cache import code_files
+from analyzer.driver.store import code_files
 from checkers import REGISTRY
 from tests.conftest import ROOT
 

@@ -20,7 +20,7 @@ from analyzer.build.tree import KernelTree
 from analyzer.cli.progress import Progress
 from analyzer.cli.progress import wanted as progress_wanted
 from analyzer.driver import policy
-from analyzer.driver.cache import default_cache_dir
+from analyzer.driver import store as storage
 from analyzer.driver.phase1 import Job
 from analyzer.driver.session import Budget, RunResult, Session
 from analyzer.errors import InputError
@@ -95,9 +95,47 @@ def _phase1_options(f):
                      help="No progress bar (there is none when stderr is not a terminal).")(f)
     f = click.option("-j", "--jobs", default=1, show_default=True, type=click.IntRange(1),
                      help="Parse and lower this many translation units at once.")(f)
+    f = click.option("--scheduler", metavar="ADDR", envvar="RCUCHECK_DASK_SCHEDULER",
+                     expose_value=False, callback=_meta,
+                     help="With --executor dask: the scheduler (tcp://HOST:PORT); without "
+                          "it a local cluster of -j workers is started.")(f)
+    f = click.option("--executor", type=click.Choice(["local", "dask"]), default="local",
+                     show_default=True, expose_value=False, callback=_meta,
+                     help="Where map and check tasks run: forked local processes, or Dask "
+                          "(pip install 'rcucheck[cluster]').")(f)
+    f = click.option("--summaries", metavar="[FILE]", is_flag=False, flag_value="default",
+                     envvar="RCUCHECK_SUMMARIES", expose_value=False, callback=_meta,
+                     help="See the rest of the tree through the whole-tree analysis kept "
+                          "in the store (the one in --cache-dir, or FILE): callers and "
+                          "callees in files this run does not analyse.")(f)
+    f = click.option("--cache-dir", metavar="DIR", envvar="RCUCHECK_CACHE",
+                     expose_value=False, callback=_meta,
+                     help="Where the store lives (default: ~/.cache/rcucheck).")(f)
     return click.option("--cache/--no-cache", default=True, show_default=True,
-                        help="Reuse the lowered form of unchanged translation units "
-                             "($RCUCHECK_CACHE/tu).")(f)
+                        help="Keep results in the store and reuse what did not change; "
+                             "--no-cache keeps nothing between runs.")(f)
+
+
+def _meta(ctx: click.Context, param: click.Parameter, value):
+    ctx.meta[param.name] = value
+    return value
+
+
+def _summaries(ctx: click.Context) -> str | None:
+    """`--summaries`, or for `kbuild` (which takes kbuild's arguments) the environment's."""
+    if "summaries" in ctx.meta:
+        return ctx.meta["summaries"]
+    return os.environ.get("RCUCHECK_SUMMARIES") or None
+
+
+def _store_path(ctx: click.Context, cache: bool) -> Path | None:
+    """The store file a run uses, or None for a temporary one."""
+    summaries = _summaries(ctx)
+    if summaries not in (None, "default"):
+        return Path(summaries)
+    if not cache:
+        return None
+    return Path(ctx.meta.get("cache_dir") or storage.default_dir()) / storage.FILE_NAME
 
 
 def _open_tree(tree_dir: str | None, compdb: str | None, derive: bool = False) -> KernelTree:
@@ -110,15 +148,19 @@ def _open_tree(tree_dir: str | None, compdb: str | None, derive: bool = False) -
 
 
 def _session(ctx: click.Context, models, rules=None, jobs: int = 1, cache: bool = True,
-             rel=str, quiet: bool = True) -> Session:
+             rel=str, quiet: bool = True, tree: Path | None = None) -> Session:
     model = ApiModel.load(list(models))
     unknown = [r for r in rules or () if r not in REGISTRY]
     if unknown:
         raise InputError(f"unknown rule {unknown[0]} (rcucheck rules lists them)")
     clangsetup.load(ctx.obj["libclang"])
     return Session(model, checker_classes(list(rules) if rules else None), jobs,
-                   default_cache_dir() if cache else None, ctx.obj["libclang"], rel,
-                   progress=Progress(rel) if progress_wanted(quiet) else None)
+                   _store_path(ctx, cache), ctx.obj["libclang"], rel,
+                   progress=Progress(rel) if progress_wanted(quiet) else None,
+                   executor=ctx.meta.get("executor") or "local",
+                   scheduler=ctx.meta.get("scheduler"),
+                   tree=str(tree) if tree is not None and _store_path(ctx, cache) else None,
+                   consult=bool(_summaries(ctx)))
 
 
 def _sources(tree: KernelTree, files: list[str]) -> list[Path]:
@@ -163,7 +205,7 @@ def _report_units(tree: KernelTree, res: RunResult, stats: bool = False) -> list
         for problem in unit.result.problems:
             click.echo(f"{rel}: note: {problem}", err=True)
         if stats:
-            low = unit.outcome.lowered
+            low = unit.outcome.meta
             origin = "from the cache" if low.cached else (
                 f"parsed in {low.parse_seconds:.2f} s, lowered in {low.lower_seconds:.2f} s")
             click.echo(f"{rel}: {unit.result.functions} functions, {origin}, checked in "
@@ -234,7 +276,7 @@ def scan(ctx: click.Context, tree_dir: str | None, compdb: str | None, derive_fl
         raise InputError("--new-only needs --baseline OLD.sarif")
     known = report_sarif.fingerprints_of(Path(baseline)) if baseline else None
     sup = Suppressions.load(suppress) if suppress else None
-    session = _session(ctx, models, rules, jobs, cache, tree.relative, quiet)
+    session = _session(ctx, models, rules, jobs, cache, tree.relative, quiet, tree.root)
     session.budget = Budget(max_steps, max_seconds)
     if verbose:
         for cmd in commands:
@@ -262,10 +304,16 @@ def scan(ctx: click.Context, tree_dir: str | None, compdb: str | None, derive_fl
     if stats:
         prog = res.program
         unknown = {c for s in prog.summaries.values() for c in s.unknown_callees}
+        import resource
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         click.echo(f"{len(commands)} files, {len(res.failed)} not analysed, {len(prog.nodes)} "
                    f"functions summarised in {prog.summary_seconds:.2f} s, {len(unknown)} "
                    f"callees without a body or model entry, "
                    f"{time.perf_counter() - t_start:.2f} s total", err=True)
+        click.echo(f"store: {res.reused['units']} units, {res.reused['summaries']} summaries "
+                   f"and {res.reused['checks']} checks reused; {prog.summary_runs} functions "
+                   f"run again in the reduce; peak memory here (reduce) {peak:.0f} MB",
+                   err=True)
     sys.stdout.flush()
     ctx.exit(policy.exit_code(reported, fail_on, len(res.failed),
                               analysed=len(res.units) - len(res.failed)))
@@ -300,7 +348,8 @@ def graph(ctx: click.Context, tree_dir: str | None, compdb: str | None, derive_f
     """
     tree = _open_tree(tree_dir, compdb, derive_flags)
     commands = [tree.command_for(src) for src in _sources(tree, list(files))]
-    session = _session(ctx, models, jobs=jobs, cache=cache, rel=tree.relative, quiet=quiet)
+    session = _session(ctx, models, jobs=jobs, cache=cache, rel=tree.relative, quiet=quiet,
+                       tree=tree.root)
     session.checkers = []
     res = session.run([Job.of(cmd) for cmd in commands])
     _report_units(tree, res)
@@ -371,7 +420,7 @@ def kbuild(ctx: click.Context, werror: bool, sarif_dir: str | None, suppress: st
 
     job = kbuild_mode.job_from_args(args, cwd)
     sup = Suppressions.load(suppress) if suppress else None
-    session = _session(ctx, models, rel=rel)
+    session = _session(ctx, models, rel=rel, tree=cwd)
     result = kbuild_mode.check(session, job)
     reported, reasons = sup.split(result.findings, rel) if sup else (result.findings, {})
     notifications = []
@@ -436,7 +485,8 @@ def check_patch(ctx: click.Context, tree_dir: str | None, compdb: str | None,
         except UnicodeDecodeError:
             raise InputError("the patch is not UTF-8 text") from None
         change = patchcheck.change_from_patch(tree, text)
-    session = _session(ctx, models, jobs=jobs, cache=cache, rel=tree.relative, quiet=quiet)
+    session = _session(ctx, models, jobs=jobs, cache=cache, rel=tree.relative, quiet=quiet,
+                       tree=tree.root)
     result = patchcheck.new_findings(tree, change, session)
     for side, unit in result.failed:
         click.echo(f"{tree.relative(unit.name)}: {unit.why_not} ({side} the change)",
@@ -456,6 +506,42 @@ def report(directory: str, output: str | None, html: bool) -> None:
     """Merge the per-TU SARIF fragments of a kbuild run into one log (or HTML page)."""
     text = report_sarif.merge(Path(directory))
     _emit(report_html.from_sarif(json.loads(text)) if html else text, output)
+
+
+# --- the store -------------------------------------------------------------------------------
+
+@main.group()
+def cache() -> None:
+    """Inspect or empty the store of lowered units, summaries and findings."""
+
+
+def _cache_file(cache_dir: str | None) -> Path:
+    return Path(cache_dir or storage.default_dir()) / storage.FILE_NAME
+
+
+@cache.command("stats")
+@click.option("--cache-dir", metavar="DIR", envvar="RCUCHECK_CACHE")
+def cache_stats(cache_dir: str | None) -> None:
+    """Where the store is, its size, and what it holds."""
+    path = _cache_file(cache_dir)
+    if not path.exists():
+        click.echo(f"{path}: no store yet")
+        return
+    counts = storage.inspect(path)
+    size = sum(Path(f"{path}{s}").stat().st_size for s in ("", "-wal")
+               if Path(f"{path}{s}").exists())
+    click.echo(f"{path}: {size / 1e6:.1f} MB")
+    for table, n in counts.items():
+        click.echo(f"  {table:10} {n}")
+
+
+@cache.command("clear")
+@click.option("--cache-dir", metavar="DIR", envvar="RCUCHECK_CACHE")
+def cache_clear(cache_dir: str | None) -> None:
+    """Delete the store (the next run rebuilds what it needs)."""
+    path = _cache_file(cache_dir)
+    removed = storage.remove(path)
+    click.echo(f"{path}: {'removed' if removed else 'no store'}")
 
 
 # --- rules -----------------------------------------------------------------------------------

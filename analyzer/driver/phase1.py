@@ -1,23 +1,26 @@
-"""Phase 1 for many files: parse and lower each TU in its own process, with a cache.
+"""Phase 1 — the map: parse and lower each TU, and summarise it on its own.
 
-Each translation unit is parsed and lowered in a forked worker, so `-j N` runs N
-at once and a TU that crashes libclang takes down only its worker: it is
-reported and skipped.  The lowered result is plain data, cached per TU.
+A map task runs in a worker (a forked process or a Dask worker): it parses and
+lowers one translation unit, summarises its functions with what the unit itself
+defines, and sends back plain data — the unit's nodes, each body encoded for the
+store, the local summaries and the fingerprints of every input file.  A TU that
+crashes libclang takes down only its worker: it is reported and skipped.
 """
 
 from __future__ import annotations
 
-import multiprocessing
-import pickle
-from dataclasses import dataclass
-from multiprocessing.connection import wait
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from analyzer.build.compdb import CompileCommand
-from analyzer.driver.cache import TUCache
+from analyzer.driver import store as storage
+from analyzer.driver.executors import LocalExecutor, TaskOutcome
 from analyzer.errors import InputError
 from analyzer.frontend import clang as clangsetup
 from analyzer.frontend.parse import Diagnostic, parse_file
+from analyzer.interproc.observer import CallSite
+from analyzer.interproc.program import Budget, Node, Program, UnitInfo, check_inputs, split_unit
+from analyzer.interproc.summaries import Summary
 from analyzer.lower.tu import LoweredTU, lower_tu
 from analyzer.model import ApiModel
 
@@ -44,10 +47,28 @@ class Outcome:
     """What phase 1 made of one job."""
 
     job: Job
-    lowered: LoweredTU | None = None
+    lowered: LoweredTU | None = None              # in-process lowering only
+    meta: storage.UnitMeta | None = None          # the unit's costs and includes
     error: str | None = None                      # why the TU was not analysed
     parse_errors: list[Diagnostic] | None = None  # libclang's errors, when that is why
     crashed: bool = False                         # libclang took its worker down
+
+
+@dataclass
+class MapOutput:
+    """A map task's result: plain data, bodies already encoded for the store."""
+
+    meta: storage.UnitMeta
+    info: UnitInfo
+    nodes: list[Node]
+    owned: list[tuple[str, int, str]]       # header inlines whose bodies it carries
+    bodies: dict[str, bytes]
+    summaries: list[tuple[Node, str, Summary, list[CallSite]]] = field(default_factory=list)
+    deps: list | None = None
+    # the unit checked with what it defines itself, and the inputs that check consumed:
+    # still valid when the whole program gives the same inputs
+    checked: bytes = b""
+    check_inputs: str = ""
 
 
 def lower_job(job: Job, model: ApiModel, known=frozenset()) -> Outcome:
@@ -62,84 +83,49 @@ def lower_job(job: Job, model: ApiModel, known=frozenset()) -> Outcome:
     return Outcome(job, lowered=lower_tu(parsed, model, known, name=job.name))
 
 
-def _work(job: Job, model: ApiModel, cache: TUCache, libclang: str | None, known,
-          conn) -> None:
-    """In the worker: parse, lower, cache, send the outcome back."""
-    try:
-        clangsetup.load(libclang)
-        out = lower_job(job, model, known)
-        if out.lowered is not None:
-            cache.put(job, out.lowered)
-    except InputError as exc:
-        out = Outcome(job, error=str(exc))
-    except Exception as exc:  # a bug of ours in one TU must not stop the run
-        out = Outcome(job, error=f"internal error {type(exc).__name__}: {exc}")
-    conn.send_bytes(pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL))
-    conn.close()
+def _lower_in_worker(job: Job, model: ApiModel, libclang: str | None) -> Outcome:
+    clangsetup.load(libclang)
+    return lower_job(job, model)
 
 
-def run(jobs: list[Job], model: ApiModel, workers: int = 1, cache_dir: Path | None = None,
-        libclang: str | None = None, progress=None, use_cached: bool = True
-        ) -> list[Outcome]:
-    """Phase 1 for every job, at most `workers` at once; outcomes in job order.
-
-    A header inline lowered for one unit is not lowered again for a unit started after
-    it (the unit records its key only).  `progress(outcome)` is called as each job
-    finishes.
-    """
-    cache = TUCache(cache_dir, model)
-    results: dict[int, Outcome] = {}
-    known: set[tuple[str, int, str]] = set()
-    todo = []
-    for i, job in enumerate(jobs):
-        low = cache.get(job) if use_cached else None
-        if low is not None:
-            results[i] = Outcome(job, lowered=low)
-            known |= lowered_headers(low)
-            if progress:
-                progress(results[i])
-        else:
-            todo.append(i)
-    ctx = multiprocessing.get_context("fork")
-    running: dict = {}
-    while todo or running:
-        while todo and len(running) < max(workers, 1):
-            i = todo.pop(0)
-            parent, child = ctx.Pipe(duplex=False)
-            proc = ctx.Process(target=_work, daemon=True,
-                               args=(jobs[i], model, cache, libclang, frozenset(known), child))
-            proc.start()
-            child.close()
-            running[parent] = (i, proc)
-        for conn in wait(list(running)):
-            i, proc = running.pop(conn)
-            try:
-                results[i] = pickle.loads(conn.recv_bytes())
-            except (EOFError, OSError):
-                proc.join()
-                code = proc.exitcode
-                why = f"signal {-code}" if code is not None and code < 0 else f"exit {code}"
-                results[i] = Outcome(jobs[i], error=f"libclang crashed ({why})", crashed=True)
-            conn.close()
-            proc.join()
-            if results[i].lowered is not None:
-                known |= lowered_headers(results[i].lowered)
-            if progress:
-                progress(results[i])
-    return [results[i] for i in range(len(jobs))]
+def lower_many(jobs: list[Job], model: ApiModel, workers: int = 1,
+               libclang: str | None = None) -> list[Outcome]:
+    """Lowered units in this process's memory, bodies and all (`cfg`, the mutants)."""
+    res = LocalExecutor(workers).map(_lower_in_worker,
+                                     [(job, model, libclang) for job in jobs])
+    return [r.value if r.value is not None else _failed(job, r)
+            for job, r in zip(jobs, res, strict=True)]
 
 
-def lowered_headers(low: LoweredTU) -> set[tuple[str, int, str]]:
-    """The header inlines whose bodies a unit's lowering carries."""
-    return {key for key, fn in low.headers.values() if fn is not None}
+def map_unit(job: Job, key: str, model: ApiModel, checkers: list, check_key: str,
+             budget: Budget, libclang: str | None, known: frozenset) -> MapOutput | Outcome:
+    """The map task: lower, summarise and check locally, encode."""
+    clangsetup.load(libclang)
+    out = lower_job(job, model, known)
+    low = out.lowered
+    if low is None:
+        return out
+    info, nodes, bodies = split_unit(low, key)
+    prog = Program(model, checkers, budget)
+    prog.add_unit(info, nodes)
+    prog.bodies = bodies
+    prog.summarize()
+    checked = prog.check_unit(info.path)
+    meta = storage.UnitMeta(low.path, low.parse_seconds, low.lower_seconds, low.includes,
+                            low.parse_errors)
+    owned = [k for k, fn in low.headers.values() if fn is not None]
+    return MapOutput(meta, info, nodes, owned,
+                     {nid: storage.CODEC.dumps(fn) for nid, fn in bodies.items()},
+                     prog.made, storage.fingerprints(job.file, low.includes),
+                     storage.CODEC.dumps(checked), check_inputs(prog, info.path, check_key))
 
 
-def missing_headers(outcomes: list[Outcome]) -> list[int]:
-    """Units that rely on a header inline no unit of this run carries the body of.
+def _failed(job: Job, r: TaskOutcome) -> Outcome:
+    return Outcome(job, error=r.error, crashed=r.crashed)
 
-    A unit lowered (or cached) after another that lowered the header records only the
-    header's key; when that other unit is not part of this run, it must be lowered again.
-    """
-    have = set().union(*(lowered_headers(o.lowered) for o in outcomes if o.lowered))
-    return [i for i, o in enumerate(outcomes) if o.lowered and any(
-        fn is None and key not in have for key, fn in o.lowered.headers.values())]
+
+def as_outcome(job: Job, r: TaskOutcome) -> Outcome | MapOutput:
+    """A map task's outcome: its output, or why the unit is not analysed."""
+    if r.value is None:
+        return _failed(job, r)
+    return r.value

@@ -1,20 +1,42 @@
-"""One driver for every command: jobs → phase 1 → summaries → checks → findings.
+"""One driver for every command: map → reduce → check, over a persistent store.
 
-`scan`, `kbuild`, `check-patch`, `graph` and `cfg` all run through a `Session`,
-so each gets the cache, worker processes and crash isolation, and findings come
-out ordered with their fingerprints assigned once, before any filtering.
+`scan`, `kbuild`, `check-patch` and `graph` all run through a `Session`:
+
+- map (workers): each unit not in the store is parsed, lowered and summarised on
+  its own (`phase1.map_unit`); the store keeps its nodes, bodies and summaries.
+- reduce (here): the whole run's call graph — the run's units, and every other
+  unit of the tree's latest analysis in the store — summarised bottom-up from
+  summaries alone; a function is run again, its body fetched from the store,
+  only when a summary it consumes changed.
+- check (workers): each unit whose inputs (its bodies, the summaries its calls
+  reach, its callers) changed since its last check is checked again
+  (`checks.check_unit`); the others' findings come from the store.
+
+Findings come out ordered with their fingerprints assigned once, before any
+filtering.  Without a store (`--no-cache`) the run keeps one in a temporary file.
 """
 
 from __future__ import annotations
 
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from analyzer.driver import phase1
-from analyzer.driver.phase1 import Job, Outcome
-from analyzer.interproc.program import Budget, Program, UnitResult
+from analyzer.driver import store as storage
+from analyzer.driver.checks import CheckTask, check_unit
+from analyzer.driver.executors import executor
+from analyzer.driver.phase1 import Job, MapOutput, Outcome
+from analyzer.interproc.program import (
+    Budget,
+    Checked,
+    Program,
+    UnitResult,
+    check_inputs,
+    resolve_conditions,
+)
 from analyzer.ir import Finding
 from analyzer.model import ApiModel
 from analyzer.report import fingerprints
@@ -51,6 +73,10 @@ class RunResult:
     units: list[UnitReport]
     program: Program
     seconds: float = 0.0
+    # findings of other units of the tree that this run's changes affect
+    elsewhere: list[Finding] = field(default_factory=list)
+    # what the run took from the store, and what it had to make
+    reused: dict[str, int] = field(default_factory=dict)
 
     @property
     def failed(self) -> list[UnitReport]:
@@ -59,12 +85,13 @@ class RunResult:
 
 @dataclass
 class Session:
-    """A model, the checkers to run, and how phase 1 runs (workers, cache, libclang)."""
+    """A model, the checkers to run, and how the work runs (executor, store, libclang)."""
 
     model: ApiModel
     checkers: list = field(default_factory=list)
     workers: int = 1
-    cache_dir: Path | None = None
+    # the store file; None: a temporary one for the run
+    store_path: Path | None = None
     libclang: str | None = None
     # tree-relative names for report order and fingerprints
     rel: Callable[[str], str] = str
@@ -72,36 +99,228 @@ class Session:
     progress: object | None = None
     # the most work one function may take
     budget: Budget = field(default_factory=Budget)
+    # "local" (forked processes) or "dask", and the Dask scheduler's address
+    executor: str = "local"
+    scheduler: str | None = None
+    # the tree whose latest analysis the store keeps
+    tree: str | None = None
+    # see the rest of the tree through that analysis (`--summaries`)
+    consult: bool = False
 
-    def lower(self, jobs: list[Job], progress=None) -> list[Outcome]:
-        outcomes = phase1.run(jobs, self.model, self.workers, self.cache_dir, self.libclang,
-                              progress)
-        again = phase1.missing_headers(outcomes)
-        if again:
-            # each on its own, from scratch: it then carries every header it needs
-            for i in again:
-                (outcomes[i],) = phase1.run([jobs[i]], self.model, 1, self.cache_dir,
-                                            self.libclang, use_cached=False)
-        return outcomes
+    def lower(self, jobs: list[Job]) -> list[Outcome]:
+        """Phase 1 only, in this process's memory (`cfg`, the mutants, affected units)."""
+        return phase1.lower_many(jobs, self.model, self.workers, self.libclang)
 
-    def run(self, jobs: list[Job], progress=None) -> RunResult:
+    # --- the run ----------------------------------------------------------------------
+    def run(self, jobs: list[Job]) -> RunResult:
         t0 = time.perf_counter()
-        if progress is None and self.progress is not None and len(jobs) > 1:
-            with self.progress.files(len(jobs)) as tick:
-                outcomes = self.lower(jobs, tick)
-        else:
-            outcomes = self.lower(jobs, progress)
-        prog = Program(self.model, self.checkers, self.budget)
-        for out in outcomes:
-            if out.lowered is not None:
-                prog.add(out.lowered)
-        if self.progress is not None and len(jobs) > 1:
-            with self.progress.stage(f"summaries and checks over {len(prog.nodes)} functions"):
-                results = prog.analyze()
-        else:
-            results = prog.analyze()
-        units = [UnitReport(out, results.get(out.lowered.path) if out.lowered else None)
-                 for out in outcomes]
-        found = [f for r in results.values() for f in r.findings]
-        return RunResult(fingerprints.assign(found, self.rel), units, prog,
-                         time.perf_counter() - t0)
+        with tempfile.TemporaryDirectory(prefix="rcucheck-") as tmp:
+            path = self.store_path or Path(tmp) / storage.FILE_NAME
+            store = storage.Store(path, self.model, self._libclang_version())
+            ex = executor(self.executor, self.workers, self.scheduler)
+            try:
+                res = _Run(self, store, ex).run(jobs)
+            finally:
+                ex.close()
+                store.close()
+        res.seconds = time.perf_counter() - t0
+        return res
+
+    def _libclang_version(self) -> str:
+        from analyzer.frontend import clang as clangsetup
+        return clangsetup.libclang_version(clangsetup.load(self.libclang))
+
+    def check_key(self) -> str:
+        rules = ",".join(sorted(c.rule.id for c in self.checkers))
+        return f"{rules}|{self.budget.steps}|{self.budget.seconds}"
+
+
+class _Run:
+    """One run's state: the units mapped or found, the program, the results."""
+
+    def __init__(self, session: Session, store: storage.Store, ex) -> None:
+        self.s = session
+        self.store = store
+        self.ex = ex
+        self.reused = {"units": 0, "summaries": 0, "checks": 0}
+
+    def run(self, jobs: list[Job]) -> RunResult:
+        s = self.s
+        units = self.map(jobs)
+        prog = Program(s.model, s.checkers, s.budget, load=self.store.body)
+        made: dict[tuple[str, str], tuple] = {}
+        ours: dict[str, storage.StoredUnit] = {}
+        for su in units.values():
+            prog.add_unit(su.info, su.nodes)
+            ours[su.info.path] = su
+        others = []
+        if s.tree and s.consult:
+            others = self.store.latest(s.tree, skip={j.name for j in jobs})
+            for su in others:
+                if su.info.path not in prog.units:
+                    prog.add_unit(su.info, su.nodes)
+        for out in self.mapped.values():
+            for node, inputs, summary, sites in out.summaries:
+                made[node.nid, inputs] = (summary, sites)
+
+        def known(node, inputs):
+            got = made.get((node.nid, inputs))
+            if got is None:
+                got = self.store.summary(node, inputs)
+                if got is not None:
+                    self.reused["summaries"] += 1
+            return got
+
+        prog.known = known
+        self._stage(f"summaries of {len(prog.nodes)} functions", prog.summarize)
+        self.store.put_summaries(prog.made)
+
+        checked = self._stage("checks", lambda: self.check(prog, ours, others))
+        results = [c.result for c in checked.values()]
+        facts = [f for c in checked.values() for f in c.facts]
+        resolve_conditions(s.checkers, results, facts)
+        for c in checked.values():
+            prog.results[c.result.path] = c.result
+        if s.tree:
+            self.store.set_latest(s.tree, [(j.name, self.keys[i]) for i, j in enumerate(jobs)
+                                           if i in units and j.file == j.name])
+        # units parsed from an overlay (a change being checked) are of no later use
+        self.store.forget([self.keys[i] for i, j in enumerate(jobs) if j.file != j.name])
+        reports = []
+        for i in range(len(jobs)):
+            res = checked[units[i].info.path].result if i in units else None
+            reports.append(UnitReport(self.outcomes[i], res))
+        mine = {units[i].info.path for i in units}
+        found = [f for p in mine for f in checked[p].result.findings]
+        elsewhere = [f for p, c in checked.items() if p not in mine for f in c.result.findings]
+        return RunResult(fingerprints.assign(found, s.rel), reports, prog,
+                         elsewhere=fingerprints.assign(elsewhere, s.rel), reused=self.reused)
+
+    def _stage(self, text: str, fn):
+        if self.s.progress is not None and len(self.keys) > 1:
+            with self.s.progress.stage(text):
+                return fn()
+        return fn()
+
+    # --- map --------------------------------------------------------------------------
+    def map(self, jobs: list[Job]) -> dict[int, storage.StoredUnit]:
+        """Every job's unit, from the store or mapped; failures go to `outcomes`."""
+        s = self.s
+        self.keys = [self.store.key(job) for job in jobs]
+        self.outcomes: dict[int, Outcome] = {}
+        self.mapped: dict[int, MapOutput] = {}
+        self.tick = None
+        if s.progress is not None and len(jobs) > 1:
+            with s.progress.files(len(jobs)) as self.tick:
+                return self._units(jobs)
+        return self._units(jobs)
+
+    def _units(self, jobs: list[Job]) -> dict[int, storage.StoredUnit]:
+        units: dict[int, storage.StoredUnit] = {}
+        todo = []
+        for i, job in enumerate(jobs):
+            su = self.store.unit(job)
+            if su is not None:
+                units[i] = su
+                self.reused["units"] += 1
+                if self.tick:
+                    self.tick(Outcome(job, meta=su.meta))
+            else:
+                todo.append(i)
+        self._map(jobs, todo, units)
+        # a unit that relies on a header inline no unit of this run carries the body of
+        # is mapped again on its own, from scratch: it then carries every header it needs
+        have = {f"{k[0]}:{k[2]}" for su in units.values() for k in su.owned}
+        again = [i for i, su in units.items()
+                 if any(nid not in have for nid in su.info.headers.values())]
+        if again:
+            self.tick = None
+            self._map(jobs, again, units, known=frozenset())
+        for i, su in units.items():
+            self.outcomes[i] = Outcome(jobs[i], meta=su.meta)
+        return units
+
+    def _map(self, jobs, todo: list[int], units: dict, known=None) -> None:
+        s = self.s
+        if not todo:
+            return
+        fixed = known
+
+        def args(i: int):
+            # header inlines lowered by a unit done already are not lowered again
+            def make() -> tuple:
+                seen = fixed if fixed is not None else \
+                    frozenset(h for su in units.values() for h in su.owned)
+                return (jobs[i], self.keys[i], s.model, s.checkers, s.check_key(), s.budget,
+                        s.libclang, seen)
+            return make
+
+        def done(k: int, r) -> None:
+            i = todo[k]
+            out = phase1.as_outcome(jobs[i], r)
+            if isinstance(out, MapOutput):
+                self.mapped[i] = out
+                self.store.put_unit(self.keys[i], jobs[i].file, out.deps or [], out.meta,
+                                    out.info, out.nodes, out.owned, out.bodies)
+                self.store.put_summaries(out.summaries)
+                units[i] = storage.StoredUnit(self.keys[i], out.meta, out.info, out.nodes,
+                                              out.owned)
+                self.outcomes.pop(i, None)
+                report = Outcome(jobs[i], meta=out.meta)
+            else:
+                units.pop(i, None)
+                self.outcomes[i] = report = out
+            if self.tick:
+                self.tick(report)
+
+        self.ex.map(phase1.map_unit, [args(i) for i in todo], done)
+
+    # --- check ------------------------------------------------------------------------
+    def check(self, prog: Program, ours: dict, others: list) -> dict[str, Checked]:
+        """Every unit of the run, and every other unit whose inputs changed since its
+        last check: from the store when nothing changed, else in the workers."""
+        s = self.s
+        checked: dict[str, Checked] = {}
+        todo: list[tuple[str, str, str]] = []
+        candidates = [(p, su.key, True) for p, su in ours.items()] + \
+            [(su.info.path, su.key, False) for su in others if su.info.path not in ours]
+        local = {out.info.path: out for out in self.mapped.values()}
+        for path, key, mine in candidates:
+            inputs = check_inputs(prog, path, s.check_key())
+            out = local.get(path)
+            if out is not None and out.check_inputs == inputs:
+                # checked in its map task with the same inputs
+                self.store.put_checked(key, inputs, out.checked)
+                checked[path] = storage.CODEC.loads(out.checked)
+                continue
+            got = self.store.checked(key, inputs)
+            if got is not None:
+                checked[path] = got
+                self.reused["checks"] += 1
+            elif prog.checkable(path):
+                # the reduce ran every function of the unit with these inputs already
+                checked[path] = prog.check_unit(path)
+                self.store.put_checked(key, inputs, storage.CODEC.dumps(checked[path]))
+            elif mine or self.store.checked_before(key):
+                todo.append((path, key, inputs))
+        tasks = [(self.task(prog, path, key), s.model, s.checkers, s.budget)
+                 for path, key, _ in todo]
+        outs = self.ex.map(check_unit, tasks)
+        for (path, key, inputs), r in zip(todo, outs, strict=True):
+            if r.value is None:
+                res = UnitResult(path, len(prog.units[path].functions),
+                                 problems=[f"not checked: {r.error}"])
+                checked[path] = Checked(res)
+                continue
+            self.store.put_checked(key, inputs, r.value)
+            checked[path] = storage.CODEC.loads(r.value)
+        return checked
+
+    def task(self, prog: Program, path: str, key: str) -> CheckTask:
+        info = prog.units[path]
+        fixed = {nid: prog.resolution(nid) for nid in info.functions}
+        reached = {c for r in fixed.values() for c in r.values() if c}
+        return CheckTask(info, [prog.nodes[n] for n in info.functions],
+                         self.store.bodies(key, info.functions), fixed,
+                         {n for n in info.functions if prog.has_callers(n)},
+                         {c: prog.summaries[c] for c in reached if c in prog.summaries})

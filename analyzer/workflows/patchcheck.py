@@ -207,7 +207,7 @@ def _side(tree: KernelTree, units: list[str], files: dict[str, str | None],
           session: Session, overlay: Path | None) -> RunResult:
     res = session.run(_jobs(tree, units, files, overlay))
     if overlay is not None:
-        for f in res.findings:
+        for f in res.findings + res.elsewhere:
             f.loc = _back(f.loc, tree.root, overlay)
             f.notes = [(_back(loc, tree.root, overlay), text) for loc, text in f.notes]
     return res
@@ -225,7 +225,9 @@ def new_findings(tree: KernelTree, change: Change, session: Session) -> PatchRes
             tempfile.TemporaryDirectory(prefix="rcucheck-after-") as a:
         before = _side(tree, units, change.before, session, None if unchanged else Path(b))
         after = _side(tree, units, change.after, session, Path(a))
-    known = {f.fingerprint for f in before.findings}
-    added = [f for f in after.findings if f.fingerprint not in known]
+    # findings in units the change does not touch, but whose callees it changes (the
+    # store's whole-tree analysis knows them), count as well
+    known = {f.fingerprint for f in before.findings + before.elsewhere}
+    added = [f for f in after.findings + after.elsewhere if f.fingerprint not in known]
     failed = [("before", u) for u in before.failed] + [("after", u) for u in after.failed]
     return PatchResult(added, failed)

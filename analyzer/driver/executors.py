@@ -1,0 +1,152 @@
+"""Where the map and check tasks run: forked local processes, or a Dask cluster.
+
+Both executors take a module-level function and a list of argument tuples (or
+of callables that make the tuple when the task starts, so that a task can use
+what earlier ones found) and give back one `TaskOutcome` per task, in order,
+calling `done(i, outcome)` as each finishes.  A task that raises becomes an error
+outcome; one that takes its process down (libclang crashing on a file) becomes a
+crashed outcome: the rest of the run goes on.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import pickle
+from collections.abc import Callable
+from dataclasses import dataclass
+from multiprocessing.connection import wait
+
+from analyzer.errors import InputError
+
+
+@dataclass
+class TaskOutcome:
+    value: object = None
+    error: str | None = None
+    crashed: bool = False
+
+
+def _call(fn: Callable, args: tuple) -> TaskOutcome:
+    try:
+        return TaskOutcome(fn(*args))
+    except InputError as exc:
+        return TaskOutcome(error=str(exc))
+    except Exception as exc:  # a bug of ours in one task must not stop the run
+        return TaskOutcome(error=f"internal error {type(exc).__name__}: {exc}")
+
+
+def _args(task) -> tuple:
+    return task() if callable(task) else task
+
+
+def _child(fn: Callable, args: tuple, conn) -> None:
+    out = _call(fn, args)
+    try:
+        data = pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception as exc:
+        data = pickle.dumps(TaskOutcome(error=f"internal error: result not sent: {exc}"))
+    conn.send_bytes(data)
+    conn.close()
+
+
+class LocalExecutor:
+    """Each task in a forked process of its own, at most `workers` at once."""
+
+    name = "local"
+
+    def __init__(self, workers: int = 1) -> None:
+        self.workers = max(workers, 1)
+
+    def map(self, fn: Callable, tasks: list[tuple], done=None) -> list[TaskOutcome]:
+        ctx = multiprocessing.get_context("fork")
+        results: dict[int, TaskOutcome] = {}
+        todo = list(range(len(tasks)))
+        running: dict = {}
+        while todo or running:
+            while todo and len(running) < self.workers:
+                i = todo.pop(0)
+                parent, child = ctx.Pipe(duplex=False)
+                proc = ctx.Process(target=_child, args=(fn, _args(tasks[i]), child),
+                                   daemon=True)
+                proc.start()
+                child.close()
+                running[parent] = (i, proc)
+            for conn in wait(list(running)):
+                i, proc = running.pop(conn)
+                try:
+                    results[i] = pickle.loads(conn.recv_bytes())
+                except (EOFError, OSError):
+                    proc.join()
+                    code = proc.exitcode
+                    why = f"signal {-code}" if code is not None and code < 0 else f"exit {code}"
+                    results[i] = TaskOutcome(error=f"libclang crashed ({why})", crashed=True)
+                conn.close()
+                proc.join()
+                if done:
+                    done(i, results[i])
+        return [results[i] for i in range(len(tasks))]
+
+    def close(self) -> None:
+        pass
+
+
+class DaskExecutor:
+    """Tasks on a Dask cluster: the one at `address`, or a `LocalCluster` of `workers`
+    processes started for the run.
+
+    Workers read the tree from the same path as the client (a shared file system):
+    the map tasks parse there.  Everything else a task needs travels with it.
+    """
+
+    name = "dask"
+
+    def __init__(self, address: str | None = None, workers: int = 1) -> None:
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise InputError("the dask executor needs the cluster extra: "
+                             "pip install 'rcucheck[cluster]'") from None
+        self.cluster = None
+        try:
+            if address:
+                self.client = Client(address, timeout="30s")
+            else:
+                self.cluster = LocalCluster(n_workers=max(workers, 1), threads_per_worker=1,
+                                            processes=True, dashboard_address=None,
+                                            silence_logs=40)
+                self.client = Client(self.cluster)
+        except OSError as exc:
+            raise InputError(f"cannot reach the Dask scheduler {address}: {exc}") from None
+
+    def map(self, fn: Callable, tasks: list[tuple], done=None) -> list[TaskOutcome]:
+        from distributed import as_completed
+        from distributed.scheduler import KilledWorker
+
+        futures = [self.client.submit(_call, fn, _args(args), pure=False, retries=0)
+                   for args in tasks]
+        index = {f.key: i for i, f in enumerate(futures)}
+        results: dict[int, TaskOutcome] = {}
+        for fut in as_completed(futures):
+            i = index[fut.key]
+            try:
+                results[i] = fut.result()
+            except KilledWorker:
+                results[i] = TaskOutcome(error="libclang crashed (its Dask worker died)",
+                                         crashed=True)
+            except Exception as exc:
+                results[i] = TaskOutcome(error=f"Dask task failed: {type(exc).__name__}: "
+                                               f"{exc}")
+            if done:
+                done(i, results[i])
+        return [results[i] for i in range(len(tasks))]
+
+    def close(self) -> None:
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+
+def executor(kind: str, workers: int, address: str | None = None):
+    if kind == "dask":
+        return DaskExecutor(address, workers)
+    return LocalExecutor(workers)

@@ -1,0 +1,129 @@
+"""The persistent store: data only, validity by content, corruption survived, reuse that
+gives the same findings, and a run that sees the rest of the tree through it."""
+
+import shutil
+import sqlite3
+
+import pytest
+
+from analyzer.driver.phase1 import Job
+from analyzer.driver.store import Store
+from analyzer.report.text import format_finding
+from tests.conftest import FIXTURE_ARGS, FIXTURES
+from tests.fixture_check import session
+
+MULTI = FIXTURES / "multi"
+
+
+def _job(path):
+    return Job(str(path), tuple(FIXTURE_ARGS), str(path))
+
+
+def _text(findings):
+    return [(format_finding(f, str), f.fingerprint) for f in findings]
+
+
+@pytest.fixture
+def tree(tmp_path):
+    """A copy of the two-file fixture: its files can change."""
+    root = tmp_path / "tree"
+    root.mkdir()
+    for name in ("provider.c", "consumer.c", "cfg.h"):
+        shutil.copy(MULTI / name, root / name)
+    return root
+
+
+def _session(store, tree=None, consult=False):
+    s = session()
+    s.store_path = store
+    s.tree = str(tree) if tree else None
+    s.consult = consult
+    return s
+
+
+def test_a_warm_run_reuses_everything_and_finds_the_same(tree, tmp_path):
+    s = _session(tmp_path / "s.sqlite")
+    jobs = [_job(tree / "provider.c"), _job(tree / "consumer.c")]
+    cold = s.run(jobs)
+    assert cold.reused == {"units": 0, "summaries": 0, "checks": 0}
+    warm = s.run(jobs)
+    assert warm.reused["units"] == 2 and warm.reused["checks"] == 2
+    assert warm.program.summary_runs == 0  # no function was run again
+    assert _text(warm.findings) == _text(cold.findings) != []
+    assert all(u.outcome.meta.cached for u in warm.units)
+
+
+def test_the_store_holds_no_pickle(tree, tmp_path):
+    path = tmp_path / "s.sqlite"
+    _session(path).run([_job(tree / "consumer.c")])
+    db = sqlite3.connect(path)
+    blobs = [b for table in ("unit", "body", "summary", "checked")
+             for (b,) in db.execute(f"SELECT data FROM {table}")]
+    assert blobs and not any(b.startswith(b"\x80") for b in blobs)  # pickle's first byte
+    import json
+    import zlib
+    assert all(isinstance(json.loads(zlib.decompress(b)), (dict, list)) for b in blobs)
+
+
+def test_a_header_that_changes_content_invalidates_one_that_is_touched_does_not(tree, tmp_path):
+    s = _session(tmp_path / "s.sqlite")
+    job = _job(tree / "consumer.c")
+    s.run([job])
+    store = Store(s.store_path, s.model, s._libclang_version())
+    header = tree / "cfg.h"
+    header.touch()  # a new mtime, the same content: still valid
+    assert store.unit(job) is not None
+    header.write_text(header.read_text() + "\nstruct cfg_extra { int x; };\n")
+    assert store.unit(job) is None
+    store.close()
+
+
+def test_a_corrupted_entry_is_rebuilt_with_a_notice(tree, tmp_path, capsys):
+    s = _session(tmp_path / "s.sqlite")
+    jobs = [_job(tree / "consumer.c"), _job(tree / "provider.c")]
+    first = s.run(jobs)
+    db = sqlite3.connect(s.store_path)
+    db.execute("UPDATE unit SET data = x'00ff00ff'")
+    db.execute("UPDATE checked SET data = x'1234'")
+    db.commit()
+    db.close()
+    again = s.run(jobs)
+    assert "unreadable" in capsys.readouterr().err
+    assert again.reused["units"] == 0
+    assert _text(again.findings) == _text(first.findings)
+
+
+def test_a_file_that_is_not_a_store_is_replaced(tree, tmp_path, capsys):
+    path = tmp_path / "s.sqlite"
+    path.write_bytes(b"\x00garbage, not SQLite" * 100)
+    res = _session(path).run([_job(tree / "consumer.c")])
+    assert "not a store of this rcucheck" in capsys.readouterr().err
+    assert not res.failed
+    assert sqlite3.connect(path).execute("SELECT count(*) FROM unit").fetchone()[0] == 1
+
+
+def test_a_file_alone_sees_the_tree_through_its_latest_analysis(tree, tmp_path):
+    store = tmp_path / "s.sqlite"
+    whole = _session(store, tree).run([_job(tree / "provider.c"), _job(tree / "consumer.c")])
+    expected = sorted(_text(f for f in whole.findings if f.loc.file.endswith("consumer.c")))
+    assert expected
+    alone = _session(store, tree, consult=True).run([_job(tree / "consumer.c")])
+    assert sorted(_text(alone.findings)) == expected
+    blind = _session(tmp_path / "other.sqlite", tree, consult=True).run(
+        [_job(tree / "consumer.c")])
+    assert blind.findings == []  # nothing known of provider.c's helpers
+
+
+def test_a_changed_helper_is_reported_at_its_callers_in_other_files(tree, tmp_path):
+    store = tmp_path / "s.sqlite"
+    _session(store, tree).run([_job(tree / "provider.c"), _job(tree / "consumer.c")])
+    provider = tree / "provider.c"
+    # tbl_enter() stops taking rcu_read_lock(): consumer_pair() now dereferences outside
+    text = provider.read_text()
+    provider.write_text(text.replace("void tbl_enter(struct tbl *t)\n{\n\trcu_read_lock();",
+                                     "void tbl_enter(struct tbl *t)\n{\n"))
+    assert provider.read_text() != text
+    res = _session(store, tree, consult=True).run([_job(provider)])
+    where = {(f.function, f.rule) for f in res.elsewhere}
+    assert ("consumer_pair", "rcu-deref-unprotected") in where
+    assert all(f.loc.file.endswith("consumer.c") for f in res.elsewhere)
