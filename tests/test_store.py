@@ -127,3 +127,53 @@ def test_a_changed_helper_is_reported_at_its_callers_in_other_files(tree, tmp_pa
     where = {(f.function, f.rule) for f in res.elsewhere}
     assert ("consumer_pair", "rcu-deref-unprotected") in where
     assert all(f.loc.file.endswith("consumer.c") for f in res.elsewhere)
+
+
+def test_cache_stats_and_clear_from_the_command_line(tree, tmp_path):
+    from tests.conftest import run_cli
+
+    cache = tmp_path / "cache"
+    res = run_cli("cache", "stats", "--cache-dir", str(cache))
+    assert res.returncode == 0 and "no store yet" in res.stdout
+    _session(cache / "rcucheck.sqlite", tree).run([_job(tree / "consumer.c")])
+    res = run_cli("cache", "stats", "--cache-dir", str(cache))
+    assert res.returncode == 0
+    counts = dict(line.split() for line in res.stdout.splitlines()[1:])
+    assert counts["unit"] == "1" and int(counts["body"]) >= 4 and counts["latest"] == "1"
+    res = run_cli("cache", "clear", "--cache-dir", str(cache))
+    assert res.returncode == 0 and "removed" in res.stdout
+    assert not (cache / "rcucheck.sqlite").exists()
+
+
+def test_cache_stats_of_a_file_that_is_not_a_store_is_one_sentence(tmp_path):
+    from tests.conftest import run_cli
+
+    (tmp_path / "rcucheck.sqlite").write_bytes(b"\xff" * 4096)
+    res = run_cli("cache", "stats", "--cache-dir", str(tmp_path))
+    assert res.returncode == 2
+    assert res.stderr.startswith("rcucheck: ") and len(res.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in res.stderr
+
+
+def test_check_patch_with_summaries_reports_a_caller_in_another_file(tmp_path):
+    """A whole-tree run leaves its summaries in the store; a patch to one file is then
+    checked against the callers elsewhere."""
+    from tests.conftest import run_cli
+    from tests.test_pipeline import tiny_tree
+    from tests.test_workflows import make_patch
+
+    files = {f"mm/{n}": (MULTI / n).read_text() for n in ("provider.c", "consumer.c", "cfg.h")}
+    root = tiny_tree(tmp_path / "t", files)
+    env = {"RCUCHECK_CACHE": str(tmp_path / "cache")}
+    whole = run_cli("scan", "-q", "--tree", str(root), env=env)
+    assert whole.returncode == 1 and "mm/consumer.c:" in whole.stdout
+    old = files["mm/provider.c"]
+    new = old.replace("void tbl_enter(struct tbl *t)\n{\n\trcu_read_lock();",
+                      "void tbl_enter(struct tbl *t)\n{\n")
+    patch = make_patch("mm/provider.c", old, new)
+    seen = run_cli("check-patch", "--summaries", "--tree", str(root), "-", stdin=patch,
+                   env=env)
+    assert seen.returncode == 1, seen.stderr
+    assert "mm/consumer.c:" in seen.stdout and "[rcu-deref-unprotected]" in seen.stdout
+    blind = run_cli("check-patch", "--tree", str(root), "-", stdin=patch, env=env)
+    assert "mm/consumer.c:" not in blind.stdout

@@ -208,8 +208,9 @@ def _report_units(tree: KernelTree, res: RunResult, stats: bool = False) -> list
             low = unit.outcome.meta
             origin = "from the cache" if low.cached else (
                 f"parsed in {low.parse_seconds:.2f} s, lowered in {low.lower_seconds:.2f} s")
+            checked = low.analysis_seconds + unit.result.analysis_seconds
             click.echo(f"{rel}: {unit.result.functions} functions, {origin}, checked in "
-                       f"{unit.result.analysis_seconds:.2f} s, {len(unit.result.findings)} "
+                       f"{checked:.2f} s, {len(unit.result.findings)} "
                        f"findings, {low.parse_errors} parse errors", err=True)
     return notifications
 

@@ -9,6 +9,7 @@ crashes libclang takes down only its worker: it is reported and skipped.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -109,10 +110,11 @@ def map_unit(job: Job, key: str, model: ApiModel, checkers: list, check_key: str
     prog = Program(model, checkers, budget)
     prog.add_unit(info, nodes)
     prog.bodies = bodies
+    t0 = time.perf_counter()
     prog.summarize()
     checked = prog.check_unit(info.path)
     meta = storage.UnitMeta(low.path, low.parse_seconds, low.lower_seconds, low.includes,
-                            low.parse_errors)
+                            low.parse_errors, analysis_seconds=time.perf_counter() - t0)
     owned = [k for k, fn in low.headers.values() if fn is not None]
     return MapOutput(meta, info, nodes, owned,
                      {nid: storage.CODEC.dumps(fn) for nid, fn in bodies.items()},

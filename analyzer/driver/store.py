@@ -61,6 +61,8 @@ class UnitMeta:
     includes: list[str] = field(default_factory=list)
     parse_errors: int = 0
     cached: bool = False
+    # the map task's summaries and checks of the unit on its own
+    analysis_seconds: float = 0.0
 
 
 @dataclass
