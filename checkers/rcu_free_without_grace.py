@@ -90,10 +90,17 @@ class RcuFreeWithoutGrace(Checker):
     def on_call(self, st, ev, fm):
         if fm is None:
             return None
-        if fm.returns_rcu is True and not fm.inferred and ev.args and \
-                self.run.flavours.holds(st, "rcu"):
-            # an index RCU readers look objects up in (xa_load(), idr_find())
-            self.run.emit(self.rule, ("rcu-lookup", index_name(ev.args[0].text)))
+        held = self.run.flavours.holds(st, "rcu")
+        if fm.returns_rcu is True and not fm.inferred and ev.args:
+            # an index RCU readers look objects up in (xa_load(), idr_find()): under a
+            # section here, or in a helper its callers call under one
+            index = index_name(ev.args[0].text)
+            self.run.emit(self.rule, ("rcu-lookup", index) if held else
+                          ("rcu-lookup-in", index, self.run.context.node))
+        elif fm.inferred and held:
+            callee = self.run.context.resolve(ev.callee) if ev.callee else None
+            if callee is not None:
+                self.run.emit(self.rule, ("rcu-call", callee))
         if not (fm.frees is not None or fm.grace_period or fm.publishes or
                 fm.unpublishes is not None or fm.defers_free is not None):
             return None
@@ -103,7 +110,16 @@ class RcuFreeWithoutGrace(Checker):
             st = self.replaced(st, where.text, value, ev.loc)
             facts = self.get(st)
         if fm.frees is not None and fm.frees < len(ev.args):
-            k = obj_key(st, ev.args[fm.frees])
+            arg = ev.args[fm.frees]
+            call, cfm = self.run.calls.get(arg.tmp, (None, None)) if arg.tmp else (None, None)
+            if cfm is not None and cfm.returns_old and call.args:
+                # `kvfree(xa_erase(&xa, i))`: freed as it comes off readers' view
+                index = index_name(call.args[0].text) if cfm.publishes is None else None
+                self.report(ev.loc, f"{ev.callee}() frees what {call.callee}() took off RCU "
+                            "readers' view, with no grace period in between: RCU readers "
+                            "may still hold it (use kfree_rcu() or synchronize_rcu() first)",
+                            st, conditions=(("rcu-read", index),) if index else ())
+            k = obj_key(st, arg)
             if k is not None and k in facts.unpublished:
                 where = st.lookup(facts.where, k)
                 how = f" by {where[2]} at line {where[1].line}" if where else ""
@@ -127,12 +143,12 @@ class RcuFreeWithoutGrace(Checker):
         return self.put(st, _Facts(unpublished, facts.loaded_from, where))
 
     def replaced(self, st, where: str, value, loc):
-        """Publishing a new value unpublishes the one RCU readers could see there."""
+        """Publishing a new value (or NULL) unpublishes the one RCU readers could see
+        there."""
         facts = self.get(st)
         replaced = {v for v, src in facts.loaded_from if src == where}
-        null = value.is_null or (value.kind == "var" and st.const(value.text) == 0)
-        if not replaced or null:
-            return st
+        if not replaced:
+            return st  # storing NULL unpublishes the old value just the same
         old = {st.alias(v) or v for v in replaced} - {value_key(st, value)}
         return self.put(st, _Facts(
             facts.unpublished | old, facts.loaded_from,
@@ -159,8 +175,11 @@ class RcuFreeWithoutGrace(Checker):
     @classmethod
     def resolve(cls, findings, facts):
         """An object taken off an index was reachable by RCU readers only if some analysed
-        code looks objects up in an index of that name inside a read-side section."""
-        read = {f[1] for _, f in facts if f[0] == "rcu-lookup"}
+        code looks objects up in an index of that name inside a read-side section (its
+        own, or its caller's: a lookup helper called under one)."""
+        called = {f[1] for _, f in facts if f[0] == "rcu-call"}
+        read = {f[1] for _, f in facts if f[0] == "rcu-lookup"} | \
+            {f[1] for _, f in facts if f[0] == "rcu-lookup-in" and f[2] in called}
         return [f for f in findings
                 if all(c[0] != "rcu-read" or c[1] in read for c in f.conditions)]
 

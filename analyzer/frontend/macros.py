@@ -55,6 +55,85 @@ def join_tokens(tokens: list[str]) -> str:
     return out
 
 
+def unwrap(uses: list[MacroUse], defs: dict[str, tuple[str, ...]],
+           names: set[str]) -> list[MacroUse]:
+    """Uses of a file's own wrapper macros as uses of what they wrap.
+
+    `#define xmap_dereference(P) rcu_dereference_protected((P), lockdep_is_held(&m))`
+    makes `xmap_dereference(x)` a use of `rcu_dereference_protected((x), ...)`: libclang
+    records only the outermost expansion, so without this the accessor inside is lost.
+    A wrapper counts only when its whole body is one call of a macro in `names`.
+    """
+    wraps: dict[str, tuple[list[str], list[str]]] = {}
+    for name, toks in defs.items():
+        params, body = _split_definition(toks)
+        if params is None or name in names or len(body) < 3 or body[0] not in names or \
+                body[1] != "(" or not _closes_at_end(body[1:]):
+            continue
+        wraps[name] = (params, body)
+    if not wraps:
+        return uses
+    out = []
+    for use in uses:
+        spec = wraps.get(use.name)
+        if spec is None or len(use.tokens) < 3:
+            out.append(use)
+            continue
+        params, body = spec
+        values = [a.split() for a in _raw_arguments(use.tokens)]
+        if len(values) != len(params):
+            out.append(use)
+            continue
+        binding = dict(zip(params, values, strict=True))
+        tokens = tuple(t for tok in body for t in binding.get(tok, [tok]))
+        out.append(MacroUse(body[0], use.line, use.column, use.start, use.end, tokens))
+    return out
+
+
+def _split_definition(toks: tuple[str, ...]) -> tuple[list[str] | None, list[str]]:
+    """A function-like definition's parameter names and body tokens."""
+    if len(toks) < 3 or toks[1] != "(":
+        return None, []
+    try:
+        close = toks.index(")", 2)
+    except ValueError:
+        return None, []
+    params = [t for t in toks[2:close] if t != ","]
+    if any(not (t.isidentifier() or t == "...") for t in params):
+        return None, []
+    return params, list(toks[close + 1:])
+
+
+def _closes_at_end(toks: list[str]) -> bool:
+    depth = 0
+    for i, tok in enumerate(toks):
+        if tok in "([{":
+            depth += 1
+        elif tok in ")]}":
+            depth -= 1
+            if depth == 0:
+                return i == len(toks) - 1
+    return False
+
+
+def _raw_arguments(tokens: tuple[str, ...]) -> list[str]:
+    """A use's arguments as space-joined tokens (so they split back exactly)."""
+    args: list[list[str]] = [[]]
+    depth = 0
+    for tok in tokens[2:]:
+        if tok in "([{":
+            depth += 1
+        elif tok in ")]}":
+            if depth == 0:
+                break
+            depth -= 1
+        elif tok == "," and depth == 0:
+            args.append([])
+            continue
+        args[-1].append(tok)
+    return [" ".join(a) for a in args]
+
+
 class MacroIndex:
     """Macro uses of one file, ordered by position, searchable by offset."""
 

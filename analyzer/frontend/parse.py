@@ -58,6 +58,8 @@ class ParsedTU:
     functions: list[FunctionDef]
     macros: MacroIndex
     args: list[str] = field(repr=False, default_factory=list)
+    # the main file's own function-like macros: name -> the definition's tokens
+    macro_defs: dict[str, tuple[str, ...]] = field(repr=False, default_factory=dict)
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -94,8 +96,8 @@ def parse_file(path: Path, args: list[str]) -> ParsedTU:
         raise InputError(f"libclang could not parse {path} at all") from None
     elapsed = time.perf_counter() - t0
     diags = [_diagnostic(d) for d in tu.diagnostics]
-    functions, macros = _index_main_file(cindex, tu)
-    return ParsedTU(path, tu, elapsed, diags, functions, MacroIndex(macros), list(args))
+    functions, macros, defs = _index_main_file(cindex, tu)
+    return ParsedTU(path, tu, elapsed, diags, functions, MacroIndex(macros), list(args), defs)
 
 
 def _diagnostic(d) -> Diagnostic:
@@ -109,14 +111,24 @@ def _diagnostic(d) -> Diagnostic:
     )
 
 
-def _index_main_file(cindex, tu) -> tuple[list[FunctionDef], list[MacroUse]]:
-    """One pass over the TU's top level: main-file function definitions and macro uses."""
+def _index_main_file(cindex, tu) -> tuple[list[FunctionDef], list[MacroUse],
+                                           dict[str, tuple[str, ...]]]:
+    """One pass over the TU's top level: main-file function definitions, macro uses and
+    function-like macro definitions."""
     kinds = cindex.CursorKind
     functions: list[FunctionDef] = []
     macros: list[MacroUse] = []
+    defs: dict[str, tuple[str, ...]] = {}
     for cur in tu.cursor.get_children():
         kind = cur.kind
-        if kind == kinds.MACRO_INSTANTIATION:
+        if kind == kinds.MACRO_DEFINITION:
+            if clangsetup.is_from_main_file(cindex, cur.location):
+                toks = list(cur.get_tokens())
+                # function-like: the parenthesis touches the name
+                if len(toks) > 2 and toks[1].spelling == "(" and \
+                        toks[1].extent.start.offset == toks[0].extent.end.offset:
+                    defs[cur.spelling] = tuple(t.spelling for t in toks)
+        elif kind == kinds.MACRO_INSTANTIATION:
             loc = cur.location
             if not clangsetup.is_from_main_file(cindex, loc):
                 continue
@@ -132,4 +144,4 @@ def _index_main_file(cindex, tu) -> tuple[list[FunctionDef], list[MacroUse]]:
                 cur.spelling, loc.line, loc.column, cur,
                 cur.storage_class == cindex.StorageClass.STATIC,
             ))
-    return functions, macros
+    return functions, macros, defs

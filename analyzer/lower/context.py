@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from analyzer.frontend.macros import MacroIndex
+from analyzer.frontend.macros import MacroIndex, unwrap
 from analyzer.lower.rcu_fields import RcuFields
 from analyzer.model import ApiModel
 
@@ -49,6 +49,11 @@ class LowerContext:
     @classmethod
     def for_tu(cls, parsed, model: ApiModel, name: str | None = None) -> LowerContext:
         names = model.macro_names()
-        has = any(use.name in names for use in parsed.macros)
+        macros = parsed.macros
+        if parsed.macro_defs:
+            uses = unwrap(list(macros), parsed.macro_defs, names)
+            if any(a is not b for a, b in zip(uses, macros, strict=True)):
+                macros = MacroIndex(uses)
+        has = any(use.name in names for use in macros)
         return cls(model, str(parsed.path), name or str(parsed.path), parsed.path.read_bytes(),
-                   parsed.macros, has)
+                   macros, has)
