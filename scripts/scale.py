@@ -19,7 +19,7 @@ CONFIGS = {"j1": ["-j", "1"], "j2": ["-j", "2"],
            "dask1": ["--executor", "dask", "-j", "1"], "dask2": ["--executor", "dask", "-j", "2"]}
 
 
-def run(tree: str, dirs: list[str], store: Path, extra: list[str]) -> tuple[float, str]:
+def run(tree: str, dirs: list[str], store: Path, extra: list[str]) -> tuple[float, str, str]:
     cmd = [str(RCUCHECK), "scan", "-q", "--stats", "--derive-flags", "--tree", tree,
            "--cache-dir", str(store), *extra, *dirs]
     t0 = time.perf_counter()
@@ -27,7 +27,7 @@ def run(tree: str, dirs: list[str], store: Path, extra: list[str]) -> tuple[floa
     wall = time.perf_counter() - t0
     if res.returncode not in (0, 1):
         sys.exit(f"scale: {' '.join(cmd)} failed: {res.stderr.strip()[-500:]}")
-    return wall, res.stderr
+    return wall, res.stderr, res.stdout
 
 
 def stat(pattern: str, text: str) -> str:
@@ -44,16 +44,25 @@ def main() -> None:
     print("| dirs | executor | files | functions | cold s | warm s | warm/cold | "
           "re-run in warm reduce | reduce peak MB |")
     print("|---|---|---|---|---|---|---|---|---|")
+    outputs: dict[str, str] = {}
     for name in args.configs.split(","):
         with tempfile.TemporaryDirectory(prefix="rcucheck-scale-") as tmp:
-            cold, err = run(args.tree, args.dirs, Path(tmp), CONFIGS[name])
-            warm, werr = run(args.tree, args.dirs, Path(tmp), CONFIGS[name])
+            cold, err, out = run(args.tree, args.dirs, Path(tmp), CONFIGS[name])
+            warm, werr, wout = run(args.tree, args.dirs, Path(tmp), CONFIGS[name])
+        outputs[name] = out
+        if wout != out:
+            print(f"scale: {name}: the warm run's findings differ from the cold run's",
+                  file=sys.stderr)
         files = stat(r"(\d+) files, ", err)
         fns = stat(r"not analysed, (\d+) functions", err)
         again = stat(r"(\d+) functions run again", werr)
         peak = stat(r"peak memory here \(reduce\) (\d+) MB", err)
         print(f"| {' '.join(args.dirs)} | {name} | {files} | {fns} | {cold:.1f} | {warm:.1f} | "
               f"{warm / cold:.3f} | {again} | {peak} |", flush=True)
+    first = next(iter(outputs.values()))
+    same = all(o == first for o in outputs.values())
+    n = sum(1 for line in first.splitlines() if line and not line[0].isspace())
+    print(f"\n{n} findings, {'identical' if same else 'DIFFERENT'} across {', '.join(outputs)}")
 
 
 if __name__ == "__main__":

@@ -45,12 +45,18 @@ def test_a_warm_run_reuses_everything_and_finds_the_same(tree, tmp_path):
     s = _session(tmp_path / "s.sqlite")
     jobs = [_job(tree / "provider.c"), _job(tree / "consumer.c")]
     cold = s.run(jobs)
-    assert cold.reused == {"units": 0, "summaries": 0, "checks": 0}
+    assert cold.reused == {"units": 0, "summaries": 0, "checks": 0, "runs": 0}
     warm = s.run(jobs)
-    assert warm.reused["units"] == 2 and warm.reused["checks"] == 2
+    assert warm.reused["units"] == 2 and warm.reused["runs"] == 1
     assert warm.program.summary_runs == 0  # no function was run again
     assert _text(warm.findings) == _text(cold.findings) != []
     assert all(u.outcome.meta.cached for u in warm.units)
+    # one unit alone is another program: its summaries and check come from the store
+    alone = s.run(jobs[1:])
+    assert alone.reused["runs"] == 0 and alone.reused["units"] == 1
+    assert alone.reused["summaries"] > 0 and alone.program.summary_runs < 5
+    again = s.run(jobs[1:])
+    assert again.reused["runs"] == 1 and _text(again.findings) == _text(alone.findings)
 
 
 def test_the_store_holds_no_pickle(tree, tmp_path):

@@ -29,8 +29,6 @@ from analyzer.frontend import deepstack
 from analyzer.ir import dump
 from analyzer.model import ApiModel
 from analyzer.report import graph as graph_export
-from analyzer.report import html as report_html
-from analyzer.report import sarif as report_sarif
 from analyzer.report.outfile import write_atomic
 from analyzer.report.suppressions import Suppressions
 from analyzer.report.suppressions import draft as draft_suppressions
@@ -175,6 +173,17 @@ def _sources(tree: KernelTree, files: list[str]) -> list[Path]:
     return sources
 
 
+def _sarif():
+    """SARIF (and sarif-om) loads only for the commands that write it."""
+    from analyzer.report import sarif
+    return sarif
+
+
+def _html():
+    from analyzer.report import html
+    return html
+
+
 def _emit(text: str, output: str | None) -> None:
     if output:
         write_atomic(Path(output), text)
@@ -275,7 +284,7 @@ def scan(ctx: click.Context, tree_dir: str | None, compdb: str | None, derive_fl
     commands = [tree.command_for(src) for src in sources]
     if new_only and not baseline:
         raise InputError("--new-only needs --baseline OLD.sarif")
-    known = report_sarif.fingerprints_of(Path(baseline)) if baseline else None
+    known = _sarif().fingerprints_of(Path(baseline)) if baseline else None
     sup = Suppressions.load(suppress) if suppress else None
     session = _session(ctx, models, rules, jobs, cache, tree.relative, quiet, tree.root)
     session.budget = Budget(max_steps, max_seconds)
@@ -291,11 +300,12 @@ def scan(ctx: click.Context, tree_dir: str | None, compdb: str | None, derive_fl
     if reasons:
         click.echo(f"{len(reasons)} findings suppressed by {sup.source}", err=True)
     if fmt in ("sarif", "html"):
+        report_sarif = _sarif()
         log = report_sarif.build_log(report_sarif.SarifInput(
             [REGISTRY[r].rule for r in (rules or REGISTRY)], shown, tree.root, tree.relative,
             notifications, known, reasons))
         text = report_sarif.render(log)
-        _emit(text if fmt == "sarif" else report_html.from_sarif(json.loads(text)), output)
+        _emit(text if fmt == "sarif" else _html().from_sarif(json.loads(text)), output)
     else:
         _emit("".join(format_finding(f, tree.relative) + "\n" for f in reported), output)
     if write_sup:
@@ -311,6 +321,8 @@ def scan(ctx: click.Context, tree_dir: str | None, compdb: str | None, derive_fl
                    f"functions summarised in {prog.summary_seconds:.2f} s, {len(unknown)} "
                    f"callees without a body or model entry, "
                    f"{time.perf_counter() - t_start:.2f} s total", err=True)
+        if res.reused["runs"]:
+            click.echo("store: the same units as a run before: its results reused", err=True)
         click.echo(f"store: {res.reused['units']} units, {res.reused['summaries']} summaries "
                    f"and {res.reused['checks']} checks reused; {prog.summary_runs} functions "
                    f"run again in the reduce; peak memory here (reduce) {peak:.0f} MB",
@@ -352,6 +364,7 @@ def graph(ctx: click.Context, tree_dir: str | None, compdb: str | None, derive_f
     session = _session(ctx, models, jobs=jobs, cache=cache, rel=tree.relative, quiet=quiet,
                        tree=tree.root)
     session.checkers = []
+    session.need_program = True
     res = session.run([Job.of(cmd) for cmd in commands])
     _report_units(tree, res)
     g = graph_export.annotated(res.program.graph, res.program.summaries, function, depth,
@@ -434,6 +447,7 @@ def kbuild(ctx: click.Context, werror: bool, sarif_dir: str | None, suppress: st
     if sarif_dir:
         out = Path(sarif_dir)
         out.mkdir(parents=True, exist_ok=True)
+        report_sarif = _sarif()
         log = report_sarif.build_log(report_sarif.SarifInput(
             [c.rule for c in REGISTRY.values()], result.findings, cwd, rel, notifications,
             suppressed=reasons))
@@ -505,8 +519,8 @@ def check_patch(ctx: click.Context, tree_dir: str | None, compdb: str | None,
 @click.option("--html", is_flag=True, help="An HTML page instead of a SARIF log.")
 def report(directory: str, output: str | None, html: bool) -> None:
     """Merge the per-TU SARIF fragments of a kbuild run into one log (or HTML page)."""
-    text = report_sarif.merge(Path(directory))
-    _emit(report_html.from_sarif(json.loads(text)) if html else text, output)
+    text = _sarif().merge(Path(directory))
+    _emit(_html().from_sarif(json.loads(text)) if html else text, output)
 
 
 # --- the store -------------------------------------------------------------------------------
@@ -543,6 +557,11 @@ def cache_clear(cache_dir: str | None) -> None:
     path = _cache_file(cache_dir)
     removed = storage.remove(path)
     click.echo(f"{path}: {'removed' if removed else 'no store'}")
+    legacy = path.parent / "tu"  # the pickled per-unit cache of rcucheck before the store
+    if legacy.is_dir() and all(p.suffix in (".pickle", ".tmp") for p in legacy.iterdir()):
+        import shutil
+        shutil.rmtree(legacy, ignore_errors=True)
+        click.echo(f"{legacy}: removed (the old cache)")
 
 
 # --- rules -----------------------------------------------------------------------------------

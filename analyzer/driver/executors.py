@@ -3,7 +3,8 @@
 Both executors take a module-level function and a list of argument tuples (or
 of callables that make the tuple when the task starts, so that a task can use
 what earlier ones found) and give back one `TaskOutcome` per task, in order,
-calling `done(i, outcome)` as each finishes.  A task that raises becomes an error
+calling `done(i, outcome)` as each finishes (then the value is not kept: a whole
+tree's map results need not fit in memory at once).  A task that raises becomes an error
 outcome; one that takes its process down (libclang crashing on a file) becomes a
 crashed outcome: the rest of the run goes on.
 """
@@ -33,6 +34,11 @@ def _call(fn: Callable, args: tuple) -> TaskOutcome:
         return TaskOutcome(error=str(exc))
     except Exception as exc:  # a bug of ours in one task must not stop the run
         return TaskOutcome(error=f"internal error {type(exc).__name__}: {exc}")
+
+
+def _spent(out: TaskOutcome) -> TaskOutcome:
+    """What is left of an outcome `done` has consumed: not its value's memory."""
+    return TaskOutcome(None, out.error, out.crashed)
 
 
 def _args(task) -> tuple:
@@ -84,6 +90,7 @@ class LocalExecutor:
                 proc.join()
                 if done:
                     done(i, results[i])
+                    results[i] = _spent(results[i])
         return [results[i] for i in range(len(tasks))]
 
     def close(self) -> None:
@@ -136,8 +143,10 @@ class DaskExecutor:
             except Exception as exc:
                 results[i] = TaskOutcome(error=f"Dask task failed: {type(exc).__name__}: "
                                                f"{exc}")
+            fut.release()  # the client keeps no task's result past its use
             if done:
                 done(i, results[i])
+                results[i] = _spent(results[i])
         return [results[i] for i in range(len(tasks))]
 
     def close(self) -> None:

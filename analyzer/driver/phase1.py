@@ -99,10 +99,10 @@ def lower_many(jobs: list[Job], model: ApiModel, workers: int = 1,
 
 
 def map_unit(job: Job, key: str, model: ApiModel, checkers: list, check_key: str,
-             budget: Budget, libclang: str | None, known: frozenset) -> MapOutput | Outcome:
+             budget: Budget, libclang: str | None) -> MapOutput | Outcome:
     """The map task: lower, summarise and check locally, encode."""
     clangsetup.load(libclang)
-    out = lower_job(job, model, known)
+    out = lower_job(job, model)
     low = out.lowered
     if low is None:
         return out

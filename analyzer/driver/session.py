@@ -18,6 +18,7 @@ filtering.  Without a store (`--no-cache`) the run keeps one in a temporary file
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
 import time
 from collections.abc import Callable
@@ -106,6 +107,8 @@ class Session:
     tree: str | None = None
     # see the rest of the tree through that analysis (`--summaries`)
     consult: bool = False
+    # the run's program must have its graph and summaries (`graph`): no whole-run reuse
+    need_program: bool = False
 
     def lower(self, jobs: list[Job]) -> list[Outcome]:
         """Phase 1 only, in this process's memory (`cfg`, the mutants, affected units)."""
@@ -135,6 +138,14 @@ class Session:
         return f"{rules}|{self.budget.steps}|{self.budget.seconds}"
 
 
+def run_digest(check_key: str, units: list[storage.StoredUnit]) -> str:
+    """What a run's results depend on: the checks run and every unit, by key and content."""
+    h = hashlib.sha256(check_key.encode())
+    for su in sorted(units, key=lambda u: u.info.path):
+        h.update(f"{su.info.path}\0{su.key}\0{su.version}\n".encode())
+    return h.hexdigest()[:32]
+
+
 class _Run:
     """One run's state: the units mapped or found, the program, the results."""
 
@@ -142,23 +153,52 @@ class _Run:
         self.s = session
         self.store = store
         self.ex = ex
-        self.reused = {"units": 0, "summaries": 0, "checks": 0}
+        self.reused = {"units": 0, "summaries": 0, "checks": 0, "runs": 0}
 
     def run(self, jobs: list[Job]) -> RunResult:
         s = self.s
         units = self.map(jobs)
         prog = Program(s.model, s.checkers, s.budget, load=self.store.body)
-        made: dict[tuple[str, str], tuple] = {}
         ours: dict[str, storage.StoredUnit] = {}
         for su in units.values():
             prog.add_unit(su.info, su.nodes)
             ours[su.info.path] = su
         others = []
         if s.tree and s.consult:
-            others = self.store.latest(s.tree, skip={j.name for j in jobs})
+            others = [su for su in self.store.latest(s.tree, skip={j.name for j in jobs})
+                      if su.info.path not in prog.units]
             for su in others:
-                if su.info.path not in prog.units:
-                    prog.add_unit(su.info, su.nodes)
+                prog.add_unit(su.info, su.nodes)
+        digest = run_digest(s.check_key(), [*ours.values(), *others])
+        results = None if s.need_program else self.store.run(digest)
+        if results is not None:
+            # the very same units as a run before: its results stand
+            self.reused["runs"] = 1
+            checked = {r.path: Checked(r) for r in results}
+        else:
+            checked = self.reduce_and_check(prog, ours, others)
+            self.store.put_run(digest, [c.result for c in checked.values()])
+        for c in checked.values():
+            prog.results[c.result.path] = c.result
+        if s.tree:
+            self.store.set_latest(s.tree, [(j.name, self.keys[i]) for i, j in enumerate(jobs)
+                                           if i in units and j.file == j.name])
+        # units parsed from an overlay (a change being checked) are of no later use
+        self.store.forget([self.keys[i] for i, j in enumerate(jobs) if j.file != j.name])
+        reports = []
+        for i in range(len(jobs)):
+            res = checked[units[i].info.path].result if i in units else None
+            reports.append(UnitReport(self.outcomes[i], res))
+        mine = {units[i].info.path for i in units}
+        found = [f for p in sorted(mine) for f in checked[p].result.findings]
+        elsewhere = [f for p, c in sorted(checked.items()) if p not in mine
+                     for f in c.result.findings]
+        return RunResult(fingerprints.assign(found, s.rel), reports, prog,
+                         elsewhere=fingerprints.assign(elsewhere, s.rel), reused=self.reused)
+
+    def reduce_and_check(self, prog: Program, ours: dict, others: list) -> dict[str, Checked]:
+        s = self.s
+        made: dict[tuple[str, str], tuple] = {}
         for out in self.mapped.values():
             for node, inputs, summary, sites in out.summaries:
                 made[node.nid, inputs] = (summary, sites)
@@ -174,27 +214,11 @@ class _Run:
         prog.known = known
         self._stage(f"summaries of {len(prog.nodes)} functions", prog.summarize)
         self.store.put_summaries(prog.made)
-
         checked = self._stage("checks", lambda: self.check(prog, ours, others))
         results = [c.result for c in checked.values()]
         facts = [f for c in checked.values() for f in c.facts]
         resolve_conditions(s.checkers, results, facts)
-        for c in checked.values():
-            prog.results[c.result.path] = c.result
-        if s.tree:
-            self.store.set_latest(s.tree, [(j.name, self.keys[i]) for i, j in enumerate(jobs)
-                                           if i in units and j.file == j.name])
-        # units parsed from an overlay (a change being checked) are of no later use
-        self.store.forget([self.keys[i] for i, j in enumerate(jobs) if j.file != j.name])
-        reports = []
-        for i in range(len(jobs)):
-            res = checked[units[i].info.path].result if i in units else None
-            reports.append(UnitReport(self.outcomes[i], res))
-        mine = {units[i].info.path for i in units}
-        found = [f for p in mine for f in checked[p].result.findings]
-        elsewhere = [f for p, c in checked.items() if p not in mine for f in c.result.findings]
-        return RunResult(fingerprints.assign(found, s.rel), reports, prog,
-                         elsewhere=fingerprints.assign(elsewhere, s.rel), reused=self.reused)
+        return checked
 
     def _stage(self, text: str, fn):
         if self.s.progress is not None and len(self.keys) > 1:
@@ -228,32 +252,19 @@ class _Run:
             else:
                 todo.append(i)
         self._map(jobs, todo, units)
-        # a unit that relies on a header inline no unit of this run carries the body of
-        # is mapped again on its own, from scratch: it then carries every header it needs
-        have = {f"{k[0]}:{k[2]}" for su in units.values() for k in su.owned}
-        again = [i for i, su in units.items()
-                 if any(nid not in have for nid in su.info.headers.values())]
-        if again:
-            self.tick = None
-            self._map(jobs, again, units, known=frozenset())
         for i, su in units.items():
             self.outcomes[i] = Outcome(jobs[i], meta=su.meta)
-        return units
+        # job order, whatever order the workers finished in: the first unit carrying a
+        # header inline gives its body, the same on every executor
+        return dict(sorted(units.items()))
 
-    def _map(self, jobs, todo: list[int], units: dict, known=None) -> None:
+    def _map(self, jobs, todo: list[int], units: dict) -> None:
+        """Map `todo`.  Every unit lowers the header inlines its calls reach itself: which
+        ones another unit of the run lowered first depends on the order workers finish in,
+        and a stored unit must stand on its own in a later run."""
         s = self.s
         if not todo:
             return
-        fixed = known
-
-        def args(i: int):
-            # header inlines lowered by a unit done already are not lowered again
-            def make() -> tuple:
-                seen = fixed if fixed is not None else \
-                    frozenset(h for su in units.values() for h in su.owned)
-                return (jobs[i], self.keys[i], s.model, s.checkers, s.check_key(), s.budget,
-                        s.libclang, seen)
-            return make
 
         def done(k: int, r) -> None:
             i = todo[k]
@@ -263,8 +274,9 @@ class _Run:
                 self.store.put_unit(self.keys[i], jobs[i].file, out.deps or [], out.meta,
                                     out.info, out.nodes, out.owned, out.bodies)
                 self.store.put_summaries(out.summaries)
+                out.bodies = {}  # in the store now
                 units[i] = storage.StoredUnit(self.keys[i], out.meta, out.info, out.nodes,
-                                              out.owned)
+                                              out.owned, storage.version(out.deps or []))
                 self.outcomes.pop(i, None)
                 report = Outcome(jobs[i], meta=out.meta)
             else:
@@ -273,7 +285,9 @@ class _Run:
             if self.tick:
                 self.tick(report)
 
-        self.ex.map(phase1.map_unit, [args(i) for i in todo], done)
+        self.ex.map(phase1.map_unit, [(jobs[i], self.keys[i], s.model, s.checkers,
+                                       s.check_key(), s.budget, s.libclang) for i in todo],
+                    done)
 
     # --- check ------------------------------------------------------------------------
     def check(self, prog: Program, ours: dict, others: list) -> dict[str, Checked]:

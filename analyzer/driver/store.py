@@ -74,6 +74,7 @@ class StoredUnit:
     info: UnitInfo
     nodes: list[Node]
     owned: list[str]  # header inline nodes whose bodies this unit carries
+    version: str = ""  # the digest of its inputs' contents
 
 
 CODEC = codec.Codec([*_IR, LoweredTU, Node, UnitInfo, UnitMeta, UnitResult, Checked, Finding,
@@ -88,6 +89,7 @@ CREATE TABLE IF NOT EXISTS summary (unit TEXT, nid TEXT, inputs TEXT, data BLOB,
                                     PRIMARY KEY (unit, nid, inputs));
 CREATE TABLE IF NOT EXISTS checked (unit TEXT, inputs TEXT, data BLOB,
                                     PRIMARY KEY (unit, inputs));
+CREATE TABLE IF NOT EXISTS run (digest TEXT PRIMARY KEY, data BLOB, written REAL);
 CREATE TABLE IF NOT EXISTS latest (tree TEXT, name TEXT, unit TEXT, PRIMARY KEY (tree, name));
 """
 
@@ -190,7 +192,7 @@ class Store:
             return None
         meta, info, nodes, owned = entry
         meta.cached = True
-        return StoredUnit(key, meta, info, nodes, owned)
+        return StoredUnit(key, meta, info, nodes, owned, version(deps))
 
     def put_unit(self, key: str, file: str, deps: list, meta: UnitMeta, info: UnitInfo,
                  nodes: list[Node], owned: list[str], bodies: dict[str, bytes]) -> None:
@@ -266,6 +268,23 @@ class Store:
                 db.execute("DELETE FROM checked WHERE unit=?", (unit,))
                 db.execute("INSERT INTO checked VALUES (?, ?, ?)", (unit, inputs, checked_blob))
 
+    # --- whole runs ---------------------------------------------------------------------
+    def run(self, digest: str) -> list[UnitResult] | None:
+        row = self.db.execute("SELECT data FROM run WHERE digest=?", (digest,)).fetchone()
+        if row is None:
+            return None
+        got = self._load(row[0], "a run", "DELETE FROM run WHERE digest=?", (digest,))
+        return got if isinstance(got, list) else None
+
+    def put_run(self, digest: str, results: list[UnitResult]) -> None:
+        with self.writing() as db:
+            if db is not None:
+                db.execute("INSERT OR REPLACE INTO run VALUES (?, ?, ?)",
+                           (digest, CODEC.dumps(results), time.time()))
+                # the latest runs only: older ones are rarely asked for again
+                db.execute("DELETE FROM run WHERE digest NOT IN (SELECT digest FROM run "
+                           "ORDER BY written DESC LIMIT 256)")
+
     # --- the tree's latest analysis ---------------------------------------------------
     def set_latest(self, tree: str, units: list[tuple[str, str]]) -> None:
         with self.writing() as db:
@@ -288,7 +307,7 @@ class Store:
             if deps is None or entry is None or not unchanged(deps, headers=False):
                 continue
             meta, info, nodes, owned = entry
-            out.append(StoredUnit(key, meta, info, nodes, owned))
+            out.append(StoredUnit(key, meta, info, nodes, owned, version(deps)))
         return out
 
 
@@ -298,7 +317,7 @@ def inspect(path: Path) -> dict[str, int]:
         db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
             return {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-                    for t in ("unit", "body", "summary", "checked", "latest")}
+                    for t in ("unit", "body", "summary", "checked", "run", "latest")}
         finally:
             db.close()
     except sqlite3.Error as exc:
@@ -345,6 +364,11 @@ def unchanged(deps: list, headers: bool = True) -> bool:
         except OSError:
             return False
     return bool(deps)
+
+
+def version(deps: list) -> str:
+    """The digest of a unit's inputs' contents, as its fingerprints record them."""
+    return hashlib.sha256("\n".join(str(d[3]) for d in deps).encode()).hexdigest()[:24]
 
 
 def _digest(path: str) -> str:

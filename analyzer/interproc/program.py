@@ -31,8 +31,7 @@ import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from analyzer.engine.run import Budget, FunctionRun, RunContext
 from analyzer.engine.sections import Flavours
@@ -42,6 +41,9 @@ from analyzer.interproc.summaries import Summary, summarize
 from analyzer.ir import Call, Finding, Function
 from analyzer.lower.tu import LoweredTU, internal_error
 from analyzer.model import ApiModel, FnModel
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 SCC_ROUNDS = 3
 
@@ -160,7 +162,8 @@ class Program:
         self.callers: set[str] | None = None  # nodes with callers, when decided elsewhere
         # the latest run of each function with the checkers: (inputs, has callers, run)
         self.runs: dict[str, tuple[str, bool, object]] = {}
-        self.graph = nx.DiGraph()
+        # the call graph, once `summarize` built it (networkx loads only then)
+        self.graph: nx.DiGraph | None = None
         self.summary_seconds = 0.0
         self.summary_runs = 0
         self.results: dict[str, UnitResult] = {}
@@ -218,6 +221,8 @@ class Program:
         return {name: self.resolve(nid, name) for name in self.nodes[nid].callees}
 
     def build_graph(self) -> nx.DiGraph:
+        import networkx as nx
+
         g = self.graph = nx.DiGraph()
         for nid, node in self.nodes.items():
             g.add_node(nid, name=node.name, file=node.file, line=node.line,
@@ -246,6 +251,8 @@ class Program:
 
     def summarize(self) -> None:
         """Every summary, bottom-up; only what changed inputs is run again."""
+        import networkx as nx
+
         t0 = time.perf_counter()
         g = self.build_graph()
         cond = nx.condensation(g)

@@ -11,8 +11,10 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from typing import TYPE_CHECKING
 
-import networkx as nx
+if TYPE_CHECKING:
+    import networkx as nx
 
 from analyzer.errors import InputError
 
@@ -30,6 +32,8 @@ def annotated(graph: nx.DiGraph, summaries: dict, function: str | None = None, d
 
     `summaries` maps node ids to the functions' summaries; edges carry their call sites.
     """
+    import networkx as nx
+
     g = nx.DiGraph()
 
     def nid_of(nid: str) -> str:
@@ -145,6 +149,8 @@ def render(g: nx.DiGraph, fmt: str) -> bytes:
 
 
 def to_graphml(g: nx.DiGraph) -> str:
+    import networkx as nx
+
     return "\n".join(nx.generate_graphml(g)) + "\n"
 
 
