@@ -71,6 +71,8 @@ class RefLeak(Checker):
             k = ref_key(st, ev.args[fm.put], fm)
             if k is not None:
                 self.put_objs.add(k)
+                if fm.returns_ref:
+                    return  # an iterator's step (`iter = mem_cgroup_iter(root, iter)`)
                 # failed results its puts were made under, and those that had not failed
                 for v, true in st.truths:
                     if v in self.results:

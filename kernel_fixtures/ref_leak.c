@@ -10,6 +10,8 @@
 #include <linux/slab.h>
 #include <linux/refcount.h>
 
+struct task_struct *memcg_next_task(struct mem_cgroup *memcg, struct task_struct *prev);
+
 struct ctx {
 	struct mem_cgroup *memcg;
 	struct obj_cgroup *objcg;
@@ -189,6 +191,25 @@ static struct mem_cgroup *find_online(struct mem_cgroup *root, int want)
 	return NULL;					/* expect: ref-leak@warning */
 }
 
+/* an inner walk ends on a NULL task before each step: the step's put is no cleanup of a
+ * failed call, and breaking out keeps the walk's reference */
+static int scan_tasks(struct mem_cgroup *root, int (*fn)(struct task_struct *))
+{
+	struct mem_cgroup *iter;
+	struct task_struct *task;
+	int ret = 0;
+
+	for (iter = mem_cgroup_iter(root, NULL, NULL); iter;
+	     iter = mem_cgroup_iter(root, iter, NULL)) {
+		task = NULL;
+		while (!ret && (task = memcg_next_task(iter, task)))
+			ret = fn(task);
+		if (ret)
+			break;
+	}
+	return ret;					/* expect: ref-leak@warning */
+}
+
 /* ---- correct ----------------------------------------------------------------------- */
 
 static int charge_mm_ok(struct mm_struct *mm, int nr)
@@ -344,4 +365,23 @@ static int ctx_report(struct mm_struct *mm, struct ctx *c)
 	c->nid = charge(memcg, 1);
 	mem_cgroup_put(memcg);
 	return 0;
+}
+
+static int scan_tasks_ok(struct mem_cgroup *root, int (*fn)(struct task_struct *))
+{
+	struct mem_cgroup *iter;
+	struct task_struct *task;
+	int ret = 0;
+
+	for (iter = mem_cgroup_iter(root, NULL, NULL); iter;
+	     iter = mem_cgroup_iter(root, iter, NULL)) {
+		task = NULL;
+		while (!ret && (task = memcg_next_task(iter, task)))
+			ret = fn(task);
+		if (ret) {
+			mem_cgroup_iter_break(root, iter);
+			break;
+		}
+	}
+	return ret;
 }
