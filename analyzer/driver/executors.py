@@ -36,6 +36,10 @@ def _call(fn: Callable, args: tuple) -> TaskOutcome:
         return TaskOutcome(error=f"internal error {type(exc).__name__}: {exc}")
 
 
+def _call_spread(fn: Callable, *args) -> TaskOutcome:
+    return _call(fn, args)
+
+
 def _spent(out: TaskOutcome) -> TaskOutcome:
     """What is left of an outcome `done` has consumed: not its value's memory."""
     return TaskOutcome(None, out.error, out.crashed)
@@ -129,7 +133,9 @@ class DaskExecutor:
         from distributed import as_completed
         from distributed.scheduler import KilledWorker
 
-        futures = [self.client.submit(_call, fn, _args(args), pure=False, retries=0)
+        tasks = [_args(t) for t in tasks]
+        tasks = self._shared(tasks)
+        futures = [self.client.submit(_call_spread, fn, *args, pure=False, retries=0)
                    for args in tasks]
         index = {f.key: i for i, f in enumerate(futures)}
         results: dict[int, TaskOutcome] = {}
@@ -148,6 +154,22 @@ class DaskExecutor:
                 done(i, results[i])
                 results[i] = _spent(results[i])
         return [results[i] for i in range(len(tasks))]
+
+    def _shared(self, tasks: list[tuple]) -> list[tuple]:
+        """What every task takes the same of (the model, the checkers) goes to the workers
+        once, not once per task held by the scheduler."""
+        if len(tasks) < 2:
+            return tasks
+        first = tasks[0]
+        shared = {}
+        for pos, obj in enumerate(first):
+            if obj is None or isinstance(obj, (str, int, float, bool, list, tuple, dict, set)):
+                continue  # scalars are small; collections would scatter element-wise
+            if all(len(t) == len(first) and t[pos] is obj for t in tasks):
+                shared[pos] = self.client.scatter(obj, broadcast=True, hash=False)
+        if not shared:
+            return tasks
+        return [tuple(shared.get(i, a) for i, a in enumerate(t)) for t in tasks]
 
     def close(self) -> None:
         self.client.close()
