@@ -18,6 +18,19 @@ def index_name(text: str) -> str:
     return m.group(1) if m else text
 
 
+# marks an RCU load that says no reader can reach the object any more
+_SOLE = "\0sole"
+
+
+def _sole(ev) -> bool:
+    """`rcu_dereference_raw(p)`, `rcu_dereference_protected(p, 1)`: loads whose writer
+    states that it alone has the object (teardown), not that a lock keeps readers out."""
+    if ev.macro.endswith("_raw"):
+        return True
+    cond = ev.args[-1].strip("() ") if len(ev.args) > 1 else ""
+    return ev.macro.endswith("_protected") and cond in ("1", "true")
+
+
 @dataclass(frozen=True)
 class _Facts:
     """Objects unpublished with no grace period since, and where each RCU load came from."""
@@ -85,7 +98,7 @@ class RcuFreeWithoutGrace(Checker):
         self.sources: dict[str, str] = {}
 
     def on_access(self, st, ev, am):
-        self.sources[ev.result] = ev.ptr.text
+        self.sources[ev.result] = ev.ptr.text + (_SOLE if _sole(ev) else "")
 
     def on_call(self, st, ev, fm):
         if fm is None:
@@ -146,9 +159,13 @@ class RcuFreeWithoutGrace(Checker):
         """Publishing a new value (or NULL) unpublishes the one RCU readers could see
         there."""
         facts = self.get(st)
-        replaced = {v for v, src in facts.loaded_from if src == where}
+        null = value.is_null or (value.kind == "var" and st.const(value.text) == 0)
+        # storing NULL unpublishes the old value just the same, unless it was loaded as
+        # nobody else's any more (teardown: `rcu_dereference_raw()`, a condition of 1)
+        replaced = {v for v, src in facts.loaded_from
+                    if src == where or (src == where + _SOLE and not null)}
         if not replaced:
-            return st  # storing NULL unpublishes the old value just the same
+            return st
         old = {st.alias(v) or v for v in replaced} - {value_key(st, value)}
         return self.put(st, _Facts(
             facts.unpublished | old, facts.loaded_from,

@@ -88,7 +88,7 @@ static void qset_clear_slot(struct qset *s, int i)
 
 static void qset_clear_cur(struct qset *s)
 {
-	struct qmap *m = rcu_dereference_protected(s->cur, 1);
+	struct qmap *m = rcu_dereference_protected(s->cur, lockdep_is_held(&qset_mutex));
 
 	rcu_assign_pointer(s->cur, NULL);
 	kfree(m);					/* expect: rcu-free-without-grace@warning */
@@ -183,6 +183,15 @@ static void qset_forget_deferred(struct qset *s, unsigned long idx)
 		kfree_rcu(m, rcu);
 }
 
+/* teardown: the set is nobody else's any more, the NULL store is tidiness */
+static void qset_teardown(struct qset *s)
+{
+	struct qmap *m = rcu_dereference_raw(s->cur);
+
+	RCU_INIT_POINTER(s->cur, NULL);
+	kfree(m);
+}
+
 int qset_use(struct qset *s)
 {
 	return qset_len_rcu(s, 0) + qset_len_locked(s, 1) + qset_id_len(s, 2);
@@ -202,4 +211,5 @@ void qset_ops(struct qset *s, struct qmap *m)
 	qset_clear_other_slot(s, 2);
 	qset_drop_id(s, 5);
 	qset_forget_deferred(s, 6);
+	qset_teardown(s);
 }
