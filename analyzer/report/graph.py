@@ -155,6 +155,8 @@ def to_graphml(g: nx.DiGraph) -> str:
 
 
 def to_json(g: nx.DiGraph) -> str:
+    import networkx as nx
+
     data = nx.node_link_data(g, edges="edges")
     return json.dumps(data, indent=1, sort_keys=True) + "\n"
 
