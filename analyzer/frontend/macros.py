@@ -26,23 +26,27 @@ class MacroUse:
 
     def arguments(self) -> list[str]:
         """The macro's arguments as source text, split at top-level commas."""
-        toks = list(self.tokens)
-        if len(toks) < 3 or toks[1] != "(":
+        if len(self.tokens) < 3 or self.tokens[1] != "(":
             return []
-        args: list[list[str]] = [[]]
-        depth = 0
-        for tok in toks[2:]:
-            if tok in "([{":
-                depth += 1
-            elif tok in ")]}":
-                if depth == 0:
-                    break
-                depth -= 1
-            elif tok == "," and depth == 0:
-                args.append([])
-                continue
-            args[-1].append(tok)
-        return [join_tokens(a) for a in args if a]
+        return [join_tokens(a) for a in split_arguments(self.tokens) if a]
+
+
+def split_arguments(tokens: tuple[str, ...]) -> list[list[str]]:
+    """A use's argument tokens (after `name (`), split at top-level commas."""
+    args: list[list[str]] = [[]]
+    depth = 0
+    for tok in tokens[2:]:
+        if tok in "([{":
+            depth += 1
+        elif tok in ")]}":
+            if depth == 0:
+                break
+            depth -= 1
+        elif tok == "," and depth == 0:
+            args.append([])
+            continue
+        args[-1].append(tok)
+    return args
 
 
 def join_tokens(tokens: list[str]) -> str:
@@ -80,7 +84,7 @@ def unwrap(uses: list[MacroUse], defs: dict[str, tuple[str, ...]],
             out.append(use)
             continue
         params, body = spec
-        values = [a.split() for a in _raw_arguments(use.tokens)]
+        values = split_arguments(use.tokens)
         if len(values) != len(params):
             out.append(use)
             continue
@@ -114,24 +118,6 @@ def _closes_at_end(toks: list[str]) -> bool:
             if depth == 0:
                 return i == len(toks) - 1
     return False
-
-
-def _raw_arguments(tokens: tuple[str, ...]) -> list[str]:
-    """A use's arguments as space-joined tokens (so they split back exactly)."""
-    args: list[list[str]] = [[]]
-    depth = 0
-    for tok in tokens[2:]:
-        if tok in "([{":
-            depth += 1
-        elif tok in ")]}":
-            if depth == 0:
-                break
-            depth -= 1
-        elif tok == "," and depth == 0:
-            args.append([])
-            continue
-        args[-1].append(tok)
-    return [" ".join(a) for a in args]
 
 
 class MacroIndex:
