@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from analyzer.ir import Rule
 from checkers.base import Checker, Slot, register
 from checkers.lifetime_util import obj_key, reset_names, value_key, without
 
 _LAST_NAME = re.compile(r"(\w+)\W*$")
+_MEMBER_ADDR = re.compile(r"&\s*\(?\s*\w+\s*(->|\.)")
 
 
 def index_name(text: str) -> str:
@@ -20,6 +21,8 @@ def index_name(text: str) -> str:
 
 # marks an RCU load that says no reader can reach the object any more
 _SOLE = "\0sole"
+# marks a plain load (of a field the writer reads under its lock)
+_PLAIN = "\0plain"
 
 
 def _sole(ev) -> bool:
@@ -36,21 +39,38 @@ class _Facts:
     """Objects unpublished with no grace period since, and where each RCU load came from."""
 
     unpublished: frozenset[str] = frozenset()
-    # (variable, the published location it was loaded from with an RCU accessor)
+    # (variable or field, the location it was loaded from: with an RCU accessor, or a
+    # plain load of a field)
     loaded_from: frozenset[tuple[str, str]] = frozenset()
+    # a published location of pointers to a struct was given a new value (or NULL) and
+    # the old one is not known here (a parameter, a helper's load): (struct, the value
+    # published, which is not the one taken off, the location)
+    types_off: frozenset[tuple[str, str | None, str]] = frozenset()
+    # locals holding an object this path allocated: nobody else has seen it
+    fresh: frozenset[str] = frozenset()
+    # on the branch where a put dropped the last reference (`refcount_dec_and_test()`)
+    after_last: bool = False
+    # a grace period has elapsed on this path
+    graced: bool = False
     # where each object was unpublished, for the message (not part of a path's identity)
     where: tuple = field(default=(), compare=False)
 
     def forget(self, names) -> _Facts:
-        if not (self.unpublished or self.loaded_from):
+        if not (self.unpublished or self.loaded_from or self.fresh):
             return self
-        return _Facts(self.unpublished - set(names), without(self.loaded_from, names),
-                      self.where)
+        return replace(self, unpublished=self.unpublished - set(names),
+                       loaded_from=without(self.loaded_from, names),
+                       fresh=self.fresh - set(names))
 
 
 def _join(a: _Facts, b: _Facts) -> _Facts:
     return _Facts(a.unpublished | b.unpublished, a.loaded_from & b.loaded_from,
-                  a.where or b.where)
+                  a.types_off | b.types_off, a.fresh | b.fresh, a.after_last or b.after_last,
+                  a.graced and b.graced, a.where or b.where)
+
+
+def _type(ev, index: int) -> str:
+    return ev.types[index] if index < len(ev.types) else ""
 
 
 @register
@@ -63,6 +83,16 @@ class RcuFreeWithoutGrace(Checker):
     freed at once (`kfree()`, `kvfree()`, `kmem_cache_free()`, or a callee that frees
     its argument) with no `synchronize_rcu()` in between. Handing it to
     `kfree_rcu()`/`call_rcu()` is the deferred free that makes this correct.
+
+    The object is known by name when this function loaded it from the location it
+    replaces, and otherwise by type: after `RCU_INIT_POINTER(dev->maps, NULL)` (or a
+    new value stored there) a `struct maps` freed at once is the one readers could
+    see, unless this path allocated it. Also reported: a free of a struct that RCU
+    readers find and tryget (`obj_cgroup_tryget()` under `rcu_read_lock()`) made as
+    its last reference goes — after `refcount_dec_and_test()`, or in the release
+    callback given to `kref_put()`/`percpu_ref_init()` — since a reader may have
+    found it just before; and an RCU callback (a static function whose one parameter
+    is a `struct rcu_head *`) called directly while nothing hands it to `call_rcu()`.
 
     ## Why is this bad
     Unpublishing only stops new readers from finding the object; readers that found
@@ -101,8 +131,30 @@ class RcuFreeWithoutGrace(Checker):
         self.sources[ev.result] = ev.ptr.text + (_SOLE if _sole(ev) else "")
 
     def on_call(self, st, ev, fm):
+        for a in ev.args:
+            if a.kind == "func":
+                # handed on as a function value (call_rcu(), an ops table): not only
+                # called directly
+                node = self.run.context.resolve(a.text)
+                if node is not None:
+                    self.run.emit(self.rule, ("fn-value", node))
+        if len(ev.args) == 1 and ev.callee and (fm is None or fm.inferred) and \
+                _MEMBER_ADDR.match(ev.args[0].text):
+            callee = self.run.context.resolve(ev.callee)
+            if callee is not None:
+                # `rcu_free_slab(&slab->rcu_head)`: an RCU callback run at once
+                self.report(ev.loc, f"{ev.callee}() is an RCU callback (its one parameter "
+                            "is the object's rcu_head) but is called directly here, and "
+                            "nothing hands it to call_rcu(): what it frees goes with no "
+                            "grace period (use call_rcu())", st,
+                            conditions=(("rcu-callback", callee), ("never-deferred", callee)))
+        filled = {a.text[1:] for a in ev.args if a.kind == "addr" and a.text[1:].isidentifier()}
+        if filled:
+            # `fib_nl2rule(..., &rule)`: a local a callee fills in is its making (an
+            # out-parameter constructor), not a pointer readers were given
+            st = self.put(st, replace(self.get(st), fresh=self.get(st).fresh | filled))
         if fm is None:
-            return None
+            return st if filled else None
         held = self.run.flavours.holds(st, "rcu")
         if fm.returns_rcu is True and not fm.inferred and ev.args:
             # an index RCU readers look objects up in (xa_load(), idr_find()): under a
@@ -114,37 +166,30 @@ class RcuFreeWithoutGrace(Checker):
             callee = self.run.context.resolve(ev.callee) if ev.callee else None
             if callee is not None:
                 self.run.emit(self.rule, ("rcu-call", callee))
+        if fm.tryget is not None and _type(ev, fm.tryget):
+            # readers that find this struct under RCU and try to pin it (here, or in a
+            # helper called under a section): its count may reach zero while they see it
+            t = _type(ev, fm.tryget)
+            self.run.emit(self.rule, ("rcu-tryget", t) if held else
+                          ("rcu-tryget-in", t, self.run.context.node))
+        if fm.release is not None and fm.release < len(ev.args) and \
+                ev.args[fm.release].kind == "func":
+            release = self.run.context.resolve(ev.args[fm.release].text)
+            if release is not None:
+                self.run.emit(self.rule, ("release-fn", release))
         if not (fm.frees is not None or fm.grace_period or fm.publishes or
                 fm.unpublishes is not None or fm.defers_free is not None):
-            return None
-        facts = self.get(st)
+            return st if filled else None
         if fm.publishes is not None and max(fm.publishes) < len(ev.args):
             where, value = ev.args[fm.publishes[0]], ev.args[fm.publishes[1]]
-            st = self.replaced(st, where.text, value, ev.loc)
-            facts = self.get(st)
+            st = self.replaced(st, where, value, ev.loc, _type(ev, fm.publishes[0]))
+        facts = self.get(st)
         if fm.frees is not None and fm.frees < len(ev.args):
-            arg = ev.args[fm.frees]
-            call, cfm = self.run.calls.get(arg.tmp, (None, None)) if arg.tmp else (None, None)
-            if cfm is not None and cfm.returns_old and call.args:
-                # `kvfree(xa_erase(&xa, i))`: freed as it comes off readers' view
-                index = index_name(call.args[0].text) if cfm.publishes is None else None
-                self.report(ev.loc, f"{ev.callee}() frees what {call.callee}() took off RCU "
-                            "readers' view, with no grace period in between: RCU readers "
-                            "may still hold it (use kfree_rcu() or synchronize_rcu() first)",
-                            st, conditions=(("rcu-read", index),) if index else ())
-            k = obj_key(st, arg)
-            if k is not None and k in facts.unpublished:
-                where = st.lookup(facts.where, k)
-                how = f" by {where[2]} at line {where[1].line}" if where else ""
-                # taken off an index: only if readers look it up there under RCU
-                index = where[3] if where and len(where) > 3 else None
-                self.report(ev.loc, f"{ev.callee}() frees `{k}`, unpublished{how}, with no "
-                            "grace period in between: RCU readers may still hold it (use "
-                            "kfree_rcu() or synchronize_rcu() first)", st,
-                            conditions=(("rcu-read", index),) if index else ())
-        unpublished, where = facts.unpublished, facts.where
+            self.check_free(st, ev, fm.frees, facts)
+        unpublished, where, types_off = facts.unpublished, facts.where, facts.types_off
         if fm.grace_period:
-            unpublished = frozenset()
+            unpublished, types_off = frozenset(), frozenset()
+            facts = replace(facts, graced=True, after_last=False)
         if fm.unpublishes is not None and fm.unpublishes < len(ev.args):
             k = obj_key(st, ev.args[fm.unpublishes])
             if k is not None:
@@ -153,40 +198,130 @@ class RcuFreeWithoutGrace(Checker):
         for index in (fm.frees, fm.defers_free):
             if index is not None and index < len(ev.args):
                 unpublished -= {obj_key(st, ev.args[index])}
-        return self.put(st, _Facts(unpublished, facts.loaded_from, where))
+        if fm.defers_free is not None and types_off:
+            # the struct taken off readers' view went to kfree_rcu(): accounted for
+            gone = _type(ev, fm.defers_free)
+            types_off = frozenset(t for t in types_off if t[0] != gone)
+        return self.put(st, replace(facts, unpublished=unpublished, types_off=types_off,
+                                    where=where))
 
-    def replaced(self, st, where: str, value, loc):
+    def check_free(self, st, ev, index: int, facts: _Facts) -> None:
+        """A free of what this path took off readers' view, by name or by type."""
+        arg = ev.args[index]
+        call, cfm = self.run.calls.get(arg.tmp, (None, None)) if arg.tmp else (None, None)
+        if cfm is not None and cfm.returns_old and call.args:
+            # `kvfree(xa_erase(&xa, i))`: freed as it comes off readers' view
+            index_of = index_name(call.args[0].text) if cfm.publishes is None else None
+            self.report(ev.loc, f"{ev.callee}() frees what {call.callee}() took off RCU "
+                        "readers' view, with no grace period in between: RCU readers "
+                        "may still hold it (use kfree_rcu() or synchronize_rcu() first)",
+                        st, conditions=(("rcu-read", index_of),) if index_of else ())
+            return
+        k = obj_key(st, arg) or (arg.text if arg.kind == "field" else None)
+        if k is not None and k in facts.unpublished:
+            where = st.lookup(facts.where, k)
+            how = f" by {where[2]} at line {where[1].line}" if where else ""
+            # taken off an index: only if readers look it up there under RCU
+            index_of = where[3] if where and len(where) > 3 else None
+            self.report(ev.loc, f"{ev.callee}() frees `{k}`, unpublished{how}, with no "
+                        "grace period in between: RCU readers may still hold it (use "
+                        "kfree_rcu() or synchronize_rcu() first)", st,
+                        conditions=(("rcu-read", index_of),) if index_of else ())
+            return
+        t = _type(ev, index)
+        if not t or k is None or k in facts.fresh:
+            return
+        # where the freed pointer came from, when this function loaded it: it is the
+        # replaced object only if that is the replaced location
+        came = {src.replace(_SOLE, "").replace(_PLAIN, "")
+                for v, src in facts.loaded_from if v == k}
+        off = [loc for ty, new, loc in facts.types_off
+               if ty == t and new != k and (not came or loc in came)]
+        if not off:
+            if not facts.graced and not came:
+                self.check_release(st, ev, arg.text, t, facts)
+            return
+        self.report(ev.loc, f"{ev.callee}() frees `{k}`, a {t}, after the store to "
+                    f"`{off[-1]}` replaced the {t} RCU readers find there, with no grace "
+                    "period in between: they may still hold it (use kfree_rcu() or "
+                    "synchronize_rcu() first)", st)
+
+    def check_release(self, st, ev, k: str, t: str, facts: _Facts) -> None:
+        """A free as the last reference goes, of a struct RCU readers tryget: a reader
+        that found the object before its count reached zero may still be looking at it
+        (its tryget fails, but only after it dereferenced the object)."""
+        if facts.after_last:
+            when, conditions = "as its last reference goes", (("rcu-tryget", t),)
+        else:
+            node = self.run.context.node
+            when = f"in {self.fn.name}(), which runs when the last reference goes"
+            conditions = (("rcu-tryget", t), ("release-fn", node))
+        self.report(ev.loc, f"{ev.callee}() frees `{k}`, a {t}, {when}, with no grace "
+                    f"period: RCU readers find {t} objects and tryget them, so one may "
+                    "still be looking at it (use kfree_rcu() or call_rcu())", st,
+                    conditions=conditions)
+
+    def replaced(self, st, where, value, loc, ctype: str = "", plain: bool = False):
         """Publishing a new value (or NULL) unpublishes the one RCU readers could see
-        there."""
+        there: the value loaded from there, or else some object of the location's type."""
         facts = self.get(st)
+        if where.root is not None and where.root in facts.fresh:
+            return st  # initialising an object nobody else can see yet
         null = value.is_null or (value.kind == "var" and st.const(value.text) == 0)
         # storing NULL unpublishes the old value just the same, unless it was loaded as
         # nobody else's any more (teardown: `rcu_dereference_raw()`, a condition of 1)
+        # a plain store (not rcu_assign_pointer()) says nothing of plainly loaded values
         replaced = {v for v, src in facts.loaded_from
-                    if src == where or (src == where + _SOLE and not null)}
+                    if src == where.text or (src == where.text + _SOLE and not null) or
+                    (src == where.text + _PLAIN and not plain)}
         if not replaced:
-            return st
+            if not ctype or any(src.startswith(where.text) for _, src in facts.loaded_from):
+                return st
+            return self.put(st, replace(
+                facts, types_off=facts.types_off | {(ctype, value_key(st, value),
+                                                     where.text)}))
         old = {st.alias(v) or v for v in replaced} - {value_key(st, value)}
-        return self.put(st, _Facts(
-            facts.unpublished | old, facts.loaded_from,
-            (*facts.where, *((k, loc, f"the store to `{where}`") for k in sorted(old)))))
+        return self.put(st, replace(
+            facts, unpublished=facts.unpublished | old,
+            where=(*facts.where, *((k, loc, f"the store to `{where.text}`")
+                                   for k in sorted(old)))))
 
     def on_assign(self, st, ev):
         target, value = ev.target, ev.value
         if target.kind != "var":
-            return self.replaced(st, target.text, value, ev.loc) if ev.ptr else None
+            if not ev.ptr or target.kind != "field":
+                return None
+            st = self.replaced(st, target, value, ev.loc, plain=True)
+            facts = self.get(st)
+            # `t->spare = t->primary;`: the field now holds what was loaded from there
+            kept = frozenset(e for e in facts.loaded_from if e[0] != target.text)
+            if value.kind == "field":
+                kept |= {(target.text, value.text + _PLAIN)}
+            return self.put(st, replace(facts, loaded_from=kept))
         facts = self.get(st).forget(reset_names(ev))
         source = self.sources.get(value.tmp) if value.tmp else None
+        if source is None and value.kind == "field" and ev.ptr:
+            source = value.text + _PLAIN  # a plain load: the writer's, under its lock
         if source is not None:
-            facts = _Facts(facts.unpublished, facts.loaded_from | {(target.text, source)},
-                           facts.where)
+            facts = replace(facts, loaded_from=facts.loaded_from | {(target.text, source)})
         call, fm = self.run.calls.get(value.tmp, (None, None)) if value.tmp else (None, None)
         if fm is not None and fm.returns_old:
             # `old = rcu_replace_pointer(...)`, `old = xa_erase(...)`: off readers' view
             index = index_name(call.args[0].text) if fm.publishes is None and call.args \
                 else None
-            facts = _Facts(facts.unpublished | {target.text}, facts.loaded_from,
-                           (*facts.where, (target.text, ev.loc, f"{call.callee}()", index)))
+            facts = replace(facts, unpublished=facts.unpublished | {target.text},
+                            where=(*facts.where, (target.text, ev.loc, f"{call.callee}()",
+                                                  index)))
+        elif fm is not None and fm.allocates:
+            facts = replace(facts, fresh=facts.fresh | {target.text})
+        elif value.kind == "var" and value.text in facts.unpublished:
+            # `old_maps = maps;`: the copy is the same unpublished object
+            came = st.lookup(facts.where, value.text)
+            facts = replace(facts, unpublished=facts.unpublished | {target.text},
+                            where=(*facts.where, (target.text, *came[1:])) if came
+                            else facts.where)
+        elif value.kind == "var" and value.text in facts.fresh:
+            facts = replace(facts, fresh=facts.fresh | {target.text})
         return self.put(st, facts)
 
     @classmethod
@@ -195,10 +330,30 @@ class RcuFreeWithoutGrace(Checker):
         code looks objects up in an index of that name inside a read-side section (its
         own, or its caller's: a lookup helper called under one)."""
         called = {f[1] for _, f in facts if f[0] == "rcu-call"}
-        read = {f[1] for _, f in facts if f[0] == "rcu-lookup"} | \
-            {f[1] for _, f in facts if f[0] == "rcu-lookup-in" and f[2] in called}
+        known = {"rcu-read": {f[1] for _, f in facts if f[0] == "rcu-lookup"} |
+                 {f[1] for _, f in facts if f[0] == "rcu-lookup-in" and f[2] in called},
+                 "rcu-tryget": {f[1] for _, f in facts if f[0] == "rcu-tryget"} |
+                 {f[1] for _, f in facts if f[0] == "rcu-tryget-in" and f[2] in called},
+                 "release-fn": {f[1] for _, f in facts if f[0] == "release-fn"}}
+        deferred = {f[1] for _, f in facts if f[0] == "fn-value"}
+        known["rcu-callback"] = {f[1] for _, f in facts if f[0] == "rcu-callback"}
         return [f for f in findings
-                if all(c[0] != "rcu-read" or c[1] in read for c in f.conditions)]
+                if all(c[1] not in deferred if c[0] == "never-deferred"
+                       else c[1] in known.get(c[0], ()) for c in f.conditions)]
+
+    def on_end(self, exit_states):
+        fn = self.fn
+        # `struct rcu_head` is a macro for `struct callback_head`
+        if fn.is_static and fn.param_types in (("struct rcu_head",),
+                                                ("struct callback_head",)):
+            self.run.emit(self.rule, ("rcu-callback", self.run.context.node))
+
+    def on_branch(self, st, subject, outcome):
+        if outcome and subject.kind == "call" and subject.tmp is not None:
+            fm = self.run.calls.get(subject.tmp, (None, None))[1]
+            if fm is not None and fm.last:
+                return self.put(st, replace(self.get(st), after_last=True))
+        return None
 
     def on_walk(self, st, ev, wm):
         return self.put(st, self.get(st).forget(reset_names(ev)))

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 from analyzer.ir import Rule
 from checkers.base import Checker, Slot, register
 from checkers.lifetime_util import is_local, obj_key, ref_key, reset_names, taken_at, without
+
+# the field a pointer-field expression ends with: `it->cur_task` → cur_task
+_FIELD = re.compile(r"(?:->|\.)\s*(\w+)$")
+# the slot's mark that this path put the field spelled next to it
+_PUT = "\0put"
 
 
 @register
@@ -23,6 +30,9 @@ class RefLeak(Checker):
     A reference dropped exactly when a later call failed (`if (!kobj)
     module_put(owner);`) is kept by what that call set up on success. The path is
     reported: where the reference was taken, the branches taken, the exit.
+    A field that holds counted references (some analysed code gets or puts through
+    it, `get_task_struct(it->cur_task)`) leaks too when it is tested non-NULL and
+    then overwritten with nothing having passed it on in between.
 
     ## Why is this bad
     A leaked reference keeps the object alive forever: a memory cgroup that can
@@ -67,17 +77,29 @@ class RefLeak(Checker):
         self.param_leaks: list[tuple] = []
 
     def on_call(self, st, ev, fm):
+        if fm is not None and not fm.pins_container:
+            # (`try_module_get(ops->owner)`: the reference is the taker's, not the field's)
+            for i in (fm.get, fm.tryget, fm.put):
+                a = ev.args[i] if i is not None and i < len(ev.args) else None
+                if a is not None and a.kind == "field" and _FIELD.search(a.text):
+                    # `get_task_struct(it->cur_task)`: that field holds counted references
+                    self.run.emit(self.rule, ("ref-field", _FIELD.search(a.text).group(1)))
+        # whatever the callee does with a field's object (puts it, hands it on), the
+        # path no longer holds it unaccounted for
+        passed = {(_PUT, a.text) for a in ev.args if a.kind == "field"}
+        out = self.put(st, self.get(st) | passed) if passed else None
         if fm is not None and fm.put is not None and fm.put < len(ev.args):
             k = ref_key(st, ev.args[fm.put], fm)
             if k is not None:
                 self.put_objs.add(k)
-                if fm.returns_ref:
-                    return  # an iterator's step (`iter = mem_cgroup_iter(root, iter)`)
-                # failed results its puts were made under, and those that had not failed
-                for v, true in st.truths:
-                    if v in self.results:
-                        failed = true != self.results[v]
-                        self.put_guards.setdefault(k, {}).setdefault(v, set()).add(failed)
+                if not fm.returns_ref:  # not an iterator's step (`mem_cgroup_iter()`)
+                    # failed results its puts were made under, and those that had not
+                    for v, true in st.truths:
+                        if v in self.results:
+                            failed = true != self.results[v]
+                            self.put_guards.setdefault(k, {}).setdefault(v, set()).add(
+                                failed)
+        return out
 
     def leak(self, st, name: str, loc, why: str) -> None:
         if not is_local(self.fn, name) or st.refcount(name) <= 0:
@@ -135,12 +157,32 @@ class RefLeak(Checker):
             self.leak(st, name, ev.loc, f"before the {ev.macro}() walk moves `{name}` on")
         return self.put(st, without(self.get(st), reset_names(ev)))
 
+    def overwrites_held_field(self, st, ev, srcs) -> None:
+        """`if (it->cur_task) it->cur_task = NULL;` with no put: a field that holds
+        counted references (a get or put elsewhere passes it) is known to hold one here
+        and loses it, while no local took it over."""
+        text = ev.target.text
+        m = _FIELD.search(text)
+        if m is None or st.truth(text) is not True or (_PUT, text) in srcs or \
+                any(src == text for _, src in srcs):
+            return
+        self.report(ev.loc, f"the reference held in `{text}` is overwritten here without "
+                    "being released", st, conditions=(("ref-field", m.group(1)),))
+
+    @classmethod
+    def resolve(cls, findings, facts):
+        """A field holds counted references if some analysed code gets or puts it."""
+        fields = {f[1] for _, f in facts if f[0] == "ref-field"}
+        return [f for f in findings if all(c[1] in fields for c in f.conditions)]
+
     def on_assign(self, st, ev):
         target, value = ev.target, ev.value
         if target.kind == "var" and value.kind == "call":
             self.results[target.text] = ev.ptr
         srcs = self.get(st)
         if target.kind != "var":
+            if target.kind == "field" and ev.ptr:
+                self.overwrites_held_field(st, ev, srcs)
             return self.put(st, frozenset(x for x in srcs if x[1] != target.text))
         name = target.text
         if st.refcount(name) > 0 and not (

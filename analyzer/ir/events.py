@@ -81,6 +81,10 @@ class Call:
     # named like a put but shaped like a data writer (`nlmsg_put(skb, ...)`, `skb_put()`
     # returning the room it made): more than two parameters, or a pointer result
     not_a_put: bool = False
+    # per argument, the struct its pointer reaches (`struct obj_cgroup` for `objcg` and
+    # for `&objcg->refcnt`), or "" — recorded only for calls the model says free, defer,
+    # publish, get or put (the checks that relate objects by type need no more)
+    types: tuple[str, ...] = ()
 
 
 @dataclass
@@ -190,6 +194,8 @@ class Function:
     gfp_bit: int | None = None
     # locals declared by macro expansions (`__new` of cmpxchg()): not the code's own
     temps: tuple[str, ...] = ()
+    # per parameter, the struct its pointer reaches (`struct rcu_head`), or ""
+    param_types: tuple[str, ...] = ()
 
     def block(self, i: int) -> Block:
         return self.blocks[i]

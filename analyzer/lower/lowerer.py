@@ -201,7 +201,8 @@ class Lowerer:
                         self.exit_block,
                         self.fcur.storage_class == self.ci.StorageClass.STATIC,
                         self.unsupported, param_ptrs, weak, annotations,
-                        temps=tuple(sorted(self.temps)))
+                        temps=tuple(sorted(self.temps)),
+                        param_types=tuple(self.record_of(c.type) for c in pdecls))
 
     def annotations(self, body) -> tuple[tuple[str, str], ...]:
         """`__acquires(RCU)` and friends on the definition and on its first prototype."""
@@ -1035,14 +1036,61 @@ class Lowerer:
         tmp = self.tmp()
         not_a_put = fm is None and name is not None and self.model.names_a_put(name) and \
             self.shaped_as_writer(u.referenced)
+        types = tuple(self.object_type(a) for a in arg_cs) if fm is not None and fm.typed \
+            else ()
         self.emit(Call(self.loc(c), name, vals, tmp, arg_text, callee_text=callee_text,
-                       gfp_blocks=blocks, not_a_put=not_a_put))
+                       gfp_blocks=blocks, not_a_put=not_a_put, types=types))
         if name is not None and self.noreturn(name, u.referenced):
             self.cur = None  # BUG(), panic(): nothing after the call runs
         # the result is taken to be reached from the first pointer-like argument
         root = next((v.root for v in vals if v.kind in ("var", "addr", "field") and v.root),
                     None)
         return Val(f"{name or callee_text}()", "call", root=root, tmp=tmp)
+
+    def record_of(self, t) -> str:
+        """`struct x` for a pointer to (or an array of pointers to) struct x, else ""."""
+        TK = self.ci.TypeKind
+        t = t.get_canonical()
+        while t.kind in (TK.CONSTANTARRAY, TK.INCOMPLETEARRAY):
+            t = t.get_array_element_type().get_canonical()
+        if t.kind != TK.POINTER:
+            return ""
+        p = t.get_pointee().get_canonical()
+        return p.spelling if p.kind == TK.RECORD else ""
+
+    def object_type(self, c) -> str:
+        """The struct an argument reaches: its pointee, or for `&obj->field` (and
+        `&obj->a.b`) the struct of `obj`, whose reference or rcu_head the field is."""
+        K = self.K
+        u = self.unwrap(c)
+        if u.kind == K.UNARY_OPERATOR and self.ops.unary(u) == "&":
+            kids = list(u.get_children())
+            inner = self.unwrap(kids[0]) if kids else None
+            base = None
+            while inner is not None and inner.kind == K.MEMBER_REF_EXPR:
+                base = inner
+                kids = [x for x in inner.get_children() if x.kind.is_expression()]
+                inner = self.unwrap(kids[0]) if kids else None
+            if base is not None and inner is not None:
+                t = inner.type.get_canonical()
+                if t.kind == self.ci.TypeKind.RECORD:
+                    return t.spelling
+                return self.record_of(t)
+            return ""
+        return self.record_of(u.type)
+
+    def macro_arg_type(self, c, text: str) -> str:
+        """The struct a macro argument (`objcg`, `dev->xps_maps[type]`) points to, found
+        by its last name among the expansion's references."""
+        m = _FIELD_PATH.fullmatch(re.sub(r"\s*\[[^\]]*\]\s*$", "", text.strip("() ")))
+        if m is None:
+            return ""
+        K = self.K
+        for cur in c.walk_preorder():
+            if cur.kind in (K.MEMBER_REF_EXPR, K.DECL_REF_EXPR) and cur.spelling == m.group(1):
+                ref = cur.referenced
+                return self.record_of(ref.type) if ref is not None else ""
+        return ""
 
     def shaped_as_writer(self, decl) -> bool:
         """A reference put takes the object and at most a count, and returns nothing, a
@@ -1119,8 +1167,10 @@ class Lowerer:
             inner = self.inner_gfp_arg(c, fm)
             blocks = self.gfp_blocks(inner) if inner is not None else None
         tmp = self.tmp()
+        types = tuple(self.macro_arg_type(c, a) for a in args) if fm is not None and \
+            fm.typed else ()
         self.emit(Call(self.loc(c), use.name, tuple(val_from_text(a) for a in args), tmp,
-                       args, via_macro=True, gfp_blocks=blocks))
+                       args, via_macro=True, gfp_blocks=blocks, types=types))
         return Val(f"{use.name}()", "call", tmp=tmp)
 
     def inner_gfp_arg(self, c, fm):

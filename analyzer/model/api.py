@@ -53,6 +53,9 @@ class FnModel:
     count: int | None = None
     # returns true when it dropped the last reference
     last: bool = False
+    # argument index of the function that runs when the last reference is dropped
+    # (kref_put()'s release, percpu_ref_init()'s)
+    release: int | None = None
     returns_ref: bool = False
     # the reference is taken (or dropped) through a field of an object and pins that
     # object: try_module_get(ops->owner) keeps the module, and so ops, alive
@@ -81,6 +84,14 @@ class FnModel:
     # inferred: releases its caller's section of this flavour on some path
     releases_caller: str | None = None
     inferred: bool = False
+
+    @property
+    def typed(self) -> bool:
+        """The lowering records its arguments' struct types (see `Call.types`)."""
+        return any(i is not None for i in (self.frees, self.defers_free, self.publishes,
+                                            self.get, self.put, self.tryget,
+                                            self.unpublishes, self.callback,
+                                            self.release))
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,15 @@ bool refcount_sub_and_test(int i, refcount_t *r);
 bool atomic_dec_and_test(atomic_t *v);
 bool atomic_long_dec_and_test(atomic_long_t *v);
 
+/* <linux/percpu-refcount.h> */
+struct percpu_ref { atomic_long_t count; };
+typedef void (percpu_ref_func_t)(struct percpu_ref *);
+int percpu_ref_init(struct percpu_ref *ref, percpu_ref_func_t *release, unsigned int flags,
+		    gfp_t gfp);
+void percpu_ref_exit(struct percpu_ref *ref);
+bool percpu_ref_tryget(struct percpu_ref *ref);
+void percpu_ref_put(struct percpu_ref *ref);
+
 /* <linux/module.h>: a module reference pins what the module provides */
 struct module;
 bool try_module_get(struct module *module);

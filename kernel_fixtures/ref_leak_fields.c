@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ref-leak through a field that holds counted references: an iterator's current
+ * element, a cached object. The field is known to hold references because some code
+ * here gets or puts through it; a path that finds it non-NULL and overwrites it with
+ * nothing having passed it on leaks the reference it held.
+ * A line ending in "expect: RULE@level" must be reported with RULE; nothing else may be.
+ */
+#include <linux/memcontrol.h>
+#include <linux/refcount.h>
+
+void get_task_struct(struct task_struct *t);
+void put_task_struct(struct task_struct *t);
+struct task_struct *next_task_of(struct task_struct *t);
+void task_forget(struct task_struct *t);
+
+struct titer {
+	struct task_struct *cur;
+	struct obj_cgroup *cached;
+	struct task_struct *hint;	/* never counted: no get or put passes it */
+	int pos;
+};
+
+/* where the fields get their references */
+static void titer_set(struct titer *it, struct task_struct *t)
+{
+	get_task_struct(t);
+	it->cur = t;
+	get_task_struct(it->cur);
+	put_task_struct(t);
+}
+
+static void titer_cache(struct titer *it, struct obj_cgroup *objcg)
+{
+	obj_cgroup_get(objcg);
+	it->cached = objcg;
+}
+
+void titer_end(struct titer *it)
+{
+	if (it->cur)
+		put_task_struct(it->cur);
+	if (it->cached)
+		obj_cgroup_put(it->cached);
+}
+
+/* ---- buggy ------------------------------------------------------------------------- */
+
+static void titer_reset(struct titer *it)
+{
+	if (it->cur)
+		it->cur = NULL;				/* expect: ref-leak@warning */
+}
+
+static void titer_step(struct titer *it, struct task_struct *next)
+{
+	if (it->cur) {
+		it->pos++;
+		it->cur = next;				/* expect: ref-leak@warning */
+	}
+	get_task_struct(next);
+}
+
+static void titer_uncache(struct titer *it)
+{
+	if (!it->cached)
+		return;
+	it->cached = NULL;				/* expect: ref-leak@warning */
+}
+
+static int titer_recache(struct titer *it, struct obj_cgroup *objcg)
+{
+	if (it->cached && it->pos > 2) {
+		it->cached = objcg;			/* expect: ref-leak@warning */
+		return 1;
+	}
+	return 0;
+}
+
+static void titer_skip(struct titer *it)
+{
+	while (it->cur) {
+		it->pos--;
+		it->cur = NULL;				/* expect: ref-leak@warning */
+	}
+}
+
+static void titer_drop_cached(struct titer *it, bool all)
+{
+	if (all && it->cached)
+		it->cached = NULL;			/* expect: ref-leak@warning */
+}
+
+/* ---- correct ----------------------------------------------------------------------- */
+
+static void titer_reset_ok(struct titer *it)
+{
+	if (it->cur) {
+		put_task_struct(it->cur);
+		it->cur = NULL;
+	}
+}
+
+/* the reference moves to a local that puts it after the store */
+static void titer_step_ok(struct titer *it, struct task_struct *next)
+{
+	struct task_struct *prev = it->cur;
+
+	if (it->cur) {
+		it->cur = next;
+		put_task_struct(prev);
+	}
+}
+
+/* a callee takes the object over */
+static void titer_hand_off(struct titer *it)
+{
+	if (it->cur) {
+		task_forget(it->cur);
+		it->cur = NULL;
+	}
+}
+
+/* not known to be non-NULL: an initialisation */
+static void titer_init(struct titer *it)
+{
+	it->cur = NULL;
+	it->cached = NULL;
+	it->pos = 0;
+}
+
+/* a field no code gets or puts through holds no counted reference */
+static void titer_clear_hint(struct titer *it)
+{
+	if (it->hint)
+		it->hint = NULL;
+}
+
+static void titer_uncache_ok(struct titer *it)
+{
+	if (!it->cached)
+		return;
+	obj_cgroup_put(it->cached);
+	it->cached = NULL;
+}
+
+/* a module pointer field: the reference try_module_get() takes is the taker's */
+struct thandler {
+	struct module *owner;
+	int (*fn)(void);
+};
+
+int thandler_call(struct thandler *h)
+{
+	int ret;
+
+	if (!try_module_get(h->owner))
+		return -ENOENT;
+	ret = h->fn();
+	module_put(h->owner);
+	return ret;
+}
+
+static void thandler_set(struct thandler *h, struct module *owner)
+{
+	if (h->owner && h->owner != owner)
+		h->owner = owner;
+}
+
+void titer_ops(struct titer *it, struct task_struct *t, struct obj_cgroup *objcg)
+{
+	titer_set(it, t);
+	titer_cache(it, objcg);
+	titer_reset(it);
+	titer_step(it, t);
+	titer_uncache(it);
+	titer_recache(it, objcg);
+	titer_skip(it);
+	titer_drop_cached(it, true);
+	titer_reset_ok(it);
+	titer_step_ok(it, t);
+	titer_hand_off(it);
+	titer_init(it);
+	titer_clear_hint(it);
+	titer_uncache_ok(it);
+	thandler_set(NULL, NULL);
+}
