@@ -10,7 +10,8 @@ from checkers.base import Checker, Slot, register
 from checkers.lifetime_util import obj_key, reset_names, value_key, without
 
 _LAST_NAME = re.compile(r"(\w+)\W*$")
-_MEMBER_ADDR = re.compile(r"&\s*\(?\s*\w+\s*(->|\.)")
+# `&slab->rcu_head`, `&d->d_u.d_rcu`: the address of a member named as an rcu_head is
+_MEMBER_ADDR = re.compile(r"&\s*\(?\s*\w+\s*(->|\.).*(rcu|head)\w*\)?$")
 
 
 def index_name(text: str) -> str:
@@ -69,8 +70,21 @@ def _join(a: _Facts, b: _Facts) -> _Facts:
                   a.graced and b.graced, a.where or b.where)
 
 
-def _type(ev, index: int) -> str:
-    return ev.types[index] if index < len(ev.types) else ""
+def _type(ev, index: int, fm=None) -> str:
+    """The struct argument `index` reaches: typed by the lowering for the model's calls,
+    by the callee's own parameter for a callee whose body was analysed."""
+    if index < len(ev.types):
+        return ev.types[index]
+    types = fm.param_types if fm is not None else ()
+    return types[index] if index < len(types) else ""
+
+
+def _unsafe_last_put(facts, called: set) -> set[str]:
+    """Structs whose last put must wait for a grace period: RCU readers tryget them (in a
+    section, or in a helper called under one), so the count may reach zero while they
+    look."""
+    return {f[1] for _, f in facts if f[0] == "rcu-tryget"} | \
+        {f[1] for _, f in facts if f[0] == "rcu-tryget-in" and f[2] in called}
 
 
 @register
@@ -166,10 +180,10 @@ class RcuFreeWithoutGrace(Checker):
             callee = self.run.context.resolve(ev.callee) if ev.callee else None
             if callee is not None:
                 self.run.emit(self.rule, ("rcu-call", callee))
-        if fm.tryget is not None and _type(ev, fm.tryget):
+        t = _type(ev, fm.tryget, fm) if fm.tryget is not None else ""
+        if t:
             # readers that find this struct under RCU and try to pin it (here, or in a
             # helper called under a section): its count may reach zero while they see it
-            t = _type(ev, fm.tryget)
             self.run.emit(self.rule, ("rcu-tryget", t) if held else
                           ("rcu-tryget-in", t, self.run.context.node))
         if fm.release is not None and fm.release < len(ev.args) and \
@@ -185,7 +199,7 @@ class RcuFreeWithoutGrace(Checker):
             st = self.replaced(st, where, value, ev.loc, _type(ev, fm.publishes[0]))
         facts = self.get(st)
         if fm.frees is not None and fm.frees < len(ev.args):
-            self.check_free(st, ev, fm.frees, facts)
+            self.check_free(st, ev, fm, facts)
         unpublished, where, types_off = facts.unpublished, facts.where, facts.types_off
         if fm.grace_period:
             unpublished, types_off = frozenset(), frozenset()
@@ -200,13 +214,14 @@ class RcuFreeWithoutGrace(Checker):
                 unpublished -= {obj_key(st, ev.args[index])}
         if fm.defers_free is not None and types_off:
             # the struct taken off readers' view went to kfree_rcu(): accounted for
-            gone = _type(ev, fm.defers_free)
+            gone = _type(ev, fm.defers_free, fm)
             types_off = frozenset(t for t in types_off if t[0] != gone)
         return self.put(st, replace(facts, unpublished=unpublished, types_off=types_off,
                                     where=where))
 
-    def check_free(self, st, ev, index: int, facts: _Facts) -> None:
+    def check_free(self, st, ev, fm, facts: _Facts) -> None:
         """A free of what this path took off readers' view, by name or by type."""
+        index = fm.frees
         arg = ev.args[index]
         call, cfm = self.run.calls.get(arg.tmp, (None, None)) if arg.tmp else (None, None)
         if cfm is not None and cfm.returns_old and call.args:
@@ -228,7 +243,7 @@ class RcuFreeWithoutGrace(Checker):
                         "kfree_rcu() or synchronize_rcu() first)", st,
                         conditions=(("rcu-read", index_of),) if index_of else ())
             return
-        t = _type(ev, index)
+        t = _type(ev, index, fm)
         if not t or k is None or k in facts.fresh:
             return
         # where the freed pointer came from, when this function loaded it: it is the
@@ -251,15 +266,14 @@ class RcuFreeWithoutGrace(Checker):
         that found the object before its count reached zero may still be looking at it
         (its tryget fails, but only after it dereferenced the object)."""
         if facts.after_last:
-            when, conditions = "as its last reference goes", (("rcu-tryget", t),)
+            when, conditions = "as its last reference goes", (("unsafe-last-put", t),)
         else:
             node = self.run.context.node
             when = f"in {self.fn.name}(), which runs when the last reference goes"
-            conditions = (("rcu-tryget", t), ("release-fn", node))
+            conditions = (("unsafe-last-put", t), ("release-fn", node))
         self.report(ev.loc, f"{ev.callee}() frees `{k}`, a {t}, {when}, with no grace "
-                    f"period: RCU readers find {t} objects and tryget them, so one may "
-                    "still be looking at it (use kfree_rcu() or call_rcu())", st,
-                    conditions=conditions)
+                    f"period: RCU readers find {t} objects and tryget them, so one may still "
+                    "be looking at it (use kfree_rcu() or call_rcu())", st, conditions=conditions)
 
     def replaced(self, st, where, value, loc, ctype: str = "", plain: bool = False):
         """Publishing a new value (or NULL) unpublishes the one RCU readers could see
@@ -332,8 +346,7 @@ class RcuFreeWithoutGrace(Checker):
         called = {f[1] for _, f in facts if f[0] == "rcu-call"}
         known = {"rcu-read": {f[1] for _, f in facts if f[0] == "rcu-lookup"} |
                  {f[1] for _, f in facts if f[0] == "rcu-lookup-in" and f[2] in called},
-                 "rcu-tryget": {f[1] for _, f in facts if f[0] == "rcu-tryget"} |
-                 {f[1] for _, f in facts if f[0] == "rcu-tryget-in" and f[2] in called},
+                 "unsafe-last-put": _unsafe_last_put(facts, called),
                  "release-fn": {f[1] for _, f in facts if f[0] == "release-fn"}}
         deferred = {f[1] for _, f in facts if f[0] == "fn-value"}
         known["rcu-callback"] = {f[1] for _, f in facts if f[0] == "rcu-callback"}

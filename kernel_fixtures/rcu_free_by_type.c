@@ -35,7 +35,7 @@ struct ttab {
 	struct tent __rcu *slot[8];
 };
 
-/* a struct readers find under RCU but never tryget: its last put needs no grace period */
+/* a struct readers find under RCU and never tryget: nothing says its last put races them */
 struct tpid {
 	struct rcu_head rcu;
 	refcount_t count;
@@ -44,6 +44,30 @@ struct tpid {
 struct tpid __rcu *cur_pid;
 
 static struct mutex tdev_mutex;
+
+/* a struct readers pin through a helper of their own, whose parameter says what it is */
+struct tnode {
+	struct rcu_head rcu;
+	refcount_t ref;
+	struct tnode __rcu *next;
+};
+
+static bool tnode_tryget(struct tnode *n)
+{
+	return refcount_inc_not_zero(&n->ref);
+}
+
+struct tnode *tnode_next(struct tnode *n)
+{
+	struct tnode *next;
+
+	rcu_read_lock();
+	next = rcu_dereference(n->next);
+	if (next && !tnode_tryget(next))
+		next = NULL;
+	rcu_read_unlock();
+	return next;
+}
 
 /* readers */
 struct tent *tent_get(struct ttab *t, int i)
@@ -170,6 +194,12 @@ static void tent_pref_release(struct percpu_ref *ref)
 int tent_init(struct tent *e)
 {
 	return percpu_ref_init(&e->pref, tent_pref_release, 0, GFP_KERNEL);
+}
+
+static void tnode_put(struct tnode *n)
+{
+	if (refcount_dec_and_test(&n->ref))
+		kfree(n);				/* expect: rcu-free-without-grace@warning */
 }
 
 static void tmap_free_rcu(struct rcu_head *head)
@@ -319,4 +349,5 @@ void tdev_ops(struct tdev *d, struct tmap *m, struct tent *e)
 	tent_put_other(e, m);
 	tmap_release_either(m, true);
 	tdev_apply(d, m, 2);
+	tnode_put(NULL);
 }

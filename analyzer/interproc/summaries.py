@@ -103,6 +103,8 @@ class Summary:
     # arguments, each [index, field path, operator, constant, truth]; empty: always
     requires_when: list[list[list]] = dc_field(default_factory=list)
     sleeps_when: list[list[list]] = dc_field(default_factory=list)
+    # per parameter, the struct its pointer reaches: what a caller's argument is
+    param_types: list[str] = dc_field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -143,6 +145,7 @@ class Summary:
             count=self.count,
             requires_when=_conditions(self.requires_when),
             sleeps_when=_conditions(self.sleeps_when),
+            param_types=tuple(self.param_types),
             inferred=True,
         )
 
@@ -171,7 +174,8 @@ def summarize(fn: Function, exit_states, facts: RunFacts, flavours: Flavours) ->
     """Summarise one engine run of `fn`: its exit states and the facts observed."""
     explicit = sorted(flavours.explicit)
     exits = [st for st in exit_states if not st.merged]
-    s = Summary(fn.name, fn.loc.file, fn.loc.line, list(fn.params))
+    s = Summary(fn.name, fn.loc.file, fn.loc.line, list(fn.params),
+                param_types=list(fn.param_types))
     for fkey in explicit:
         depths = [st.depth(fkey) - (1 if fkey in st.borrowed and st.depth(fkey) > 0 else 0)
                   for st in exits]

@@ -83,6 +83,9 @@ class FnModel:
     sleeps_outside_caller_rcu: bool = False
     # inferred: releases its caller's section of this flavour on some path
     releases_caller: str | None = None
+    # inferred: per parameter, the struct its pointer reaches (for `Call.types` of calls
+    # the lowering did not know to type)
+    param_types: tuple[str, ...] = ()
     inferred: bool = False
 
     @property
