@@ -244,7 +244,9 @@ class RcuFreeWithoutGrace(Checker):
                         conditions=(("rcu-read", index_of),) if index_of else ())
             return
         t = _type(ev, index, fm)
-        if not t or k is None or k in facts.fresh:
+        if not t or k is None or k in facts.fresh or (fm.inferred and fm.defers_free == index):
+            # (a callee that frees its argument on one path and defers on another, as
+            # `sk_destruct()` does by SOCK_RCU_FREE, decides itself which one is needed)
             return
         # where the freed pointer came from, when this function loaded it: it is the
         # replaced object only if that is the replaced location

@@ -330,6 +330,28 @@ static int tdev_apply(struct tdev *d, struct tmap *n, int len)
 	return 0;
 }
 
+/* a destructor that defers or frees at once by a flag of the object decides itself */
+static void tent_free_rcu(struct rcu_head *head)
+{
+	struct tent *e = container_of(head, struct tent, rcu);
+
+	kfree(e);
+}
+
+static void tent_destroy(struct tent *e)
+{
+	if (e->key)
+		call_rcu(&e->rcu, tent_free_rcu);
+	else
+		tent_free_rcu(&e->rcu);
+}
+
+static void tent_put_destroy(struct tent *e)
+{
+	if (refcount_dec_and_test(&e->ref))
+		tent_destroy(e);
+}
+
 void tdev_ops(struct tdev *d, struct tmap *m, struct tent *e)
 {
 	tdev_reset(d, m, 0);
@@ -350,4 +372,5 @@ void tdev_ops(struct tdev *d, struct tmap *m, struct tent *e)
 	tmap_release_either(m, true);
 	tdev_apply(d, m, 2);
 	tnode_put(NULL);
+	tent_put_destroy(e);
 }
