@@ -222,6 +222,10 @@ class RcuFreeWithoutGrace(Checker):
     def check_free(self, st, ev, fm, facts: _Facts) -> None:
         """A free of what this path took off readers' view, by name or by type."""
         index = fm.frees
+        if fm.inferred and fm.defers_free == index:
+            # a callee that frees its argument on one path and defers on another, as
+            # `sk_destruct()` does by SOCK_RCU_FREE, decides itself which one is needed
+            return
         arg = ev.args[index]
         call, cfm = self.run.calls.get(arg.tmp, (None, None)) if arg.tmp else (None, None)
         if cfm is not None and cfm.returns_old and call.args:
@@ -244,9 +248,7 @@ class RcuFreeWithoutGrace(Checker):
                         conditions=(("rcu-read", index_of),) if index_of else ())
             return
         t = _type(ev, index, fm)
-        if not t or k is None or k in facts.fresh or (fm.inferred and fm.defers_free == index):
-            # (a callee that frees its argument on one path and defers on another, as
-            # `sk_destruct()` does by SOCK_RCU_FREE, decides itself which one is needed)
+        if not t or k is None or k in facts.fresh:
             return
         # where the freed pointer came from, when this function loaded it: it is the
         # replaced object only if that is the replaced location

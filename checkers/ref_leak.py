@@ -12,6 +12,8 @@ from checkers.lifetime_util import is_local, obj_key, ref_key, reset_names, take
 _FIELD = re.compile(r"(?:->|\.)\s*(\w+)$")
 # the slot's mark that this path put the field spelled next to it
 _PUT = "\0put"
+# the slot's mark of the field the last branch tested
+_TESTED = "\0tested"
 
 
 @register
@@ -30,9 +32,9 @@ class RefLeak(Checker):
     A reference dropped exactly when a later call failed (`if (!kobj)
     module_put(owner);`) is kept by what that call set up on success. The path is
     reported: where the reference was taken, the branches taken, the exit.
-    A field that holds counted references (some analysed code gets or puts through
-    it, `get_task_struct(it->cur_task)`) leaks too when it is tested non-NULL and
-    then overwritten with nothing having passed it on in between.
+    A field whose references the function counts (it gets or puts through it,
+    `get_task_struct(it->cur_task)`) leaks too when a path has just tested it
+    non-NULL and then overwrites it with no call given it in between.
 
     ## Why is this bad
     A leaked reference keeps the object alive forever: a memory cgroup that can
@@ -75,6 +77,9 @@ class RefLeak(Checker):
         self.put_guards: dict[str, dict[str, set[bool]]] = {}
         # references on parameters held at an error return
         self.param_leaks: list[tuple] = []
+        # fields this function gets or puts through, and stores overwriting one
+        self.counted_fields: set[str] = set()
+        self.overwrites: list[tuple] = []
 
     def on_call(self, st, ev, fm):
         if fm is not None and not fm.pins_container:
@@ -82,8 +87,9 @@ class RefLeak(Checker):
             for i in (fm.get, fm.tryget, fm.put):
                 a = ev.args[i] if i is not None and i < len(ev.args) else None
                 if a is not None and a.kind == "field" and _FIELD.search(a.text):
-                    # `get_task_struct(it->cur_task)`: that field holds counted references
-                    self.run.emit(self.rule, ("ref-field", _FIELD.search(a.text).group(1)))
+                    # `get_task_struct(it->cur_task)`: this function counts the
+                    # references that field holds
+                    self.counted_fields.add(_FIELD.search(a.text).group(1))
         # whatever the callee does with a field's object (puts it, hands it on), the
         # path no longer holds it unaccounted for
         passed = {(_PUT, a.text) for a in ev.args if a.kind == "field"}
@@ -122,6 +128,10 @@ class RefLeak(Checker):
                 self.param_leaks.append((st, p, ev.loc))
 
     def on_end(self, exit_states) -> None:
+        for st, loc, text, name in self.overwrites:
+            if name in self.counted_fields:
+                self.report(loc, f"the reference held in `{text}` is overwritten here without "
+                            "being released", st)
         for st, p, loc in self.param_leaks:
             # a reference on the caller's object, kept on an error return, while a path
             # that gets this far without failing does not keep one
@@ -158,22 +168,24 @@ class RefLeak(Checker):
         return self.put(st, without(self.get(st), reset_names(ev)))
 
     def overwrites_held_field(self, st, ev, srcs) -> None:
-        """`if (it->cur_task) it->cur_task = NULL;` with no put: a field that holds
-        counted references (a get or put elsewhere passes it) is known to hold one here
-        and loses it, while no local took it over."""
+        """`if (it->cur_task) it->cur_task = NULL;` with no put: a field whose references
+        this function counts (it gets or puts through it) is known to hold one, just
+        tested, and loses it while no call was given it and no local took it over."""
         text = ev.target.text
         m = _FIELD.search(text)
-        if m is None or st.truth(text) is not True or (_PUT, text) in srcs or \
-                any(src == text for _, src in srcs):
+        if m is None or st.truth(text) is not True or (_TESTED, text) not in srcs or \
+                (_PUT, text) in srcs or \
+                any(src == text and v[0] != "\0" for v, src in srcs):
             return
-        self.report(ev.loc, f"the reference held in `{text}` is overwritten here without "
-                    "being released", st, conditions=(("ref-field", m.group(1)),))
+        self.overwrites.append((st, ev.loc, text, m.group(1)))
 
-    @classmethod
-    def resolve(cls, findings, facts):
-        """A field holds counted references if some analysed code gets or puts it."""
-        fields = {f[1] for _, f in facts if f[0] == "ref-field"}
-        return [f for f in findings if all(c[1] in fields for c in f.conditions)]
+    def on_branch(self, st, subject, outcome):
+        # the field this path has just tested: a store it controls follows
+        srcs = self.get(st)
+        kept = frozenset(x for x in srcs if x[0] != _TESTED)
+        if subject.kind == "field":
+            kept |= {(_TESTED, subject.text)}
+        return self.put(st, kept) if kept != srcs else None
 
     def on_assign(self, st, ev):
         target, value = ev.target, ev.value

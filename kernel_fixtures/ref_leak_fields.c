@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * ref-leak through a field that holds counted references: an iterator's current
- * element, a cached object. The field is known to hold references because some code
- * here gets or puts through it; a path that finds it non-NULL and overwrites it with
+ * element, a cached object. The field is known to hold references because the function
+ * gets or puts through it; a path that has just found it non-NULL and overwrites it with
  * nothing having passed it on leaks the reference it held.
  * A line ending in "expect: RULE@level" must be reported with RULE; nothing else may be.
  */
@@ -46,10 +46,15 @@ void titer_end(struct titer *it)
 
 /* ---- buggy ------------------------------------------------------------------------- */
 
-static void titer_reset(struct titer *it)
+static struct task_struct *titer_next(struct titer *it)
 {
 	if (it->cur)
 		it->cur = NULL;				/* expect: ref-leak@warning */
+	if (it->pos > 0) {
+		it->cur = next_task_of(NULL);
+		get_task_struct(it->cur);
+	}
+	return it->cur;
 }
 
 static void titer_step(struct titer *it, struct task_struct *next)
@@ -58,37 +63,42 @@ static void titer_step(struct titer *it, struct task_struct *next)
 		it->pos++;
 		it->cur = next;				/* expect: ref-leak@warning */
 	}
-	get_task_struct(next);
+	get_task_struct(it->cur);
 }
 
-static void titer_uncache(struct titer *it)
+static void titer_uncache(struct titer *it, struct obj_cgroup *objcg)
 {
 	if (!it->cached)
 		return;
-	it->cached = NULL;				/* expect: ref-leak@warning */
+	it->cached = objcg;				/* expect: ref-leak@warning */
+	obj_cgroup_get(it->cached);
 }
 
-static int titer_recache(struct titer *it, struct obj_cgroup *objcg)
+static void titer_switch(struct titer *it, struct task_struct *t, bool keep)
 {
-	if (it->cached && it->pos > 2) {
-		it->cached = objcg;			/* expect: ref-leak@warning */
-		return 1;
-	}
-	return 0;
-}
-
-static void titer_skip(struct titer *it)
-{
-	while (it->cur) {
-		it->pos--;
-		it->cur = NULL;				/* expect: ref-leak@warning */
-	}
+	if (keep)
+		return;
+	if (it->cur)
+		it->cur = t;				/* expect: ref-leak@warning */
+	get_task_struct(it->cur);
 }
 
 static void titer_drop_cached(struct titer *it, bool all)
 {
 	if (all && it->cached)
 		it->cached = NULL;			/* expect: ref-leak@warning */
+	else if (it->cached)
+		obj_cgroup_put(it->cached);
+}
+
+static void titer_skip(struct titer *it, struct task_struct *t)
+{
+	while (it->cur) {
+		it->pos--;
+		it->cur = NULL;				/* expect: ref-leak@warning */
+	}
+	it->cur = t;
+	get_task_struct(it->cur);
 }
 
 /* ---- correct ----------------------------------------------------------------------- */
@@ -129,11 +139,23 @@ static void titer_init(struct titer *it)
 	it->pos = 0;
 }
 
-/* a field no code gets or puts through holds no counted reference */
+/* a field this function neither gets nor puts through: whose references it holds, if
+ * any, is not shown here */
 static void titer_clear_hint(struct titer *it)
 {
 	if (it->hint)
 		it->hint = NULL;
+	if (it->cur)
+		it->cur = NULL;
+}
+
+/* the test is of another condition (an assertion that it is already this task) */
+static void titer_adopt(struct titer *it, struct task_struct *t)
+{
+	if (it->cur && it->cur != t)
+		it->pos = -1;
+	it->cur = t;
+	get_task_struct(it->cur);
 }
 
 static void titer_uncache_ok(struct titer *it)
@@ -171,12 +193,13 @@ void titer_ops(struct titer *it, struct task_struct *t, struct obj_cgroup *objcg
 {
 	titer_set(it, t);
 	titer_cache(it, objcg);
-	titer_reset(it);
+	titer_next(it);
 	titer_step(it, t);
-	titer_uncache(it);
-	titer_recache(it, objcg);
-	titer_skip(it);
+	titer_uncache(it, objcg);
+	titer_switch(it, t, false);
 	titer_drop_cached(it, true);
+	titer_skip(it, t);
+	titer_adopt(it, t);
 	titer_reset_ok(it);
 	titer_step_ok(it, t);
 	titer_hand_off(it);

@@ -132,6 +132,18 @@ SHRINK_SLAB_PUT = "\t\trcu_read_lock();\n\t\tshrinker_put(shrinker);\n\t}\n"
     ("mm/shrinker.c", [("\t\t\tfreed += ret;\n\t\t\tshrinker_put(shrinker);\n",
                         "\t\t\tfreed += ret;\n")],
      "ref-leak", "shrink_slab_memcg"),
+    # the old shrinker_info freed at once: loaded through shrinker_info_protected(), so
+    # known only by its type
+    ("mm/shrinker.c", [("\t\tkvfree_rcu(old, rcu);\n", "\t\tkvfree(old);\n")],
+     "rcu-free-without-grace", "expand_one_shrinker_info"),
+    # the objcg release callback freeing what RCU readers obj_cgroup_tryget()
+    ("mm/memcontrol.c", [("\tkfree_rcu(objcg, rcu);\n", "\tkfree(objcg);\n")],
+     "rcu-free-without-grace", "obj_cgroup_release"),
+    # the spare thresholds array freed with no grace period after the swap
+    ("mm/memcontrol-v1.c", [("\t/* To be sure that nobody uses thresholds */\n"
+                             "\tsynchronize_rcu();\n\n\t/* If all events are unregistered",
+                             "\n\t/* If all events are unregistered")],
+     "rcu-free-without-grace", "__mem_cgroup_usage_unregister_event"),
 ])
 def test_injected_bug_is_found(kernel_tree, tmp_path, rel, edits, rule, function):
     base = _results(str(kernel_tree), rel)
