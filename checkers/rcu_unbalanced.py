@@ -80,6 +80,8 @@ class RcuUnbalanced(Checker):
         self.underflows: dict[tuple, list] = {}
         self.returns: list[tuple] = []
         self.asserted: set[str] = set()
+        # callees nothing is known of but a name that says they take a lock
+        self.unknown_acquirers: set[str] = set()
 
     # --- events -----------------------------------------------------------------------
     def on_section_enter(self, st, ev, fkey):
@@ -91,6 +93,13 @@ class RcuUnbalanced(Checker):
 
     def on_call(self, st, ev, fm) -> None:
         if fm is None:
+            if ev.callee and not ev.discarded and (
+                    self.model.named_as(ev.callee, "acquires") or
+                    self.model.named_as(ev.callee, "trylock")):
+                # `if (tcp_sigpool_start(id, &c))`, defined in a file not analysed: named
+                # as a lock, and its result says whether it took it (a plain
+                # `rtnl_lock();` says nothing of a read-side section)
+                self.unknown_acquirers.add(ev.callee)
             return
         if fm.asserts:
             self.asserted.add(fm.asserts)
@@ -149,11 +158,7 @@ class RcuUnbalanced(Checker):
         self.underflows.setdefault((ev.loc, fkey), []).append((st, ev))
 
     def on_return(self, st, ev) -> None:
-        value = ev.value
-        ret = None
-        if value is not None:
-            ret = value.const if value.const is not None else st.const(value.text)
-        self.returns.append((ev, st, ret))
+        self.returns.append((ev, st, self.run.return_value(st, ev.value)))
 
     def on_end(self, exit_states) -> None:
         if self.check_contract():
@@ -181,11 +186,13 @@ class RcuUnbalanced(Checker):
                     self.report(ev.loc, f"{self.fn.name}() returns without the "
                                 f"{fl.name(fkey)} section here, but the API model says it "
                                 "returns holding it", st)
-                elif fm.enter_if and ret is not None and (ret != 0) != (d > 0):
+                elif fm.enter_if and ret is not None and \
+                        ((ret == 0) if fm.enter_if == "zero" else (ret != 0)) != (d > 0):
+                    when = "0" if fm.enter_if == "zero" else "true"
                     self.report(ev.loc, f"{self.fn.name}() returns {ret} "
                                 f"{'without' if d == 0 else 'holding'} the {fl.name(fkey)} "
                                 "section here, but the API model says it holds it exactly "
-                                "when it returns true", st)
+                                f"when it returns {when}", st)
             if fm.exit and not fm.enter:
                 fkey = fl.key(fm.exit)
                 if st.depth(fkey) != UNKNOWN and not (fkey in st.borrowed
@@ -247,7 +254,9 @@ class RcuUnbalanced(Checker):
                 retaken = any(_net(s, fkey) == 0 and s.depth(fkey) > 0
                               for _, s, _ in self.returns)
                 cond = self.effect("borrows" if retaken else "exits", fam)
-                if cond is None:
+                if cond is None or self.unknown_acquirers:
+                    # (or it releases what a callee not analysed here, named as taking a
+                    # lock, took: `if (tcp_sigpool_start(id, &c)) goto out; … _end(&c)`)
                     continue
                 # released under a flag that another function returns holding it under
                 tokens = _flags(st.truths, self.run.cond_texts)

@@ -409,6 +409,18 @@ class FunctionRun:
         return FunctionResult(fn, findings, self.exit_states, self.steps, self.subscribers,
                               self.facts, self.partial)
 
+    def return_value(self, st: State, value) -> int | None:
+        """The constant a return hands back, if known; -1 for some negative errno
+        (`return PTR_ERR(p);`, a call the model says returns one)."""
+        if value is None:
+            return None
+        ret = value.const if value.const is not None else st.const(value.text)
+        if ret is None and value.tmp is not None:
+            fm = self.calls.get(value.tmp, (None, None))[1]
+            if fm is not None and fm.errno:
+                return -1
+        return ret
+
     def notify(self, hook: str, st: State, *args) -> State:
         """Call every subscriber of `hook`; a subscriber may return the state with its slot
         changed."""
@@ -445,11 +457,8 @@ class FunctionRun:
             return lifetimes.on_dead(st, ev.names, self.fn.temps)
         if isinstance(ev, Return):
             st = self.notify("on_return", st, ev)
-            value = ev.value
-            ret = None
-            if value is not None:
-                ret = value.const if value.const is not None else st.const(value.text)
-            return lifetimes.on_return(replace(st, ret=ret), value, ev.loc)
+            return lifetimes.on_return(replace(st, ret=self.return_value(st, ev.value)),
+                                       ev.value, ev.loc)
         return st
 
     def call(self, st: State, ev: Call) -> State:
@@ -471,9 +480,11 @@ class FunctionRun:
         if fm.enter:
             fkey = self.flavours.key(fm.enter, self.handle_of(ev, fm))
             opener = self.context.resolve(ev.callee) if fm.inferred else None
-            if fm.enter_if == "true":
+            if fm.enter_if in ("true", "zero"):
+                # entered on the branch where the result is true (or, "zero", false)
+                kind = "enter" if fm.enter_if == "true" else "~enter"
                 self.pending_openers[ev.result] = opener
-                st = replace(st, pending=st.pending | {(ev.result, "enter", fkey)})
+                st = replace(st, pending=st.pending | {(ev.result, kind, fkey)})
             else:
                 st = self.enter(st, fkey, ev, opener=opener)
         if fm.exit:

@@ -70,6 +70,7 @@ class Summary:
     params: list[str]
     enters: str | None = None       # returns holding this flavour on every path
     enters_if: str | None = None    # ... only when it returns true
+    enters_on_zero: bool = False    # ... only when it returns 0 (and fails with -errno)
     exits: str | None = None        # releases a section its caller holds
     # releases its caller's section on some path (for good, or to take it again)
     releases_caller: str | None = None
@@ -119,7 +120,8 @@ class Summary:
         return FnModel(
             self.name,
             enter=self.enters or self.enters_if,
-            enter_if="true" if self.enters_if and not self.enters else None,
+            enter_if=("zero" if self.enters_on_zero else "true")
+            if self.enters_if and not self.enters else None,
             exit=self.exits,
             releases_caller=self.releases_caller,
             sleeps="process" if self.may_sleep and self.sleeps_in_process_only
@@ -187,6 +189,10 @@ def summarize(fn: Function, exit_states, facts: RunFacts, flavours: Flavours) ->
                 free_ret = {st.ret for st in exits if st.depth(fkey) == 0}
                 if None not in held_ret and all(r > 0 for r in held_ret) and free_ret == {0}:
                     s.enters_if = s.enters_if or fkey
+                elif held_ret == {0} and None not in free_ret and all(r < 0 for r in free_ret):
+                    # 0 with the section held, -errno without (`tcp_sigpool_start()`)
+                    s.enters_if = s.enters_if or fkey
+                    s.enters_on_zero = True
         if exits and all(fkey in st.borrowed and st.depth(fkey) == 0 for st in exits):
             s.exits = s.exits or fkey
         # releases its caller's section on every path, or drops and retakes it (net

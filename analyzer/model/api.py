@@ -53,6 +53,8 @@ class FnModel:
     count: int | None = None
     # returns true when it dropped the last reference
     last: bool = False
+    # returns a negative errno (PTR_ERR() of an error pointer)
+    errno: bool = False
     # argument index of the function that runs when the last reference is dropped
     # (kref_put()'s release, percpu_ref_init()'s)
     release: int | None = None

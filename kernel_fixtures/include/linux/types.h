@@ -60,5 +60,5 @@ void __warn(void);
 #define EMSGSIZE 90
 #define ERR_PTR(e) ((void *)(long)(e))
 #define IS_ERR(p) unlikely((unsigned long)(void *)(p) >= (unsigned long)-4095)
-#define PTR_ERR(p) ((long)(p))
+static inline long PTR_ERR(const void *p) { return (long)p; }
 #endif
