@@ -254,9 +254,10 @@ class RcuUnbalanced(Checker):
                 retaken = any(_net(s, fkey) == 0 and s.depth(fkey) > 0
                               for _, s, _ in self.returns)
                 cond = self.effect("borrows" if retaken else "exits", fam)
-                if cond is None or self.unknown_acquirers:
-                    # (or it releases what a callee not analysed here, named as taking a
-                    # lock, took: `if (tcp_sigpool_start(id, &c)) goto out; … _end(&c)`)
+                if cond is None or _stem(ev.callee) in {_stem(a) for a in self.unknown_acquirers}:
+                    # (or the releaser pairs by name with a callee not analysed here, named
+                    # as taking a lock: `if (tcp_sigpool_start(id, &c)) goto out; …
+                    # tcp_sigpool_end(&c);`)
                     continue
                 # released under a flag that another function returns holding it under
                 tokens = _flags(st.truths, self.run.cond_texts)
@@ -383,6 +384,11 @@ class RcuUnbalanced(Checker):
             return True
 
         return [f for f in findings if all(stands(c) for c in f.conditions)]
+
+
+def _stem(name: str | None) -> str:
+    """`tcp_sigpool_end` → `tcp_sigpool`: what a lock/unlock pair's names share."""
+    return name.rsplit("_", 1)[0] if name and "_" in name else ""
 
 
 def _flags(truths, texts) -> tuple[str, ...]:
