@@ -79,12 +79,11 @@ def _type(ev, index: int, fm=None) -> str:
     return types[index] if index < len(types) else ""
 
 
-def _unsafe_last_put(facts, called: set) -> set[str]:
-    """Structs whose last put must wait for a grace period: RCU readers tryget them (in a
-    section, or in a helper called under one), so the count may reach zero while they
-    look."""
-    return {f[1] for _, f in facts if f[0] == "rcu-tryget"} | \
-        {f[1] for _, f in facts if f[0] == "rcu-tryget-in" and f[2] in called}
+def _under_rcu(facts, kind: str, called: set) -> set[str]:
+    """What facts of `kind` name inside a read-side section: their own (`kind`), or in a
+    helper that a caller calls under one (`kind-in`)."""
+    return {f[1] for _, f in facts if f[0] == kind} | \
+        {f[1] for _, f in facts if f[0] == kind + "-in" and f[2] in called}
 
 
 @register
@@ -348,9 +347,10 @@ class RcuFreeWithoutGrace(Checker):
         code looks objects up in an index of that name inside a read-side section (its
         own, or its caller's: a lookup helper called under one)."""
         called = {f[1] for _, f in facts if f[0] == "rcu-call"}
-        known = {"rcu-read": {f[1] for _, f in facts if f[0] == "rcu-lookup"} |
-                 {f[1] for _, f in facts if f[0] == "rcu-lookup-in" and f[2] in called},
-                 "unsafe-last-put": _unsafe_last_put(facts, called),
+        # a struct RCU readers tryget may reach a zero count while they look at it: its
+        # last put must wait for a grace period
+        known = {"rcu-read": _under_rcu(facts, "rcu-lookup", called),
+                 "unsafe-last-put": _under_rcu(facts, "rcu-tryget", called),
                  "release-fn": {f[1] for _, f in facts if f[0] == "release-fn"}}
         deferred = {f[1] for _, f in facts if f[0] == "fn-value"}
         known["rcu-callback"] = {f[1] for _, f in facts if f[0] == "rcu-callback"}

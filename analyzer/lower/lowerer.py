@@ -1079,18 +1079,24 @@ class Lowerer:
             return ""
         return self.record_of(u.type)
 
-    def macro_arg_type(self, c, text: str) -> str:
-        """The struct a macro argument (`objcg`, `dev->xps_maps[type]`) points to, found
-        by its last name among the expansion's references."""
-        m = _FIELD_PATH.fullmatch(re.sub(r"\s*\[[^\]]*\]\s*$", "", text.strip("() ")))
-        if m is None:
-            return ""
+    def macro_arg_types(self, c, args: list[str]) -> tuple[str, ...]:
+        """The struct each macro argument (`objcg`, `dev->xps_maps[type]`) points to, found
+        by its last name among the expansion's references (one walk for all of them)."""
+        names = []
+        for text in args:
+            m = _FIELD_PATH.fullmatch(re.sub(r"\s*\[[^\]]*\]\s*$", "", text.strip("() ")))
+            names.append(m.group(1) if m else None)
+        want = {n for n in names if n}
+        found: dict[str, str] = {}
         K = self.K
-        for cur in c.walk_preorder():
-            if cur.kind in (K.MEMBER_REF_EXPR, K.DECL_REF_EXPR) and cur.spelling == m.group(1):
+        for cur in c.walk_preorder() if want else ():
+            if cur.kind in (K.MEMBER_REF_EXPR, K.DECL_REF_EXPR) and cur.spelling in want:
                 ref = cur.referenced
-                return self.record_of(ref.type) if ref is not None else ""
-        return ""
+                found[cur.spelling] = self.record_of(ref.type) if ref is not None else ""
+                want.discard(cur.spelling)
+                if not want:
+                    break
+        return tuple(found.get(n, "") if n else "" for n in names)
 
     def shaped_as_writer(self, decl) -> bool:
         """A reference put takes the object and at most a count, and returns nothing, a
@@ -1167,8 +1173,7 @@ class Lowerer:
             inner = self.inner_gfp_arg(c, fm)
             blocks = self.gfp_blocks(inner) if inner is not None else None
         tmp = self.tmp()
-        types = tuple(self.macro_arg_type(c, a) for a in args) if fm is not None and \
-            fm.typed else ()
+        types = self.macro_arg_types(c, args) if fm is not None and fm.typed else ()
         self.emit(Call(self.loc(c), use.name, tuple(val_from_text(a) for a in args), tmp,
                        args, via_macro=True, gfp_blocks=blocks, types=types))
         return Val(f"{use.name}()", "call", tmp=tmp)
