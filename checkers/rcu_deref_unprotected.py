@@ -33,7 +33,10 @@ class RcuDerefUnprotected(Checker):
 
     A function that never enters a section itself and always loads RCU data is
     presumably called with the lock held: that is reported at `note` level, saying
-    the callers must hold it.
+    the callers must hold it. So is one that drops its caller's section to sleep and
+    takes it again (`rcu_read_unlock(); request_module(); rcu_read_lock();`): its
+    loads are inside the caller's section, and the requirement is checked at its
+    calls.
 
     ## Why is this bad
     Without a reader section nothing stops a concurrent updater from freeing the
@@ -109,8 +112,13 @@ class RcuDerefUnprotected(Checker):
             if u.held:
                 continue
             handled = u.needs in fl.handled
-            locks_itself = (u.needs in self.enters) if handled else \
-                bool(self.enters & fl.explicit)
+            # a function that drops its caller's section (to sleep) and takes it again
+            # works inside the caller's: its own lock is the retake
+            borrows = any(u.needs in st.borrowed or (u.needs in fl.vanilla and
+                                                     st.borrowed & fl.vanilla)
+                          for st in exit_states)
+            locks_itself = not borrows and ((u.needs in self.enters) if handled else
+                                            bool(self.enters & fl.explicit))
             lock = fl.lock(u.needs if handled else "rcu")
             # documented to be entered holding it: this path has released the caller's
             caller_held = bool(fl.entry) and (fl.family(u.needs) in fl.entry or (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-from analyzer.ir import Rule
+from analyzer.ir import Rule, Val
 from checkers.base import Checker, Slot, register
 from checkers.lifetime_util import obj_key, reset_names, value_key, without
 
@@ -107,6 +107,13 @@ class RcuFreeWithoutGrace(Checker):
     found it just before; and an RCU callback (a static function whose one parameter
     is a `struct rcu_head *`) called directly while nothing hands it to `call_rcu()`.
 
+    Calls count as what they do: a helper that publishes a new value at a field of
+    its argument without loading the old one (`css_set_move_task()` storing
+    `task->cgroups`) unpublishes the old value in its caller, and a put whose last
+    reference frees at once (`if (refcount_dec_and_test(&g->ref)) kfree(g);`) is a
+    free there — so `css_set_move_task(task, from, to); put_css_set_locked(from);`
+    is a finding when that put frees with `kfree()` rather than `kfree_rcu()`.
+
     ## Why is this bad
     Unpublishing only stops new readers from finding the object; readers that found
     it before are still inside their read-side sections and will dereference it.
@@ -191,14 +198,25 @@ class RcuFreeWithoutGrace(Checker):
             if release is not None:
                 self.run.emit(self.rule, ("release-fn", release))
         if not (fm.frees is not None or fm.grace_period or fm.publishes or
-                fm.unpublishes is not None or fm.defers_free is not None):
+                fm.unpublishes is not None or fm.defers_free is not None or
+                fm.replaces or fm.put_frees):
             return st if filled else None
         if fm.publishes is not None and max(fm.publishes) < len(ev.args):
             where, value = ev.args[fm.publishes[0]], ev.args[fm.publishes[1]]
             st = self.replaced(st, where, value, ev.loc, _type(ev, fm.publishes[0]))
         facts = self.get(st)
         if fm.frees is not None and fm.frees < len(ev.args):
-            self.check_free(st, ev, fm, facts)
+            self.check_free(st, ev, fm, facts, fm.frees)
+        elif fm.put_frees and fm.put is not None and fm.put < len(ev.args):
+            # a put whose last reference frees the object at once is a free here
+            self.check_free(st, ev, fm, facts, fm.put)
+        for index, path, ctype in fm.replaces:
+            # `css_set_move_task(task, from, to)` publishes `to` at task->cgroups
+            if index < len(ev.args) and ev.args[index].kind in ("var", "field"):
+                arg = ev.args[index]
+                st = self.replaced(st, Val(arg.text + path, "field", arg.root), None,
+                                   ev.loc, ctype)
+        facts = self.get(st)
         unpublished, where, types_off = facts.unpublished, facts.where, facts.types_off
         if fm.grace_period:
             unpublished, types_off = frozenset(), frozenset()
@@ -218,9 +236,12 @@ class RcuFreeWithoutGrace(Checker):
         return self.put(st, replace(facts, unpublished=unpublished, types_off=types_off,
                                     where=where))
 
-    def check_free(self, st, ev, fm, facts: _Facts) -> None:
-        """A free of what this path took off readers' view, by name or by type."""
-        index = fm.frees
+    def check_free(self, st, ev, fm, facts: _Facts, index: int) -> None:
+        """A free of what this path took off readers' view, by name or by type (a put
+        that frees at once when it drops the last reference counts as one)."""
+        put = index != fm.frees
+        frees = f"{ev.callee}() drops a reference to" if put else f"{ev.callee}() frees"
+        last = " (and frees it at once when that is the last)" if put else ""
         if fm.inferred and fm.defers_free == index:
             # a callee that frees its argument on one path and defers on another, as
             # `sk_destruct()` does by SOCK_RCU_FREE, decides itself which one is needed
@@ -241,7 +262,7 @@ class RcuFreeWithoutGrace(Checker):
             how = f" by {where[2]} at line {where[1].line}" if where else ""
             # taken off an index: only if readers look it up there under RCU
             index_of = where[3] if where and len(where) > 3 else None
-            self.report(ev.loc, f"{ev.callee}() frees `{k}`, unpublished{how}, with no "
+            self.report(ev.loc, f"{frees} `{k}`{last}, unpublished{how}, with no "
                         "grace period in between: RCU readers may still hold it (use "
                         "kfree_rcu() or synchronize_rcu() first)", st,
                         conditions=(("rcu-read", index_of),) if index_of else ())
@@ -256,10 +277,10 @@ class RcuFreeWithoutGrace(Checker):
         off = [loc for ty, new, loc in facts.types_off
                if ty == t and new != k and (not came or loc in came)]
         if not off:
-            if not facts.graced and not came:
+            if not facts.graced and not came and not put:
                 self.check_release(st, ev, arg.text, t, facts)
             return
-        self.report(ev.loc, f"{ev.callee}() frees `{k}`, a {t}, after the store to "
+        self.report(ev.loc, f"{frees} `{k}`, a {t}{last}, after the store to "
                     f"`{off[-1]}` replaced the {t} RCU readers find there, with no grace "
                     "period in between: they may still hold it (use kfree_rcu() or "
                     "synchronize_rcu() first)", st)
@@ -280,11 +301,14 @@ class RcuFreeWithoutGrace(Checker):
 
     def replaced(self, st, where, value, loc, ctype: str = "", plain: bool = False):
         """Publishing a new value (or NULL) unpublishes the one RCU readers could see
-        there: the value loaded from there, or else some object of the location's type."""
+        there: the value loaded from there, or else some object of the location's type.
+        `value` is None for a callee's store of a value not known here."""
         facts = self.get(st)
         if where.root is not None and where.root in facts.fresh:
             return st  # initialising an object nobody else can see yet
-        null = value.is_null or (value.kind == "var" and st.const(value.text) == 0)
+        null = value is not None and (
+            value.is_null or (value.kind == "var" and st.const(value.text) == 0))
+        new = value_key(st, value) if value is not None else None
         # storing NULL unpublishes the old value just the same, unless it was loaded as
         # nobody else's any more (teardown: `rcu_dereference_raw()`, a condition of 1)
         # a plain store (not rcu_assign_pointer()) says nothing of plainly loaded values
@@ -295,9 +319,8 @@ class RcuFreeWithoutGrace(Checker):
             if not ctype or any(src.startswith(where.text) for _, src in facts.loaded_from):
                 return st
             return self.put(st, replace(
-                facts, types_off=facts.types_off | {(ctype, value_key(st, value),
-                                                     where.text)}))
-        old = {st.alias(v) or v for v in replaced} - {value_key(st, value)}
+                facts, types_off=facts.types_off | {(ctype, new, where.text)}))
+        old = {st.alias(v) or v for v in replaced} - {new}
         return self.put(st, replace(
             facts, unpublished=facts.unpublished | old,
             where=(*facts.where, *((k, loc, f"the store to `{where.text}`")

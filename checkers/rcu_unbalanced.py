@@ -32,7 +32,8 @@ class RcuUnbalanced(Checker):
 
     A function whose section outlives its return — held on return (a lock helper such
     as `folio_memcg_lock()`), the caller's released (its partner), held exactly when
-    it returns true (trylock-style), or held when a flag says so (a dual-mode walk) —
+    it returns true or an object rather than NULL or an error pointer (trylock-style,
+    a seq_file `->start()`), or held when a flag says so (a dual-mode walk) —
     is accepted only with evidence: the API model, a sparse annotation
     (`__acquires(RCU)`, `__releases(RCU)`, `__must_hold(RCU)`), the kernel's naming
     (`*_lock`/`*_unlock`, `*_begin`/`*_end`, `*_start`/`*_stop`, `*trylock*`), or an
@@ -163,8 +164,38 @@ class RcuUnbalanced(Checker):
     def on_end(self, exit_states) -> None:
         if self.check_contract():
             return
+        self.check_annotations()
         self.check_underflows()
         self.check_exits()
+
+    def check_annotations(self) -> None:
+        """A function declared `__acquires(RCU)` must return holding the section it
+        acquires, and one declared `__releases(RCU)` must release its caller's: seq_file
+        calls `->stop()` after every `->start()`, whatever it returned.  An error return
+        (`return ERR_PTR(-ENOENT);`) that released the section is the failure
+        convention, not a breach."""
+        fl = self.run.flavours
+        kinds = {}
+        for kind, flavour in self.fn.annotations:
+            kinds.setdefault(flavour, set()).add(kind)
+        for flavour, ks in kinds.items():
+            fkey = fl.key(flavour)
+            # `__acquires(RCU)` on an rcu_read_lock_sched() helper: one RCU since v5.0
+            keys = fl.vanilla if fkey in fl.vanilla else {fkey}
+            if ks == {"acquires"}:
+                for ev, st, ret in self.returns:
+                    if all(_net(st, k) == 0 for k in keys) and \
+                            st.depth(fkey) != UNKNOWN and not (ret is not None and ret < 0):
+                        self.report(ev.loc, f"{self.fn.name}() returns without the "
+                                    f"{fl.name(fkey)} section here, but it is declared "
+                                    f"__acquires({flavour.upper()})", st)
+            elif ks == {"releases"}:
+                for ev, st, _ in self.returns:
+                    if st.depth(fkey) != UNKNOWN and not any(
+                            k in st.borrowed and st.depth(k) == 0 for k in keys):
+                        self.report(ev.loc, f"{self.fn.name}() returns still holding its "
+                                    f"caller's {fl.name(fkey)} section here, but it is "
+                                    f"declared __releases({flavour.upper()})", st)
 
     def check_contract(self) -> bool:
         """A function the model describes as a lock or unlock helper must be one.
@@ -431,15 +462,16 @@ def _explaining_flags(held, free, slot: int, texts) -> tuple[str, ...]:
 def _explained_by_return(held, free) -> bool:
     """Trylock-style: the return value says whether the section is held.
 
-    A non-constant return on the held paths against NULL/0/false on the others is
-    the "returns the locked object or NULL" shape.
+    A non-constant return on the held paths against NULL/0/false (or an error
+    pointer) on the others is the "returns the locked object or NULL" shape.
     """
     hr = {r for _, _, r in held}
     fr = {r for _, _, r in free}
     if None in fr:
         return False
     if None in hr:
-        return fr == {0}
+        # (an error the held paths return too says nothing of the section)
+        return all(r <= 0 for r in fr) and all(r is None or r > 0 for r in hr)
     # true/1 with the section held, false/0 without; or 0 (success) held and -errno not
     held_true = all(r > 0 for r in hr) and all(r == 0 for r in fr)
     held_false = all(r == 0 for r in hr) and all(r < 0 for r in fr)

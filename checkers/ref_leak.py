@@ -26,7 +26,10 @@ class RefLeak(Checker):
     `return`, at the end of a loop iteration through `continue` or the closing
     brace, at a `goto` out of its block) or is overwritten, while the reference is
     neither released nor handed off. A reference returned to the caller, stored into
-    a structure or a global, or consumed by a callee is handed off, not leaked. A
+    a structure or a global, consumed by a callee, or linked into a list that
+    outlives the function (`list_add(&w->wlist, &parent->watches)`; a list on the
+    stack keeps nothing) is handed off, not leaked; on the branch where `IS_ERR()`
+    says a pointer is an error pointer it holds no reference at all. A
     reference taken on a parameter's object (`try_module_get(ops->owner)`) leaks
     when an error return keeps it while the function's non-error returns do not.
     A reference dropped exactly when a later call failed (`if (!kobj)

@@ -118,6 +118,86 @@ static int tab_mode_check(struct tab *t, unsigned long flags)
 	return 0;
 }
 
+/* declared to acquire the section, but the lock was lost */
+static void *tab_seq_start_nolock(struct tab *t)
+	__acquires(RCU)
+{
+	return t->items.next;				/* expect: rcu-unbalanced@warning */
+}
+
+/* declared to release the caller's section, but the unlock was lost */
+static void tab_seq_stop_nounlock(struct tab *t)
+	__releases(RCU)
+{
+	t->state = 0;
+}							/* expect: rcu-unbalanced@warning */
+
+/* a walk's step that ends the caller's section when it runs out of objects, and a
+ * start that returns the first one */
+static struct tab *tab_walk_step(struct tab *t)
+{
+	struct tab *n = rcu_dereference(t->next);
+
+	if (!n) {
+		rcu_read_unlock();
+		return NULL;
+	}
+	return n;
+}
+
+static void *tab_walk_start(struct tab *t)
+	__acquires(RCU)
+{
+	rcu_read_lock();
+	return tab_walk_step(t);
+}
+
+/* a step that leaves the caller's section while handing out an object */
+static struct tab *tab_walk_leak(struct tab *t)
+{
+	struct tab *n = rcu_dereference(t->next);
+
+	if (n && n->state)
+		rcu_read_unlock();			/* expect: rcu-unbalanced@warning */
+	return n;
+}
+
+static void *tab_walk_start_leak(struct tab *t)
+	__acquires(RCU)
+{
+	rcu_read_lock();
+	return tab_walk_leak(t);
+}
+
+/* named as a lock, but the held paths return error pointers too: the result does not
+ * say whether the section is held, and the early error return does not hold it */
+static struct tab *tab_pick_start(struct tab *t, int key)
+{
+	struct tab *n;
+
+	if (key < 0)
+		return ERR_PTR(-EINVAL);		/* expect: rcu-unbalanced@warning */
+	rcu_read_lock();
+	n = rcu_dereference(t->next);
+	if (!n)
+		n = ERR_PTR(-ENOENT);
+	return n;
+}
+
+/* the same shape with nothing saying the section is meant to outlive the call */
+static struct tab *tab_peek(struct tab *t)
+{
+	struct tab *n;
+
+	rcu_read_lock();
+	n = rcu_dereference(t->next);
+	if (!n) {
+		rcu_read_unlock();
+		return ERR_PTR(-ENOENT);
+	}
+	return n;				/* expect: rcu-unbalanced@warning */
+}
+
 /* ---- correct ----------------------------------------------------------------------- */
 
 /* seq_file start/stop: the annotations say the section crosses the calls */
@@ -132,6 +212,21 @@ static void tab_seq_stop(struct tab *t)
 	__releases(RCU)
 {
 	rcu_read_unlock();
+}
+
+/* a seq_file start that fails with an error pointer, releasing what it took */
+static void *tab_seq_start_err(struct tab *t)
+	__acquires(RCU)
+{
+	struct tab *n;
+
+	rcu_read_lock();
+	n = rcu_dereference(t->next);
+	if (!n) {
+		rcu_read_unlock();
+		return ERR_PTR(-ENOENT);
+	}
+	return n;
 }
 
 /* the kernel's naming: *_lock() takes it, *_unlock() drops it */

@@ -23,6 +23,20 @@ struct tbl {
 
 static struct srcu_struct tbl_srcu;
 
+/* works inside its caller's section, dropping it to sleep (tcp_ca_find_autoload() shape) */
+static struct cfg *tbl_find_or_wait(struct tbl *t)
+{
+	struct cfg *c = rcu_dereference(t->cur);
+
+	if (!c) {
+		rcu_read_unlock();
+		cond_resched();
+		rcu_read_lock();
+		c = rcu_dereference(t->cur);
+	}
+	return c;
+}
+
 /* ---- buggy ------------------------------------------------------------------------- */
 
 /* the load happens before the section starts */
@@ -143,7 +157,31 @@ static int tbl_total(struct tbl *t)
 	return w + tbl_weight_held(t);		/* expect: rcu-deref-unprotected@warning */
 }
 
+/* a caller of it that takes its section too late */
+static int tbl_weight_waiting(struct tbl *t)
+{
+	struct cfg *c = tbl_find_or_wait(t);		/* expect: rcu-deref-unprotected@warning */
+	int w;
+
+	rcu_read_lock();
+	w = c ? c->weight : 0;
+	rcu_read_unlock();
+	return w;
+}
+
 /* ---- correct ----------------------------------------------------------------------- */
+
+static int tbl_weight_found(struct tbl *t)
+{
+	struct cfg *c;
+	int w;
+
+	rcu_read_lock();
+	c = tbl_find_or_wait(t);
+	w = c ? c->weight : 0;
+	rcu_read_unlock();
+	return w;
+}
 
 /* the annotation on its prototype says the caller's section protects it */
 static int tbl_weight_held(struct tbl *t)

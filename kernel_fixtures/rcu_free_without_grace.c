@@ -24,6 +24,16 @@ struct registry {
 	struct kmem_cache *cache;
 };
 
+static struct kmem_cache *pool_cachep;
+static struct kmem_cache *pool_stable_cachep;
+
+static void pool_caches_init(void)
+{
+	pool_cachep = kmem_cache_create("pool", sizeof(struct pool), 0, SLAB_PANIC, NULL);
+	pool_stable_cachep = kmem_cache_create("pool_stable", sizeof(struct pool), 0,
+					       SLAB_HWCACHE_ALIGN | SLAB_TYPESAFE_BY_RCU, NULL);
+}
+
 static void pool_destroy(struct pool *p)
 {
 	kfree(p);
@@ -44,6 +54,13 @@ static void pool_remove_counted(struct pool *p)
 	list_del_rcu(&p->list);
 	if (atomic_dec_and_test(&p->refs))
 		kfree(p);				/* expect: rcu-free-without-grace@warning */
+}
+
+/* the list's reference dropped by a put whose release frees at once: the same bug */
+static void pool_unlink(struct pool *p)
+{
+	list_del_rcu(&p->list);
+	pool_put(p);				/* expect: rcu-free-without-grace@warning */
 }
 
 static void pool_remove(struct registry *r, struct pool *p)
@@ -123,7 +140,21 @@ static void pool_drop_now(struct pool *p)
 	pool_free_rcu(&p->rcu);				/* expect: rcu-free-without-grace@warning */
 }
 
+/* back to an ordinary cache: the memory may be reused for anything */
+static void pool_remove_to_cache(struct pool *p)
+{
+	list_del_rcu(&p->list);
+	kmem_cache_free(pool_cachep, p);		/* expect: rcu-free-without-grace@warning */
+}
+
 /* ---- correct ----------------------------------------------------------------------- */
+
+/* a SLAB_TYPESAFE_BY_RCU cache: readers revalidate what they find (sighand shape) */
+static void pool_remove_stable(struct pool *p)
+{
+	list_del_rcu(&p->list);
+	kmem_cache_free(pool_stable_cachep, p);
+}
 
 /* the same callback, through call_rcu() */
 static void pool_drop_later(struct pool *p)
@@ -208,9 +239,4 @@ static void pool_remove_other(struct pool *p, struct pool *spare)
 	kfree_rcu(p, rcu);
 }
 
-/* the list's reference dropped: the release, not this function, frees */
-static void pool_unlink(struct pool *p)
-{
-	list_del_rcu(&p->list);
-	pool_put(p);
-}
+

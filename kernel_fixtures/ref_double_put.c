@@ -20,7 +20,39 @@ void entry_release(struct kref *kref);
 int use_memcg(struct mem_cgroup *memcg);
 static struct idr entry_idr;
 
+static void entry_put(struct entry *e)
+{
+	kref_put(&e->kref, entry_release);
+}
+
+static void entry_get(struct entry *e)
+{
+	kref_get(&e->kref);
+}
+
+/* drops the reference the list held (audit_tree.c's prune_one() after list_del_init()) */
+static void entry_unlink(struct entry *e)
+{
+	list_del_init(&e->list);
+	entry_put(e);
+}
+
+/* drops a reference of its caller's */
+static void entry_done(struct entry *e)
+{
+	e->state = 0;
+	entry_put(e);
+}
+
 /* ---- buggy ------------------------------------------------------------------------- */
+
+/* the helper already dropped the reference this function took */
+void entry_finish(struct entry *e)
+{
+	entry_get(e);
+	entry_done(e);
+	entry_put(e);					/* expect: ref-double-put@warning */
+}
 
 /* the success path falls through into the error label's put */
 static int memcg_use_id(unsigned short id)
@@ -113,6 +145,14 @@ static void css_drop_alias(struct mm_struct *mm)
 }
 
 /* ---- correct ----------------------------------------------------------------------- */
+
+/* audit_trim_trees() shape: the list's reference goes with the unlink, this one after */
+void entry_trim(struct entry *e)
+{
+	entry_get(e);
+	entry_unlink(e);
+	entry_put(e);
+}
 
 static int memcg_use_id_ok(unsigned short id)
 {

@@ -48,6 +48,19 @@ def test_summaries_of_fixture_helpers():
     assert not s["tbl_req_quick"].may_sleep and not s["tbl_sync_nowait"].may_sleep
 
 
+def test_summaries_say_what_a_helper_replaces_and_which_puts_free():
+    prog = program(FIXTURES / "rcu_free_replaced.c")
+    s = {k.rsplit(":", 1)[-1]: v for k, v in prog.summaries.items()}
+    group = [0, "->group", "struct tgroup"]
+    assert s["tproc_move"].replaces == [group] and s["tproc_clear"].replaces == [group]
+    assert s["tproc_migrate"].replaces == [group]  # one call further down
+    # it loads the old group itself, or waits for readers: nothing left to its caller
+    assert s["tproc_swap"].replaces == [] and s["tproc_move_sync"].replaces == []
+    assert s["tgroup_put"].frees_on_last == [0] and s["tgroup_put"].to_model().put_frees
+    assert s["tgroup_put_rcu"].frees_on_last == []
+    assert not s["tgroup_put_rcu"].to_model().put_frees
+
+
 def test_summary_round_trips_as_json():
     prog = program(FIXTURES / "interproc.c")
     for summary in prog.summaries.values():

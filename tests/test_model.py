@@ -32,6 +32,7 @@ def test_user_model_overrides_and_extends(tmp_path):
     ("[fn.x]\nfoo = 1\n", "unknown keys: foo"),
     ("[fn.x]\nenter = \"rcuu\"\n", "enter must be one of"),
     ("[other.x]\n", "unknown sections"),
+    ("[fn.x]\nreplaces = [[0, \"cgroups\", \"struct css_set\"]]\n", "replaces must be"),
 ])
 def test_bad_model_is_one_sentence(tmp_path, text, needle):
     bad = tmp_path / "bad.toml"

@@ -144,6 +144,10 @@ SHRINK_SLAB_PUT = "\t\trcu_read_lock();\n\t\tshrinker_put(shrinker);\n\t}\n"
                              "\tsynchronize_rcu();\n\n\t/* If all events are unregistered",
                              "\n\t/* If all events are unregistered")],
      "rcu-free-without-grace", "__mem_cgroup_usage_unregister_event"),
+    # a css_set freed at once by its last put: the migration that moved the task off it
+    # (cgroup_move_task() publishing task->cgroups) drops its reference right after
+    ("kernel/cgroup/cgroup.c", [("\tkfree_rcu(cset, rcu_head);\n", "\tkfree(cset);\n")],
+     "rcu-free-without-grace", "cgroup_migrate_execute"),
 ])
 def test_injected_bug_is_found(kernel_tree, tmp_path, rel, edits, rule, function):
     base = _results(str(kernel_tree), rel)

@@ -47,7 +47,15 @@ def ref_key(st: State, val: Val, fm: FnModel) -> str | None:
     return obj_key(st, val)
 
 
-def on_call(st: State, ev: Call, fm: FnModel | None, in_section: bool) -> State:
+def local_structure(val: Val | None, locals_) -> bool:
+    """`&tmp_list`, `&ctx.list`: the address of (a member of) a structure on this
+    function's stack, not a global's or one reached through a pointer."""
+    return val is not None and val.kind == "addr" and "->" not in val.text and \
+        val.root in locals_
+
+
+def on_call(st: State, ev: Call, fm: FnModel | None, in_section: bool,
+            locals_: frozenset[str] = frozenset()) -> State:
     if fm is None:
         return st
     a = arg(ev, fm.put)
@@ -66,9 +74,10 @@ def on_call(st: State, ev: Call, fm: FnModel | None, in_section: bool) -> State:
         if k is not None:
             # readers find it there now: a reference the function held goes with it
             st = hand_off(st, k, ev.loc, f"published in `{where.text if where else '?'}`")
+    kept_here = fm.into is not None and local_structure(arg(ev, fm.into), locals_)
     for index in (fm.consumes, *fm.consumes_more):
         a = arg(ev, index)
-        if a is None:
+        if a is None or kept_here:
             continue
         k = value_key(st, a) if a.kind != "addr" else obj_key(st, a)
         if k is not None and st.refcount(k) > 0:
@@ -321,9 +330,12 @@ def on_branch(st: State, subject: Val, outcome: bool, loc: Loc) -> State:
             st = replace(st, failed=st.failed | {obj})
             st = st.note(loc, f"the tryget on `{obj}` fails on this branch")
     if not outcome and subject.kind == "var":
-        # the pointer is NULL here: it holds no reference and points nowhere
-        name = subject.text
-        if st.refcount(name) > 0:
-            st = st.with_refcount(name, 0)
-        st = replace(st, ptrs=frozenset(p for p in st.ptrs if p[0] != name))
+        st = no_object(st, subject.text)  # the pointer is NULL here
     return st
+
+
+def no_object(st: State, name: str) -> State:
+    """`name` is NULL or an error pointer here: it holds no reference and points nowhere."""
+    if st.refcount(name) > 0:
+        st = st.with_refcount(name, 0)
+    return replace(st, ptrs=frozenset(p for p in st.ptrs if p[0] != name))

@@ -131,6 +131,10 @@ class FunctionRun:
         assigned = {ev.target.text for b in fn.blocks for ev in b.events
                     if isinstance(ev, Assign) and ev.target.kind == "var"}
         self.stable_params = [p for p in fn.params if p not in assigned]
+        # the function's own variables (they go out of scope): a structure among them
+        # is on its stack
+        self.locals = frozenset(n for b in fn.blocks for ev in b.events
+                                if isinstance(ev, Dead) for n in ev.names)
         self.subscribers: list[Hooks] = [cls(self) for cls in subscribers]
         slots = []
         for sub in self.subscribers:
@@ -153,6 +157,10 @@ class FunctionRun:
         arguments (a requirement or sleep they rule out is gone, a count of references
         other than one is not counted)."""
         fm = self.model_for(ev.callee, ev.not_a_put) if ev.callee else None
+        if fm is not None and fm.frees is not None and fm.cache is not None and \
+                fm.cache < len(ev.args) and ev.args[fm.cache].text in self.fn.typesafe_caches:
+            # back to a SLAB_TYPESAFE_BY_RCU cache: still an object of its type to readers
+            fm = replace(fm, frees=None)
         if fm is not None and fm.count is not None and fm.count < len(ev.args) and \
                 ev.args[fm.count].const != 1 and \
                 ev.args[fm.count].text not in self.fn.params:
@@ -494,7 +502,7 @@ class FunctionRun:
             k = self.handle_object(ev, i, label)
             if k is not None:
                 st = lifetimes.drop(st, k, ev.loc, f"{ev.callee}()")
-        return lifetimes.on_call(st, ev, fm, self.in_section(st))
+        return lifetimes.on_call(st, ev, fm, self.in_section(st), self.locals)
 
     def handle_object(self, ev: Call, i: int, label: str) -> str | None:
         """The object a callee reaches from argument `i` by `label`: one a handle bound
@@ -587,6 +595,10 @@ class FunctionRun:
         value = ev.value
         if value.const is not None:
             st = replace(st, consts=st.consts | {(name, value.const)})
+        elif value.kind == "call" and value.tmp is not None and \
+                self.return_value(st, value) == -1:
+            # `tsk = ERR_PTR(-ESRCH);`: an error, returned later as `return tsk;`
+            st = replace(st, consts=st.consts | {(name, -1)})
         elif value.op is not None and st.const(value.op[1]) is not None:
             # `lockless = !(seq & 1)` with seq known
             r = evaluate(value.op, st.const(value.op[1]))
@@ -641,6 +653,12 @@ class FunctionRun:
         st = self.notify("on_branch", st, subj, outcome)
         st = lifetimes.on_branch(st, subj, outcome, cond.loc)
         key = subj.tmp if subj.kind == "call" else subj.text
+        if subj.kind == "call" and outcome:
+            call, fm = self.calls.get(key, (None, None))
+            if fm is not None and fm.err_test is not None and fm.err_test < len(call.args) \
+                    and call.args[fm.err_test].kind == "var":
+                # `IS_ERR(n)` true: an error pointer, no object and no reference
+                st = lifetimes.no_object(st, call.args[fm.err_test].text)
         if subj.kind == "call" and key is not None:
             c = st.const(key)
             if c is not None and bool(c) != outcome:

@@ -8,6 +8,7 @@ the state at each (for the call graph's edges), and callees nothing is known of.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from analyzer.engine import lifetimes
@@ -53,12 +54,25 @@ class RunFacts:
     frees: set[int] = field(default_factory=set)
     defers: set[int] = field(default_factory=set)
     unpublishes: set[int] = field(default_factory=set)  # parameters taken off readers' view
+    # parameters freed at once on the branch where their last reference went
+    frees_last: set[int] = field(default_factory=set)
+    # published fields of parameters given a new value: (index, "->field", struct)
+    replaces: set[tuple[int, str, str]] = field(default_factory=set)
+    # the locations the function loads (RCU accessors, plain loads of fields): where it
+    # knows the value it replaces
+    loaded: set[str] = field(default_factory=set)
+    # the structs it frees or defers: a replacement of one is the function's own business
+    freed_types: set[str] = field(default_factory=set)
     calls: list[CallSite] = field(default_factory=list)
     unknown: set[str] = field(default_factory=set)
     asserts: list[tuple[str, Loc, str, frozenset]] = field(default_factory=list)
     returned_trygets: set[int] = field(default_factory=set)
     # parameters passed on as the count of references taken or dropped
     count_params: set[int] = field(default_factory=set)
+
+
+# `->cgroups`, `->ops->tbl`: a field path a caller can name (no subscript, no call)
+_FIELDS = re.compile(r"(->\w+)(->\w+|\.\w+)*")
 
 
 class SummaryObserver(Hooks):
@@ -124,16 +138,32 @@ class SummaryObserver(Hooks):
         if fm.grace_period:
             # `dev_remove_pack()`: unpublished, then synchronize_net(): readers are gone
             facts.unpublishes.clear()
+            facts.replaces.clear()
+        self.note_replaces(ev, fm)
         frees = facts.frees
         if fm.frees is not None and self.AFTER_LAST in self.get(st):
             # `if (atomic_long_dec_and_test(&f->f_count)) file_free(f);`: a release
             frees = facts.param_puts
+            k = lifetimes.ref_key(st, ev.args[fm.frees], fm) if fm.frees < len(ev.args) \
+                else None
+            if k in self.fn.params:
+                facts.frees_last.add(self.fn.params.index(k))
+        if fm.takes_back is not None and fm.takes_back < len(ev.args):
+            k = lifetimes.ref_key(st, ev.args[fm.takes_back], fm)
+            if k in self.fn.params:
+                # the list's reference on a parameter, back in this function's hands
+                st = self.put(st, self.get(st) | {("back", self.fn.params.index(k))})
         for index, bucket in ((fm.put, facts.param_puts), (fm.frees, frees),
                               (fm.defers_free, facts.defers), (fm.get, facts.param_gets),
                               (fm.unpublishes, facts.unpublishes)):
             if index is None or index >= len(ev.args):
                 continue
             k = lifetimes.ref_key(st, ev.args[index], fm)
+            back = ("back", self.fn.params.index(k)) if k in self.fn.params else None
+            if bucket is facts.param_puts and back in self.get(st):
+                # dropping what its list held (`list_del_init(&t->list); put_tree(t)`)
+                st = self.put(st, self.get(st) - {back})
+                continue
             if k in self.fn.params and (bucket is not facts.param_puts or st.refcount(k) == 0):
                 bucket.add(self.fn.params.index(k))
                 if bucket is facts.param_puts:
@@ -141,6 +171,34 @@ class SummaryObserver(Hooks):
             elif bucket is facts.param_puts and k in run.handles and st.refcount(k) == 0:
                 facts.put_handles.add(run.handles[k])
         return st
+
+    def note_replaces(self, ev, fm) -> None:
+        """A new value published at a field of a parameter (`rcu_assign_pointer(
+        task->cgroups, to)`), here or by a callee given the parameter; and the structs
+        the call frees or defers (the function then disposes of what it replaced)."""
+        params = self.fn.params
+        put = fm.put if fm.put_frees else None
+        for index in (fm.frees, fm.defers_free, put):
+            if index is None:
+                continue
+            types = ev.types if index < len(ev.types) else fm.param_types
+            if index < len(types) and types[index]:
+                self.facts.freed_types.add(types[index])
+        if fm.publishes is not None and fm.publishes[0] < len(ev.args):
+            where = ev.args[fm.publishes[0]]
+            ctype = ev.types[fm.publishes[0]] if fm.publishes[0] < len(ev.types) else ""
+            if where.kind == "field" and where.root in params and ctype and \
+                    _FIELDS.fullmatch(where.text[len(where.root):]):
+                self.facts.replaces.add((params.index(where.root),
+                                         where.text[len(where.root):], ctype))
+        for index, path, ctype in fm.replaces:
+            if index < len(ev.args) and ev.args[index].kind == "var" and \
+                    ev.args[index].text in params:
+                self.facts.replaces.add((params.index(ev.args[index].text), path, ctype))
+
+    def on_assign(self, st, ev) -> None:
+        if ev.ptr and ev.value.kind == "field":
+            self.facts.loaded.add(ev.value.text)
 
     def sleep_conditions(self, ev, fm) -> tuple[frozenset, ...]:
         """Under which conditions on this function's arguments the call may sleep."""
@@ -161,6 +219,7 @@ class SummaryObserver(Hooks):
         return ()
 
     def on_access(self, st, ev, am) -> None:
+        self.facts.loaded.add(ev.ptr.text)
         if am is not None and am.needs != "none" and not (
                 am.cond is not None and len(ev.args) > am.cond
                 and ev.args[am.cond].strip() not in ("0", "false")):
@@ -180,7 +239,11 @@ class SummaryObserver(Hooks):
         value = ev.value
         if value is None:
             return
-        ret = value.const if value.const is not None else st.const(value.text)
+        # NULL or 0, or an error pointer (`return ERR_PTR(-ENOMEM);`): no object goes with
+        # it (a `return -EINVAL;` of an int function is no pointer's failure)
+        ret = self.run.return_value(st, value)
+        if ret is not None and ret < 0 and value.kind != "call":
+            ret = None
         k = lifetimes.value_key(st, value)
         p = st.ptr(value.text) if value.kind == "var" else None
         # `return refcount_inc_not_zero(&obj->ref);`: the caller's branch decides
@@ -192,7 +255,7 @@ class SummaryObserver(Hooks):
         # `&cgrp->self`: a part of the caller's own object, alive as long as it is
         own = value.kind == "addr" and value.root in self.fn.params
         self.facts.returns.append((
-            value.is_null or ret == 0,
+            value.is_null or ret == 0 or (ret is not None and ret < 0),
             (k is not None and st.refcount(k) > 0) or k in self.model.immortal,
             rcu or ("own" if own else False),
             self.run.handles.get(value.text) if value.kind == "var" else None))

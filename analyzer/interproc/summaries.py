@@ -94,6 +94,11 @@ class Summary:
     frees: list[int] = dc_field(default_factory=list)
     defers_free: list[int] = dc_field(default_factory=list)
     unpublishes: list[int] = dc_field(default_factory=list)
+    # parameters freed at once (not deferred) when the function drops their last reference
+    frees_on_last: list[int] = dc_field(default_factory=list)
+    # published fields of parameters it gives a new value, the old one unknown to it:
+    # [index, "->field", struct]
+    replaces: list[list] = dc_field(default_factory=list)
     unknown_callees: list[str] = dc_field(default_factory=list)
     # the returned reference / puts are on objects reached from a parameter's fields
     returns_handle: list | None = None
@@ -138,6 +143,8 @@ class Summary:
             frees=self.frees[0] if self.frees else None,
             defers_free=self.defers_free[0] if self.defers_free else None,
             unpublishes=self.unpublishes[0] if self.unpublishes else None,
+            put_frees=bool(self.puts) and self.puts[0] in self.frees_on_last,
+            replaces=tuple(tuple(r) for r in self.replaces),
             why=why,
             why_requires=self.requires_why,
             sleeps_maybe=self.sleeps_maybe,
@@ -197,11 +204,14 @@ def summarize(fn: Function, exit_states, facts: RunFacts, flavours: Flavours) ->
             s.exits = s.exits or fkey
         # releases its caller's section on every path, or drops and retakes it (net
         # nothing on every path): a contract a caller can be a partner of; releasing on
-        # some paths only is none
+        # some paths only is none, unless the result says which: an iterator's step
+        # that ends the caller's walk exactly when it returns NULL (`__netlink_seq_next()`)
         released = [fkey in st.borrowed and st.depth(fkey) == 0 for st in exits]
         kept = [st.depth(fkey) - (1 if fkey in st.borrowed else 0) == 0 for st in exits]
+        at_end = all(r or k for r, k in zip(released, kept, strict=True)) and all(
+            (st.ret == 0) == r for st, r in zip(exits, released, strict=True))
         if exits and any(fkey in st.borrowed for st in exits) and (all(released) or
-                                                                  all(kept)):
+                                                                  all(kept) or at_end):
             s.releases_caller = s.releases_caller or fkey
     entered = {k for st in exit_states for k in st.entered}
     for flavour, loc, what, _ in ([] if facts.other_asserts else facts.asserts):
@@ -219,7 +229,9 @@ def summarize(fn: Function, exit_states, facts: RunFacts, flavours: Flavours) ->
     for needs, held, loc, what, _ in facts.rcu_uses:
         if s.requires:
             break
-        if not held and not (entered & flavours.explicit) and not s.exits:
+        # (its own lock taken again after dropping the caller's is no section of its own)
+        if not held and not (entered & flavours.explicit and not s.releases_caller) and \
+                not s.exits:
             s.requires = needs
             s.requires_why = f"{what} at {loc.file.rsplit('/', 1)[-1]}:{loc.line}"
             s.requires_when = _when([c for n, h, _, _, c in facts.rcu_uses
@@ -264,5 +276,10 @@ def summarize(fn: Function, exit_states, facts: RunFacts, flavours: Flavours) ->
     s.frees = sorted(facts.frees)
     s.defers_free = sorted(facts.defers)
     s.unpublishes = sorted(facts.unpublishes)
+    # a release that frees on one path and defers on another decides itself (sk_destruct)
+    s.frees_on_last = sorted(facts.frees_last - facts.defers)
+    s.replaces = [list(r) for r in sorted(facts.replaces)
+                  if fn.params[r[0]] + r[1] not in facts.loaded and
+                  r[2] not in facts.freed_types]
     s.unknown_callees = sorted(facts.unknown)
     return s

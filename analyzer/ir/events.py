@@ -192,6 +192,9 @@ class Function:
     annotations: tuple[tuple[str, str], ...] = ()
     # the gfp bit that allows direct reclaim in this TU, when a constant mask showed it
     gfp_bit: int | None = None
+    # the TU's kmem_caches created SLAB_TYPESAFE_BY_RCU (`sighand_cachep`): a free into
+    # one leaves the memory an object of its type for readers that revalidate
+    typesafe_caches: tuple[str, ...] = ()
     # locals declared by macro expansions (`__new` of cmpxchg()): not the code's own
     temps: tuple[str, ...] = ()
     # per parameter, the struct its pointer reaches (`struct rcu_head`), or ""

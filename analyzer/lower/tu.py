@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from analyzer.frontend import deepstack
 from analyzer.frontend.parse import ParsedTU
-from analyzer.ir import Function, PlainAccess
+from analyzer.ir import Assign, Call, Function, PlainAccess
 from analyzer.lower.context import LowerContext
 from analyzer.lower.lowerer import lower_function
 from analyzer.model import ApiModel
@@ -66,8 +66,28 @@ def _lower(parsed: ParsedTU, model: ApiModel, known, out: LoweredTU) -> None:
     finally:
         # the reclaim bit, once some mask showed it, lets summaries condition sleeps on
         # a gfp parameter
+        typesafe = _typesafe_caches(out.functions, model)
         for fn in [*out.functions, *(f for _, f in out.headers.values() if f)]:
             fn.gfp_bit = ctx.gfp_reclaim_bit
+            fn.typesafe_caches = typesafe
+
+
+def _typesafe_caches(functions, model: ApiModel) -> tuple[str, ...]:
+    """Where the TU keeps the caches it creates with the model's typesafe flag:
+    `sighand_cachep = kmem_cache_create(..., SLAB_TYPESAFE_BY_RCU, ...)`."""
+    out: set[str] = set()
+    for fn in functions:
+        made: set[str] = set()
+        for block in fn.blocks:
+            for ev in block.events:
+                if isinstance(ev, Call) and ev.callee:
+                    fm = model.fn(ev.callee)
+                    if fm is not None and fm.typesafe_flag and any(
+                            fm.typesafe_flag in t for t in ev.arg_text):
+                        made.add(ev.result)
+                elif isinstance(ev, Assign) and ev.value.tmp in made:
+                    out.add(ev.target.text)
+    return tuple(sorted(out))
 
 
 def _keep_plain_rcu(ctx: LowerContext, functions) -> None:

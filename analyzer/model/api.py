@@ -39,11 +39,21 @@ class FnModel:
     requires: str | None = None
     returns_rcu: bool | str = False
     frees: int | None = None
+    # argument index of the kmem_cache an object is freed to
+    cache: int | None = None
+    # returns a kmem_cache whose freed objects stay of their type (RCU readers
+    # revalidate) when one of its arguments names this flag
+    typesafe_flag: str = ""
     defers_free: int | None = None
     callback: int | None = None
     unpublishes: int | None = None
     # (location argument, value argument): the value becomes what RCU readers find there
     publishes: tuple[int, int] | None = None
+    # published fields of arguments the call gives a new value, the old one coming off
+    # readers' view: (argument index, "->field", struct the field points to)
+    replaces: tuple[tuple[int, str, str], ...] = ()
+    # the put frees the object at once (no grace period) when it drops the last reference
+    put_frees: bool = False
     # the call returns the pointer it replaced or removed (now unpublished)
     returns_old: bool = False
     get: int | None = None
@@ -55,6 +65,9 @@ class FnModel:
     last: bool = False
     # returns a negative errno (PTR_ERR() of an error pointer)
     errno: bool = False
+    # argument index of a pointer the call tests for an error pointer (IS_ERR()): when
+    # it returns true the pointer holds no object, and no reference
+    err_test: int | None = None
     # argument index of the function that runs when the last reference is dropped
     # (kref_put()'s release, percpu_ref_init()'s)
     release: int | None = None
@@ -64,6 +77,12 @@ class FnModel:
     pins_container: bool = False
     same_object: int | None = None
     consumes: int | None = None
+    # argument index of an object unlinked from a list: the reference the list held
+    # comes back with it (a put that follows drops that one, not the caller's)
+    takes_back: int | None = None
+    # argument index of the structure that keeps the consumed object: a local one
+    # (`&tmp_list`) keeps it only while the function runs, so nothing is handed over
+    into: int | None = None
     consumes_more: tuple[int, ...] = ()
     derefs: tuple[int, ...] = ()
     # argument indexes the call writes through but leaves as branches test them
@@ -342,4 +361,13 @@ def _build(cls, name: str, entry: object, origin: str):
     for key in ("derefs", "keeps", "consumes_more", "publishes"):
         if key in entry:
             entry = {**entry, key: tuple(entry[key])}
+    if "replaces" in entry:
+        rows = entry["replaces"]
+        if not isinstance(rows, list) or not all(
+                isinstance(r, list) and len(r) == 3 and isinstance(r[0], int) and
+                isinstance(r[1], str) and r[1].startswith("->") and isinstance(r[2], str)
+                for r in rows):
+            raise InputError(f"{origin}: entry {name}: replaces must be a list of "
+                             '[argument, "->field", "struct T"]')
+        entry = {**entry, "replaces": tuple(tuple(r) for r in rows)}
     return cls(name=name, **entry)

@@ -27,8 +27,26 @@
 	     pos; \
 	     pos = hlist_entry_safe(READ_ONCE((pos)->member.next), typeof(*(pos)), member))
 
-void list_add(struct list_head *new, struct list_head *head);
+#define LIST_HEAD(name) struct list_head name = { &(name), &(name) }
+/* inline, as in the kernel: a caller's analysis sees the stores, not a name */
+static inline void __list_add(struct list_head *new, struct list_head *prev,
+			      struct list_head *next)
+{
+	next->prev = new;
+	new->next = next;
+	new->prev = prev;
+	WRITE_ONCE(prev->next, new);
+}
+static inline void list_add(struct list_head *new, struct list_head *head)
+{
+	__list_add(new, head, head->next);
+}
+static inline void list_add_tail(struct list_head *new, struct list_head *head)
+{
+	__list_add(new, head->prev, head);
+}
 void list_del(struct list_head *entry);
+void list_del_init(struct list_head *entry);
 void list_add_rcu(struct list_head *new, struct list_head *head);
 void list_add_tail_rcu(struct list_head *new, struct list_head *head);
 void list_del_rcu(struct list_head *entry);

@@ -6,6 +6,7 @@
 typedef struct { atomic_t refs; } refcount_t;
 struct kref { refcount_t refcount; };
 void refcount_inc(refcount_t *r);
+void refcount_set(refcount_t *r, int n);
 bool refcount_inc_not_zero(refcount_t *r);
 bool refcount_dec_and_test(refcount_t *r);
 void kref_get(struct kref *kref);

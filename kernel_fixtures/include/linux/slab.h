@@ -49,4 +49,13 @@ struct kmem_cache;
 void *kmem_cache_alloc_noprof(struct kmem_cache *s, gfp_t flags);
 #define kmem_cache_alloc(...) alloc_hooks(kmem_cache_alloc_noprof(__VA_ARGS__))
 void kmem_cache_free(struct kmem_cache *s, void *objp);
+#define SLAB_HWCACHE_ALIGN	0x00002000U
+#define SLAB_PANIC		0x00040000U
+#define SLAB_TYPESAFE_BY_RCU	0x00080000U
+/* 6.12 makes kmem_cache_create() a _Generic macro over these */
+struct kmem_cache *__kmem_cache_create(const char *name, unsigned int size,
+				       unsigned int align, unsigned int flags,
+				       void (*ctor)(void *));
+#define kmem_cache_create(__name, __object_size, __args, ...) \
+	__kmem_cache_create(__name, __object_size, __args, __VA_ARGS__)
 #endif

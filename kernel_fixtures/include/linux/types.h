@@ -58,7 +58,7 @@ void __warn(void);
 #define EAGAIN 11
 #define ENODEV 19
 #define EMSGSIZE 90
-#define ERR_PTR(e) ((void *)(long)(e))
-#define IS_ERR(p) unlikely((unsigned long)(void *)(p) >= (unsigned long)-4095)
+static inline void *ERR_PTR(long error) { return (void *)error; }
+static inline bool IS_ERR(const void *p) { return (unsigned long)p >= (unsigned long)-4095; }
 static inline long PTR_ERR(const void *p) { return (long)p; }
 #endif

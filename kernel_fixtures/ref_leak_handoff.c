@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ref-leak where a reference is handed over or never existed: an object linked into a
+ * list that outlives the function takes the caller's reference with it (one on the
+ * caller's stack keeps nothing); an error pointer (`IS_ERR()` true) holds none.
+ * A line ending in "expect: RULE@level" must be reported with RULE; nothing else may be.
+ */
+#include <linux/rculist.h>
+#include <linux/refcount.h>
+#include <linux/slab.h>
+
+struct twatch {
+	struct list_head wlist;
+	struct hlist_node hnode;
+	refcount_t count;
+	int dev;
+};
+
+struct tparent {
+	struct list_head watches;
+	struct hlist_head hash;
+};
+
+static LIST_HEAD(all_watches);
+
+static void twatch_get(struct twatch *w)
+{
+	refcount_inc(&w->count);
+}
+
+static void twatch_put(struct twatch *w)
+{
+	if (refcount_dec_and_test(&w->count))
+		kfree(w);
+}
+
+static struct twatch *twatch_lookup(struct tparent *p, int dev)
+{
+	struct twatch *w;
+
+	list_for_each_entry(w, &p->watches, wlist) {
+		if (w->dev == dev) {
+			twatch_get(w);
+			return w;
+		}
+	}
+	return NULL;
+}
+
+/* a new watch with its first reference, or an error pointer */
+static struct twatch *twatch_create(int dev)
+{
+	struct twatch *w = kzalloc(sizeof(*w), GFP_KERNEL);
+
+	if (!w)
+		return ERR_PTR(-ENOMEM);
+	refcount_set(&w->count, 1);
+	w->dev = dev;
+	return w;
+}
+
+/* a reference on the watch found, or an error pointer */
+static struct twatch *twatch_find(struct tparent *p, int dev)
+{
+	struct twatch *w = twatch_lookup(p, dev);
+
+	if (!w)
+		return ERR_PTR(-ENOENT);
+	return w;
+}
+
+int twatch_use(struct twatch *w);
+
+/* ---- buggy ------------------------------------------------------------------------- */
+
+/* a list on the stack keeps nothing once the function returns */
+int twatch_collect(struct tparent *p, int dev)
+{
+	struct list_head tmp;
+	struct twatch *w = twatch_lookup(p, dev);
+
+	if (!w)
+		return -ENOENT;
+	list_add(&w->wlist, &tmp);
+	w->dev = 0;
+	return 0;					/* expect: ref-leak@warning */
+}
+
+int twatch_collect_local(struct tparent *p, int dev)
+{
+	LIST_HEAD(batch);
+	struct twatch *w = twatch_lookup(p, dev);
+
+	if (w)
+		list_add_tail(&w->wlist, &batch);
+	return 0;					/* expect: ref-leak@warning */
+}
+
+/* the error path leaves before the list takes it */
+int twatch_attach_err(struct tparent *p, struct tparent *from, int dev)
+{
+	struct twatch *w = twatch_lookup(from, dev);
+
+	if (!w)
+		return -ENOENT;
+	if (twatch_use(w))
+		return -EINVAL;				/* expect: ref-leak@warning */
+	list_add(&w->wlist, &p->watches);
+	return 0;
+}
+
+/* linked only while the parent has no hashed watch: otherwise neither linked nor put */
+void twatch_attach_first(struct tparent *p, struct tparent *from, int dev)
+{
+	struct twatch *w = twatch_lookup(from, dev);
+
+	if (!w)
+		return;
+	if (!p->hash.first)
+		list_add(&w->wlist, &p->watches);
+}						/* expect: ref-leak@warning */
+
+/* found or an error pointer: used and dropped nowhere on the success path */
+int twatch_probe(struct tparent *p, int dev)
+{
+	struct twatch *w = twatch_find(p, dev);
+
+	if (IS_ERR(w))
+		return PTR_ERR(w);
+	w->dev = dev;
+	return 0;					/* expect: ref-leak@warning */
+}
+
+/* looked up or created: released only when it was not an error, and not on this return */
+int twatch_probe_or_find(struct tparent *p, int dev)
+{
+	struct twatch *w = twatch_lookup(p, dev);
+
+	if (!w)
+		w = twatch_create(dev);
+	if (IS_ERR(w))
+		return PTR_ERR(w);
+	if (twatch_use(w))
+		return -EBUSY;				/* expect: ref-leak@warning */
+	twatch_put(w);
+	return 0;
+}
+
+/* ---- correct ----------------------------------------------------------------------- */
+
+/* audit_add_watch() shape: the parent's list keeps the reference */
+void twatch_attach(struct tparent *p, struct twatch **slot)
+{
+	struct twatch *w = *slot;
+
+	twatch_get(w);
+	list_add(&w->wlist, &p->watches);
+}
+
+void twatch_attach_tail_rcu(struct tparent *p, struct tparent *from, int dev)
+{
+	struct twatch *w = twatch_lookup(from, dev);
+
+	if (w)
+		list_add_tail_rcu(&w->wlist, &p->watches);
+}
+
+/* audit_add_to_parent() shape: a watch already on the list replaces the caller's
+ * (whose reference is put), or the caller's is linked with a reference of its own */
+void twatch_adopt(struct tparent *p, struct twatch **slot)
+{
+	struct twatch *w = *slot, *cur;
+
+	list_for_each_entry(cur, &p->watches, wlist) {
+		if (cur->dev != w->dev)
+			continue;
+		twatch_put(w);
+		twatch_get(cur);
+		*slot = cur;
+		return;
+	}
+	twatch_get(w);
+	list_add(&w->wlist, &p->watches);
+}
+
+/* a global list keeps it */
+void twatch_register(struct tparent *from, int dev)
+{
+	struct twatch *w = twatch_lookup(from, dev);
+
+	if (w)
+		list_add_rcu(&w->wlist, &all_watches);
+}
+
+int twatch_hash(struct tparent *p, struct tparent *from, int dev)
+{
+	struct twatch *w = twatch_find(from, dev);
+
+	if (IS_ERR(w))
+		return PTR_ERR(w);
+	hlist_add_head_rcu(&w->hnode, &p->hash);
+	return 0;
+}
+
+/* ip_do_redirect() shape: looked up or created, released unless it is an error pointer */
+void twatch_refresh(struct tparent *p, int dev)
+{
+	struct twatch *w = twatch_lookup(p, dev);
+
+	if (!w)
+		w = twatch_create(dev);
+	if (!IS_ERR(w)) {
+		twatch_use(w);
+		twatch_put(w);
+	}
+}
+
+/* a watch found elsewhere handed to the parent's list, or the error returned */
+int twatch_add(struct tparent *p, struct tparent *from, int dev)
+{
+	struct twatch *w = twatch_find(from, dev);
+
+	if (IS_ERR(w))
+		return PTR_ERR(w);
+	list_add(&w->wlist, &p->watches);
+	return 0;
+}
+
+/* a stack list drained before returning */
+int twatch_batch(struct tparent *p, int dev)
+{
+	struct list_head tmp;
+	struct twatch *w = twatch_lookup(p, dev);
+	int ret;
+
+	if (!w)
+		return -ENOENT;
+	list_add(&w->wlist, &tmp);
+	ret = twatch_use(w);
+	list_del(&w->wlist);
+	twatch_put(w);
+	return ret;
+}
