@@ -42,7 +42,11 @@ PINNED = {
 
 @functools.cache
 def _tree(root: str) -> KernelTree:
-    return KernelTree.open(root)
+    tree = KernelTree.open(root)
+    # files the provisioned database does not build (kernel/cgroup/cgroup.c) get the
+    # flags `--derive-flags` gives a user
+    tree.derive = True
+    return tree
 
 
 def _session(tree: KernelTree) -> Session:
