@@ -184,6 +184,24 @@ static struct tab *tab_pick_start(struct tab *t, int key)
 	return n;
 }
 
+/* a lost lock (mem_cgroup_move_account() without folio_memcg_lock()): the unlock on the
+ * path that returns 0 is no iterator's end, though its caller holds a section of its own */
+static int tab_move(struct tab *t)
+{
+	if (t->state < 0)
+		return -EINVAL;
+	t->state = 1;
+	rcu_read_unlock();				/* expect: rcu-unbalanced@warning */
+	return 0;
+}
+
+static void tab_move_all(struct tab *t)
+{
+	rcu_read_lock();
+	tab_move(t);
+	rcu_read_unlock();
+}
+
 /* the same shape with nothing saying the section is meant to outlive the call */
 static struct tab *tab_peek(struct tab *t)
 {

@@ -208,8 +208,10 @@ def summarize(fn: Function, exit_states, facts: RunFacts, flavours: Flavours) ->
         # that ends the caller's walk exactly when it returns NULL (`__netlink_seq_next()`)
         released = [fkey in st.borrowed and st.depth(fkey) == 0 for st in exits]
         kept = [st.depth(fkey) - (1 if fkey in st.borrowed else 0) == 0 for st in exits]
+        # (NULL where it released, an object - not a constant - where it kept it)
         at_end = all(r or k for r, k in zip(released, kept, strict=True)) and all(
-            (st.ret == 0) == r for st, r in zip(exits, released, strict=True))
+            st.ret == 0 if r else st.ret is None
+            for st, r in zip(exits, released, strict=True))
         if exits and any(fkey in st.borrowed for st in exits) and (all(released) or
                                                                   all(kept) or at_end):
             s.releases_caller = s.releases_caller or fkey
