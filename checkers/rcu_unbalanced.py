@@ -191,7 +191,10 @@ class RcuUnbalanced(Checker):
                                     f"__acquires({flavour.upper()})", st)
             elif ks == {"releases"}:
                 for ev, st, _ in self.returns:
-                    if st.depth(fkey) != UNKNOWN and not any(
+                    # a seq_file `->stop(seq, v)` with v NULL: the walk's last step
+                    # already left the section (`if (!v) …; else rcu_read_unlock();`)
+                    ended = any(st.truth(p) is False for p in self.fn.params)
+                    if st.depth(fkey) != UNKNOWN and not ended and not any(
                             k in st.borrowed and st.depth(k) == 0 for k in keys):
                         self.report(ev.loc, f"{self.fn.name}() returns still holding its "
                                     f"caller's {fl.name(fkey)} section here, but it is "

@@ -202,6 +202,16 @@ static void tab_move_all(struct tab *t)
 	rcu_read_unlock();
 }
 
+/* a stop whose walk already ended its section when it ran out (v NULL) */
+static void tab_walk_stop(struct tab *t, void *v)
+	__releases(RCU)
+{
+	if (!v)
+		t->state = 0;
+	else
+		rcu_read_unlock();
+}
+
 /* the same shape with nothing saying the section is meant to outlive the call */
 static struct tab *tab_peek(struct tab *t)
 {
