@@ -119,6 +119,55 @@ def test_patch_on_stdin_and_bad_input(git_tree):
     assert res.returncode == 2 and "Traceback" not in res.stderr
 
 
+def new_file_patch(name: str, body: str = "int pwned;\n", mode: str = "100644") -> str:
+    """A git patch creating `name`, spelled exactly as given (a hostile patch's paths)."""
+    lines = body.splitlines(True)
+    hunk = "".join("+" + ln for ln in lines)
+    return (f"diff --git a/{name} b/{name}\nnew file mode {mode}\nindex 0000000..1111111\n"
+            f"--- /dev/null\n+++ b/{name}\n@@ -0,0 +1,{len(lines)} @@\n{hunk}")
+
+
+@pytest.mark.parametrize("shape", ["dotdot", "absolute", "symlink-dir", "makes-symlink",
+                                   "rename-out"])
+def test_hostile_patch_writes_nothing_outside_the_tree(git_tree, tmp_path, shape):
+    root, _ = git_tree
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    target = outside / "pwned.c"
+    if shape == "dotdot":
+        up = "/".join([".."] * len(root.relative_to("/").parts))
+        patch = new_file_patch(f"{up}{target}")
+    elif shape == "absolute":
+        patch = (f"--- /dev/null\n+++ {target}\n@@ -0,0 +1 @@\n+int pwned;\n")
+    elif shape == "symlink-dir":
+        (root / "mm" / "out").symlink_to(outside)
+        patch = new_file_patch("mm/out/pwned.c")
+    elif shape == "makes-symlink":
+        patch = new_file_patch("mm/link.c", str(target) + "\n", mode="120000")
+    else:
+        old = (root / "mm" / "cfg.c").read_text()
+        patch = ("diff --git a/mm/cfg.c b/../../pwned.c\nsimilarity index 90%\n"
+                 "rename from mm/cfg.c\nrename to ../../pwned.c\n"
+                 + make_patch("mm/cfg.c", old, old + "int x;\n").split("---\n", 1)[1]
+                 .split("\n", 1)[1].replace("+++ b/mm/cfg.c", "+++ b/../../pwned.c"))
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    res = run_cli("check-patch", "--tree", str(root), "-", stdin=patch)
+    assert res.returncode == 2, (res.stdout, res.stderr)
+    assert "Traceback" not in res.stderr and len(res.stderr.strip().splitlines()) == 1
+    assert not target.exists() and not (tmp_path / "pwned.c").exists()
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before
+
+
+def test_binary_and_huge_hunks_are_harmless(git_tree):
+    root, _ = git_tree
+    binary = ("diff --git a/img.png b/img.png\nnew file mode 100644\nindex 0000000..3333333\n"
+              "Binary files /dev/null and b/img.png differ\n")
+    huge = new_file_patch("Documentation/huge.txt", "a line of text\n" * 200_000)
+    res = run_cli("check-patch", "--tree", str(root), "-", stdin=binary + huge)
+    assert res.returncode == 0, res.stderr
+    assert not (root / "img.png").exists() and not (root / "Documentation").exists()
+
+
 # --- the real tree ---------------------------------------------------------------------------
 
 SHRINK_SLAB_PUT = "\t\trcu_read_lock();\n\t\tshrinker_put(shrinker);\n\t}\n"

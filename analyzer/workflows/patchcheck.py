@@ -12,10 +12,11 @@ it is, including a caller whose helper lost its rcu_read_lock().
 
 from __future__ import annotations
 
+import re
 import subprocess
 import tempfile
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import unidiff
 
@@ -83,11 +84,55 @@ def _find(lines: list[str], old: list[str], hint: int, lo: int, fuzz: int = 200)
     return None
 
 
+_PREFIX = re.compile(r"^[ab]/")
+_SYMLINK = re.compile(r"^(new file|old|new|deleted file) mode 120000", re.M)
+
+
+def inside_tree(tree: KernelTree, name: str) -> str:
+    """`name`, a path a patch or a git range names, as a normalised path inside the tree.
+
+    A patch is untrusted input (b4 and CI bots run check-patch on mails from a list): a
+    name that is absolute, climbs with `..`, or reaches out of the tree through a symbolic
+    link is refused before anything is read or written.
+    """
+    if "\0" in name or not name.strip():
+        raise InputError(f"the patch names an invalid path {name!r}")
+    pure = PurePosixPath(name)
+    if pure.is_absolute():
+        raise InputError(f"the patch names an absolute path, {name}; it must stay inside "
+                         "the tree")
+    if ".." in pure.parts:
+        raise InputError(f"the patch names {name}, which climbs out with '..'; it must stay "
+                         "inside the tree")
+    rel = PurePosixPath(*[p for p in pure.parts if p != "."]) if pure.parts else pure
+    if str(rel) in ("", "."):
+        raise InputError(f"the patch names an invalid path {name!r}")
+    root = tree.root.resolve()
+    if not (root / rel).resolve().is_relative_to(root):
+        raise InputError(f"the patch names {name}, which leads out of the tree through a "
+                         "symbolic link")
+    return str(rel)
+
+
+def _checked_names(tree: KernelTree, pfile: unidiff.PatchedFile) -> str:
+    """The tree path of one file of a patch, every name it carries checked."""
+    for name in (pfile.source_file, pfile.target_file):
+        if name and name != "/dev/null":
+            inside_tree(tree, _PREFIX.sub("", name.strip('"'), count=1))
+    if _SYMLINK.search(str(pfile.patch_info or "")):
+        raise InputError(f"the patch makes {pfile.path} a symbolic link, which check-patch "
+                         "does not apply")
+    return inside_tree(tree, pfile.path.strip('"'))
+
+
 def change_from_patch(tree: KernelTree, text: str) -> Change:
     before: dict[str, str | None] = {}
     after: dict[str, str | None] = {}
-    for pfile in parse_patch(text):
-        rel = pfile.path
+    patch = parse_patch(text)
+    names = [_checked_names(tree, pfile) for pfile in patch]  # all of them, before any read
+    for rel, pfile in zip(names, patch, strict=True):
+        if pfile.is_binary_file:
+            continue  # no C to analyse, nothing to apply
         path = tree.root / rel
         if pfile.is_added_file:
             orig = None
@@ -117,7 +162,7 @@ def change_from_git(tree: KernelTree, rng: str) -> Change:
                          f"{names.stderr.strip().splitlines()[-1] if names.stderr else ''}")
     before: dict[str, str | None] = {}
     after: dict[str, str | None] = {}
-    for rel in names.stdout.split():
+    for rel in [inside_tree(tree, n) for n in names.stdout.splitlines() if n]:
         for rev, table in ((base, before), (head, after)):
             shown = git("show", f"{rev}:{rel}")
             table[rel] = shown.stdout if shown.returncode == 0 else None
