@@ -159,3 +159,15 @@ def test_directories_expand_to_what_kbuild_builds(kernel_tree):
     # without --derive-flags a directory is what the compile database knows
     res = run_cli("scan", "--tree", str(kernel_tree), "kernel/cgroup/")
     assert res.returncode == 2 and "--derive-flags asks kbuild" in res.stderr
+    # a directory's own flags (fs/xfs/Makefile: ccflags-y += -I fs/xfs/libxfs) are kbuild's,
+    # asked with `make -n` for an object never built: the file parses
+    xfs = "fs/xfs/xfs_icache.c"
+    assert not (kernel_tree / "fs/xfs/.xfs_icache.o.cmd").exists()
+    res = run_cli("scan", "--tree", str(kernel_tree), "--derive-flags", "-v", xfs)
+    assert res.returncode in (0, 1), res.stderr
+    assert "not analysed" not in res.stderr and "parse error" not in res.stderr
+    assert "/fs/xfs/libxfs" in res.stderr and 'KBUILD_MODNAME="xfs"' in res.stderr
+    # listed by its own Makefile, but no parent descends into it on x86
+    res = run_cli("scan", "--tree", str(kernel_tree), "--derive-flags",
+                  "drivers/s390/cio/device_fsm.c")
+    assert res.returncode == 2 and "this configuration builds none of" in res.stderr

@@ -33,6 +33,7 @@ class BuiltObjects:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.dirs: dict[str, Directory | None] = {}
+        self.reach: dict[str, bool | None] = {".": True}
 
     def directory(self, rel: str) -> Directory | None:
         """What kbuild builds in `rel` (tree-relative); None when kbuild cannot say."""
@@ -71,10 +72,38 @@ class BuiltObjects:
         return d
 
     def built(self, source: Path) -> bool | None:
-        """Does this configuration build `source`'s object? None when kbuild cannot say."""
+        """Does this configuration build `source`'s object? None when kbuild cannot say.
+
+        Built means listed by its directory's Makefile and the directory reached: a
+        Makefile asked alone lists drivers/s390/cio/'s objects on x86 too, but no parent
+        descends into it.
+        """
         rel = source.relative_to(self.root)
         d = self.directory(str(rel.parent))
-        return None if d is None else str(rel.with_suffix(".o")) in d.objects
+        if d is None:
+            return None
+        if str(rel.with_suffix(".o")) not in d.objects:
+            return False
+        return self.reached(str(rel.parent))
+
+    def reached(self, rel: str) -> bool | None:
+        """Does the build descend into directory `rel` (from the top, through subdirs)?"""
+        rel = rel.strip("/") or "."
+        if rel not in self.reach:
+            self.reach[rel] = False
+            parts = Path(rel).parts
+            for n in range(len(parts) - 1, -1, -1):  # nearest ancestor first
+                anc = str(Path(*parts[:n])) if n else "."
+                if not self.reached(anc):
+                    continue
+                d = self.directory(anc)
+                if d is None:
+                    self.reach[rel] = None
+                    break
+                if rel in {s.strip("/") for s in d.subdirs}:
+                    self.reach[rel] = True
+                    break
+        return self.reach[rel]
 
     def sources_under(self, rel: str) -> tuple[list[Path], list[Path]] | None:
         """(.c files built under `rel`, .c files there that are not), recursively."""

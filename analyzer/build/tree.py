@@ -1,8 +1,9 @@
 """A configured kernel tree: validation, and where each file's flags come from.
 
 Flags come, in order of preference, from the compile database; from kbuild's
-own `.<obj>.o.cmd` file when the object was built; or, for a configured tree
-that was never built, from the x86_64 kbuild flag set derived here.
+own `.<obj>.o.cmd` file when the object was built; from kbuild itself, asked
+what it would run (`make -n`); or, when kbuild cannot say, from the generic
+x86_64 kbuild flag set derived here.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from analyzer.build import kbuild_cmds
 from analyzer.build.compdb import CompileCommand, CompileDatabase
 from analyzer.build.objects import BuiltObjects
 from analyzer.errors import InputError
@@ -36,6 +38,8 @@ class KernelTree:
     # files named (or under a directory named) that this configuration does not build
     skipped: list[tuple[Path, str]] = field(default_factory=list)
     _objects: BuiltObjects | None = field(default=None, repr=False)
+    # kbuild's answers to `make -n`, asked once per file (None: kbuild had none)
+    _asked: dict[Path, tuple[str, ...] | None] = field(default_factory=dict, repr=False)
 
     @property
     def objects(self) -> BuiltObjects:
@@ -150,7 +154,20 @@ class KernelTree:
         cmd_file = self._cmd_file(source)
         if cmd_file is not None:
             return _from_cmd_file(cmd_file, self.root, source)
+        if source not in self._asked:
+            self.ask_kbuild([source])
+        argv = self._asked.get(source)
+        if argv:
+            return CompileCommand(str(source), str(self.root), argv)
         return CompileCommand(str(source), str(self.root), tuple(derived_flags(self.root, source)))
+
+    def ask_kbuild(self, sources: list[Path]) -> None:
+        """Ask kbuild at once for the commands of `sources` that have no recorded one."""
+        todo = [s for s in sources if s not in self._asked and self._cmd_file(s) is None
+                and (self.compdb is None or self.compdb.get(str(s)) is None)]
+        if todo:
+            got = kbuild_cmds.ask(self.root, todo)
+            self._asked.update({s: got.get(s) for s in todo})
 
     def dependencies(self, source: Path) -> set[Path] | None:
         """The headers kbuild recorded for `source`'s object (`deps_` of its .o.cmd file).

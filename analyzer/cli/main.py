@@ -170,6 +170,8 @@ def _sources(tree: KernelTree, files: list[str]) -> list[Path]:
     if not sources:
         raise InputError(f"nothing to analyse: this configuration builds none of "
                          f"{', '.join(files)}")
+    if tree.derive or tree.compdb is None:
+        tree.ask_kbuild(sources)  # one `make -n` for every file without recorded flags
     return sources
 
 
