@@ -2,10 +2,11 @@
 
 import json
 import re
+import subprocess
 
 import pytest
 
-from tests.conftest import run_cli, run_cli_on_terminal
+from tests.conftest import RCUCHECK, fixture_tree, run_cli, run_cli_on_terminal
 
 
 def configured_tree(root):
@@ -91,8 +92,10 @@ def test_broken_file_does_not_stop_the_run(kernel_tree, tmp_path):
     custom.write_text(json.dumps([entry, broken]))
     res = run_cli("scan", "--stats", "--tree", str(kernel_tree), "-p", str(custom),
                   "mm/list_lru.c", "mm/shrinker.c")
-    # the exit code speaks of the file analysed (shrinker.c has its leak)
-    assert res.returncode == 1 and "shrinker.c:557" in res.stdout
+    # the other file's findings are reported, and the run does not pass for complete: 3
+    assert res.returncode == 3 and "shrinker.c:557" in res.stdout
+    assert res.stderr.splitlines()[-1].startswith(
+        "rcucheck: 1 file analysed, 1 not analysed; 1 warning, ")
     assert "Traceback" not in res.stderr
     assert "mm/list_lru.c: not analysed" in res.stderr and "parse error" in res.stderr
     shrinker = [ln for ln in res.stderr.splitlines() if ln.startswith("mm/shrinker.c: ")]
@@ -171,3 +174,121 @@ def test_directories_expand_to_what_kbuild_builds(kernel_tree):
     res = run_cli("scan", "--tree", str(kernel_tree), "--derive-flags",
                   "drivers/s390/cio/device_fsm.c")
     assert res.returncode == 2 and "this configuration builds none of" in res.stderr
+
+
+CLEAN_UNIT = """\
+#include <linux/rcupdate.h>
+
+struct cfg { int weight; };
+struct tbl { struct cfg __rcu *cur; };
+
+int cfg_weight(struct tbl *t)
+{
+	struct cfg *c;
+	int w = 0;
+
+	rcu_read_lock();
+	c = rcu_dereference(t->cur);
+	if (c)
+		w = c->weight;
+	rcu_read_unlock();
+	return w;
+}
+"""
+
+
+def test_a_file_not_analysed_fails_the_run_and_every_run_says_what_it_checked(tmp_path):
+    root = fixture_tree(tmp_path / "linux", {"mm/good.c": CLEAN_UNIT,
+                                              "mm/bad.c": b"\x00\xff garbage {{{ \x8f\n"})
+    res = run_cli("scan", "--tree", str(root), "mm/good.c", "mm/bad.c")
+    assert res.returncode == 3, res.stderr
+    assert "mm/bad.c: not analysed" in res.stderr and "Traceback" not in res.stderr
+    assert res.stderr.splitlines()[-1].startswith(
+        "rcucheck: 1 file analysed, 1 not analysed; no findings; ")
+    # a clean run is not silent: it says what it analysed
+    res = run_cli("scan", "--tree", str(root), "mm/good.c")
+    assert res.returncode == 0 and res.stdout == ""
+    assert res.stderr.splitlines()[-1].startswith("rcucheck: 1 file analysed; no findings; ")
+
+
+TWO_RULES = """\
+#include <linux/rcupdate.h>
+
+struct cfg { int weight; };
+struct tbl { struct cfg __rcu *cur; int busy; };
+
+int tbl_busy(struct tbl *t)
+{
+	rcu_read_lock();
+	if (t->busy)
+		return 1;
+	rcu_read_unlock();
+	return 0;
+}
+
+static int cfg_weight(struct tbl *t)
+{
+	struct cfg *c = rcu_dereference(t->cur);
+
+	return c ? c->weight : 0;
+}
+
+int tbl_weight(struct tbl *t)
+{
+	return cfg_weight(t);
+}
+"""
+
+
+def rules_of(text: str) -> set[str]:
+    return set(re.findall(r"\[([a-z-]+)\]$", text, re.M))
+
+
+def test_rule_control_configuration_file_and_suppression_warnings(tmp_path):
+    root = fixture_tree(tmp_path / "linux", {"mm/two.c": TWO_RULES})
+    res = run_cli("scan", "--tree", str(root), "mm/two.c")
+    assert rules_of(res.stdout) == {"rcu-unbalanced", "rcu-deref-unprotected"}
+    res = run_cli("scan", "--tree", str(root), "--disable", "rcu-unbalanced", "mm/two.c")
+    assert rules_of(res.stdout) == {"rcu-deref-unprotected"} and res.returncode == 0
+    res = run_cli("scan", "--tree", str(root), "--disable", "rcu-unbalnced", "mm/two.c")
+    assert res.returncode == 2
+    assert "unknown rule rcu-unbalnced (did you mean rcu-unbalanced?)" in res.stderr
+    # the tree's .rcucheck.toml: rules, fail-on, suppressions, relative to the file
+    (root / "sup.toml").write_text(
+        '[[suppress]]\nfunction = "tbl_busy"\nrule = "rcu-unbalanced"\nreason = "reviewed"\n'
+        '[[suppress]]\nfunction = "tbl_busy"\nrule = "ref-lek"\nreason = "typo"\n'
+        '[[suppress]]\nfunction = "gone"\nrule = "ref-leak"\nreason = "stale"\n')
+    (root / ".rcucheck.toml").write_text('disable = ["rcu-deref-unprotected"]\n'
+                                         'suppress = "sup.toml"\nfail-on = "never"\n')
+    res = run_cli("scan", "--tree", str(root), "mm/two.c")
+    assert res.returncode == 0 and res.stdout == ""
+    assert "entry 2: no rule ref-lek (did you mean ref-leak?)" in res.stderr
+    assert "entry 3 (ref-leak in gone()) matched no finding of this run" in res.stderr
+    assert "1 finding suppressed by" in res.stderr and "1 findings" not in res.stderr
+    # the command line wins over the file
+    res = run_cli("scan", "--tree", str(root), "--fail-on", "warning", "-r",
+                  "rcu-deref-unprotected", "--suppress", str(root / "none.toml"), "mm/two.c")
+    assert res.returncode == 2 and "cannot read suppressions" in res.stderr
+    (root / ".rcucheck.toml").write_text('disable = ["rcu-unbalanced"]\nrules = ["nope"]\n')
+    res = run_cli("scan", "--tree", str(root), "mm/two.c")
+    assert res.returncode == 2 and "unknown rule nope in " in res.stderr
+    (root / ".rcucheck.toml").write_text('disabel = ["rcu-unbalanced"]\n')
+    res = run_cli("scan", "--tree", str(root), "mm/two.c")
+    assert res.returncode == 2 and "unknown key disabel (did you mean disable?)" in res.stderr
+    other = tmp_path / "other.toml"
+    other.write_text('rules = ["rcu-unbalanced"]\n')
+    res = run_cli("scan", "--tree", str(root), "--config", str(other), "mm/two.c")
+    assert rules_of(res.stdout) == {"rcu-unbalanced"}
+
+
+def test_global_options_after_the_subcommand_help_everywhere_and_closed_pipes(tmp_path):
+    root = fixture_tree(tmp_path / "linux", {"mm/two.c": TWO_RULES})
+    res = run_cli("scan", "--tree", str(root), "mm/two.c", "--libclang", "/no/such/lib.so")
+    assert res.returncode == 2 and "/no/such/lib.so does not exist" in res.stderr
+    for cmd in ("scan", "check-patch", "kbuild", "graph", "cfg", "report", "explain",
+                "rules", "cache"):
+        res = run_cli(cmd, "--help")
+        assert res.returncode == 0 and res.stdout.startswith("Usage: rcucheck"), cmd
+    proc = subprocess.run(f"'{RCUCHECK}' explain ref-leak | head -1", shell=True,
+                          capture_output=True, text=True)
+    assert proc.stdout.startswith("ref-leak") and proc.stderr == ""

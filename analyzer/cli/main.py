@@ -11,12 +11,14 @@ import os
 import sys
 import time
 import traceback
+from collections import Counter
 from pathlib import Path
 
 import click
 
 from analyzer import __version__
 from analyzer.build.tree import KernelTree
+from analyzer.cli import config as runconfig
 from analyzer.cli.progress import Progress
 from analyzer.cli.progress import wanted as progress_wanted
 from analyzer.driver import policy
@@ -51,6 +53,11 @@ class _Group(click.Group):
             ctx.exit(exc.exit_code)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
+        except BrokenPipeError:
+            # the reader went away (`| head`): stop quietly, as a pipeline expects
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            ctx.exit(141)
         except Exception as exc:  # a bug of ours: one sentence, not a traceback
             where = traceback.extract_tb(exc.__traceback__)[-1]
             click.echo(f"rcucheck: internal error: {type(exc).__name__}: {exc} "
@@ -114,6 +121,63 @@ def _phase1_options(f):
                              "--no-cache keeps nothing between runs.")(f)
 
 
+def _run_control(f):
+    """--disable and --config: which rules run, and the project's configuration file."""
+    f = click.option("--config", "config", metavar="FILE", envvar="RCUCHECK_CONFIG",
+                     expose_value=False, callback=_meta,
+                     help=f"Configuration file (default: the tree's {runconfig.FILE_NAME}, "
+                          "if any): rules, disable, fail-on, model, suppress.")(f)
+    return click.option("--disable", "disable", multiple=True, metavar="ID",
+                        expose_value=False, callback=_meta,
+                        help="Do not run this rule (repeatable).")(f)
+
+
+def _libclang_after(f):
+    """--libclang is a global option; it is taken after the subcommand too."""
+    def keep(ctx: click.Context, param: click.Parameter, value):
+        if value:
+            ctx.obj["libclang"] = value
+        return value
+    return click.option("--libclang", metavar="PATH", expose_value=False, callback=keep,
+                        is_eager=True, help="libclang shared library to use (as before the "
+                                            "subcommand).")(f)
+
+
+def _settings(ctx: click.Context, tree_root: Path | None, rules, models, suppress,
+              fail_on: str | None = None):
+    """Rules, model files, suppressions and fail-on, the command line over the config."""
+    cfg = runconfig.load(ctx.meta.get("config"), tree_root)
+    where = f" in {cfg.path}" if cfg.path else ""
+    # a rule named with -r runs even where the file disables it
+    chosen = runconfig.select_rules(set(REGISTRY), list(rules) or cfg.rules,
+                                    [*(d for d in cfg.disable if d not in rules),
+                                     *(ctx.meta.get("disable") or ())],
+                                    where if not rules else "")
+    if fail_on is not None and cfg.fail_on and \
+            ctx.get_parameter_source("fail_on") is click.core.ParameterSource.DEFAULT:
+        fail_on = cfg.fail_on
+    sup_file = suppress or cfg.suppress
+    sup = Suppressions.load(sup_file) if sup_file else None
+    if sup is not None:
+        for i, s in enumerate(sup.entries, 1):
+            if s.rule is not None and s.rule not in REGISTRY:
+                click.echo(f"rcucheck: suppressions {sup.source}, entry {i}: no rule "
+                           f"{s.rule}{runconfig.did_you_mean(s.rule, REGISTRY)}; it can "
+                           "match nothing", err=True)
+    return chosen, [*cfg.models, *models], sup, fail_on
+
+
+def _unused_suppressions(sup: Suppressions | None, findings, rel) -> None:
+    if sup is None:
+        return
+    for i, s in enumerate(sup.entries, 1):
+        if (s.rule is None or s.rule in REGISTRY) and \
+                not any(s.matches(f, rel) for f in findings):
+            what = s.fingerprint or f"{s.rule} in {s.function}()"
+            click.echo(f"rcucheck: suppressions {sup.source}, entry {i} ({what}) matched "
+                       "no finding of this run", err=True)
+
+
 def _meta(ctx: click.Context, param: click.Parameter, value):
     ctx.meta[param.name] = value
     return value
@@ -148,9 +212,7 @@ def _open_tree(tree_dir: str | None, compdb: str | None, derive: bool = False) -
 def _session(ctx: click.Context, models, rules=None, jobs: int = 1, cache: bool = True,
              rel=str, quiet: bool = True, tree: Path | None = None) -> Session:
     model = ApiModel.load(list(models))
-    unknown = [r for r in rules or () if r not in REGISTRY]
-    if unknown:
-        raise InputError(f"unknown rule {unknown[0]} (rcucheck rules lists them)")
+    rules = runconfig.select_rules(set(REGISTRY), list(rules or ()), [])
     clangsetup.load(ctx.obj["libclang"])
     return Session(model, checker_classes(list(rules) if rules else None), jobs,
                    _store_path(ctx, cache), ctx.obj["libclang"], rel,
@@ -257,6 +319,8 @@ def _report_units(tree: KernelTree, res: RunResult, stats: bool = False) -> list
 @click.option("--max-seconds", type=click.FloatRange(0.01), default=Budget.seconds,
               show_default=True, help="Per function: seconds of checking, likewise.")
 @_phase1_options
+@_run_control
+@_libclang_after
 @click.option("-v", "--verbose", is_flag=True, help="Print the flags handed to libclang.")
 @click.argument("files", nargs=-1, metavar="[FILES]...")
 @click.pass_context
@@ -287,7 +351,7 @@ def scan(ctx: click.Context, tree_dir: str | None, compdb: str | None, derive_fl
     if new_only and not baseline:
         raise InputError("--new-only needs --baseline OLD.sarif")
     known = _sarif().fingerprints_of(Path(baseline)) if baseline else None
-    sup = Suppressions.load(suppress) if suppress else None
+    rules, models, sup, fail_on = _settings(ctx, tree.root, rules, models, suppress, fail_on)
     session = _session(ctx, models, rules, jobs, cache, tree.relative, quiet, tree.root)
     session.budget = Budget(max_steps, max_seconds)
     if verbose:
@@ -300,7 +364,8 @@ def scan(ctx: click.Context, tree_dir: str | None, compdb: str | None, derive_fl
     reported, reasons = sup.split(shown, tree.relative) if sup else (shown, {})
     notifications = _report_units(tree, res, stats)
     if reasons:
-        click.echo(f"{len(reasons)} findings suppressed by {sup.source}", err=True)
+        click.echo(f"{policy.plural(len(reasons), 'finding')} suppressed by {sup.source}",
+                   err=True)
     if fmt in ("sarif", "html"):
         report_sarif = _sarif()
         log = report_sarif.build_log(report_sarif.SarifInput(
@@ -310,6 +375,7 @@ def scan(ctx: click.Context, tree_dir: str | None, compdb: str | None, derive_fl
         _emit(text if fmt == "sarif" else _html().from_sarif(json.loads(text)), output)
     else:
         _emit("".join(format_finding(f, tree.relative) + "\n" for f in reported), output)
+    _unused_suppressions(sup, shown, tree.relative)
     if write_sup:
         write_atomic(Path(write_sup), draft_suppressions(reported, tree.relative))
         click.echo(f"wrote {len(reported)} entries to {write_sup}: give each a reason",
@@ -330,8 +396,26 @@ def scan(ctx: click.Context, tree_dir: str | None, compdb: str | None, derive_fl
                    f"run again in the reduce; peak memory here (reduce) {peak:.0f} MB",
                    err=True)
     sys.stdout.flush()
+    _summary(len(res.units) - len(res.failed), len(res.failed), len(tree.skipped), reported,
+             len(reasons), time.perf_counter() - t_start)
     ctx.exit(policy.exit_code(reported, fail_on, len(res.failed),
                               analysed=len(res.units) - len(res.failed)))
+
+
+def _summary(analysed: int, failed: int, skipped: int, reported: list, suppressed: int,
+             seconds: float) -> None:
+    """The last line on stderr: what was checked, so "nothing analysed" never looks clean."""
+    parts = [policy.plural(analysed, "file") + " analysed"]
+    if failed:
+        parts.append(f"{failed} not analysed")
+    if skipped:
+        parts.append(f"{skipped} skipped (not built in this configuration)")
+    levels = Counter(f.level for f in reported)
+    found = ", ".join(policy.plural(levels[lv], lv) for lv in ("error", "warning", "note")
+                      if levels[lv]) or "no findings"
+    if suppressed:
+        found += f" ({suppressed} suppressed)"
+    click.echo(f"rcucheck: {', '.join(parts)}; {found}; {seconds:.1f} s", err=True)
 
 
 # --- graph and cfg ---------------------------------------------------------------------------
@@ -348,6 +432,7 @@ def scan(ctx: click.Context, tree_dir: str | None, compdb: str | None, derive_fl
 @click.option("-o", "--output", metavar="FILE", help="Write here instead of stdout.")
 @_model_option
 @_phase1_options
+@_libclang_after
 @click.argument("files", nargs=-1, required=True, metavar="FILES...")
 @click.pass_context
 def graph(ctx: click.Context, tree_dir: str | None, compdb: str | None, derive_flags: bool,
@@ -391,6 +476,7 @@ def graph(ctx: click.Context, tree_dir: str | None, compdb: str | None, derive_f
 @_tree_options
 @_model_option
 @click.option("--function", "function", metavar="NAME", help="Only this function.")
+@_libclang_after
 @click.argument("file")
 @click.pass_context
 def cfg(ctx: click.Context, tree_dir: str | None, compdb: str | None, derive_flags: bool,
@@ -428,6 +514,9 @@ def kbuild(ctx: click.Context, werror: bool, sarif_dir: str | None, suppress: st
     Takes what kbuild passes (CHECKFLAGS, the compiler flags, the source file),
     prints gcc-style findings on stderr and exits 0, as sparse does.
     """
+    if args in (("--help",), ("-h",)):  # kbuild never passes these: a person asking
+        click.echo(ctx.get_help())
+        ctx.exit(0)
     cwd = Path.cwd()
 
     def rel(path: str) -> str:
@@ -435,8 +524,9 @@ def kbuild(ctx: click.Context, werror: bool, sarif_dir: str | None, suppress: st
         return str(p.relative_to(cwd)) if p.is_absolute() and p.is_relative_to(cwd) else path
 
     job = kbuild_mode.job_from_args(args, cwd)
-    sup = Suppressions.load(suppress) if suppress else None
-    session = _session(ctx, models, rel=rel, tree=cwd)
+    ctx.meta.setdefault("config", os.environ.get("RCUCHECK_CONFIG"))
+    rules, models, sup, _ = _settings(ctx, cwd, (), models, suppress)
+    session = _session(ctx, models, rules, rel=rel, tree=cwd)
     result = kbuild_mode.check(session, job)
     reported, reasons = sup.split(result.findings, rel) if sup else (result.findings, {})
     notifications = []
@@ -468,6 +558,8 @@ def kbuild(ctx: click.Context, werror: bool, sarif_dir: str | None, suppress: st
 @click.option("--suppress", "suppress", metavar="FILE", envvar="RCUCHECK_SUPPRESS",
               help="Reviewed findings to leave out (TOML).")
 @_phase1_options
+@_run_control
+@_libclang_after
 @click.argument("patch", required=False, metavar="[PATCH|-]")
 @click.pass_context
 def check_patch(ctx: click.Context, tree_dir: str | None, compdb: str | None,
@@ -482,7 +574,7 @@ def check_patch(ctx: click.Context, tree_dir: str | None, compdb: str | None,
     not be analysed.
     """
     tree = _open_tree(tree_dir, compdb, derive_flags)
-    sup = Suppressions.load(suppress) if suppress else None
+    rules, models, sup, fail_on = _settings(ctx, tree.root, (), models, suppress, fail_on)
     if git_range and patch:
         raise InputError("give a patch or --git BASE..HEAD, not both")
     if git_range:
@@ -502,8 +594,8 @@ def check_patch(ctx: click.Context, tree_dir: str | None, compdb: str | None,
         except UnicodeDecodeError:
             raise InputError("the patch is not UTF-8 text") from None
         change = patchcheck.change_from_patch(tree, text)
-    session = _session(ctx, models, jobs=jobs, cache=cache, rel=tree.relative, quiet=quiet,
-                       tree=tree.root)
+    session = _session(ctx, models, rules, jobs=jobs, cache=cache, rel=tree.relative,
+                       quiet=quiet, tree=tree.root)
     result = patchcheck.new_findings(tree, change, session)
     for side, unit in result.failed:
         click.echo(f"{tree.relative(unit.name)}: {unit.why_not} ({side} the change)",
