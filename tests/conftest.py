@@ -39,13 +39,14 @@ def kernel_tree() -> Path:
     return tree
 
 
-def run_cli(*args: str, env: dict | None = None, stdin: str | None = None):
+def run_cli(*args: str, env: dict | None = None, stdin: str | None = None,
+            cwd: Path | None = None):
     """Run the installed `rcucheck` in a subprocess, as a user would."""
     full_env = dict(os.environ)
     full_env.update(env or {})
     return subprocess.run(
         [str(RCUCHECK), *args], capture_output=True, text=True, env=full_env, input=stdin,
-        timeout=900,
+        timeout=900, cwd=cwd,
     )
 
 

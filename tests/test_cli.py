@@ -292,3 +292,33 @@ def test_global_options_after_the_subcommand_help_everywhere_and_closed_pipes(tm
     proc = subprocess.run(f"'{RCUCHECK}' explain ref-leak | head -1", shell=True,
                           capture_output=True, text=True)
     assert proc.stdout.startswith("ref-leak") and proc.stderr == ""
+
+
+def test_the_tree_is_found_from_where_you_stand(tmp_path):
+    root = fixture_tree(tmp_path / "linux", {"mm/two.c": TWO_RULES})
+    env = {"RCUCHECK_TREE": ""}
+    at_root = run_cli("scan", "mm/two.c", cwd=root, env=env)
+    assert at_root.returncode == 1, at_root.stderr
+    assert rules_of(at_root.stdout) == {"rcu-unbalanced", "rcu-deref-unprotected"}
+    # in mm/, a file is named as the shell sees it; findings keep their tree paths
+    in_mm = run_cli("scan", "two.c", cwd=root / "mm", env=env)
+    assert in_mm.stdout == at_root.stdout
+    assert run_cli("scan", "--tree", str(root), "two.c", cwd=root / "mm").stdout == \
+        at_root.stdout
+    # outside any tree and without --tree: one sentence
+    res = run_cli("scan", "mm/two.c", cwd=tmp_path, env=env)
+    assert res.returncode == 2 and "none around the current directory" in res.stderr
+    # a tree reached through a symbolic link, and a shadow tree of symlinked files
+    (tmp_path / "link").symlink_to(root)
+    res = run_cli("scan", "--tree", str(tmp_path / "link"), "mm/two.c")
+    assert res.stdout == at_root.stdout
+    shadow = tmp_path / "shadow"
+    subprocess.run(["cp", "-rs", str(root), str(shadow)], check=True)
+    (shadow / "compile_commands.json").unlink()
+    (shadow / "compile_commands.json").write_text(
+        (root / "compile_commands.json").read_text().replace(str(root), str(shadow)))
+    assert (shadow / "mm" / "two.c").is_symlink()
+    res = run_cli("scan", "--tree", str(shadow), "mm/two.c")
+    assert res.returncode == 1, res.stderr
+    assert rules_of(res.stdout) == {"rcu-unbalanced", "rcu-deref-unprotected"}
+    assert res.stdout.startswith("mm/two.c:")

@@ -75,20 +75,54 @@ class KernelTree:
         return cls(path, compdb)
 
     def resolve(self, name: str) -> Path:
-        """A user-named file, relative to the tree (or absolute inside it)."""
-        p = Path(name)
-        full = (p if p.is_absolute() else self.root / p).resolve()
+        """A user-named file: relative to where the user stands when that is inside the
+        tree and the file is there, else relative to the tree (or absolute inside it).
+
+        Containment is decided on the path as written, so a tree whose files are
+        symbolic links (a shadow tree, `cp -rs`) is a tree like any other.
+        """
+        p = Path(name).expanduser()
+        if p.is_absolute():
+            cand = p
+        else:
+            here = Path.cwd()
+            cand = here / p if self._inside(here) and (here / p).exists() else self.root / p
+        full = Path(os.path.normpath(cand))
         if not full.is_relative_to(self.root):
-            raise InputError(f"{name} is not inside the kernel tree {self.root}")
+            if full.resolve().is_relative_to(self.root):
+                full = full.resolve()
+            else:
+                raise InputError(f"{name} is not inside the kernel tree {self.root}")
         if not full.exists():
             raise InputError(f"{name} does not exist in the kernel tree {self.root}")
         return full
 
+    def _inside(self, path: Path) -> bool:
+        return path.is_relative_to(self.root) or path.resolve().is_relative_to(self.root)
+
     def relative(self, path: str | Path) -> str:
+        norm = Path(os.path.normpath(path))
+        if norm.is_absolute() and norm.is_relative_to(self.root):
+            return str(norm.relative_to(self.root))
         try:
             return str(Path(path).resolve().relative_to(self.root))
         except ValueError:
             return str(path)
+
+    @staticmethod
+    def find(start: Path) -> Path | None:
+        """The kernel tree `start` is in: the nearest directory upward whose Makefile
+        is the kernel's top-level one (it defines KERNELVERSION), as git finds its root."""
+        for d in (start, *start.parents):
+            mk = d / "Makefile"
+            if mk.is_file() and (d / "include" / "linux").is_dir():
+                try:
+                    text = mk.read_text(errors="replace")
+                except OSError:
+                    continue
+                if "KERNELVERSION" in text:
+                    return d
+        return None
 
     def expand(self, names: list[str]) -> list[Path]:
         """Files named by the user, minus those this configuration does not build.

@@ -202,7 +202,11 @@ def _store_path(ctx: click.Context, cache: bool) -> Path | None:
 
 def _open_tree(tree_dir: str | None, compdb: str | None, derive: bool = False) -> KernelTree:
     if not tree_dir:
-        raise InputError("no kernel tree given: pass --tree DIR or set RCUCHECK_TREE "
+        found = KernelTree.find(Path.cwd())
+        tree_dir = str(found) if found is not None else None
+    if not tree_dir:
+        raise InputError("no kernel tree given and none around the current directory: "
+                         "pass --tree DIR or set RCUCHECK_TREE "
                          "(scripts/get-kernel provisions one)")
     tree = KernelTree.open(tree_dir, compdb)
     tree.derive = derive
