@@ -322,3 +322,34 @@ def test_the_tree_is_found_from_where_you_stand(tmp_path):
     assert res.returncode == 1, res.stderr
     assert rules_of(res.stdout) == {"rcu-unbalanced", "rcu-deref-unprotected"}
     assert res.stdout.startswith("mm/two.c:")
+
+
+def _run_processes(marker: str) -> list[int]:
+    out = subprocess.run(["ps", "-ww", "-eo", "pid=,args="], capture_output=True,
+                         text=True).stdout
+    return [int(ln.split()[0]) for ln in out.splitlines() if marker in ln and "ps -ww" not in ln]
+
+
+@pytest.mark.realtree
+@pytest.mark.parametrize("sig", ["TERM", "KILL"])
+def test_a_killed_run_leaves_no_worker_behind(kernel_tree, tmp_path, sig):
+    import signal
+    import time
+
+    marker = str(tmp_path / f"store-{sig}")  # in every process's command line, forks too
+    proc = subprocess.Popen([str(RCUCHECK), "scan", "-q", "-j2", "--cache-dir", marker,
+                             "--tree", str(kernel_tree), "mm/memcontrol.c", "mm/slub.c"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while len(_run_processes(marker)) < 3 and time.time() < deadline:  # the run + 2 workers
+        time.sleep(0.2)
+    assert len(_run_processes(marker)) >= 3, "the workers never started"
+    proc.send_signal(getattr(signal, f"SIG{sig}"))
+    proc.wait(timeout=60)
+    if sig == "TERM":
+        assert proc.returncode == 128 + signal.SIGTERM
+        assert "Traceback" not in proc.stderr.read()
+    deadline = time.time() + 10
+    while _run_processes(marker) and time.time() < deadline:
+        time.sleep(0.2)
+    assert _run_processes(marker) == []

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import time
 import traceback
@@ -75,6 +76,13 @@ class _Group(click.Group):
 def main(ctx: click.Context, libclang: str | None) -> None:
     """Static checker for the Linux kernel's RCU and reference-count discipline."""
     ctx.obj = {"libclang": libclang}
+    # SIGTERM (timeout, a CI runner, job control) ends the run as Ctrl-C does: output
+    # files stay whole (they are written atomically) and no worker is left behind
+    signal.signal(signal.SIGTERM, _terminated)
+
+
+def _terminated(signum, frame) -> None:
+    raise SystemExit(128 + signum)
 
 
 # --- shared options -----------------------------------------------------------------------
