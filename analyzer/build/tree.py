@@ -38,6 +38,8 @@ class KernelTree:
     # files named (or under a directory named) that this configuration does not build
     skipped: list[tuple[Path, str]] = field(default_factory=list)
     _objects: BuiltObjects | None = field(default=None, repr=False)
+    # what the user should know about how names were expanded (printed on stderr)
+    notes: list[str] = field(default_factory=list)
     # kbuild's answers to `make -n`, asked once per file (None: kbuild had none)
     _asked: dict[Path, tuple[str, ...] | None] = field(default_factory=dict, repr=False)
 
@@ -145,14 +147,23 @@ class KernelTree:
         return list(dict.fromkeys(out))
 
     def _expand_dir(self, name: str, full: Path) -> list[Path]:
+        got = self.objects.sources_under(str(full.relative_to(self.root)))
         if self.compdb is not None and not self.derive:
             found = sorted(Path(f) for f in self.compdb.files()
                            if Path(f).is_relative_to(full) and f.endswith(".c"))
-            if not found:
-                raise InputError(f"no C file under {name} is in the compile database "
-                                 "(--derive-flags asks kbuild what this configuration builds)")
-            return found
-        got = self.objects.sources_under(str(full.relative_to(self.root)))
+            built = got[0] if got is not None else []
+            missing = [c for c in built if self.compdb.get(str(c)) is None]
+            if not missing:
+                if not found:
+                    raise InputError(f"no C file under {name} is in the compile database, "
+                                     "and kbuild builds none there")
+                return found
+            # the database covers part of the directory: the directory means what kbuild
+            # builds there, the rest with kbuild's own flags
+            self.notes.append(f"{name}: the compile database knows {len(built) - len(missing)} "
+                              f"of the {len(built)} files kbuild builds here; the others are "
+                              "analysed with kbuild's own flags")
+            self.derive = True
         if got is None:  # kbuild cannot say (no Makefile here): files it has built
             found = sorted(c for c in full.rglob("*.c") if self._cmd_file(c))
             if not found:

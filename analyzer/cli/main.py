@@ -239,6 +239,8 @@ def _sources(tree: KernelTree, files: list[str]) -> list[Path]:
     """The files to analyse; those this configuration does not build are named and
     skipped, and an error only when nothing is left."""
     sources = tree.expand(files)
+    for note in tree.notes:
+        click.echo(f"rcucheck: {note}", err=True)
     for path, why in tree.skipped:
         click.echo(f"{tree.relative(path)}: skipped: {why}", err=True)
     if not sources:
@@ -569,31 +571,36 @@ def kbuild(ctx: click.Context, werror: bool, sarif_dir: str | None, suppress: st
               show_default=True)
 @click.option("--suppress", "suppress", metavar="FILE", envvar="RCUCHECK_SUPPRESS",
               help="Reviewed findings to leave out (TOML).")
+@click.option("--format", "fmt", type=click.Choice(["text", "sarif"]), default="text",
+              show_default=True, help="gcc-style text, or a SARIF 2.1.0 log.")
+@click.option("-o", "--output", metavar="FILE", help="Write the report here (atomically).")
 @_phase1_options
 @_run_control
 @_libclang_after
-@click.argument("patch", required=False, metavar="[PATCH|-]")
+@click.argument("patches", nargs=-1, metavar="[PATCH|MBOX|-]...")
 @click.pass_context
 def check_patch(ctx: click.Context, tree_dir: str | None, compdb: str | None,
                 derive_flags: bool, git_range: str | None, models: tuple[str, ...],
-                fail_on: str, suppress: str | None, jobs: int, quiet: bool, cache: bool,
-                patch: str | None) -> None:
-    """Report the findings a patch (or a git range) introduces; silent when it adds none.
+                fail_on: str, suppress: str | None, fmt: str, output: str | None, jobs: int,
+                quiet: bool, cache: bool, patches: tuple[str, ...]) -> None:
+    """Report the findings patches (or a git range) introduce; nothing more.
 
-    PATCH is a git format-patch mail or a unified diff; - reads it from stdin, as
-    `b4 prep --check` passes it.  Exit 1 when the change adds findings at or
-    above --fail-on, 0 when not, 2 when it does not apply or a changed unit could
-    not be analysed.
+    Each PATCH is a git format-patch mail, an mbox of a series, or a unified diff;
+    - reads one from stdin, as `b4 prep --check` passes it.  Several are applied in
+    order, as `git am` would, and each finding names the patch that introduces it.
+    Changed files the compile database does not know are analysed with kbuild's own
+    flags; a changed header, in the units that include it.  Exit 1 when findings at or
+    above --fail-on are added, 0 when not, 2 when a patch does not apply, 3 when a
+    changed file could not be checked.
     """
     tree = _open_tree(tree_dir, compdb, derive_flags)
     rules, models, sup, fail_on = _settings(ctx, tree.root, (), models, suppress, fail_on)
-    if git_range and patch:
-        raise InputError("give a patch or --git BASE..HEAD, not both")
-    if git_range:
-        change = patchcheck.change_from_git(tree, git_range)
-    else:
-        if not patch:
-            raise InputError("no patch given (a file, or - for stdin)")
+    if git_range and patches:
+        raise InputError("give patches or --git BASE..HEAD, not both")
+    if not git_range and not patches:
+        raise InputError("no patch given (files, or - for stdin)")
+    mails: list[patchcheck.Mail] = []
+    for patch in patches:
         if patch == "-":
             data = click.get_binary_stream("stdin").read()
         else:
@@ -601,22 +608,48 @@ def check_patch(ctx: click.Context, tree_dir: str | None, compdb: str | None,
                 data = Path(patch).read_bytes()
             except OSError as exc:
                 raise InputError(f"cannot read {patch}: {exc.strerror}") from None
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            raise InputError("the patch is not UTF-8 text") from None
-        change = patchcheck.change_from_patch(tree, text)
+        mails += patchcheck.split_mails(data)
     session = _session(ctx, models, rules, jobs=jobs, cache=cache, rel=tree.relative,
                        quiet=quiet, tree=tree.root)
-    result = patchcheck.new_findings(tree, change, session)
-    for side, unit in result.failed:
-        click.echo(f"{tree.relative(unit.name)}: {unit.why_not} ({side} the change)",
-                   err=True)
-    added, _ = sup.split(result.added, tree.relative) if sup else (result.added, {})
-    for f in added:
-        click.echo(format_finding(f, tree.relative))
+    t_start = time.perf_counter()
+    if git_range:
+        change = patchcheck.change_from_git(tree, git_range)
+        results = [(None, patchcheck.new_findings(tree, change, session))]
+    else:
+        results = patchcheck.check_series(tree, mails, session)
+    added, failed, unchecked = [], 0, 0
+    for mail, result in results:
+        for note in result.notes:
+            click.echo(f"rcucheck: {note}", err=True)
+        for side, unit in result.failed:
+            click.echo(f"{tree.relative(unit.name)}: {unit.why_not} ({side} the change)",
+                       err=True)
+        failed += len(result.failed)
+        unchecked += result.unchecked
+        for f in result.added:
+            if mail is not None and mail.title:
+                f.notes.append((f.loc, f"introduced by {mail.title}"))
+        added += result.added
+    reported, reasons = sup.split(added, tree.relative) if sup else (added, {})
+    if fmt == "sarif":
+        report_sarif = _sarif()
+        log = report_sarif.build_log(report_sarif.SarifInput(
+            [REGISTRY[r].rule for r in (rules or REGISTRY)], added, tree.root, tree.relative,
+            [(u.name, u.why_not) for _, r in results for _, u in r.failed], None, reasons))
+        _emit(report_sarif.render(log), output)
+    else:
+        _emit("".join(format_finding(f, tree.relative) + "\n" for f in reported), output)
     sys.stdout.flush()
-    ctx.exit(policy.exit_code(added, fail_on, len(result.failed)))
+    patches_n = "1 range" if git_range else \
+        f"{len(results)} patch{'es' if len(results) != 1 else ''}"
+    levels = Counter(f.level for f in reported)
+    found = ", ".join(policy.plural(levels[lv], lv) for lv in ("error", "warning", "note")
+                      if levels[lv]) or "no new findings"
+    missed = f"; {unchecked + failed} changed files not checked" if unchecked + failed else ""
+    click.echo(f"rcucheck: {patches_n} checked; {found}{missed}; "
+               f"{time.perf_counter() - t_start:.1f} s", err=True)
+    code = policy.exit_code(reported, fail_on)
+    ctx.exit(policy.PARTIAL if (failed or unchecked) and code == 0 else code)
 
 
 @main.command()
