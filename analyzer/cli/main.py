@@ -29,6 +29,7 @@ from analyzer.driver.session import Budget, RunResult, Session
 from analyzer.errors import InputError
 from analyzer.frontend import clang as clangsetup
 from analyzer.frontend import deepstack
+from analyzer.interproc.story import story
 from analyzer.ir import dump
 from analyzer.model import ApiModel
 from analyzer.report import graph as graph_export
@@ -444,21 +445,29 @@ def _summary(analysed: int, failed: int, skipped: int, reported: list, suppresse
               default="dot", show_default=True,
               help="svg and png are rendered by Graphviz's dot.")
 @click.option("-o", "--output", metavar="FILE", help="Write here instead of stdout.")
+@click.option("--apis", is_flag=True,
+              help="Show the kernel APIs of the model each function calls for RCU, "
+                   "references and grace periods as nodes of their own.")
+@click.option("--link-base", metavar="URL",
+              help="Base of each node's link to its source line in SVG "
+                   "(default: file:// addresses), e.g. a source browser's address.")
 @_model_option
 @_phase1_options
 @_libclang_after
 @click.argument("files", nargs=-1, required=True, metavar="FILES...")
 @click.pass_context
 def graph(ctx: click.Context, tree_dir: str | None, compdb: str | None, derive_flags: bool,
-          function: str | None, depth: int, fmt: str, output: str | None,
-          models: tuple[str, ...], jobs: int, quiet: bool, cache: bool,
-          files: tuple[str, ...]) -> None:
-    """Export the call graph of FILES, annotated with summaries: DOT, SVG, PNG, GraphML
-    or JSON.
+          function: str | None, depth: int, fmt: str, output: str | None, apis: bool,
+          link_base: str | None, models: tuple[str, ...], jobs: int, quiet: bool,
+          cache: bool, files: tuple[str, ...]) -> None:
+    """Export the call graph of FILES, annotated with what each function does to RCU and
+    references: DOT, SVG, PNG, GraphML or JSON.
 
-    Nodes say whether a function takes, releases or requires RCU, returns a
-    reference, or may sleep; edges say whether RCU was held at the call. The
-    pictures carry a legend.
+    Nodes list the read-side sections inside (flavour, lines), the references taken and
+    dropped (API and object), the grace-period points, and the summary callers see
+    (takes, releases or requires RCU, returns a reference, may sleep); edges say at how
+    many call sites and whether RCU was held at each. --apis adds the modelled APIs as
+    nodes. The pictures carry a legend; SVG nodes link to their source line.
     """
     tree = _open_tree(tree_dir, compdb, derive_flags)
     commands = [tree.command_for(src) for src in _sources(tree, list(files))]
@@ -466,10 +475,21 @@ def graph(ctx: click.Context, tree_dir: str | None, compdb: str | None, derive_f
                        tree=tree.root)
     session.checkers = []
     session.need_program = True
+    stories: dict = {}
+
+    def read_stories(prog) -> None:
+        for nid in prog.graph.nodes:
+            try:
+                stories[nid] = story(prog.body(nid), prog.model, prog.lookup_for(nid))
+            except KeyError:  # no body kept for it
+                continue
+
+    session.inspect = read_stories
     res = session.run([Job.of(cmd) for cmd in commands])
     _report_units(tree, res)
-    g = graph_export.annotated(res.program.graph, res.program.summaries, function, depth,
-                               rel=tree.relative)
+    prog = res.program
+    g = graph_export.annotated(prog.graph, prog.summaries, function, depth,
+                               rel=tree.relative, stories=stories, apis=apis, link=link_base)
     if function is not None and g.number_of_nodes() == 0:
         raise InputError(f"no function {function} in {', '.join(files)}")
     if fmt in graph_export.RENDERED:
