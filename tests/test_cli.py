@@ -358,3 +358,28 @@ def test_a_killed_run_leaves_no_worker_behind(kernel_tree, tmp_path, sig):
     while _run_processes(marker) and time.time() < deadline:
         time.sleep(0.2)
     assert _run_processes(marker) == []
+
+
+def test_an_out_of_tree_build_directory_is_a_tree(tmp_path):
+    """`make O=build`: sources in one directory, configuration, generated headers,
+    objects and the compile database in the other, which links the sources as `source`."""
+    src = fixture_tree(tmp_path / "linux", {"mm/two.c": TWO_RULES})
+    out = tmp_path / "build"
+    (out / "include").mkdir(parents=True)
+    (src / "include" / "generated").rename(out / "include" / "generated")
+    (src / "compile_commands.json").unlink()
+    (out / "source").symlink_to(src)
+    (out / "Makefile").write_text(f"include {src}/Makefile\n")
+    db = [{"directory": str(out), "file": str(src / "mm" / "two.c"),
+           "arguments": ["gcc", "-nostdinc", f"-I{src}/include", "-I./include", "-std=gnu11",
+                         "-D__KERNEL__", "--target=x86_64-linux-gnu", "-c", "-o", "mm/two.o",
+                         str(src / "mm" / "two.c")]}]
+    (out / "compile_commands.json").write_text(json.dumps(db))
+    (out / "mm").mkdir()
+    res = run_cli("scan", "--tree", str(out), "mm/two.c")
+    assert res.returncode == 1, res.stderr
+    assert rules_of(res.stdout) == {"rcu-unbalanced", "rcu-deref-unprotected"}
+    assert res.stdout.startswith("mm/two.c:")
+    # found from inside the output directory too
+    res2 = run_cli("scan", "mm/two.c", cwd=out / "mm", env={"RCUCHECK_TREE": ""})
+    assert res2.stdout == res.stdout, res2.stderr

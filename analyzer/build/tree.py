@@ -38,6 +38,9 @@ class KernelTree:
     # files named (or under a directory named) that this configuration does not build
     skipped: list[tuple[Path, str]] = field(default_factory=list)
     _objects: BuiltObjects | None = field(default=None, repr=False)
+    # where kbuild writes: the tree itself, or an `O=` output directory (its `source`
+    # link leads to `root`): configuration, generated headers, objects and .cmd files
+    objroot: Path | None = None
     # what the user should know about how names were expanded (printed on stderr)
     notes: list[str] = field(default_factory=list)
     # kbuild's answers to `make -n`, asked once per file (None: kbuild had none)
@@ -46,8 +49,13 @@ class KernelTree:
     @property
     def objects(self) -> BuiltObjects:
         if self._objects is None:
-            self._objects = BuiltObjects(self.root)
+            self._objects = BuiltObjects(self.root, self.out)
         return self._objects
+
+    @property
+    def out(self) -> Path:
+        """Where kbuild's output is: the tree, or its `O=` directory."""
+        return self.objroot or self.root
 
     @classmethod
     def open(cls, root: str | os.PathLike[str], compdb_path: str | None = None) -> KernelTree:
@@ -57,12 +65,16 @@ class KernelTree:
         if not path.is_dir():
             raise InputError(f"kernel tree {path} is not a directory")
         path = path.resolve()
+        out = None
+        if (path / "source").is_symlink() and (path / "source" / "include" / "linux").is_dir():
+            # an O= output directory: kbuild links the source tree there as `source`
+            out, path = path, (path / "source").resolve()
         if not (path / "Makefile").is_file() or not (path / "include" / "linux").is_dir():
             raise InputError(
                 f"{path} does not look like a kernel tree (no Makefile or include/linux)"
             )
-        if not (path / "include" / "generated" / "autoconf.h").is_file():
-            raise InputError(f"kernel tree {path} is not configured: {CONFIGURE_HINT}")
+        if not ((out or path) / "include" / "generated" / "autoconf.h").is_file():
+            raise InputError(f"kernel tree {out or path} is not configured: {CONFIGURE_HINT}")
         if compdb_path is not None:
             db_path = Path(compdb_path).expanduser()
             if db_path.is_dir():
@@ -70,11 +82,11 @@ class KernelTree:
             if not db_path.is_file():
                 raise InputError(f"compile database {db_path} does not exist")
             compdb: CompileDatabase | None = CompileDatabase.load(db_path)
-        elif (path / "compile_commands.json").is_file():
-            compdb = CompileDatabase.load(path / "compile_commands.json")
+        elif ((out or path) / "compile_commands.json").is_file():
+            compdb = CompileDatabase.load((out or path) / "compile_commands.json")
         else:
             compdb = None
-        return cls(path, compdb)
+        return cls(path, compdb, objroot=out)
 
     def resolve(self, name: str) -> Path:
         """A user-named file: relative to where the user stands when that is inside the
@@ -114,8 +126,12 @@ class KernelTree:
     @staticmethod
     def find(start: Path) -> Path | None:
         """The kernel tree `start` is in: the nearest directory upward whose Makefile
-        is the kernel's top-level one (it defines KERNELVERSION), as git finds its root."""
+        is the kernel's top-level one (it defines KERNELVERSION), as git finds its root,
+        or an O= output directory (its `source` link leads to one)."""
         for d in (start, *start.parents):
+            if (d / "source").is_symlink() and KernelTree.find((d / "source").resolve()) \
+                    == (d / "source").resolve():
+                return d  # an O= output directory
             mk = d / "Makefile"
             if mk.is_file() and (d / "include" / "linux").is_dir():
                 try:
@@ -198,20 +214,21 @@ class KernelTree:
                 return cmd
         cmd_file = self._cmd_file(source)
         if cmd_file is not None:
-            return _from_cmd_file(cmd_file, self.root, source)
+            return _from_cmd_file(cmd_file, self.out, source)
         if source not in self._asked:
             self.ask_kbuild([source])
         argv = self._asked.get(source)
         if argv:
-            return CompileCommand(str(source), str(self.root), argv)
-        return CompileCommand(str(source), str(self.root), tuple(derived_flags(self.root, source)))
+            return CompileCommand(str(source), str(self.out), argv)
+        return CompileCommand(str(source), str(self.root),
+                              tuple(derived_flags(self.root, source, self.objroot)))
 
     def ask_kbuild(self, sources: list[Path]) -> None:
         """Ask kbuild at once for the commands of `sources` that have no recorded one."""
         todo = [s for s in sources if s not in self._asked and self._cmd_file(s) is None
                 and (self.compdb is None or self.compdb.get(str(s)) is None)]
         if todo:
-            got = kbuild_cmds.ask(self.root, todo)
+            got = kbuild_cmds.ask(self.root, todo, out=self.out)
             self._asked.update({s: got.get(s) for s in todo})
 
     def dependencies(self, source: Path) -> set[Path] | None:
@@ -233,12 +250,16 @@ class KernelTree:
                 if not item:
                     break
                 if not item.startswith("$("):
-                    out.add((self.root / item).resolve())
+                    out.add((self.out / item).resolve())
         return out
 
-    @staticmethod
-    def _cmd_file(source: Path) -> Path | None:
-        cand = source.with_name(f".{source.stem}.o.cmd")
+    def _cmd_file(self, source: Path) -> Path | None:
+        """kbuild's record of `source`'s object, in the tree or its O= directory."""
+        try:
+            where = self.out / Path(source).relative_to(self.root)
+        except ValueError:
+            where = Path(source)
+        cand = where.with_name(f".{where.stem}.o.cmd")
         return cand if cand.is_file() else None
 
 
@@ -254,7 +275,7 @@ def _from_cmd_file(cmd_file: Path, root: Path, source: Path) -> CompileCommand:
     raise InputError(f"{cmd_file} does not hold a compile command")
 
 
-def derived_flags(root: Path, source: Path) -> list[str]:
+def derived_flags(root: Path, source: Path, out: Path | None = None) -> list[str]:
     """kbuild's x86_64 flags for a configured but unbuilt tree.
 
     This is the preprocessor-relevant part of what `make` passes for a
@@ -263,12 +284,16 @@ def derived_flags(root: Path, source: Path) -> list[str]:
     """
     rel = source.relative_to(root)
     base = rel.stem.replace("-", "_")
-    config = _config(root)
+    config = _config(out or root)
     extra = []
     if config.get("CONFIG_FUNCTION_TRACER") == "y":
         extra.append("-DCC_USING_FENTRY")  # arch/x86/Makefile: x86_64 traces with fentry
+    # an O= build keeps its generated headers in the output directory
+    gen = [] if out is None else [f"-I{out}/arch/x86/include/generated", f"-I{out}/include",
+                                  f"-I{out}/arch/x86/include/generated/uapi",
+                                  f"-I{out}/include/generated/uapi"]
     return [
-        "gcc", "-nostdinc",
+        "gcc", "-nostdinc", *gen,
         "-I./arch/x86/include", "-I./arch/x86/include/generated", "-I./include",
         "-I./arch/x86/include/uapi", "-I./arch/x86/include/generated/uapi",
         "-I./include/uapi", "-I./include/generated/uapi",
