@@ -39,13 +39,14 @@ def kernel_tree() -> Path:
     return tree
 
 
-def run_cli(*args: str, env: dict | None = None, stdin: str | None = None):
+def run_cli(*args: str, env: dict | None = None, stdin: str | None = None,
+            cwd: Path | None = None):
     """Run the installed `rcucheck` in a subprocess, as a user would."""
     full_env = dict(os.environ)
     full_env.update(env or {})
     return subprocess.run(
         [str(RCUCHECK), *args], capture_output=True, text=True, env=full_env, input=stdin,
-        timeout=900,
+        timeout=900, cwd=cwd,
     )
 
 
@@ -76,3 +77,31 @@ def run_cli_on_terminal(*args: str) -> tuple[int, str, str]:
     proc.wait(timeout=900)
     os.close(master)
     return proc.returncode, out, shown.decode(errors="replace")
+
+
+def fixture_tree(root: Path, files: dict[str, str | bytes]) -> Path:
+    """A tiny configured tree of the project's stand-in headers and `files`, with a
+    compile database naming each .c file (kernel C without kbuild)."""
+    import json
+    import shutil
+
+    shutil.copytree(FIXTURES / "include", root / "include")
+    (root / "include" / "generated").mkdir()
+    (root / "include" / "generated" / "autoconf.h").write_text("#define CONFIG_MMU 1\n")
+    (root / "Makefile").write_text("# a tiny tree\nKERNELVERSION = 6.12.0\n")
+    db = []
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(text)
+        if rel.endswith(".c"):
+            obj = rel[:-2] + ".o"
+            db.append({"directory": str(root), "file": rel,
+                       "arguments": ["gcc", "-nostdinc", "-I./include", "-std=gnu11",
+                                     "-D__KERNEL__", "--target=x86_64-linux-gnu", "-c",
+                                     "-o", obj, rel]})
+    (root / "compile_commands.json").write_text(json.dumps(db))
+    return root

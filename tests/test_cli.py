@@ -2,10 +2,11 @@
 
 import json
 import re
+import subprocess
 
 import pytest
 
-from tests.conftest import run_cli, run_cli_on_terminal
+from tests.conftest import RCUCHECK, fixture_tree, run_cli, run_cli_on_terminal
 
 
 def configured_tree(root):
@@ -91,8 +92,10 @@ def test_broken_file_does_not_stop_the_run(kernel_tree, tmp_path):
     custom.write_text(json.dumps([entry, broken]))
     res = run_cli("scan", "--stats", "--tree", str(kernel_tree), "-p", str(custom),
                   "mm/list_lru.c", "mm/shrinker.c")
-    # the exit code speaks of the file analysed (shrinker.c has its leak)
-    assert res.returncode == 1 and "shrinker.c:557" in res.stdout
+    # the other file's findings are reported, and the run does not pass for complete: 3
+    assert res.returncode == 3 and "shrinker.c:557" in res.stdout
+    assert res.stderr.splitlines()[-1].startswith(
+        "rcucheck: 1 file analysed, 1 not analysed; 1 warning, ")
     assert "Traceback" not in res.stderr
     assert "mm/list_lru.c: not analysed" in res.stderr and "parse error" in res.stderr
     shrinker = [ln for ln in res.stderr.splitlines() if ln.startswith("mm/shrinker.c: ")]
@@ -144,8 +147,8 @@ def test_progress_bar_on_a_terminal_only(kernel_tree):
 
 
 def test_directories_expand_to_what_kbuild_builds(kernel_tree):
-    res = run_cli("scan", "--tree", str(kernel_tree), "--derive-flags", "-j2", "kernel/cgroup/",
-                  "net/core/of_net.c")
+    first = res = run_cli("scan", "--tree", str(kernel_tree), "--derive-flags", "-j2",
+                          "kernel/cgroup/", "net/core/of_net.c")
     assert res.returncode in (0, 1), res.stderr
     assert "Traceback" not in res.stderr
     skipped = set(re.findall(r"^(\S+): skipped: not built on its own in this configuration$",
@@ -156,9 +159,14 @@ def test_directories_expand_to_what_kbuild_builds(kernel_tree):
     assert "not analysed" not in res.stderr
     res = run_cli("scan", "--tree", str(kernel_tree), "--derive-flags", "kernel/cgroup/debug.c")
     assert res.returncode == 2 and "this configuration builds none of" in res.stderr
-    # without --derive-flags a directory is what the compile database knows
-    res = run_cli("scan", "--tree", str(kernel_tree), "kernel/cgroup/")
-    assert res.returncode == 2 and "--derive-flags asks kbuild" in res.stderr
+    # without --derive-flags too, a directory the compile database does not cover means
+    # what kbuild builds there, and the run says so
+    again = run_cli("scan", "--tree", str(kernel_tree), "-j2", "kernel/cgroup/")
+    assert again.returncode in (0, 1), again.stderr
+    assert re.search(r"^rcucheck: kernel/cgroup/: the compile database knows 0 of the \d+ "
+                     r"files kbuild builds here; the others are analysed with kbuild's own "
+                     r"flags$", again.stderr, re.M)
+    assert again.stdout == first.stdout
     # a directory's own flags (fs/xfs/Makefile: ccflags-y += -I fs/xfs/libxfs) are kbuild's,
     # asked with `make -n` for an object never built: the file parses
     xfs = "fs/xfs/xfs_icache.c"
@@ -171,3 +179,207 @@ def test_directories_expand_to_what_kbuild_builds(kernel_tree):
     res = run_cli("scan", "--tree", str(kernel_tree), "--derive-flags",
                   "drivers/s390/cio/device_fsm.c")
     assert res.returncode == 2 and "this configuration builds none of" in res.stderr
+
+
+CLEAN_UNIT = """\
+#include <linux/rcupdate.h>
+
+struct cfg { int weight; };
+struct tbl { struct cfg __rcu *cur; };
+
+int cfg_weight(struct tbl *t)
+{
+	struct cfg *c;
+	int w = 0;
+
+	rcu_read_lock();
+	c = rcu_dereference(t->cur);
+	if (c)
+		w = c->weight;
+	rcu_read_unlock();
+	return w;
+}
+"""
+
+
+def test_a_file_not_analysed_fails_the_run_and_every_run_says_what_it_checked(tmp_path):
+    root = fixture_tree(tmp_path / "linux", {"mm/good.c": CLEAN_UNIT,
+                                              "mm/bad.c": b"\x00\xff garbage {{{ \x8f\n"})
+    res = run_cli("scan", "--tree", str(root), "mm/good.c", "mm/bad.c")
+    assert res.returncode == 3, res.stderr
+    assert "mm/bad.c: not analysed" in res.stderr and "Traceback" not in res.stderr
+    assert res.stderr.splitlines()[-1].startswith(
+        "rcucheck: 1 file analysed, 1 not analysed; no findings; ")
+    # a clean run is not silent: it says what it analysed
+    res = run_cli("scan", "--tree", str(root), "mm/good.c")
+    assert res.returncode == 0 and res.stdout == ""
+    assert res.stderr.splitlines()[-1].startswith("rcucheck: 1 file analysed; no findings; ")
+
+
+TWO_RULES = """\
+#include <linux/rcupdate.h>
+
+struct cfg { int weight; };
+struct tbl { struct cfg __rcu *cur; int busy; };
+
+int tbl_busy(struct tbl *t)
+{
+	rcu_read_lock();
+	if (t->busy)
+		return 1;
+	rcu_read_unlock();
+	return 0;
+}
+
+static int cfg_weight(struct tbl *t)
+{
+	struct cfg *c = rcu_dereference(t->cur);
+
+	return c ? c->weight : 0;
+}
+
+int tbl_weight(struct tbl *t)
+{
+	return cfg_weight(t);
+}
+"""
+
+
+def rules_of(text: str) -> set[str]:
+    return set(re.findall(r"\[([a-z-]+)\]$", text, re.M))
+
+
+def test_rule_control_configuration_file_and_suppression_warnings(tmp_path):
+    root = fixture_tree(tmp_path / "linux", {"mm/two.c": TWO_RULES})
+    res = run_cli("scan", "--tree", str(root), "mm/two.c")
+    assert rules_of(res.stdout) == {"rcu-unbalanced", "rcu-deref-unprotected"}
+    res = run_cli("scan", "--tree", str(root), "--disable", "rcu-unbalanced", "mm/two.c")
+    assert rules_of(res.stdout) == {"rcu-deref-unprotected"} and res.returncode == 0
+    res = run_cli("scan", "--tree", str(root), "--disable", "rcu-unbalnced", "mm/two.c")
+    assert res.returncode == 2
+    assert "unknown rule rcu-unbalnced (did you mean rcu-unbalanced?)" in res.stderr
+    # the tree's .rcucheck.toml: rules, fail-on, suppressions, relative to the file
+    (root / "sup.toml").write_text(
+        '[[suppress]]\nfunction = "tbl_busy"\nrule = "rcu-unbalanced"\nreason = "reviewed"\n'
+        '[[suppress]]\nfunction = "tbl_busy"\nrule = "ref-lek"\nreason = "typo"\n'
+        '[[suppress]]\nfunction = "gone"\nrule = "ref-leak"\nreason = "stale"\n')
+    (root / ".rcucheck.toml").write_text('disable = ["rcu-deref-unprotected"]\n'
+                                         'suppress = "sup.toml"\nfail-on = "never"\n')
+    res = run_cli("scan", "--tree", str(root), "mm/two.c")
+    assert res.returncode == 0 and res.stdout == ""
+    assert "entry 2: no rule ref-lek (did you mean ref-leak?)" in res.stderr
+    assert "entry 3 (ref-leak in gone()) matched no finding of this run" in res.stderr
+    assert "1 finding suppressed by" in res.stderr and "1 findings" not in res.stderr
+    # the command line wins over the file
+    res = run_cli("scan", "--tree", str(root), "--fail-on", "warning", "-r",
+                  "rcu-deref-unprotected", "--suppress", str(root / "none.toml"), "mm/two.c")
+    assert res.returncode == 2 and "cannot read suppressions" in res.stderr
+    (root / ".rcucheck.toml").write_text('disable = ["rcu-unbalanced"]\nrules = ["nope"]\n')
+    res = run_cli("scan", "--tree", str(root), "mm/two.c")
+    assert res.returncode == 2 and "unknown rule nope in " in res.stderr
+    (root / ".rcucheck.toml").write_text('disabel = ["rcu-unbalanced"]\n')
+    res = run_cli("scan", "--tree", str(root), "mm/two.c")
+    assert res.returncode == 2 and "unknown key disabel (did you mean disable?)" in res.stderr
+    other = tmp_path / "other.toml"
+    other.write_text('rules = ["rcu-unbalanced"]\n')
+    res = run_cli("scan", "--tree", str(root), "--config", str(other), "mm/two.c")
+    assert rules_of(res.stdout) == {"rcu-unbalanced"}
+
+
+def test_global_options_after_the_subcommand_help_everywhere_and_closed_pipes(tmp_path):
+    root = fixture_tree(tmp_path / "linux", {"mm/two.c": TWO_RULES})
+    res = run_cli("scan", "--tree", str(root), "mm/two.c", "--libclang", "/no/such/lib.so")
+    assert res.returncode == 2 and "/no/such/lib.so does not exist" in res.stderr
+    for cmd in ("scan", "check-patch", "kbuild", "graph", "cfg", "report", "explain",
+                "rules", "cache"):
+        res = run_cli(cmd, "--help")
+        assert res.returncode == 0 and res.stdout.startswith("Usage: rcucheck"), cmd
+    proc = subprocess.run(f"'{RCUCHECK}' explain ref-leak | head -1", shell=True,
+                          capture_output=True, text=True)
+    assert proc.stdout.startswith("ref-leak") and proc.stderr == ""
+
+
+def test_the_tree_is_found_from_where_you_stand(tmp_path):
+    root = fixture_tree(tmp_path / "linux", {"mm/two.c": TWO_RULES})
+    env = {"RCUCHECK_TREE": ""}
+    at_root = run_cli("scan", "mm/two.c", cwd=root, env=env)
+    assert at_root.returncode == 1, at_root.stderr
+    assert rules_of(at_root.stdout) == {"rcu-unbalanced", "rcu-deref-unprotected"}
+    # in mm/, a file is named as the shell sees it; findings keep their tree paths
+    in_mm = run_cli("scan", "two.c", cwd=root / "mm", env=env)
+    assert in_mm.stdout == at_root.stdout
+    assert run_cli("scan", "--tree", str(root), "two.c", cwd=root / "mm").stdout == \
+        at_root.stdout
+    # outside any tree and without --tree: one sentence
+    res = run_cli("scan", "mm/two.c", cwd=tmp_path, env=env)
+    assert res.returncode == 2 and "none around the current directory" in res.stderr
+    # a tree reached through a symbolic link, and a shadow tree of symlinked files
+    (tmp_path / "link").symlink_to(root)
+    res = run_cli("scan", "--tree", str(tmp_path / "link"), "mm/two.c")
+    assert res.stdout == at_root.stdout
+    shadow = tmp_path / "shadow"
+    subprocess.run(["cp", "-rs", str(root), str(shadow)], check=True)
+    (shadow / "compile_commands.json").unlink()
+    (shadow / "compile_commands.json").write_text(
+        (root / "compile_commands.json").read_text().replace(str(root), str(shadow)))
+    assert (shadow / "mm" / "two.c").is_symlink()
+    res = run_cli("scan", "--tree", str(shadow), "mm/two.c")
+    assert res.returncode == 1, res.stderr
+    assert rules_of(res.stdout) == {"rcu-unbalanced", "rcu-deref-unprotected"}
+    assert res.stdout.startswith("mm/two.c:")
+
+
+def _run_processes(marker: str) -> list[int]:
+    out = subprocess.run(["ps", "-ww", "-eo", "pid=,args="], capture_output=True,
+                         text=True).stdout
+    return [int(ln.split()[0]) for ln in out.splitlines() if marker in ln and "ps -ww" not in ln]
+
+
+@pytest.mark.realtree
+@pytest.mark.parametrize("sig", ["TERM", "KILL"])
+def test_a_killed_run_leaves_no_worker_behind(kernel_tree, tmp_path, sig):
+    import signal
+    import time
+
+    marker = str(tmp_path / f"store-{sig}")  # in every process's command line, forks too
+    proc = subprocess.Popen([str(RCUCHECK), "scan", "-q", "-j2", "--cache-dir", marker,
+                             "--tree", str(kernel_tree), "mm/memcontrol.c", "mm/slub.c"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while len(_run_processes(marker)) < 3 and time.time() < deadline:  # the run + 2 workers
+        time.sleep(0.2)
+    assert len(_run_processes(marker)) >= 3, "the workers never started"
+    proc.send_signal(getattr(signal, f"SIG{sig}"))
+    proc.wait(timeout=60)
+    if sig == "TERM":
+        assert proc.returncode == 128 + signal.SIGTERM
+        assert "Traceback" not in proc.stderr.read()
+    deadline = time.time() + 10
+    while _run_processes(marker) and time.time() < deadline:
+        time.sleep(0.2)
+    assert _run_processes(marker) == []
+
+
+def test_an_out_of_tree_build_directory_is_a_tree(tmp_path):
+    """`make O=build`: sources in one directory, configuration, generated headers,
+    objects and the compile database in the other, which links the sources as `source`."""
+    src = fixture_tree(tmp_path / "linux", {"mm/two.c": TWO_RULES})
+    out = tmp_path / "build"
+    (out / "include").mkdir(parents=True)
+    (src / "include" / "generated").rename(out / "include" / "generated")
+    (src / "compile_commands.json").unlink()
+    (out / "source").symlink_to(src)
+    (out / "Makefile").write_text(f"include {src}/Makefile\n")
+    db = [{"directory": str(out), "file": str(src / "mm" / "two.c"),
+           "arguments": ["gcc", "-nostdinc", f"-I{src}/include", "-I./include", "-std=gnu11",
+                         "-D__KERNEL__", "--target=x86_64-linux-gnu", "-c", "-o", "mm/two.o",
+                         str(src / "mm" / "two.c")]}]
+    (out / "compile_commands.json").write_text(json.dumps(db))
+    (out / "mm").mkdir()
+    res = run_cli("scan", "--tree", str(out), "mm/two.c")
+    assert res.returncode == 1, res.stderr
+    assert rules_of(res.stdout) == {"rcu-unbalanced", "rcu-deref-unprotected"}
+    assert res.stdout.startswith("mm/two.c:")
+    # found from inside the output directory too
+    res2 = run_cli("scan", "mm/two.c", cwd=out / "mm", env={"RCUCHECK_TREE": ""})
+    assert res2.stdout == res.stdout, res2.stderr

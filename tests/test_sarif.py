@@ -191,3 +191,19 @@ def test_new_only_keeps_the_fingerprints_of_the_whole_run(tmp_path):
     assert result["baselineState"] == "new"
     assert result["locations"][0]["physicalLocation"]["region"]["startLine"] == 10
     assert result["fingerprints"] != old["fingerprints"]
+
+
+def test_every_rule_has_its_page_and_sarif_links_to_it():
+    from pathlib import Path
+
+    from analyzer.report import rulepage
+    from analyzer.report.sarif import INFORMATION_URI, rule_descriptor
+    from checkers import REGISTRY
+
+    root = Path(__file__).resolve().parent.parent
+    for rid, cls in REGISTRY.items():
+        path = root / rulepage.DOCS_PATH / f"{rid}.md"
+        assert path.read_text() == rulepage.page(cls.rule), \
+            f"{path} is out of date: run scripts/rule-docs"
+        assert rule_descriptor(cls.rule).help_uri == \
+            f"{INFORMATION_URI}/blob/main/docs/rules/{rid}.md"

@@ -168,6 +168,79 @@ def test_binary_and_huge_hunks_are_harmless(git_tree):
     assert not (root / "img.png").exists() and not (root / "Documentation").exists()
 
 
+def mail(n: int, total: int, subject: str, rel: str, old: str, new: str,
+         sha: str = "1234567890abcdef1234567890abcdef12345678") -> str:
+    body = make_patch(rel, old, new).split("\n\n", 1)[1]
+    return (f"From {sha} Mon Sep 17 00:00:00 2001\nFrom: Dev <dev@example.org>\n"
+            f"Subject: [PATCH {n}/{total}] {subject}\n\n{body}")
+
+
+def test_a_series_names_the_patch_of_each_finding(git_tree, tmp_path):
+    root, _ = git_tree
+    v0 = (root / "mm" / "cfg.c").read_text()
+    v1 = v0.replace("\t\tw = c->weight;\n", "\t\tw = c->weight; /* the weight */\n")
+    v2 = v1.replace("\trcu_read_unlock();\n\treturn w;\n}\n\nint",
+                    "\treturn w;\n}\n\nint")
+    assert v0 != v1 != v2
+    first = mail(1, 2, "cfg: say what w is", "mm/cfg.c", v0, v1)
+    second = mail(2, 2, "cfg: return early", "mm/cfg.c", v1, v2)
+    # one mbox of the series; the second patch applies only on top of the first
+    res = run_cli("check-patch", "--tree", str(root), "-", stdin=first + second)
+    assert res.returncode == 1, res.stderr
+    assert {r for _, _, r in findings(res.stdout)} == {"rcu-unbalanced"}
+    assert "note: introduced by [PATCH 2/2] cfg: return early" in res.stdout
+    assert "[PATCH 1/2]" not in res.stdout
+    assert "rcucheck: 2 patches checked; 1 warning" in res.stderr
+    # the same as two files, as `series/*.patch` passes them
+    (tmp_path / "0001.patch").write_text(first)
+    (tmp_path / "0002.patch").write_text(second)
+    res2 = run_cli("check-patch", "--tree", str(root), str(tmp_path / "0001.patch"),
+                   str(tmp_path / "0002.patch"))
+    assert res2.returncode == 1 and res2.stdout == res.stdout
+    # out of order the second does not apply: it says which
+    res = run_cli("check-patch", "--tree", str(root), str(tmp_path / "0002.patch"))
+    assert res.returncode == 2 and "[PATCH 2/2] cfg: return early: hunk 1" in res.stderr
+    # SARIF, as code review takes it
+    out = tmp_path / "series.sarif"
+    res = run_cli("check-patch", "--tree", str(root), "--format", "sarif", "-o", str(out),
+                  str(tmp_path / "0001.patch"), str(tmp_path / "0002.patch"))
+    log = json.loads(out.read_text())
+    assert res.returncode == 1 and log["version"] == "2.1.0"
+    assert [r["ruleId"] for r in log["runs"][0]["results"]] == ["rcu-unbalanced"]
+
+
+def test_crlf_and_latin1_mails_apply_as_git_applies_them(git_tree):
+    root, _ = git_tree
+    old = (root / "mm" / "cfg.c").read_text()
+    new = old.replace("\trcu_read_unlock();\n\treturn w;\n}\n\nint",
+                      "\t/* fr\u00e9d\u00e9ric: early */\n\treturn w;\n}\n\nint")
+    text = mail(1, 1, "cfg: return early", "mm/cfg.c", old, new)
+    latin1 = text.replace("Subject:", "Content-Type: text/plain; charset=ISO-8859-1\n"
+                                      "Subject:").encode("latin-1")
+    for data in (text.replace("\n", "\r\n").encode(), latin1):
+        res = subprocess.run([str(RCUCHECK), "check-patch", "--tree", str(root), "-"],
+                             input=data, capture_output=True)
+        assert res.returncode == 1, res.stderr.decode()
+        assert b"[rcu-unbalanced]" in res.stdout and b"not in the tree" not in res.stderr
+
+
+def test_nothing_checked_is_never_an_all_clear(git_tree):
+    root, _ = git_tree
+    # a header no unit includes
+    res = run_cli("check-patch", "--tree", str(root), "-",
+                  stdin=new_file_patch("mm/lonely.h", "int lonely;\n"))
+    assert res.returncode == 3, res.stderr
+    assert "mm/lonely.h: not checked: no unit of the compile database includes it" in res.stderr
+    assert "1 changed files not checked" in res.stderr
+    # a header the unit includes is checked there, and says so
+    header = "include/linux/rcupdate.h"
+    old = (root / header).read_text()
+    res = run_cli("check-patch", "--tree", str(root), "-",
+                  stdin=make_patch(header, old, old + "/* a comment */\n"))
+    assert res.returncode == 0, res.stderr
+    assert f"{header}: checking the 1 unit that include it (mm/cfg.c)" in res.stderr
+
+
 # --- the real tree ---------------------------------------------------------------------------
 
 SHRINK_SLAB_PUT = "\t\trcu_read_lock();\n\t\tshrinker_put(shrinker);\n\t}\n"
@@ -187,7 +260,9 @@ def test_check_patch_on_real_tree(kernel_tree, tmp_path):
     harmless = src.replace("even though kmem is disabled", "even when kmem is disabled")
     patch.write_text(make_patch("mm/shrinker.c", src, harmless))
     res = run_cli("check-patch", "--tree", str(kernel_tree), str(patch))
-    assert res.returncode == 0 and res.stdout == "" and res.stderr == ""
+    assert res.returncode == 0 and res.stdout == ""
+    assert res.stderr.startswith("rcucheck: 1 patch checked; no new findings; ")
+    assert len(res.stderr.splitlines()) == 1
 
     stale = make_patch("mm/shrinker.c", src, harmless).replace(
         "-\t\t\t/* Call non-slab shrinkers even though", "-\t\t\t/* Call no shrinkers though")
@@ -195,6 +270,43 @@ def test_check_patch_on_real_tree(kernel_tree, tmp_path):
     res = run_cli("check-patch", "--tree", str(kernel_tree), str(patch))
     assert res.returncode == 2
     assert "hunk 1 of mm/shrinker.c" in res.stderr and "does not apply" in res.stderr
+
+
+NEW_FILE = """\
+// SPDX-License-Identifier: GPL-2.0
+#include <linux/rcupdate.h>
+
+struct uau_cfg { int weight; };
+struct uau_tbl { struct uau_cfg __rcu *cur; };
+
+int uau_weight(struct uau_tbl *t)
+{
+	struct uau_cfg *c;
+
+	rcu_read_lock();
+	c = rcu_dereference(t->cur);
+	rcu_read_unlock();
+	return c ? c->weight : 0;
+}
+"""
+
+
+@pytest.mark.realtree
+def test_check_patch_sees_files_the_database_does_not_know(kernel_tree, tmp_path):
+    # a new file, and a file kbuild builds that the provisioned database does not list
+    res = run_cli("check-patch", "--tree", str(kernel_tree), "-",
+                  stdin=new_file_patch("mm/uau_example.c", NEW_FILE))
+    assert res.returncode == 1, res.stderr
+    assert {(f, r) for f, _, r in findings(res.stdout)} == \
+        {("mm/uau_example.c", "rcu-use-after-unlock")}
+    dcache = (kernel_tree / "fs" / "dcache.c").read_text()
+    unlock = "\t\trcu_read_unlock();\n\t\treturn;\n\t}\n\twhile (lock_for_kill(dentry)) {"
+    assert dcache.count(unlock) == 1  # dput()'s fast path
+    bug = dcache.replace(unlock, unlock.replace("\t\trcu_read_unlock();\n", ""))
+    res = run_cli("check-patch", "--tree", str(kernel_tree), "-",
+                  stdin=make_patch("fs/dcache.c", dcache, bug))
+    assert res.returncode == 1, res.stderr
+    assert ("fs/dcache.c", "rcu-unbalanced") in {(f, r) for f, _, r in findings(res.stdout)}
 
 
 @pytest.mark.realtree

@@ -16,23 +16,25 @@ import subprocess
 from pathlib import Path
 
 
-def ask(root: Path, sources: list[Path], timeout: float = 600) -> dict[Path, tuple[str, ...]]:
-    """source -> kbuild's compile command for it, for those kbuild would compile."""
+def ask(root: Path, sources: list[Path], timeout: float = 600,
+        out: Path | None = None) -> dict[Path, tuple[str, ...]]:
+    """source -> kbuild's compile command for it, for those kbuild would compile (asked
+    where kbuild builds: the tree, or its O= directory `out`; paths are relative to it)."""
     if not sources:
         return {}
     targets = {str(s.relative_to(root).with_suffix(".o")): s for s in sources}
     try:
-        out = subprocess.run(["make", "-n", "-k", *targets], cwd=root, capture_output=True,
+        res = subprocess.run(["make", "-n", "-k", *targets], cwd=out or root, capture_output=True,
                              text=True, timeout=timeout, env={**os.environ, "MAKEFLAGS": ""})
     except (OSError, subprocess.TimeoutExpired):
         return {}
     found: dict[Path, tuple[str, ...]] = {}
-    for line in out.stdout.splitlines():
+    for line in res.stdout.splitlines():
         if " -c -o " not in line:
             continue
         for m in re.finditer(r" -c -o (\S+) (\S+\.c)(?=\s*(;|$))", line):
             src = targets.get(m.group(1))
-            if src is None or src in found or m.group(2) != m.group(1)[:-2] + ".c":
+            if src is None or src in found or not m.group(2).endswith(m.group(1)[:-2] + ".c"):
                 continue
             start = line.rfind("; ", 0, m.start())
             segment = line[start + 2 if start >= 0 else 0:m.end()]

@@ -30,8 +30,9 @@ class Directory:
 class BuiltObjects:
     """kbuild's view of a configured tree, one `make` per directory, remembered."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, out: Path | None = None) -> None:
         self.root = root
+        self.out = out or root  # where kbuild runs: the tree, or its O= directory
         self.dirs: dict[str, Directory | None] = {}
         self.reach: dict[str, bool | None] = {".": True}
 
@@ -54,7 +55,7 @@ class BuiltObjects:
                 ["make", "-s", "--no-print-directory",
                  f"--eval=rcucheck-objs: ; $(Q)$(MAKE) $(build)={rel} -f {printer} "
                  "rcucheck-print", "rcucheck-objs"],
-                cwd=self.root, capture_output=True, text=True, timeout=300,
+                cwd=self.out, capture_output=True, text=True, timeout=300,
                 env={**os.environ, "MAKEFLAGS": ""})
         except (OSError, subprocess.TimeoutExpired):
             return None

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import time
 import traceback
+from collections import Counter
 from pathlib import Path
 
 import click
 
 from analyzer import __version__
 from analyzer.build.tree import KernelTree
+from analyzer.cli import config as runconfig
 from analyzer.cli.progress import Progress
 from analyzer.cli.progress import wanted as progress_wanted
 from analyzer.driver import policy
@@ -26,6 +29,7 @@ from analyzer.driver.session import Budget, RunResult, Session
 from analyzer.errors import InputError
 from analyzer.frontend import clang as clangsetup
 from analyzer.frontend import deepstack
+from analyzer.interproc.story import story
 from analyzer.ir import dump
 from analyzer.model import ApiModel
 from analyzer.report import graph as graph_export
@@ -51,6 +55,11 @@ class _Group(click.Group):
             ctx.exit(exc.exit_code)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
+        except BrokenPipeError:
+            # the reader went away (`| head`): stop quietly, as a pipeline expects
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            ctx.exit(141)
         except Exception as exc:  # a bug of ours: one sentence, not a traceback
             where = traceback.extract_tb(exc.__traceback__)[-1]
             click.echo(f"rcucheck: internal error: {type(exc).__name__}: {exc} "
@@ -68,6 +77,13 @@ class _Group(click.Group):
 def main(ctx: click.Context, libclang: str | None) -> None:
     """Static checker for the Linux kernel's RCU and reference-count discipline."""
     ctx.obj = {"libclang": libclang}
+    # SIGTERM (timeout, a CI runner, job control) ends the run as Ctrl-C does: output
+    # files stay whole (they are written atomically) and no worker is left behind
+    signal.signal(signal.SIGTERM, _terminated)
+
+
+def _terminated(signum, frame) -> None:
+    raise SystemExit(128 + signum)
 
 
 # --- shared options -----------------------------------------------------------------------
@@ -114,6 +130,63 @@ def _phase1_options(f):
                              "--no-cache keeps nothing between runs.")(f)
 
 
+def _run_control(f):
+    """--disable and --config: which rules run, and the project's configuration file."""
+    f = click.option("--config", "config", metavar="FILE", envvar="RCUCHECK_CONFIG",
+                     expose_value=False, callback=_meta,
+                     help=f"Configuration file (default: the tree's {runconfig.FILE_NAME}, "
+                          "if any): rules, disable, fail-on, model, suppress.")(f)
+    return click.option("--disable", "disable", multiple=True, metavar="ID",
+                        expose_value=False, callback=_meta,
+                        help="Do not run this rule (repeatable).")(f)
+
+
+def _libclang_after(f):
+    """--libclang is a global option; it is taken after the subcommand too."""
+    def keep(ctx: click.Context, param: click.Parameter, value):
+        if value:
+            ctx.obj["libclang"] = value
+        return value
+    return click.option("--libclang", metavar="PATH", expose_value=False, callback=keep,
+                        is_eager=True, help="libclang shared library to use (as before the "
+                                            "subcommand).")(f)
+
+
+def _settings(ctx: click.Context, tree_root: Path | None, rules, models, suppress,
+              fail_on: str | None = None):
+    """Rules, model files, suppressions and fail-on, the command line over the config."""
+    cfg = runconfig.load(ctx.meta.get("config"), tree_root)
+    where = f" in {cfg.path}" if cfg.path else ""
+    # a rule named with -r runs even where the file disables it
+    chosen = runconfig.select_rules(set(REGISTRY), list(rules) or cfg.rules,
+                                    [*(d for d in cfg.disable if d not in rules),
+                                     *(ctx.meta.get("disable") or ())],
+                                    where if not rules else "")
+    if fail_on is not None and cfg.fail_on and \
+            ctx.get_parameter_source("fail_on") is click.core.ParameterSource.DEFAULT:
+        fail_on = cfg.fail_on
+    sup_file = suppress or cfg.suppress
+    sup = Suppressions.load(sup_file) if sup_file else None
+    if sup is not None:
+        for i, s in enumerate(sup.entries, 1):
+            if s.rule is not None and s.rule not in REGISTRY:
+                click.echo(f"rcucheck: suppressions {sup.source}, entry {i}: no rule "
+                           f"{s.rule}{runconfig.did_you_mean(s.rule, REGISTRY)}; it can "
+                           "match nothing", err=True)
+    return chosen, [*cfg.models, *models], sup, fail_on
+
+
+def _unused_suppressions(sup: Suppressions | None, findings, rel) -> None:
+    if sup is None:
+        return
+    for i, s in enumerate(sup.entries, 1):
+        if (s.rule is None or s.rule in REGISTRY) and \
+                not any(s.matches(f, rel) for f in findings):
+            what = s.fingerprint or f"{s.rule} in {s.function}()"
+            click.echo(f"rcucheck: suppressions {sup.source}, entry {i} ({what}) matched "
+                       "no finding of this run", err=True)
+
+
 def _meta(ctx: click.Context, param: click.Parameter, value):
     ctx.meta[param.name] = value
     return value
@@ -138,7 +211,11 @@ def _store_path(ctx: click.Context, cache: bool) -> Path | None:
 
 def _open_tree(tree_dir: str | None, compdb: str | None, derive: bool = False) -> KernelTree:
     if not tree_dir:
-        raise InputError("no kernel tree given: pass --tree DIR or set RCUCHECK_TREE "
+        found = KernelTree.find(Path.cwd())
+        tree_dir = str(found) if found is not None else None
+    if not tree_dir:
+        raise InputError("no kernel tree given and none around the current directory: "
+                         "pass --tree DIR or set RCUCHECK_TREE "
                          "(scripts/get-kernel provisions one)")
     tree = KernelTree.open(tree_dir, compdb)
     tree.derive = derive
@@ -148,9 +225,7 @@ def _open_tree(tree_dir: str | None, compdb: str | None, derive: bool = False) -
 def _session(ctx: click.Context, models, rules=None, jobs: int = 1, cache: bool = True,
              rel=str, quiet: bool = True, tree: Path | None = None) -> Session:
     model = ApiModel.load(list(models))
-    unknown = [r for r in rules or () if r not in REGISTRY]
-    if unknown:
-        raise InputError(f"unknown rule {unknown[0]} (rcucheck rules lists them)")
+    rules = runconfig.select_rules(set(REGISTRY), list(rules or ()), [])
     clangsetup.load(ctx.obj["libclang"])
     return Session(model, checker_classes(list(rules) if rules else None), jobs,
                    _store_path(ctx, cache), ctx.obj["libclang"], rel,
@@ -165,6 +240,8 @@ def _sources(tree: KernelTree, files: list[str]) -> list[Path]:
     """The files to analyse; those this configuration does not build are named and
     skipped, and an error only when nothing is left."""
     sources = tree.expand(files)
+    for note in tree.notes:
+        click.echo(f"rcucheck: {note}", err=True)
     for path, why in tree.skipped:
         click.echo(f"{tree.relative(path)}: skipped: {why}", err=True)
     if not sources:
@@ -257,6 +334,8 @@ def _report_units(tree: KernelTree, res: RunResult, stats: bool = False) -> list
 @click.option("--max-seconds", type=click.FloatRange(0.01), default=Budget.seconds,
               show_default=True, help="Per function: seconds of checking, likewise.")
 @_phase1_options
+@_run_control
+@_libclang_after
 @click.option("-v", "--verbose", is_flag=True, help="Print the flags handed to libclang.")
 @click.argument("files", nargs=-1, metavar="[FILES]...")
 @click.pass_context
@@ -287,7 +366,7 @@ def scan(ctx: click.Context, tree_dir: str | None, compdb: str | None, derive_fl
     if new_only and not baseline:
         raise InputError("--new-only needs --baseline OLD.sarif")
     known = _sarif().fingerprints_of(Path(baseline)) if baseline else None
-    sup = Suppressions.load(suppress) if suppress else None
+    rules, models, sup, fail_on = _settings(ctx, tree.root, rules, models, suppress, fail_on)
     session = _session(ctx, models, rules, jobs, cache, tree.relative, quiet, tree.root)
     session.budget = Budget(max_steps, max_seconds)
     if verbose:
@@ -300,7 +379,8 @@ def scan(ctx: click.Context, tree_dir: str | None, compdb: str | None, derive_fl
     reported, reasons = sup.split(shown, tree.relative) if sup else (shown, {})
     notifications = _report_units(tree, res, stats)
     if reasons:
-        click.echo(f"{len(reasons)} findings suppressed by {sup.source}", err=True)
+        click.echo(f"{policy.plural(len(reasons), 'finding')} suppressed by {sup.source}",
+                   err=True)
     if fmt in ("sarif", "html"):
         report_sarif = _sarif()
         log = report_sarif.build_log(report_sarif.SarifInput(
@@ -310,6 +390,7 @@ def scan(ctx: click.Context, tree_dir: str | None, compdb: str | None, derive_fl
         _emit(text if fmt == "sarif" else _html().from_sarif(json.loads(text)), output)
     else:
         _emit("".join(format_finding(f, tree.relative) + "\n" for f in reported), output)
+    _unused_suppressions(sup, shown, tree.relative)
     if write_sup:
         write_atomic(Path(write_sup), draft_suppressions(reported, tree.relative))
         click.echo(f"wrote {len(reported)} entries to {write_sup}: give each a reason",
@@ -330,8 +411,26 @@ def scan(ctx: click.Context, tree_dir: str | None, compdb: str | None, derive_fl
                    f"run again in the reduce; peak memory here (reduce) {peak:.0f} MB",
                    err=True)
     sys.stdout.flush()
+    _summary(len(res.units) - len(res.failed), len(res.failed), len(tree.skipped), reported,
+             len(reasons), time.perf_counter() - t_start)
     ctx.exit(policy.exit_code(reported, fail_on, len(res.failed),
                               analysed=len(res.units) - len(res.failed)))
+
+
+def _summary(analysed: int, failed: int, skipped: int, reported: list, suppressed: int,
+             seconds: float) -> None:
+    """The last line on stderr: what was checked, so "nothing analysed" never looks clean."""
+    parts = [policy.plural(analysed, "file") + " analysed"]
+    if failed:
+        parts.append(f"{failed} not analysed")
+    if skipped:
+        parts.append(f"{skipped} skipped (not built in this configuration)")
+    levels = Counter(f.level for f in reported)
+    found = ", ".join(policy.plural(levels[lv], lv) for lv in ("error", "warning", "note")
+                      if levels[lv]) or "no findings"
+    if suppressed:
+        found += f" ({suppressed} suppressed)"
+    click.echo(f"rcucheck: {', '.join(parts)}; {found}; {seconds:.1f} s", err=True)
 
 
 # --- graph and cfg ---------------------------------------------------------------------------
@@ -346,20 +445,29 @@ def scan(ctx: click.Context, tree_dir: str | None, compdb: str | None, derive_fl
               default="dot", show_default=True,
               help="svg and png are rendered by Graphviz's dot.")
 @click.option("-o", "--output", metavar="FILE", help="Write here instead of stdout.")
+@click.option("--apis", is_flag=True,
+              help="Show the kernel APIs of the model each function calls for RCU, "
+                   "references and grace periods as nodes of their own.")
+@click.option("--link-base", metavar="URL",
+              help="Base of each node's link to its source line in SVG "
+                   "(default: file:// addresses), e.g. a source browser's address.")
 @_model_option
 @_phase1_options
+@_libclang_after
 @click.argument("files", nargs=-1, required=True, metavar="FILES...")
 @click.pass_context
 def graph(ctx: click.Context, tree_dir: str | None, compdb: str | None, derive_flags: bool,
-          function: str | None, depth: int, fmt: str, output: str | None,
-          models: tuple[str, ...], jobs: int, quiet: bool, cache: bool,
-          files: tuple[str, ...]) -> None:
-    """Export the call graph of FILES, annotated with summaries: DOT, SVG, PNG, GraphML
-    or JSON.
+          function: str | None, depth: int, fmt: str, output: str | None, apis: bool,
+          link_base: str | None, models: tuple[str, ...], jobs: int, quiet: bool,
+          cache: bool, files: tuple[str, ...]) -> None:
+    """Export the call graph of FILES, annotated with what each function does to RCU and
+    references: DOT, SVG, PNG, GraphML or JSON.
 
-    Nodes say whether a function takes, releases or requires RCU, returns a
-    reference, or may sleep; edges say whether RCU was held at the call. The
-    pictures carry a legend.
+    Nodes list the read-side sections inside (flavour, lines), the references taken and
+    dropped (API and object), the grace-period points, and the summary callers see
+    (takes, releases or requires RCU, returns a reference, may sleep); edges say at how
+    many call sites and whether RCU was held at each. --apis adds the modelled APIs as
+    nodes. The pictures carry a legend; SVG nodes link to their source line.
     """
     tree = _open_tree(tree_dir, compdb, derive_flags)
     commands = [tree.command_for(src) for src in _sources(tree, list(files))]
@@ -367,10 +475,21 @@ def graph(ctx: click.Context, tree_dir: str | None, compdb: str | None, derive_f
                        tree=tree.root)
     session.checkers = []
     session.need_program = True
+    stories: dict = {}
+
+    def read_stories(prog) -> None:
+        for nid in prog.graph.nodes:
+            try:
+                stories[nid] = story(prog.body(nid), prog.model, prog.lookup_for(nid))
+            except KeyError:  # no body kept for it
+                continue
+
+    session.inspect = read_stories
     res = session.run([Job.of(cmd) for cmd in commands])
     _report_units(tree, res)
-    g = graph_export.annotated(res.program.graph, res.program.summaries, function, depth,
-                               rel=tree.relative)
+    prog = res.program
+    g = graph_export.annotated(prog.graph, prog.summaries, function, depth,
+                               rel=tree.relative, stories=stories, apis=apis, link=link_base)
     if function is not None and g.number_of_nodes() == 0:
         raise InputError(f"no function {function} in {', '.join(files)}")
     if fmt in graph_export.RENDERED:
@@ -391,6 +510,7 @@ def graph(ctx: click.Context, tree_dir: str | None, compdb: str | None, derive_f
 @_tree_options
 @_model_option
 @click.option("--function", "function", metavar="NAME", help="Only this function.")
+@_libclang_after
 @click.argument("file")
 @click.pass_context
 def cfg(ctx: click.Context, tree_dir: str | None, compdb: str | None, derive_flags: bool,
@@ -428,6 +548,9 @@ def kbuild(ctx: click.Context, werror: bool, sarif_dir: str | None, suppress: st
     Takes what kbuild passes (CHECKFLAGS, the compiler flags, the source file),
     prints gcc-style findings on stderr and exits 0, as sparse does.
     """
+    if args in (("--help",), ("-h",)):  # kbuild never passes these: a person asking
+        click.echo(ctx.get_help())
+        ctx.exit(0)
     cwd = Path.cwd()
 
     def rel(path: str) -> str:
@@ -435,8 +558,9 @@ def kbuild(ctx: click.Context, werror: bool, sarif_dir: str | None, suppress: st
         return str(p.relative_to(cwd)) if p.is_absolute() and p.is_relative_to(cwd) else path
 
     job = kbuild_mode.job_from_args(args, cwd)
-    sup = Suppressions.load(suppress) if suppress else None
-    session = _session(ctx, models, rel=rel, tree=cwd)
+    ctx.meta.setdefault("config", os.environ.get("RCUCHECK_CONFIG"))
+    rules, models, sup, _ = _settings(ctx, cwd, (), models, suppress)
+    session = _session(ctx, models, rules, rel=rel, tree=cwd)
     result = kbuild_mode.check(session, job)
     reported, reasons = sup.split(result.findings, rel) if sup else (result.findings, {})
     notifications = []
@@ -467,29 +591,36 @@ def kbuild(ctx: click.Context, werror: bool, sarif_dir: str | None, suppress: st
               show_default=True)
 @click.option("--suppress", "suppress", metavar="FILE", envvar="RCUCHECK_SUPPRESS",
               help="Reviewed findings to leave out (TOML).")
+@click.option("--format", "fmt", type=click.Choice(["text", "sarif"]), default="text",
+              show_default=True, help="gcc-style text, or a SARIF 2.1.0 log.")
+@click.option("-o", "--output", metavar="FILE", help="Write the report here (atomically).")
 @_phase1_options
-@click.argument("patch", required=False, metavar="[PATCH|-]")
+@_run_control
+@_libclang_after
+@click.argument("patches", nargs=-1, metavar="[PATCH|MBOX|-]...")
 @click.pass_context
 def check_patch(ctx: click.Context, tree_dir: str | None, compdb: str | None,
                 derive_flags: bool, git_range: str | None, models: tuple[str, ...],
-                fail_on: str, suppress: str | None, jobs: int, quiet: bool, cache: bool,
-                patch: str | None) -> None:
-    """Report the findings a patch (or a git range) introduces; silent when it adds none.
+                fail_on: str, suppress: str | None, fmt: str, output: str | None, jobs: int,
+                quiet: bool, cache: bool, patches: tuple[str, ...]) -> None:
+    """Report the findings patches (or a git range) introduce; nothing more.
 
-    PATCH is a git format-patch mail or a unified diff; - reads it from stdin, as
-    `b4 prep --check` passes it.  Exit 1 when the change adds findings at or
-    above --fail-on, 0 when not, 2 when it does not apply or a changed unit could
-    not be analysed.
+    Each PATCH is a git format-patch mail, an mbox of a series, or a unified diff;
+    - reads one from stdin, as `b4 prep --check` passes it.  Several are applied in
+    order, as `git am` would, and each finding names the patch that introduces it.
+    Changed files the compile database does not know are analysed with kbuild's own
+    flags; a changed header, in the units that include it.  Exit 1 when findings at or
+    above --fail-on are added, 0 when not, 2 when a patch does not apply, 3 when a
+    changed file could not be checked.
     """
     tree = _open_tree(tree_dir, compdb, derive_flags)
-    sup = Suppressions.load(suppress) if suppress else None
-    if git_range and patch:
-        raise InputError("give a patch or --git BASE..HEAD, not both")
-    if git_range:
-        change = patchcheck.change_from_git(tree, git_range)
-    else:
-        if not patch:
-            raise InputError("no patch given (a file, or - for stdin)")
+    rules, models, sup, fail_on = _settings(ctx, tree.root, (), models, suppress, fail_on)
+    if git_range and patches:
+        raise InputError("give patches or --git BASE..HEAD, not both")
+    if not git_range and not patches:
+        raise InputError("no patch given (files, or - for stdin)")
+    mails: list[patchcheck.Mail] = []
+    for patch in patches:
         if patch == "-":
             data = click.get_binary_stream("stdin").read()
         else:
@@ -497,22 +628,48 @@ def check_patch(ctx: click.Context, tree_dir: str | None, compdb: str | None,
                 data = Path(patch).read_bytes()
             except OSError as exc:
                 raise InputError(f"cannot read {patch}: {exc.strerror}") from None
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            raise InputError("the patch is not UTF-8 text") from None
-        change = patchcheck.change_from_patch(tree, text)
-    session = _session(ctx, models, jobs=jobs, cache=cache, rel=tree.relative, quiet=quiet,
-                       tree=tree.root)
-    result = patchcheck.new_findings(tree, change, session)
-    for side, unit in result.failed:
-        click.echo(f"{tree.relative(unit.name)}: {unit.why_not} ({side} the change)",
-                   err=True)
-    added, _ = sup.split(result.added, tree.relative) if sup else (result.added, {})
-    for f in added:
-        click.echo(format_finding(f, tree.relative))
+        mails += patchcheck.split_mails(data)
+    session = _session(ctx, models, rules, jobs=jobs, cache=cache, rel=tree.relative,
+                       quiet=quiet, tree=tree.root)
+    t_start = time.perf_counter()
+    if git_range:
+        change = patchcheck.change_from_git(tree, git_range)
+        results = [(None, patchcheck.new_findings(tree, change, session))]
+    else:
+        results = patchcheck.check_series(tree, mails, session)
+    added, failed, unchecked = [], 0, 0
+    for mail, result in results:
+        for note in result.notes:
+            click.echo(f"rcucheck: {note}", err=True)
+        for side, unit in result.failed:
+            click.echo(f"{tree.relative(unit.name)}: {unit.why_not} ({side} the change)",
+                       err=True)
+        failed += len(result.failed)
+        unchecked += result.unchecked
+        for f in result.added:
+            if mail is not None and mail.title:
+                f.notes.append((f.loc, f"introduced by {mail.title}"))
+        added += result.added
+    reported, reasons = sup.split(added, tree.relative) if sup else (added, {})
+    if fmt == "sarif":
+        report_sarif = _sarif()
+        log = report_sarif.build_log(report_sarif.SarifInput(
+            [REGISTRY[r].rule for r in (rules or REGISTRY)], added, tree.root, tree.relative,
+            [(u.name, u.why_not) for _, r in results for _, u in r.failed], None, reasons))
+        _emit(report_sarif.render(log), output)
+    else:
+        _emit("".join(format_finding(f, tree.relative) + "\n" for f in reported), output)
     sys.stdout.flush()
-    ctx.exit(policy.exit_code(added, fail_on, len(result.failed)))
+    patches_n = "1 range" if git_range else \
+        f"{len(results)} patch{'es' if len(results) != 1 else ''}"
+    levels = Counter(f.level for f in reported)
+    found = ", ".join(policy.plural(levels[lv], lv) for lv in ("error", "warning", "note")
+                      if levels[lv]) or "no new findings"
+    missed = f"; {unchecked + failed} changed files not checked" if unchecked + failed else ""
+    click.echo(f"rcucheck: {patches_n} checked; {found}{missed}; "
+               f"{time.perf_counter() - t_start:.1f} s", err=True)
+    code = policy.exit_code(reported, fail_on)
+    ctx.exit(policy.PARTIAL if (failed or unchecked) and code == 0 else code)
 
 
 @main.command()

@@ -11,13 +11,18 @@ crashed outcome: the rest of the run goes on.
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
+import os
 import pickle
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import wait
 
 from analyzer.errors import InputError
+
+PR_SET_PDEATHSIG = 1
 
 
 @dataclass
@@ -49,7 +54,22 @@ def _args(task) -> tuple:
     return task() if callable(task) else task
 
 
-def _child(fn: Callable, args: tuple, conn) -> None:
+def _die_with(parent: int) -> None:
+    """A worker ends when the run does, however the run ends (SIGKILL included): the
+    kernel sends it SIGKILL when its parent dies (Linux's parent-death signal)."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # the parent died before the signal was asked for
+        os._exit(1)
+
+
+def _child(fn: Callable, args: tuple, conn, parent: int) -> None:
+    _die_with(parent)
     out = _call(fn, args)
     try:
         data = pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL)
@@ -72,11 +92,21 @@ class LocalExecutor:
         results: dict[int, TaskOutcome] = {}
         todo = list(range(len(tasks)))
         running: dict = {}
+        try:
+            self._loop(ctx, fn, tasks, todo, running, results, done)
+        finally:  # interrupted (Ctrl-C, SIGTERM): no worker outlives the run
+            for _, proc in running.values():
+                proc.kill()
+                proc.join()
+        return [results[i] for i in range(len(tasks))]
+
+    def _loop(self, ctx, fn, tasks, todo, running, results, done) -> None:
+        me = os.getpid()
         while todo or running:
             while todo and len(running) < self.workers:
                 i = todo.pop(0)
                 parent, child = ctx.Pipe(duplex=False)
-                proc = ctx.Process(target=_child, args=(fn, _args(tasks[i]), child),
+                proc = ctx.Process(target=_child, args=(fn, _args(tasks[i]), child, me),
                                    daemon=True)
                 proc.start()
                 child.close()
@@ -95,7 +125,6 @@ class LocalExecutor:
                 if done:
                     done(i, results[i])
                     results[i] = _spent(results[i])
-        return [results[i] for i in range(len(tasks))]
 
     def close(self) -> None:
         pass

@@ -109,6 +109,9 @@ class Session:
     consult: bool = False
     # the run's program must have its graph and summaries (`graph`): no whole-run reuse
     need_program: bool = False
+    # called with the finished program while the store is still open (its bodies can be
+    # fetched): what `graph` reads off each function
+    inspect: Callable[[object], None] | None = None
 
     def lower(self, jobs: list[Job]) -> list[Outcome]:
         """Phase 1 only, in this process's memory (`cfg`, the mutants, affected units)."""
@@ -123,6 +126,8 @@ class Session:
             ex = executor(self.executor, self.workers, self.scheduler)
             try:
                 res = _Run(self, store, ex).run(jobs)
+                if self.inspect is not None and res.program is not None:
+                    self.inspect(res.program)
             finally:
                 ex.close()
                 store.close()

@@ -21,6 +21,7 @@ import sarif_om as om
 from analyzer import __version__
 from analyzer.errors import InputError
 from analyzer.ir import Finding, Rule
+from analyzer.report import rulepage
 from analyzer.report.fingerprints import KEY as FINGERPRINT_KEY
 from analyzer.report.fingerprints import ordered
 from analyzer.report.linehash import line_hashes
@@ -68,7 +69,7 @@ def rule_descriptor(rule: Rule) -> om.ReportingDescriptor:
         short_description=om.MultiformatMessageString(text=sentence(rule.short)),
         full_description=om.MultiformatMessageString(text=sentence(first)),
         help=om.MultiformatMessageString(text=rule.doc, markdown=rule.doc),
-        help_uri=f"{INFORMATION_URI}#rule-{rule.id}",
+        help_uri=f"{INFORMATION_URI}/blob/main/{rulepage.DOCS_PATH}/{rule.id}.md",
         default_configuration=om.ReportingConfiguration(level=rule.level),
         properties={"precision": rule.precision, "tags": tags,
                     "problem.severity": "recommendation" if rule.level == "note"

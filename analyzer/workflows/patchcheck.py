@@ -12,10 +12,12 @@ it is, including a caller whose helper lost its rcu_read_lock().
 
 from __future__ import annotations
 
+import email
+import email.policy
 import re
 import subprocess
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 import unidiff
@@ -33,6 +35,8 @@ class Change:
 
     before: dict[str, str | None]
     after: dict[str, str | None]
+    # files an earlier patch of the series changed: the same on both sides
+    context: dict[str, str | None] = field(default_factory=dict)
 
 
 @dataclass
@@ -40,6 +44,52 @@ class PatchResult:
     added: list[Finding]
     # units that could not be analysed, and on which side of the change
     failed: list[tuple[str, UnitReport]]
+    # what the user must know: changed files nothing checks, and why
+    notes: list[str] = field(default_factory=list)
+    unchecked: int = 0
+
+
+@dataclass
+class Mail:
+    """One patch of the input and its title (`[PATCH 2/5] mm: foo`; None for a plain diff)."""
+
+    title: str | None
+    text: str
+
+
+_FROM_LINE = re.compile(rb"^From \S+ +\w{3} \w{3} +\d+ \d\d:\d\d:\d\d \d{4}\s*$", re.M)
+
+
+def _decode(data: bytes, charset: str | None = None) -> str:
+    """Text as git reads it: the declared charset, else UTF-8, else Latin-1; CRLF as LF."""
+    for cs in (charset, "utf-8"):
+        if cs:
+            try:
+                return data.decode(cs).replace("\r\n", "\n")
+            except (LookupError, UnicodeDecodeError):
+                pass
+    return data.decode("latin-1").replace("\r\n", "\n")
+
+
+def split_mails(data: bytes) -> list[Mail]:
+    """The patches of one input: an mbox of a series, one mail, or a plain diff."""
+    starts = [m.start() for m in _FROM_LINE.finditer(data)]
+    if not starts and not re.match(rb"(?:[\w-]+:.*\r?\n)+", data):
+        return [Mail(None, _decode(data))]
+    chunks = [data[a:b] for a, b in zip(starts, [*starts[1:], len(data)], strict=True)] \
+        if starts else [data]
+    mails = []
+    for chunk in chunks:
+        if _FROM_LINE.match(chunk):
+            chunk = chunk.split(b"\n", 1)[1] if b"\n" in chunk else b""
+        msg = email.message_from_bytes(chunk, policy=email.policy.default)
+        title = " ".join(str(msg.get("subject") or "").split()) or None
+        parts = [msg] if not msg.is_multipart() else \
+            [p for p in msg.walk() if p.get_content_type() == "text/plain"]
+        body = "".join(_decode(p.get_payload(decode=True) or b"", p.get_content_charset())
+                       for p in parts)
+        mails.append(Mail(title, body))
+    return mails
 
 
 def parse_patch(text: str) -> unidiff.PatchSet:
@@ -125,7 +175,11 @@ def _checked_names(tree: KernelTree, pfile: unidiff.PatchedFile) -> str:
     return inside_tree(tree, pfile.path.strip('"'))
 
 
-def change_from_patch(tree: KernelTree, text: str) -> Change:
+def change_from_patch(tree: KernelTree, text: str,
+                      state: dict[str, str | None] | None = None) -> Change:
+    """The change one patch makes, applied to the tree as earlier patches left it
+    (`state`: the files they changed)."""
+    state = state or {}
     before: dict[str, str | None] = {}
     after: dict[str, str | None] = {}
     patch = parse_patch(text)
@@ -136,6 +190,10 @@ def change_from_patch(tree: KernelTree, text: str) -> Change:
         path = tree.root / rel
         if pfile.is_added_file:
             orig = None
+        elif rel in state:
+            orig = state[rel]
+            if orig is None:
+                raise InputError(f"the patch changes {rel}, which an earlier patch removed")
         else:
             try:
                 orig = path.read_text()
@@ -143,7 +201,7 @@ def change_from_patch(tree: KernelTree, text: str) -> Change:
                 raise InputError(f"the patch changes {rel}, which is not in the tree") from None
         before[rel] = orig
         after[rel] = None if pfile.is_removed_file else apply_file(orig or "", pfile)
-    return Change(before, after)
+    return Change(before, after, {r: t for r, t in state.items() if r not in after})
 
 
 def change_from_git(tree: KernelTree, rng: str) -> Change:
@@ -169,31 +227,57 @@ def change_from_git(tree: KernelTree, rng: str) -> Change:
     return Change(before, after)
 
 
-def affected_units(tree: KernelTree, change: Change, session: Session) -> list[str]:
-    """Translation units to analyse: changed .c files, and those including a changed header.
+def affected_units(tree: KernelTree, change: Change, session: Session,
+                   notes: list[str] | None = None) -> tuple[list[str], int]:
+    """Translation units to analyse: changed .c files, and those including a changed header;
+    and how many changed files nothing checks (each named in `notes`).
 
     Which units include a header comes from kbuild's own record (the `deps_` of each
     object's .cmd file); units never built here are asked through phase 1 (cached).
     """
-    units = {r for r in change.after if r.endswith(".c")
-             and (change.after[r] is not None or change.before.get(r) is not None)}
-    headers = {(tree.root / r).resolve() for r in change.after if r.endswith(".h")}
+    notes = notes if notes is not None else []
+    unchecked = 0
+    units = set()
+    for r in sorted(change.after):
+        if not r.endswith(".c") or (change.after[r] is None and change.before.get(r) is None):
+            continue
+        src = tree.root / r
+        known = (tree.compdb is not None and tree.compdb.get(str(src)) is not None) or \
+            tree._cmd_file(src) is not None
+        if not known and src.exists() and tree.objects.built(src) is False:
+            notes.append(f"{r}: not checked: this configuration does not build it")
+            continue
+        units.add(r)
+    headers = {(tree.root / r).resolve(): r for r in change.after if r.endswith(".h")}
+    including: dict[str, set[str]] = {h: set() for h in headers.values()}
     if headers and tree.compdb is not None:
         unknown = []
         for f in tree.compdb.files():
             rel = tree.relative(f)
-            if rel in units or not f.endswith(".c"):
+            if not f.endswith(".c"):
                 continue
             deps = tree.dependencies(Path(f))
             if deps is None:
                 unknown.append(f)
-            elif deps & headers:
-                units.add(rel)
+            else:
+                for h in deps & headers.keys():
+                    including[headers[h]].add(rel)
         outcomes = session.lower([Job.of(tree.compdb.get(f)) for f in unknown])
         for out in outcomes:
-            if out.lowered and {Path(i).resolve() for i in out.lowered.includes} & headers:
-                units.add(tree.relative(out.job.file))
-    return sorted(units)
+            if out.lowered:
+                for h in {Path(i).resolve() for i in out.lowered.includes} & headers.keys():
+                    including[headers[h]].add(tree.relative(out.job.file))
+    for h, users in sorted(including.items()):
+        if users:
+            shown = ", ".join(sorted(users)[:5]) + (", ..." if len(users) > 5 else "")
+            notes.append(f"{h}: checking the {len(users)} unit{'s' if len(users) > 1 else ''} "
+                         f"that include it ({shown})")
+            units |= users
+        else:
+            unchecked += 1
+            notes.append(f"{h}: not checked: no unit of the compile database includes it "
+                         "(kbuild records what each built object includes)")
+    return sorted(units), unchecked
 
 
 def _jobs(tree: KernelTree, units: list[str], files: dict[str, str | None],
@@ -210,8 +294,6 @@ def _jobs(tree: KernelTree, units: list[str], files: dict[str, str | None],
         if rel in files and files[rel] is None:
             continue  # the file does not exist on this side
         src = tree.root / rel
-        if tree.compdb is not None and str(src) not in tree.compdb and not tree.derive:
-            continue
         cmd = tree.command_for(src)
         if overlay is None:
             jobs.append(Job.of(cmd))
@@ -259,20 +341,40 @@ def _side(tree: KernelTree, units: list[str], files: dict[str, str | None],
 
 
 def new_findings(tree: KernelTree, change: Change, session: Session) -> PatchResult:
-    units = affected_units(tree, change, session)
+    tree.derive = True  # a changed file the database does not know: kbuild's own flags
+    notes: list[str] = []
+    units, unchecked = affected_units(tree, change, session, notes)
     if not units:
-        return PatchResult([], [])
+        return PatchResult([], [], notes, unchecked)
     # a patch applies to the tree as it is: its before side is the tree itself (cached)
-    unchanged = all((tree.root / rel).is_file() and (tree.root / rel).read_text() == text
-                    if text is not None else not (tree.root / rel).exists()
-                    for rel, text in change.before.items())
+    unchanged = not change.context and all(
+        (tree.root / rel).is_file() and (tree.root / rel).read_text() == text
+        if text is not None else not (tree.root / rel).exists()
+        for rel, text in change.before.items())
     with tempfile.TemporaryDirectory(prefix="rcucheck-before-") as b, \
             tempfile.TemporaryDirectory(prefix="rcucheck-after-") as a:
-        before = _side(tree, units, change.before, session, None if unchanged else Path(b))
-        after = _side(tree, units, change.after, session, Path(a))
+        before = _side(tree, units, {**change.context, **change.before}, session,
+                       None if unchanged else Path(b))
+        after = _side(tree, units, {**change.context, **change.after}, session, Path(a))
     # findings in units the change does not touch, but whose callees it changes (the
     # store's whole-tree analysis knows them), count as well
     known = {f.fingerprint for f in before.findings + before.elsewhere}
     added = [f for f in after.findings + after.elsewhere if f.fingerprint not in known]
     failed = [("before", u) for u in before.failed] + [("after", u) for u in after.failed]
-    return PatchResult(added, failed)
+    return PatchResult(added, failed, notes, unchecked)
+
+
+def check_series(tree: KernelTree, mails: list[Mail], session: Session
+                 ) -> list[tuple[Mail, PatchResult]]:
+    """Each patch on top of the ones before it, as `git am` applies a series: a finding
+    belongs to the patch that introduces it."""
+    state: dict[str, str | None] = {}
+    out = []
+    for mail in mails:
+        try:
+            change = change_from_patch(tree, mail.text, state)
+        except InputError as exc:
+            raise InputError(f"{mail.title}: {exc}" if mail.title else str(exc)) from None
+        out.append((mail, new_findings(tree, change, session)))
+        state = {**state, **change.after}
+    return out
