@@ -207,3 +207,55 @@ def test_every_rule_has_its_page_and_sarif_links_to_it():
             f"{path} is out of date: run scripts/rule-docs"
         assert rule_descriptor(cls.rule).help_uri == \
             f"{INFORMATION_URI}/blob/main/docs/rules/{rid}.md"
+
+
+def test_rewording_a_message_keeps_fingerprints_suppressions_and_baselines(tmp_path):
+    """A finding is identified by what it is about, never by how its message says it."""
+    import dataclasses
+
+    from analyzer.report import fingerprints
+    from analyzer.report.suppressions import Suppression, Suppressions
+
+    original = run_fixtures(FIXTURES / "ref_leak.c").findings
+    assert len(original) > 3
+
+    def reworded():
+        out = [dataclasses.replace(f, message="In other words: " + f.message[::-1],
+                                   fingerprint="", legacy_fingerprint="") for f in original]
+        return fingerprints.assign(out, str)
+
+    again = reworded()
+    key = sorted((f.loc.line, f.loc.col, f.rule, f.fingerprint) for f in original)
+    assert sorted((f.loc.line, f.loc.col, f.rule, f.fingerprint) for f in again) == key
+    # ... while the v1 fingerprints, which hashed the message, all change
+    assert not {f.legacy_fingerprint for f in again} & {f.legacy_fingerprint for f in original}
+    # a suppression by fingerprint still covers the reworded finding
+    target = original[0]
+    sup = Suppressions([Suppression("reviewed", fingerprint=target.fingerprint)])
+    shown, reasons = sup.split(again, str)
+    assert len(shown) == len(again) - 1 and list(reasons) == [target.fingerprint]
+    # --new-only: a baseline written before the rewording marks every finding unchanged
+    rules = [REGISTRY[r].rule for r in REGISTRY]
+    path = tmp_path / "base.sarif"
+    path.write_text(report_sarif.render(report_sarif.build_log(report_sarif.SarifInput(
+        rules, original, FIXTURES, str))))
+    baseline = report_sarif.fingerprints_of(path)
+    assert all(fingerprints.known(f, baseline) for f in again)
+    log = json.loads(report_sarif.render(report_sarif.build_log(report_sarif.SarifInput(
+        rules, again, FIXTURES, str, baseline=baseline))))
+    assert {r["baselineState"] for r in log["runs"][0]["results"]} == {"unchanged"}
+
+
+def test_old_baselines_and_suppressions_keep_matching(tmp_path):
+    """Logs and suppressions written with the v1 fingerprints still match for a release."""
+    from analyzer.report import fingerprints
+    from analyzer.report.suppressions import Suppression, Suppressions
+
+    found = run_fixtures(FIXTURES / "ref_leak.c").findings
+    old = {"runs": [{"results": [{"fingerprints": {fingerprints.LEGACY_KEY: f.legacy_fingerprint}}
+                                 for f in found]}]}
+    path = tmp_path / "old.sarif"
+    path.write_text(json.dumps(old))
+    assert all(fingerprints.known(f, report_sarif.fingerprints_of(path)) for f in found)
+    sup = Suppressions([Suppression("reviewed", fingerprint=found[0].legacy_fingerprint)])
+    assert len(sup.split(found, str)[0]) == len(found) - 1

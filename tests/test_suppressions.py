@@ -76,7 +76,7 @@ def test_scan_with_suppressions_end_to_end(kernel_tree, tmp_path):
         'reason = ""', 'reason = "units are freed only from mem_cgroup_css_free()"'))
     res = run_cli("scan", "--tree", str(kernel_tree), "mm/shrinker.c", "--suppress", str(sup))
     assert res.returncode == 1 and "shrinker.c:557" in res.stdout
-    assert "rcu-use-after-unlock" not in res.stdout and "1 findings suppressed" in res.stderr
+    assert "rcu-use-after-unlock" not in res.stdout and "1 finding suppressed" in res.stderr
     # suppressing the leak too: clean exit
     sup.write_text(text.replace('reason = ""', 'reason = "reviewed"'))
     res = run_cli("scan", "--tree", str(kernel_tree), "mm/shrinker.c", "--suppress", str(sup))

@@ -32,6 +32,7 @@ from analyzer.frontend import deepstack
 from analyzer.interproc.story import story
 from analyzer.ir import dump
 from analyzer.model import ApiModel
+from analyzer.report import fingerprints
 from analyzer.report import graph as graph_export
 from analyzer.report.outfile import write_atomic
 from analyzer.report.suppressions import Suppressions
@@ -375,7 +376,7 @@ def scan(ctx: click.Context, tree_dir: str | None, compdb: str | None, derive_fl
     t_start = time.perf_counter()
     res = session.run([Job.of(cmd) for cmd in commands])
     shown = [f for f in res.findings
-             if not new_only or known is None or f.fingerprint not in known]
+             if not new_only or known is None or not fingerprints.known(f, known)]
     reported, reasons = sup.split(shown, tree.relative) if sup else (shown, {})
     notifications = _report_units(tree, res, stats)
     if reasons:

@@ -35,8 +35,10 @@ class Finding:
     function: str
     notes: list[tuple[Loc, str]] = field(default_factory=list)
     confidence: str = "high"
-    # the line-free fingerprint, assigned once per run before any filtering
+    # the line-free fingerprint, assigned once per run before any filtering (and the
+    # previous scheme's, still matched by baselines and suppressions for one release)
     fingerprint: str = ""
+    legacy_fingerprint: str = ""
     # what must be true of the whole program for the finding to stand, for its rule's
     # `resolve` to decide once every function has run (plain data: tuples of strings)
     conditions: tuple = ()

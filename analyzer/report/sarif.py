@@ -23,7 +23,7 @@ from analyzer.errors import InputError
 from analyzer.ir import Finding, Rule
 from analyzer.report import rulepage
 from analyzer.report.fingerprints import KEY as FINGERPRINT_KEY
-from analyzer.report.fingerprints import ordered
+from analyzer.report.fingerprints import LEGACY_KEY, known, ordered
 from analyzer.report.linehash import line_hashes
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -131,14 +131,15 @@ def build_log(inp: SarifInput) -> om.SarifLog:
             related_locations=related or None,
             code_flows=[om.CodeFlow(thread_flows=[om.ThreadFlow(locations=flow_locs)])],
             partial_fingerprints=partial or None,
-            fingerprints={FINGERPRINT_KEY: fp},
+            fingerprints={FINGERPRINT_KEY: fp, **({LEGACY_KEY: f.legacy_fingerprint}
+                                                 if f.legacy_fingerprint else {})},
             properties={"function": f.function, "confidence": f.confidence},
         )
         if fp in inp.suppressed:
             result.suppressions = [om.Suppression(kind="external",
                                                   justification=inp.suppressed[fp])]
         if inp.baseline is not None:
-            result.baseline_state = "unchanged" if fp in inp.baseline else "new"
+            result.baseline_state = "unchanged" if known(f, inp.baseline) else "new"
         results.append(result)
     notes = [om.Notification(
         message=om.Message(text=sentence(msg)), level="error",
@@ -193,7 +194,7 @@ def render(log: om.SarifLog) -> str:
 
 
 def fingerprints_of(path: Path) -> set[str]:
-    """The line-free fingerprints of a previous log (for --baseline)."""
+    """The fingerprints of a previous log (for --baseline), of either scheme."""
     try:
         data = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError) as exc:
@@ -204,9 +205,8 @@ def fingerprints_of(path: Path) -> set[str]:
     try:
         for run in data["runs"]:
             for res in run.get("results", []):
-                fp = res.get("fingerprints", {}).get(FINGERPRINT_KEY)
-                if fp:
-                    out.add(fp)
+                prints = res.get("fingerprints", {})
+                out |= {prints[k] for k in (FINGERPRINT_KEY, LEGACY_KEY) if prints.get(k)}
     except (KeyError, TypeError, AttributeError):
         raise InputError(f"baseline {path} is not a SARIF log") from None
     return out
@@ -231,7 +231,8 @@ def merge(directory: Path) -> str:
         if base is None:
             base = log
         for res in run.get("results", []):
-            fp = res.get("fingerprints", {}).get(FINGERPRINT_KEY) or json.dumps(res)
+            prints = res.get("fingerprints", {})
+            fp = prints.get(FINGERPRINT_KEY) or prints.get(LEGACY_KEY) or json.dumps(res)
             results.setdefault(fp, res)
         for inv in run.get("invocations", []):
             notes.extend(inv.get("toolExecutionNotifications", []))

@@ -31,8 +31,8 @@ class Suppression:
     file: str | None = None
 
     def matches(self, f: Finding, rel: Callable[[str], str]) -> bool:
-        if self.fingerprint is not None:
-            return f.fingerprint == self.fingerprint
+        if self.fingerprint is not None:  # of either scheme (fingerprints.known)
+            return self.fingerprint in (f.fingerprint, f.legacy_fingerprint)
         return f.function == self.function and f.rule == self.rule and \
             (self.file is None or rel(f.loc.file) == self.file)
 
