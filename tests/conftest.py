@@ -79,7 +79,29 @@ def run_cli_on_terminal(*args: str) -> tuple[int, str, str]:
     return proc.returncode, out, shown.decode(errors="replace")
 
 
-def fixture_tree(root: Path, files: dict[str, str | bytes]) -> Path:
+# a clean unit: a reader of an RCU-protected config, section and all
+CFG_UNIT = """\
+#include <linux/rcupdate.h>
+
+struct cfg { int weight; };
+struct tbl { struct cfg __rcu *cur; };
+
+int cfg_weight(struct tbl *t)
+{
+	struct cfg *c;
+	int w = 0;
+
+	rcu_read_lock();
+	c = rcu_dereference(t->cur);
+	if (c)
+		w = c->weight;
+	rcu_read_unlock();
+	return w;
+}
+"""
+
+
+def fixture_tree(root: Path, files: dict[str, str | bytes], extra: tuple = ()) -> Path:
     """A tiny configured tree of the project's stand-in headers and `files`, with a
     compile database naming each .c file (kernel C without kbuild)."""
     import json
@@ -101,7 +123,7 @@ def fixture_tree(root: Path, files: dict[str, str | bytes]) -> Path:
             obj = rel[:-2] + ".o"
             db.append({"directory": str(root), "file": rel,
                        "arguments": ["gcc", "-nostdinc", "-I./include", "-std=gnu11",
-                                     "-D__KERNEL__", "--target=x86_64-linux-gnu", "-c",
-                                     "-o", obj, rel]})
+                                     "-D__KERNEL__", "--target=x86_64-linux-gnu", *extra,
+                                     "-c", "-o", obj, rel]})
     (root / "compile_commands.json").write_text(json.dumps(db))
     return root

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from tests.conftest import RCUCHECK, fixture_tree, run_cli, run_cli_on_terminal
+from tests.conftest import CFG_UNIT, RCUCHECK, fixture_tree, run_cli, run_cli_on_terminal
 
 
 def configured_tree(root):
@@ -181,29 +181,8 @@ def test_directories_expand_to_what_kbuild_builds(kernel_tree):
     assert res.returncode == 2 and "this configuration builds none of" in res.stderr
 
 
-CLEAN_UNIT = """\
-#include <linux/rcupdate.h>
-
-struct cfg { int weight; };
-struct tbl { struct cfg __rcu *cur; };
-
-int cfg_weight(struct tbl *t)
-{
-	struct cfg *c;
-	int w = 0;
-
-	rcu_read_lock();
-	c = rcu_dereference(t->cur);
-	if (c)
-		w = c->weight;
-	rcu_read_unlock();
-	return w;
-}
-"""
-
-
 def test_a_file_not_analysed_fails_the_run_and_every_run_says_what_it_checked(tmp_path):
-    root = fixture_tree(tmp_path / "linux", {"mm/good.c": CLEAN_UNIT,
+    root = fixture_tree(tmp_path / "linux", {"mm/good.c": CFG_UNIT,
                                               "mm/bad.c": b"\x00\xff garbage {{{ \x8f\n"})
     res = run_cli("scan", "--tree", str(root), "mm/good.c", "mm/bad.c")
     assert res.returncode == 3, res.stderr

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from collections import Counter
 
 import pytest
 
-from tests.conftest import FIXTURES, ROOT
+from tests.conftest import CFG_UNIT, ROOT, fixture_tree
 
 sys.path.insert(0, str(ROOT / "scripts"))
 
@@ -66,27 +65,6 @@ def test_the_corpus_is_well_formed_and_wide(kernel_tree):
 
 # --- scoring, on a tree of the project's own fixtures ----------------------------------------
 
-UNIT = """\
-#include <linux/rcupdate.h>
-
-struct cfg { int weight; };
-struct tbl { struct cfg __rcu *cur; };
-
-int cfg_weight(struct tbl *t)
-{
-	struct cfg *c;
-	int w = 0;
-
-	rcu_read_lock();
-	c = rcu_dereference(t->cur);
-	if (c)
-		w = c->weight;
-	rcu_read_unlock();
-	return w;
-}
-"""
-
-
 def entry(eid: str, find: str, replace: str, expect: str) -> dict:
     return {"id": eid, "subsystem": "mm", "file": "mm/cfg.c", "function": "cfg_weight",
             "find": find, "replace": replace, "expect": [expect], "commit": None,
@@ -95,17 +73,7 @@ def entry(eid: str, find: str, replace: str, expect: str) -> dict:
 
 
 def test_scoring_finds_the_bug_in_its_function_and_nothing_else(tmp_path):
-    root = tmp_path / "linux"
-    (root / "mm").mkdir(parents=True)
-    shutil.copytree(FIXTURES / "include", root / "include")
-    (root / "include" / "generated").mkdir()
-    (root / "include" / "generated" / "autoconf.h").write_text("#define CONFIG_MMU 1\n")
-    (root / "Makefile").write_text("# a tiny tree\n")
-    (root / "mm" / "cfg.c").write_text(UNIT)
-    db = [{"directory": str(root), "file": "mm/cfg.c",
-           "arguments": ["gcc", "-nostdinc", "-I./include", "-std=gnu11",
-                         "-D__KERNEL__", "-c", "-o", "mm/cfg.o", "mm/cfg.c"]}]
-    (root / "compile_commands.json").write_text(json.dumps(db))
+    root = fixture_tree(tmp_path / "linux", {"mm/cfg.c": CFG_UNIT})
     cdir = tmp_path / "corpus"
     cdir.mkdir()
     (cdir / "mm.json").write_text(json.dumps([

@@ -1,27 +1,12 @@
 """Phase 1 at scale: worker processes, the TU cache, crash isolation."""
 
-import json
-import shutil
 import time
 
-from tests.conftest import FIXTURES, run_cli
+from tests.conftest import FIXTURES, fixture_tree, run_cli
 
 
 def tiny_tree(root, files: dict[str, str]):
-    shutil.copytree(FIXTURES / "include", root / "include")
-    (root / "include" / "generated").mkdir()
-    (root / "include" / "generated" / "autoconf.h").write_text("#define CONFIG_MMU 1\n")
-    (root / "Makefile").write_text("# a tiny tree\n")
-    db = []
-    for rel, text in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
-        db.append({"directory": str(root), "file": rel,
-                   "arguments": ["gcc", "-nostdinc", "-I./include", "-std=gnu11",
-                                 "-D__KERNEL__", "--target=x86_64-linux-gnu",
-                                 "-fbracket-depth=10000", "-c", rel]})
-    (root / "compile_commands.json").write_text(json.dumps(db))
-    return root
+    return fixture_tree(root, files, ("-fbracket-depth=10000",))
 
 
 def test_cache_serves_unchanged_units_and_sees_header_edits(tmp_path):
