@@ -300,7 +300,15 @@ class FunctionRun:
                notes: list[tuple[Loc, str]] | None = None, level: str | None = None,
                confidence: str = "high", conditions: tuple = ()) -> None:
         trail = list(state.trail) if state is not None else []
-        all_notes = [n for n in trail if n[0] != loc] + list(notes or [])
+        all_notes: list[tuple[Loc, str]] = []
+        for n in [n for n in trail if n[0] != loc] + list(notes or []):
+            # a step said once: the same expression tested twice in a row (a macro whose
+            # expansion tests inside before the test the source writes) is one assumption,
+            # the last one's
+            if all_notes and _step(all_notes[-1]) == _step(n):
+                all_notes[-1] = n
+            else:
+                all_notes.append(n)
         dkey = (rule.id, loc, message)
         if dkey in self.findings:
             return
@@ -643,8 +651,7 @@ class FunctionRun:
     def refine(self, st: State, cond: Cond | None, outcome: bool) -> State | None:
         if cond is None:
             return st
-        st = st.note(cond.loc, f"taking the {'true' if outcome else 'false'} branch of "
-                               f"`{_short(cond.text)}`")
+        st = st.note(cond.loc, branch_note(cond, outcome))
         subj = cond.subject
         if subj.neg:
             subj = replace(subj, neg=False)
@@ -718,6 +725,34 @@ def _program_order(fn: Function) -> dict[int, int]:
             done.add(nxt)
             stack.append((nxt, iter(s for s, _ in fn.blocks[nxt].succs)))
     return {b: i for i, b in enumerate(reversed(post))}
+
+
+def branch_note(cond: Cond, outcome: bool) -> str:
+    """The assumption a path makes at a test, as a reader checks it against the source:
+    `info` is not NULL (whatever `if (!info)` or `if (info)` wrote around it)."""
+    text = _short(cond.text)
+    truth = outcome  # the branch is on the truth of the expression the text shows
+    if cond.subject.kind == "call":
+        said = {"ptr": ("returns an object", "returns NULL"),
+                "bool": ("returns true", "returns false"),
+                "int": ("returns non-zero", "returns 0")}.get(cond.what,
+                                                              ("is true", "is false"))
+    else:
+        said = {"ptr": ("is not NULL", "is NULL"), "int": ("is not 0", "is 0")}.get(
+            cond.what, ("is true", "is false"))
+    fact = f"`{text}` {said[0] if truth else said[1]}"
+    way = "entering" if outcome == cond.enters else "leaving"
+    if cond.loop == "macro":
+        return f"{way} the loop `{text}`"
+    if cond.loop:
+        return f"{way} the loop: {fact}"
+    return fact
+
+
+def _step(note: tuple[Loc, str]) -> tuple:
+    """What a note is about: its place, and the expression a branch note names."""
+    loc, text = note
+    return (loc, text.split("`")[1]) if text.startswith("`") else (loc, text)
 
 
 def _short(text: str) -> str:

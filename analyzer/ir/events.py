@@ -162,6 +162,13 @@ class Cond:
     subject: Val
     text: str
     loc: Loc
+    # what the tested value is, for the path note that states the path's assumption:
+    # "ptr" (NULL or an object), "bool", "int", or "" (a comparison, anything else)
+    what: str = ""
+    # the test of a loop: "loop" (while, for, do), "macro" (a loop a macro writes, such
+    # as list_for_each_entry_rcu()), "" for none; its notes enter and leave it
+    loop: str = ""
+    enters: bool = False  # a loop's test: the outcome that enters its body
 
 
 @dataclass

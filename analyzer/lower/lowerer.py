@@ -9,7 +9,7 @@ rather than the code they expand to, and which `for` loops are RCU list walks.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from analyzer.frontend import clang as clangsetup
 from analyzer.frontend.capi import extras, ops
@@ -93,6 +93,8 @@ class Lowerer:
         # plain accesses of pointer fields and globals are events (kept, once the file
         # is lowered, if RCU readers share the pointer)
         self.testing = False  # evaluating a bare truth or comparison operand
+        self.loop_test = ""  # lowering the test of a loop: "loop", or "macro"
+        self.loop_body: int | None = None  # ... and the block of its body
         self.target = None  # the cursor an assignment stores to, and what it stores
         self.storing: Val | None = None
         self.fresh: set[str] = set()  # locals holding an object allocated here
@@ -122,6 +124,11 @@ class Lowerer:
         self.cur = None
 
     def branch(self, cond: Cond, t: int, f: int) -> None:
+        if cond.loop:
+            # which way enters the loop's body (none: one test of several, `a && b`)
+            enters = True if t == self.loop_body else False if f == self.loop_body else None
+            cond = replace(cond, loop=cond.loop if enters is not None else "",
+                           enters=bool(enters))
         b = self.blocks[self.ensure()]
         b.cond = cond
         b.succs.extend([(t, True), (f, False)])
@@ -134,6 +141,34 @@ class Lowerer:
 
     def is_ptr(self, ctype) -> bool:
         return ctype.get_canonical().kind == self.ci.TypeKind.POINTER
+
+    def tested(self, u) -> str:
+        """What a tested value is, as a path note says it: NULL, false or 0 (a comparison
+        is true or false, though C types it int)."""
+        if (u.kind == self.K.BINARY_OPERATOR and self.ops.binary(u) in (
+                "<", ">", "<=", ">=", "==", "!=", "&&", "||")) or (
+                u.kind == self.K.UNARY_OPERATOR and self.ops.unary(u) == "!"):
+            return ""
+        kind = u.type.get_canonical().kind
+        TK = self.ci.TypeKind
+        if kind == TK.POINTER:
+            return "ptr"
+        if kind == TK.BOOL:
+            return "bool"
+        if TK.CHAR_U.value <= kind.value <= TK.INT128.value or kind == TK.ENUM:
+            return "int"
+        return ""
+
+    def loop_cond(self, loop, c, t: int, f: int) -> None:
+        """A loop's test: its path notes say the loop is entered or left; a loop a macro
+        writes (`list_for_each_entry_rcu()`) is named, its test is the macro's business."""
+        self.loop_test = "macro" if self.in_macro(loop) else "loop"
+        self.loop_body = t
+        try:
+            self.cond(c, t, f)
+        finally:
+            self.loop_test = ""
+            self.loop_body = None
 
     def deref(self, loc: Loc, ptr: Val) -> None:
         """Dereferences in an RCU walk's own header are the walk's (its Walk events)."""
@@ -397,7 +432,7 @@ class Lowerer:
         head, body, out = self.new(), self.new(), self.new()
         self.jump(head)
         self.cur = head
-        self.cond(kids[0], body, out)
+        self.loop_cond(c, kids[0], body, out)
         self.loops.append((out, head, len(self.scopes)))
         self.cur = body
         self.stmt(kids[-1])
@@ -415,7 +450,7 @@ class Lowerer:
         self.jump(test)
         self.loops.pop()
         self.cur = test
-        self.cond(kids[1], body, out)
+        self.loop_cond(c, kids[1], body, out)
         self.cur = out
 
     def for_parts(self, c, kids):
@@ -468,7 +503,7 @@ class Lowerer:
         self.jump(head)
         self.cur = head
         if test is not None:
-            self.cond(test, body_b, leave)
+            self.loop_cond(c, test, body_b, leave)
         else:
             self.jump(body_b)
         if walk is not None:
@@ -652,7 +687,8 @@ class Lowerer:
             self.jump(t if value else f)
             return
         subject = self.operand(u)
-        self.branch(Cond(subject, self.text(c), self.loc(c)), t, f)
+        self.branch(Cond(subject, self.text(c), self.loc(c), self.tested(u),
+                         self.loop_test), t, f)
 
     def operand(self, c) -> Val:
         """A tested or compared pointer is not loaded through (`if (p->cfg)`)."""
@@ -676,7 +712,7 @@ class Lowerer:
         rel = ("==", x.text, y.const) if x.kind in ("var", "field") and y.const is not None \
             else None
         subject = Val(f"{x.text} == {y.text}", "other", root=x.root or y.root, op=rel)
-        self.branch(Cond(subject, self.text(c), self.loc(c)), t, f)
+        self.branch(Cond(subject, self.text(c), self.loc(c), "", self.loop_test), t, f)
         return True
 
     @property
