@@ -246,3 +246,59 @@ static int table_best_metric_locked_reader(struct table *t)
 	rcu_read_unlock();
 	return m;
 }
+
+/* ---- arrays of RCU-shared pointers: each element is one ------------------------------ */
+
+struct route_map {
+	unsigned int size;
+	struct mutex lock;
+	struct route __rcu **slots;		/* each slot is RCU-shared */
+	struct route __rcu *direct[16];		/* likewise */
+	struct route *plain[16];		/* not shared with readers */
+};
+
+/* buggy: an element read into a plain pointer with no accessor */
+static int route_map_metric(struct route_map *m, unsigned int i)
+{
+	struct route *r;
+
+	rcu_read_lock();
+	r = m->direct[i & 15];				/* expect: rcu-plain-access@warning */
+	i = route_metric(r);
+	rcu_read_unlock();
+	return i;
+}
+
+/* buggy: a slot published plainly, its route's metric not yet visible to readers */
+static void route_map_set(struct route_map *m, unsigned int i, struct route *r, int metric)
+{
+	r->metric = metric;
+	mutex_lock(&m->lock);
+	m->slots[i] = r;				/* expect: rcu-plain-access@warning */
+	mutex_unlock(&m->lock);
+}
+
+/* correct: the accessors, and a plain array nobody reads under RCU */
+static int route_map_metric_ok(struct route_map *m, unsigned int i)
+{
+	struct route *r;
+	int metric;
+
+	rcu_read_lock();
+	r = rcu_dereference(m->direct[i & 15]);
+	metric = route_metric(r);
+	r = rcu_dereference(m->slots[i]);
+	metric += route_metric(r);
+	metric += route_metric(m->plain[i & 15]);
+	rcu_read_unlock();
+	return metric;
+}
+
+static void route_map_set_ok(struct route_map *m, unsigned int i, struct route *r)
+{
+	mutex_lock(&m->lock);
+	rcu_assign_pointer(m->slots[i], r);
+	RCU_INIT_POINTER(m->direct[i & 15], NULL);
+	m->plain[i & 15] = r;
+	mutex_unlock(&m->lock);
+}

@@ -801,7 +801,13 @@ class Lowerer:
             pointer = self.unwrap(kids[0]).type.get_canonical().kind == self.ci.TypeKind.POINTER
             if pointer and not addr_of:
                 self.deref(self.loc(c), base)
-            return Val(f"{base.text}[{idx.text}]", "field", root=base.root)
+            text = f"{base.text}[{idx.text}]"
+            held = self.unwrap(kids[0])
+            if not addr_of and held.kind in (K.MEMBER_REF_EXPR, K.DECL_REF_EXPR) and \
+                    held.referenced is not None:
+                # an element of an array of RCU-shared pointers (`domain->revmap[hwirq]`)
+                self.note_plain(c, held.referenced, text, base.root, element=True)
+            return Val(text, "field", root=base.root)
         if k == K.UNARY_OPERATOR:
             return self.unary(c)
         if k in (K.BINARY_OPERATOR, K.COMPOUND_ASSIGNMENT_OPERATOR):
@@ -860,9 +866,10 @@ class Lowerer:
         return Val(use.name, "const", const=value) if value is not None else None
 
     # --- plain accesses of RCU-shared pointers --------------------------------------------
-    def note_plain(self, c, decl, text: str, root: str | None = None) -> None:
+    def note_plain(self, c, decl, text: str, root: str | None = None,
+                   element: bool = False) -> None:
         """A plain load (or, as an assignment's target, store) of a pointer field or
-        global written in the main file."""
+        global written in the main file (or of an element of one, `element`)."""
         kind = "read"
         if self.target is not None and c == self.target:
             v = self.storing
@@ -873,7 +880,9 @@ class Lowerer:
         if self.suppress or not self.in_main or self.testing or decl is None or \
                 not self.is_ptr(c.type) or self.in_macro(c):
             return
-        key = self.ctx.rcu_fields.key_of(decl, self.ctx.bytes_of)
+        fields = self.ctx.rcu_fields
+        key = fields.element_key_of(decl, self.ctx.bytes_of) if element else \
+            fields.key_of(decl, self.ctx.bytes_of)
         if key is not None:
             self.emit(PlainAccess(self.loc(c), text, kind, key,
                                   fresh=bool(root) and root in self.fresh))

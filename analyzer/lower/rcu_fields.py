@@ -50,6 +50,19 @@ class RcuFields:
         self._seen[pos] = key
         return key
 
+    def element_key_of(self, decl, bytes_of) -> str | None:
+        """The key of the elements of a field or global whose elements are RCU-shared
+        pointers (`void __rcu *revmap[]`, `struct file __rcu **fd`): `key[]`."""
+        key = self.key_of(decl, bytes_of)
+        if key is None:
+            return None
+        loc, ext = decl.location, decl.extent
+        text = bytes_of(loc.file.name)[ext.start.offset:ext.end.offset]
+        if b"__rcu" in text and _declares_rcu_elements(text, decl.spelling):
+            self.declared.setdefault(
+                key + "[]", f"declared __rcu at {loc.file.name.rsplit('/', 1)[-1]}:{loc.line}")
+        return key + "[]"
+
     def why(self, key: str) -> str | None:
         return self.declared.get(key) or self.accessed.get(key)
 
@@ -59,3 +72,10 @@ def _declares_rcu_pointer(text: bytes, name: str) -> bool:
     only the pointers `fd` points to are."""
     m = re.search(rb"__rcu\s*(\**)\s*" + re.escape(name.encode()) + rb"\b", text)
     return m is not None and len(m.group(1)) == 1
+
+
+def _declares_rcu_elements(text: bytes, name: str) -> bool:
+    """`void __rcu *revmap[]`, `struct file __rcu **fd`: each element is RCU-shared."""
+    n = re.escape(name.encode())
+    return re.search(rb"__rcu\s*\*\s*" + n + rb"\s*\[", text) is not None or \
+        re.search(rb"__rcu\s*\*\*\s*" + n + rb"\b", text) is not None
