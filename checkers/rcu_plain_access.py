@@ -15,7 +15,9 @@ class RcuPlainAccess(Checker):
     `RCU_INIT_POINTER()` or `rcu_replace_pointer()`. A pointer is RCU-shared when its
     declaration says `__rcu` (read from the declaration's tokens: the attribute
     expands to nothing outside sparse), or when the same file reads or publishes it
-    through an accessor elsewhere; the finding says which. A plain write of a
+    through an accessor elsewhere; the finding says which. Each element of an array
+    of RCU-shared pointers is one too (`void __rcu *revmap[]`, `struct file __rcu
+    **fd`: `domain->revmap[hwirq]`, `fdt->fd[fd]`). A plain write of a
     non-NULL value is reported, unless the object written to is not yet published
     (allocated here, or published by this function further on) or the value was
     itself loaded through an accessor (a move: RCU_INIT_POINTER()'s third case). A
