@@ -10,3 +10,18 @@ class InputError(Exception):
     """Bad input the user can fix; the message is the whole explanation."""
 
     exit_code = 2
+
+
+def read_toml(path, what: str) -> dict:
+    """A user's TOML file (`what`: "suppressions", "configuration"), any failure to read
+    or parse it one sentence."""
+    import tomllib
+    from pathlib import Path
+
+    p = Path(path)
+    try:
+        return tomllib.loads(p.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"cannot read {what} {p}: {exc.strerror}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{what} {p} is not valid TOML: {exc}") from None

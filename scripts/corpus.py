@@ -180,12 +180,7 @@ def mutant_text(tree: KernelTree, e: Entry) -> str:
 
 def build_objects(tree: KernelTree, files: list[str], jobs: int) -> dict[str, str]:
     """Make each file's object once (kbuild records its flags); file -> error."""
-    def known(f: str) -> bool:
-        path = tree.root / f
-        return tree._cmd_file(path) is not None or (
-            tree.compdb is not None and tree.compdb.get(str(path)) is not None)
-
-    missing = [f for f in files if not known(f)]
+    missing = [f for f in files if not tree.recorded(tree.root / f)]
     errors: dict[str, str] = {}
     if not missing:
         return errors
@@ -194,7 +189,7 @@ def build_objects(tree: KernelTree, files: list[str], jobs: int) -> dict[str, st
     subprocess.run(["make", "-s", "-k", f"-j{jobs}", *objs], cwd=tree.root,
                    capture_output=True, text=True)
     for f in missing:
-        if not known(f):
+        if not tree.recorded(tree.root / f):
             errors[f] = "kbuild did not build its object in this configuration"
     return errors
 

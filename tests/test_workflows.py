@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from tests.conftest import FIXTURES, RCUCHECK, run_cli
+from tests.conftest import CFG_UNIT, FIXTURES, RCUCHECK, run_cli
 
 FINDING = re.compile(r"^(\S+):(\d+):(\d+): (warning|note): .* \[([a-z-]+)\]$")
 
@@ -32,25 +32,8 @@ def make_patch(rel: str, old: str, new: str) -> str:
 
 # --- a small git-managed tree built from the fixtures -----------------------------------
 
-HELPER_OLD = """\
-#include <linux/rcupdate.h>
-
-struct cfg { int weight; };
-struct tbl { struct cfg __rcu *cur; };
-
-static int cfg_weight(struct tbl *t)
-{
-	struct cfg *c;
-	int w = 0;
-
-	rcu_read_lock();
-	c = rcu_dereference(t->cur);
-	if (c)
-		w = c->weight;
-	rcu_read_unlock();
-	return w;
-}
-
+# the clean helper, now static, and a caller that calls it after its own section
+HELPER_OLD = CFG_UNIT.replace("int cfg_weight(", "static int cfg_weight(") + """
 int tbl_report(struct tbl *t)
 {
 	int w;

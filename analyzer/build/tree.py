@@ -253,6 +253,11 @@ class KernelTree:
                     out.add((self.out / item).resolve())
         return out
 
+    def recorded(self, source: Path) -> bool:
+        """Does the build record `source`'s command (the database, or kbuild's .cmd)?"""
+        return (self.compdb is not None and self.compdb.get(str(source)) is not None) or \
+            self._cmd_file(source) is not None
+
     def _cmd_file(self, source: Path) -> Path | None:
         """kbuild's record of `source`'s object, in the tree or its O= directory."""
         try:

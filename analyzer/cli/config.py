@@ -15,11 +15,10 @@ Paths are relative to the file.  Command-line options win over the file.
 from __future__ import annotations
 
 import difflib
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from analyzer.errors import InputError
+from analyzer.errors import InputError, read_toml
 
 FILE_NAME = ".rcucheck.toml"
 KEYS = {"rules", "disable", "fail-on", "model", "suppress"}
@@ -46,12 +45,7 @@ def load(explicit: str | None, tree_root: Path | None) -> RunConfig:
         path = tree_root / FILE_NAME
     else:
         return RunConfig()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(f"cannot read configuration {path}: {exc.strerror}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"configuration {path} is not valid TOML: {exc}") from None
+    data = read_toml(path, "configuration")
     unknown = sorted(set(data) - KEYS)
     if unknown:
         raise InputError(f"configuration {path}: unknown key {unknown[0]}"

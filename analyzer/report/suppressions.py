@@ -9,14 +9,13 @@ with a `suppressions` entry carrying the reason, as code scanning expects.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import tomli_w
 
-from analyzer.errors import InputError
+from analyzer.errors import InputError, read_toml
 from analyzer.ir import Finding
 
 KEYS = {"fingerprint", "function", "rule", "file", "reason", "message"}
@@ -45,12 +44,7 @@ class Suppressions:
     @classmethod
     def load(cls, path: str | Path) -> Suppressions:
         p = Path(path)
-        try:
-            data = tomllib.loads(p.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise InputError(f"cannot read suppressions {p}: {exc.strerror}") from None
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise InputError(f"suppressions {p} are not valid TOML: {exc}") from None
+        data = read_toml(p, "suppressions")
         raw = data.get("suppress", [])
         if not isinstance(raw, list) or set(data) - {"suppress"}:
             raise InputError(f"suppressions {p}: expected only [[suppress]] entries")

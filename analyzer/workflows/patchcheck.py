@@ -242,9 +242,7 @@ def affected_units(tree: KernelTree, change: Change, session: Session,
         if not r.endswith(".c") or (change.after[r] is None and change.before.get(r) is None):
             continue
         src = tree.root / r
-        known = (tree.compdb is not None and tree.compdb.get(str(src)) is not None) or \
-            tree._cmd_file(src) is not None
-        if not known and src.exists() and tree.objects.built(src) is False:
+        if not tree.recorded(src) and src.exists() and tree.objects.built(src) is False:
             notes.append(f"{r}: not checked: this configuration does not build it")
             continue
         units.add(r)
