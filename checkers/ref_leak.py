@@ -14,6 +14,9 @@ _FIELD = re.compile(r"(?:->|\.)\s*(\w+)$")
 _PUT = "\0put"
 # the slot's mark of the field the last branch tested
 _TESTED = "\0tested"
+# the slot's mark, next to a variable, that its last use was as an argument of a callee
+# nothing is known of (see `RefLeak.believed`)
+_PASSED = "\0passed"
 
 
 @register
@@ -35,6 +38,15 @@ class RefLeak(Checker):
     A reference dropped exactly when a later call failed (`if (!kobj)
     module_put(owner);`) is kept by what that call set up on success. The path is
     reported: where the reference was taken, the branches taken, the exit.
+    A callee that neither the model nor an analysed body describes returns a
+    reference when this function releases one of its results on some path
+    (`neigh = ip6_neigh_lookup(...); ... neigh_release(neigh);`): the put is the
+    evidence, named in the message, and every call of that callee here is then
+    taken to return one. Such a reference whose last use was as an argument of a
+    callee nothing is known of (`addrconf_dad_failure(skb, ifp)`) may have been
+    consumed there, unless the path has since seen that call fail; a put that
+    pairs with a get of the function's own, or a variable that may also hold a
+    borrowed object (`sk = skb->sk`), shows nothing of the callee.
     A field whose references the function counts (it gets or puts through it,
     `get_task_struct(it->cur_task)`) leaks too when a path has just tested it
     non-NULL and then overwrites it with no call given it in between.
@@ -77,6 +89,7 @@ class RefLeak(Checker):
         # made with each result failed (`if (ret) module_put(ops->owner);`) or not
         # (pointer results fail as NULL, others as non-zero error codes)
         self.results: dict[str, bool] = {}
+        self.tmp_of: dict[str, str] = {}  # the call result each such variable holds
         self.put_guards: dict[str, dict[str, set[bool]]] = {}
         # references on parameters held at an error return
         self.param_leaks: list[tuple] = []
@@ -84,7 +97,59 @@ class RefLeak(Checker):
         self.counted_fields: set[str] = set()
         self.overwrites: list[tuple] = []
 
+    def believed(self, st, name: str):
+        """The evidence that `name` holds a reference when only this function's own
+        code says so: its taker is a callee whose results it releases elsewhere."""
+        origin = st.lookup(st.ref_origin, name)
+        return self.run.beliefs.get(origin[2].rstrip("()")) if origin else None
+
+    def passed_on(self, st, ev, fm):
+        """A believed reference given to a callee nothing is known of may be the one it
+        consumes (`addrconf_dad_failure(skb, ifp)` ends with the put); while that call
+        stays its last use, a path that lets it go does not prove a leak."""
+        srcs = self.get(st)
+        used = {obj_key(st, a) for a in ev.args} | {obj_key(st, a) for a in ev.args
+                                                     if a.kind == "var"}
+        used.discard(None)
+        out = frozenset(x for x in srcs if not (x[1].startswith(_PASSED) and x[0] in used))
+        # (a callee believed to return references that is given one of its own results
+        # is an iterator's step, `pci_get_device(vendor, id, from)`, that drops it)
+        if fm is None or ev.callee in self.run.beliefs and \
+                self.run.model_for(ev.callee) is None:
+            out |= {(k, _PASSED + ev.result) for k in used
+                    if st.refcount(k) > 0 and self.believed(st, k) is not None}
+        return out if out != srcs else None
+
+    def on_deref(self, st, ev):
+        srcs = self.get(st)
+        k = obj_key(st, ev.ptr) if ev.ptr.kind in ("var", "global") else ev.ptr.root
+        gone = {x for x in srcs if x[0] == k and x[1].startswith(_PASSED)}
+        return self.put(st, srcs - gone) if gone else None
+
+    def failed_results(self, subject, outcome: bool) -> set[str]:
+        """The calls (by result) whose failure this branch outcome establishes: a
+        non-zero error code (`if (err)`, `err < 0`, `if (f(x))`) or a NULL pointer.
+        A call that failed consumed nothing it was given."""
+        truth = outcome != subject.neg
+        if subject.kind == "call" and subject.tmp:
+            return {subject.tmp} if truth else set()
+        if subject.kind == "var" and subject.text in self.tmp_of:
+            ptr = self.results.get(subject.text)
+            return {self.tmp_of[subject.text]} if truth != bool(ptr) else set()
+        if subject.op is not None and subject.op[2] == 0 and subject.op[1] in self.tmp_of:
+            rel = subject.op[0]
+            failed = truth if rel in ("<", "!=") else (not truth if rel == "==" else None)
+            return {self.tmp_of[subject.op[1]]} if failed else set()
+        return set()
+
     def on_call(self, st, ev, fm):
+        passed = self.passed_on(st, ev, fm)
+        if passed is not None:
+            st = self.put(st, passed)
+        out = self._on_call(st, ev, fm)
+        return out if out is not None else (st if passed is not None else None)
+
+    def _on_call(self, st, ev, fm):
         if fm is not None and not fm.pins_container:
             # (`try_module_get(ops->owner)`: the reference is the taker's, not the field's)
             for i in (fm.get, fm.tryget, fm.put):
@@ -115,6 +180,8 @@ class RefLeak(Checker):
             return
         if any(o == name and v != name and v not in self.fn.temps for v, o in st.aliases):
             return  # another variable still holds the object (and now its reference)
+        if any(x[0] == name and x[1].startswith(_PASSED) for x in self.get(st)):
+            return  # last given to a callee that may have consumed it
         self.candidates.append((st, name, loc, why))
 
     def on_return(self, st, ev):
@@ -156,8 +223,11 @@ class RefLeak(Checker):
                 # by what the call set up (`ret = ops->build_state(...); if (ret) put;`,
                 # `kobj = kobject_get_unless_zero(); if (!kobj) module_put(owner);`)
                 continue
-            self.report(loc, f"reference on `{name}`{taken_at(st, name)} is not released "
-                        f"{why}", st)
+            belief = self.believed(st, name)
+            shown = f" (released by {belief.api} at line {belief.put.line} on another " \
+                "path)" if belief is not None else ""
+            self.report(loc, f"reference on `{name}`{taken_at(st, name)}{shown} is not "
+                        f"released {why}", st, obj=name)
 
     def on_dead(self, st, ev):
         for name in ev.names:
@@ -185,7 +255,9 @@ class RefLeak(Checker):
     def on_branch(self, st, subject, outcome):
         # the field this path has just tested: a store it controls follows
         srcs = self.get(st)
-        kept = frozenset(x for x in srcs if x[0] != _TESTED)
+        failed = self.failed_results(subject, outcome)
+        kept = frozenset(x for x in srcs if x[0] != _TESTED and not (
+            x[1].startswith(_PASSED) and x[1][len(_PASSED):] in failed))
         if subject.kind == "field":
             kept |= {(_TESTED, subject.text)}
         return self.put(st, kept) if kept != srcs else None
@@ -194,6 +266,8 @@ class RefLeak(Checker):
         target, value = ev.target, ev.value
         if target.kind == "var" and value.kind == "call":
             self.results[target.text] = ev.ptr
+            if value.tmp:
+                self.tmp_of[target.text] = value.tmp
         srcs = self.get(st)
         if target.kind != "var":
             if target.kind == "field" and ev.ptr:

@@ -26,8 +26,11 @@ def test_cross_file_summaries_feed_the_caller():
     assert found(together, consumer) == expected(consumer)
     assert found(together, MULTI / "provider.c") == Counter()
     alone = program(consumer)
-    # without the provider's bodies the helpers are unknown: nothing to report
-    assert found(alone, consumer) == Counter()
+    # without the provider's bodies the helpers are unknown; only the consumer's own
+    # release of memcg_grab()'s result says that it returns a reference
+    assert found(alone, consumer) == Counter({(33, "ref-leak", "warning"): 1})
+    (leak,) = alone.results[str(consumer)].findings
+    assert "released by mem_cgroup_put() at line 34 on another path" in leak.message
 
 
 def test_summaries_of_fixture_helpers():

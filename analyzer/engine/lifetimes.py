@@ -331,6 +331,37 @@ def on_branch(st: State, subject: Val, outcome: bool, loc: Loc) -> State:
             st = st.note(loc, f"the tryget on `{obj}` fails on this branch")
     if not outcome and subject.kind == "var":
         st = no_object(st, subject.text)  # the pointer is NULL here
+    if subject.same is not None and outcome != subject.neg:
+        st = one_object(st, *subject.same, loc)
+    return st
+
+
+def one_object(st: State, a: str, b: str, loc: Loc) -> State:
+    """`a == b` holds: the references taken through either name are on one object.
+
+    `cfile_css = css_tryget_online_from_dir(...); if (cfile_css != css) {put; fail}`:
+    on the equal branch the reference is on `css`'s object (and pays what a store of
+    `css` made before owed).  The variable holding references gives them to the other.
+    """
+    ka, kb = st.alias(a) or a, st.alias(b) or b
+    if ka == kb:
+        return st
+    if st.refcount(ka) <= 0:
+        ka, kb, a = kb, ka, b
+    n = st.refcount(ka)
+    if n <= 0:
+        return st
+    origin = st.lookup(st.ref_origin, ka)
+    st = st.with_refcount(ka, 0)
+    st = replace(st, aliases=frozenset(x for x in st.aliases if x[0] != a) | {(a, kb)})
+    if kb in st.owed:
+        st = replace(st, owed=st.owed - {kb})
+        n -= 1
+        st = st.note(loc, f"the reference on `{a}` is the one the stored `{kb}` owns")
+    if n > 0:
+        st = st.with_refcount(kb, st.refcount(kb) + n)
+        if origin is not None:
+            st = replace(st, ref_origin=(*st.ref_origin, (kb, *origin[1:])))
     return st
 
 

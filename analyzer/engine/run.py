@@ -20,7 +20,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from analyzer.engine import lifetimes
+from analyzer.engine import beliefs, lifetimes
 from analyzer.engine.hooks import Hooks, whole
 from analyzer.engine.sections import Flavours
 from analyzer.engine.state import CAP, UNKNOWN, State, join, replace
@@ -135,6 +135,8 @@ class FunctionRun:
         # is on its stack
         self.locals = frozenset(n for b in fn.blocks for ev in b.events
                                 if isinstance(ev, Dead) for n in ev.names)
+        # callees whose results this function releases on some path: references it owns
+        self.beliefs = beliefs.owned_results(fn, self.model_for, model.names_a_get)
         self.subscribers: list[Hooks] = [cls(self) for cls in subscribers]
         slots = []
         for sub in self.subscribers:
@@ -157,6 +159,9 @@ class FunctionRun:
         arguments (a requirement or sleep they rule out is gone, a count of references
         other than one is not counted)."""
         fm = self.model_for(ev.callee, ev.not_a_put) if ev.callee else None
+        if ev.callee in self.beliefs:
+            fm = FnModel(ev.callee, returns_ref=True, inferred=True) if fm is None else \
+                replace(fm, returns_ref=True)
         if fm is not None and fm.frees is not None and fm.cache is not None and \
                 fm.cache < len(ev.args) and ev.args[fm.cache].text in self.fn.typesafe_caches:
             # back to a SLAB_TYPESAFE_BY_RCU cache: still an object of its type to readers
@@ -298,7 +303,11 @@ class FunctionRun:
     # --- reporting ------------------------------------------------------------------------
     def report(self, rule, loc: Loc, message: str, state: State | None = None,
                notes: list[tuple[Loc, str]] | None = None, level: str | None = None,
-               confidence: str = "high", conditions: tuple = ()) -> None:
+               confidence: str = "high", conditions: tuple = (), obj: str | None = None
+               ) -> None:
+        """One finding per rule, place and object (`obj`, when the rule names one; the
+        message otherwise): two paths that reach a leak of `w` with `w` taken by
+        different calls are one leak."""
         trail = list(state.trail) if state is not None else []
         all_notes: list[tuple[Loc, str]] = []
         for n in [n for n in trail if n[0] != loc] + list(notes or []):
@@ -309,7 +318,7 @@ class FunctionRun:
                 all_notes[-1] = n
             else:
                 all_notes.append(n)
-        dkey = (rule.id, loc, message)
+        dkey = (rule.id, loc, ("obj", obj) if obj is not None else message)
         if dkey in self.findings:
             return
         self.findings[dkey] = Finding(rule.id, level or rule.level, loc, message, self.fn.name,

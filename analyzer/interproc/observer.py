@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from analyzer.engine import lifetimes
+from analyzer.engine import beliefs, lifetimes
 from analyzer.engine.hooks import Hooks, Slot
 from analyzer.ir import Loc
 
@@ -44,6 +44,8 @@ class RunFacts:
     rcu_uses: list[tuple[str, bool, Loc, str, frozenset]] = field(default_factory=list)
     # per return: (null or 0, a reference goes with it, an RCU pointer, its handle)
     returns: list[tuple[bool, bool, bool, tuple | None]] = field(default_factory=list)
+    # some value returned comes from a callee nothing is known of
+    returns_opaque: bool = False
     # puts on locals loaded from a parameter's fields: (parameter index, field paths)
     put_handles: set[tuple[int, str]] = field(default_factory=set)
     param_puts: set[int] = field(default_factory=set)
@@ -87,6 +89,15 @@ class SummaryObserver(Hooks):
     def __init__(self, run) -> None:
         super().__init__(run)
         self.facts = RunFacts()
+        # variables given the result of a callee nothing is known of, anywhere in the body
+        self.opaque_vars: set[str] = set()
+
+    def opaque(self, value) -> bool:
+        """`value` is (or holds) the result of a callee that says nothing of it."""
+        if value.kind == "call" and value.tmp:
+            fm = self.run.calls.get(value.tmp, (None, None))[1]
+            return beliefs.says_nothing(fm)
+        return value.kind == "var" and value.text in self.opaque_vars
 
     def on_exit(self, st) -> None:
         if st.merged:
@@ -199,6 +210,8 @@ class SummaryObserver(Hooks):
     def on_assign(self, st, ev) -> None:
         if ev.ptr and ev.value.kind == "field":
             self.facts.loaded.add(ev.value.text)
+        if ev.ptr and ev.target.kind == "var" and self.opaque(ev.value):
+            self.opaque_vars.add(ev.target.text)
 
     def sleep_conditions(self, ev, fm) -> tuple[frozenset, ...]:
         """Under which conditions on this function's arguments the call may sleep."""
@@ -254,6 +267,8 @@ class SummaryObserver(Hooks):
         rcu = value.kind == "rcu" or (p is not None and p[0] == "rcu" and not p[1])
         # `&cgrp->self`: a part of the caller's own object, alive as long as it is
         own = value.kind == "addr" and value.root in self.fn.params
+        if not value.is_null and self.opaque(value):
+            self.facts.returns_opaque = True
         self.facts.returns.append((
             value.is_null or ret == 0 or (ret is not None and ret < 0),
             (k is not None and st.refcount(k) > 0) or k in self.model.immortal,

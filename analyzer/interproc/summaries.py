@@ -86,6 +86,8 @@ class Summary:
     requires_why: str = ""
     returns_ref: bool = False
     returns_rcu: bool = False
+    # some value it returns comes from a callee nothing is known of
+    returns_opaque: bool = False
     puts: list[int] = dc_field(default_factory=list)
     gets: list[int] = dc_field(default_factory=list)
     trygets: list[int] = dc_field(default_factory=list)
@@ -133,6 +135,7 @@ class Summary:
             else self.may_sleep,
             requires=self.requires,
             returns_ref=self.returns_ref,
+            returns_opaque=self.returns_opaque,
             returns_rcu=self.returns_rcu,
             put=self.puts[0] if self.puts else None,
             get=self.gets[0] if self.gets else None,
@@ -250,6 +253,7 @@ def summarize(fn: Function, exit_states, facts: RunFacts, flavours: Flavours) ->
             len(facts.sleeps_after_release) == len(facts.sleeps)
     rets = [r for r in facts.returns if not r[0]]
     s.returns_ref = bool(rets) and all(r[1] for r in rets)
+    s.returns_opaque = facts.returns_opaque and not s.returns_ref
     # RCU pointers, and perhaps parts of the caller's own objects on other paths
     s.returns_rcu = any(r[2] is True for r in rets) and all(r[2] for r in rets)
     s.puts = sorted(i for i in facts.param_puts if not _reported_put(i, facts.exit_puts))

@@ -45,6 +45,8 @@ class Val:
     # `seq & 1`, `state == 3`: (operator, local variable, constant), for the engine to
     # decide a branch when it knows the variable's value
     op: tuple[str, str, int] | None = None
+    # `a == b` of two pointer variables: where it holds they are one object
+    same: tuple[str, str] | None = None
 
     @property
     def is_null(self) -> bool:

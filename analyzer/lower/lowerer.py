@@ -711,7 +711,10 @@ class Lowerer:
         x, y = sorted((va, vb), key=lambda v: (v.const is not None, v.text))
         rel = ("==", x.text, y.const) if x.kind in ("var", "field") and y.const is not None \
             else None
-        subject = Val(f"{x.text} == {y.text}", "other", root=x.root or y.root, op=rel)
+        same = (x.text, y.text) if x.kind == y.kind == "var" and x.text != y.text and \
+            self.is_ptr(self.unwrap(a).type) else None
+        subject = Val(f"{x.text} == {y.text}", "other", root=x.root or y.root, op=rel,
+                      same=same)
         self.branch(Cond(subject, self.text(c), self.loc(c), "", self.loop_test), t, f)
         return True
 

@@ -72,6 +72,9 @@ class FnModel:
     # (kref_put()'s release, percpu_ref_init()'s)
     release: int | None = None
     returns_ref: bool = False
+    # inferred: some value it returns comes from a callee nothing is known of, so the
+    # body does not show whether a reference goes with it (see engine/beliefs.py)
+    returns_opaque: bool = False
     # the reference is taken (or dropped) through a field of an object and pins that
     # object: try_module_get(ops->owner) keeps the module, and so ops, alive
     pins_container: bool = False
@@ -158,6 +161,10 @@ class Naming:
 
     put: re.Pattern | None = None
     not_put: re.Pattern | None = None
+    # may take a reference on its first argument (`sock_hold()`, `dev_hold()`,
+    # `get_device()`): never counted as a get, only as a sign that a put which follows
+    # may pair with it rather than with the call that produced the object
+    get: re.Pattern | None = None
     lock_assertion: re.Pattern | None = None
     # names that say a function takes, releases, or conditionally takes a lock for its
     # caller: evidence that a section left held (or released) across its return is meant
@@ -246,6 +253,9 @@ class ApiModel:
         n = self.naming
         return bool(n.put and n.put.fullmatch(name)) and not (
             n.not_put and n.not_put.fullmatch(name))
+
+    def names_a_get(self, name: str) -> bool:
+        return bool(self.naming.get and self.naming.get.fullmatch(name))
 
     def names_a_lock_assertion(self, name: str) -> bool:
         return bool(self.naming.lock_assertion and self.naming.lock_assertion.fullmatch(name))

@@ -1,0 +1,149 @@
+"""What a function's own code says about its callees' results.
+
+A result the function releases on some path is a reference it owns on every path:
+`neigh = __neigh_lookup(...); ... neigh_release(neigh);` tells a reviewer that the
+lookup returns a counted reference, whatever file defines it and whether or not the
+model names it.  The callee's contract does not depend on the path, so every call
+of it in this function returns one, and a path that lets such a result go without
+the release leaks it (the inconsistent-release pattern behind most error-path
+leaks that upstream fixes).
+
+The evidence is a put whose argument, at the put, can only hold results of that
+callee (or NULL): reaching definitions over the CFG decide it.  A function that also
+gets on the variable pairs its put with its own get, and says nothing of the callee.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from analyzer.engine.lifetimes import obj_key
+from analyzer.engine.state import State
+from analyzer.ir import Assign, Call, Function, Loc
+from analyzer.model import FnModel
+
+_EMPTY = State()
+
+
+@dataclass(frozen=True)
+class Belief:
+    """`callee` returns a reference: this function releases one of its results at `put`."""
+
+    callee: str
+    put: Loc
+    api: str  # the releasing call, `neigh_release()`
+
+
+def says_nothing(fm: FnModel | None) -> bool:
+    """The model and the callee's body (if analysed) say nothing of what it returns: no
+    entry, or a body whose result comes from such a callee (a body that returns a field
+    or a container it was given shows a borrowed pointer)."""
+    if fm is None:
+        return True
+    return fm.inferred and fm.returns_opaque and not (fm.returns_ref or fm.returns_rcu or fm.same_object is not None
+                                or fm.returns_handle or fm.get is not None
+                                or fm.put is not None or fm.tryget is not None
+                                or fm.allocates)
+
+
+def owned_results(fn: Function, model_for: Callable[[str, bool], FnModel | None],
+                  names_a_get: Callable[[str], bool] = lambda name: False
+                  ) -> dict[str, Belief]:
+    """Callees whose results `fn` releases, with the first release that shows it."""
+    calls: dict[str, Call] = {}
+    defs: list[tuple[str, str | None]] = []   # def id -> (variable, callee or None)
+    where: dict[tuple[int, int], int] = {}    # (block, event index) -> def id
+    gets: set[str] = set()
+    puts: list[tuple[int, int, str, Call, FnModel]] = []
+    for b in fn.blocks:
+        for i, ev in enumerate(b.events):
+            if isinstance(ev, Call):
+                calls[ev.result] = ev
+                fm = model_for(ev.callee, ev.not_a_put) if ev.callee else None
+                if ev.callee and names_a_get(ev.callee) and ev.args and \
+                        (fm is None or fm.put is None):
+                    # (`tnode_hold(n)`: a get by its name, whose put may follow)
+                    k = obj_key(_EMPTY, ev.args[0])
+                    if k is not None:
+                        gets.add(k)
+                if fm is None:
+                    continue
+                for idx in (fm.get, fm.tryget):
+                    if idx is not None and idx < len(ev.args):
+                        k = obj_key(_EMPTY, ev.args[idx])
+                        if k is not None:
+                            gets.add(k)
+                if fm.put is not None and fm.put < len(ev.args):
+                    k = obj_key(_EMPTY, ev.args[fm.put])
+                    if k is not None and k not in fn.params:
+                        puts.append((b.id, i, k, ev, fm))
+            elif isinstance(ev, Assign) and ev.target.kind == "var":
+                callee = None
+                v = ev.value
+                if v.kind == "call" and v.tmp in calls and ev.ptr and not v.neg:
+                    callee = calls[v.tmp].callee
+                elif v.is_null:
+                    callee = ""  # NULL: no object, no reference
+                where[(b.id, i)] = len(defs)
+                defs.append((ev.target.text, callee))
+    puts = [p for p in puts if p[2] not in gets]
+    if not puts:
+        return {}
+    reaching = _reaching(fn, defs, where, {p[2] for p in puts})
+    out: dict[str, Belief] = {}
+    for block, index, var, ev, _ in puts:
+        live = reaching(block, index, var)
+        callees = {defs[d][1] for d in live}
+        if not live or None in callees:
+            continue  # the variable may hold something other than a call's result
+        for callee in sorted(c for c in callees if c):
+            if callee not in out and says_nothing(model_for(callee, False)):
+                out[callee] = Belief(callee, ev.loc, f"{ev.callee}()")
+    return out
+
+
+def _reaching(fn: Function, defs, where, names: set[str]):
+    """Reaching definitions of the variables in `names`: a function (block, event
+    index, variable) -> the def ids that may give the variable its value there."""
+    by_var: dict[str, set[int]] = {}
+    for d, (var, _) in enumerate(defs):
+        if var in names:
+            by_var.setdefault(var, set()).add(d)
+    tracked = set().union(*by_var.values()) if by_var else set()
+
+    def transfer(block, upto: int | None, live: frozenset) -> frozenset:
+        out = set(live)
+        for i, _ in enumerate(block.events[:upto]):
+            d = where.get((block.id, i))
+            if d is not None and d in tracked:
+                var = defs[d][0]
+                out -= by_var[var]
+                out.add(d)
+        return frozenset(out)
+
+    blocks = {b.id: b for b in fn.blocks}
+    preds: dict[int, list[int]] = {b.id: [] for b in fn.blocks}
+    for b in fn.blocks:
+        for s, _ in b.succs:
+            preds.setdefault(s, []).append(b.id)
+    entry_in: dict[int, frozenset] = {b.id: frozenset() for b in fn.blocks}
+    exit_out = {b.id: transfer(b, None, frozenset()) for b in fn.blocks}
+    todo = list(blocks)
+    while todo:
+        bid = todo.pop()
+        live = frozenset().union(*(exit_out[p] for p in preds.get(bid, ()))) \
+            if preds.get(bid) else frozenset()
+        if live == entry_in[bid] and bid != fn.entry:
+            continue
+        entry_in[bid] = live
+        new = transfer(blocks[bid], None, live)
+        if new != exit_out[bid]:
+            exit_out[bid] = new
+            todo.extend(s for s, _ in blocks[bid].succs)
+
+    def at(block: int, index: int, var: str) -> set[int]:
+        live = transfer(blocks[block], index, entry_in[block])
+        return {d for d in live if defs[d][0] == var}
+
+    return at

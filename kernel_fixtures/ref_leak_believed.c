@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ref-leak on references that only the function's own code shows: a callee defined
+ * elsewhere, unknown to the model, whose result the function releases on one path
+ * returns a counted reference on every path (the inconsistent-release pattern).
+ * A line ending in "expect: RULE@level" must be reported with RULE; nothing else may be.
+ */
+#include <linux/slab.h>
+
+struct tnet;
+struct tnode {
+	int id;
+	int flags;
+	struct tnode *cached;
+};
+
+struct tslot {
+	struct tnode *node;
+};
+
+/* defined in other files: nothing but the callers' code says what they return */
+struct tnode *tnode_lookup(struct tnet *net, int id);
+struct tnode *tnode_next(struct tnet *net, struct tnode *prev);
+struct tnode *tnode_peek(struct tnet *net, int id);
+void tnode_hold(struct tnode *n);
+void tnode_put(struct tnode *n);
+int tnode_bind(struct tnode *n, int flags);
+int tnode_attach(struct tnet *net, struct tnode *n);
+void tnode_fail(struct tnet *net, struct tnode *n);
+int tnode_busy(const struct tnode *n);
+
+/* ---- buggy ------------------------------------------------------------------------- */
+
+/* the early error return skips the release the normal exit makes */
+int tnode_set_flags(struct tnet *net, int id, int flags)
+{
+	struct tnode *n = tnode_lookup(net, id);
+
+	if (!n)
+		return -ENOENT;
+	if (flags < 0)
+		return -EINVAL;				/* expect: ref-leak@warning */
+	n->flags = flags;
+	tnode_put(n);
+	return 0;
+}
+
+/* a second lookup overwrites the first result */
+int tnode_refresh(struct tnet *net, int id, int again)
+{
+	struct tnode *n = tnode_lookup(net, id);
+
+	if (!n)
+		return -ENOENT;
+	if (again)
+		n = tnode_lookup(net, id + 1);		/* expect: ref-leak@warning */
+	if (n)
+		tnode_put(n);
+	return 0;
+}
+
+/* a call given the node failed: it kept nothing, so the reference is still ours */
+int tnode_configure(struct tnet *net, int id, int flags)
+{
+	struct tnode *n = tnode_lookup(net, id);
+	int err;
+
+	if (!n)
+		return -ENOENT;
+	err = tnode_bind(n, flags);
+	if (err)
+		return err;				/* expect: ref-leak@warning */
+	tnode_put(n);
+	return 0;
+}
+
+/* ---- correct ----------------------------------------------------------------------- */
+
+/* the last thing done with the node is a call that may consume it */
+void tnode_report_failure(struct tnet *net, int id, int dad)
+{
+	struct tnode *n = tnode_lookup(net, id);
+
+	if (!n)
+		return;
+	if (dad) {
+		tnode_fail(net, n);
+		return;
+	}
+	tnode_put(n);
+}
+
+/* an iterator's step drops the reference on the node it is given */
+struct tnode *tnode_find_busy(struct tnet *net)
+{
+	struct tnode *n = NULL;
+
+	while ((n = tnode_next(net, n))) {
+		if (tnode_busy(n))
+			return n;
+	}
+	return NULL;
+}
+
+int tnode_count_busy(struct tnet *net, int id)
+{
+	struct tnode *n = tnode_lookup(net, id);
+	int busy;
+
+	if (!n)
+		return 0;
+	busy = tnode_busy(n);
+	tnode_put(n);
+	while ((n = tnode_next(net, n)))
+		busy += tnode_busy(n);
+	return busy;
+}
+
+/* the put pairs with the function's own hold: the peek returns a borrowed node */
+int tnode_touch(struct tnet *net, int id)
+{
+	struct tnode *n = tnode_peek(net, id);
+
+	if (!n || n->flags < 0)
+		return -ENOENT;
+	tnode_hold(n);
+	n->flags++;
+	tnode_put(n);
+	return 0;
+}
+
+/* either the cached node (borrowed) or a looked-up one (counted): only the latter is put */
+int tnode_use_cached(struct tnet *net, struct tnode *owner, int id)
+{
+	struct tnode *n = owner->cached;
+
+	if (!n)
+		n = tnode_lookup(net, id);
+	if (!n)
+		return -ENOENT;
+	if (n->flags < 0)
+		return -EINVAL;
+	if (n != owner->cached)
+		tnode_put(n);
+	return 0;
+}
+
+/* attached on success: the reference goes with it; released only when attaching failed */
+int tnode_adopt(struct tnet *net, int id)
+{
+	struct tnode *n = tnode_lookup(net, id);
+	int err;
+
+	if (!n)
+		return -ENOENT;
+	err = tnode_attach(net, n);
+	if (err) {
+		tnode_put(n);
+		return err;
+	}
+	return 0;
+}
+
+/* the node looked up must be the one the slot now names: on the branch where they are
+ * equal, the reference found is the one the store into the slot needed */
+int tnode_confirm(struct tnet *net, struct tslot *slot, struct tnode *expected, int id)
+{
+	struct tnode *n;
+
+	slot->node = expected;
+	n = tnode_lookup(net, id);
+	if (!n)
+		return -ENOENT;
+	if (n != expected) {
+		tnode_put(n);
+		slot->node = NULL;
+		return -EINVAL;
+	}
+	return 0;
+}
