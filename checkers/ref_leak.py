@@ -114,8 +114,8 @@ class RefLeak(Checker):
         out = frozenset(x for x in srcs if not (x[1].startswith(_PASSED) and x[0] in used))
         # (a callee believed to return references that is given one of its own results
         # is an iterator's step, `pci_get_device(vendor, id, from)`, that drops it)
-        if fm is None or ev.callee in self.run.beliefs and \
-                self.run.model_for(ev.callee) is None:
+        if fm is None or (ev.callee in self.run.beliefs and
+                          self.run.model_for(ev.callee) is None):
             out |= {(k, _PASSED + ev.result) for k in used
                     if st.refcount(k) > 0 and self.believed(st, k) is not None}
         return out if out != srcs else None

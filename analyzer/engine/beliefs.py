@@ -41,10 +41,10 @@ def says_nothing(fm: FnModel | None) -> bool:
     or a container it was given shows a borrowed pointer)."""
     if fm is None:
         return True
-    return fm.inferred and fm.returns_opaque and not (fm.returns_ref or fm.returns_rcu or fm.same_object is not None
-                                or fm.returns_handle or fm.get is not None
-                                or fm.put is not None or fm.tryget is not None
-                                or fm.allocates)
+    return fm.inferred and fm.returns_opaque and not (
+        fm.returns_ref or fm.returns_rcu or fm.same_object is not None or fm.returns_handle
+        or fm.get is not None or fm.put is not None or fm.tryget is not None
+        or fm.allocates)
 
 
 def owned_results(fn: Function, model_for: Callable[[str, bool], FnModel | None],
