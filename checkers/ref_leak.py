@@ -44,7 +44,8 @@ class RefLeak(Checker):
     evidence, named in the message, and every call of that callee here is then
     taken to return one. Such a reference whose last use was as an argument of a
     callee nothing is known of (`addrconf_dad_failure(skb, ifp)`) may have been
-    consumed there, unless the path has since seen that call fail; a put that
+    consumed there, unless the function releases it after that call on some other
+    path (the call then keeps nothing); a put that
     pairs with a get of the function's own, or a variable that may also hold a
     borrowed object (`sk = skb->sk`), shows nothing of the callee.
     A field whose references the function counts (it gets or puts through it,
@@ -89,7 +90,6 @@ class RefLeak(Checker):
         # made with each result failed (`if (ret) module_put(ops->owner);`) or not
         # (pointer results fail as NULL, others as non-zero error codes)
         self.results: dict[str, bool] = {}
-        self.tmp_of: dict[str, str] = {}  # the call result each such variable holds
         self.put_guards: dict[str, dict[str, set[bool]]] = {}
         # references on parameters held at an error return
         self.param_leaks: list[tuple] = []
@@ -106,41 +106,28 @@ class RefLeak(Checker):
     def passed_on(self, st, ev, fm):
         """A believed reference given to a callee nothing is known of may be the one it
         consumes (`addrconf_dad_failure(skb, ifp)` ends with the put); while that call
-        stays its last use, a path that lets it go does not prove a leak."""
+        stays its last use, a path that lets it go does not prove a leak.  Unless the
+        function still releases it after the call on some path: then the call keeps
+        nothing (`err = sock_diag_destroy(sk, ...); sock_gen_put(sk);`)."""
         srcs = self.get(st)
-        used = {obj_key(st, a) for a in ev.args} | {obj_key(st, a) for a in ev.args
-                                                     if a.kind == "var"}
+        used = {obj_key(st, a) for a in ev.args}
         used.discard(None)
-        out = frozenset(x for x in srcs if not (x[1].startswith(_PASSED) and x[0] in used))
+        out = frozenset(x for x in srcs if not (x[1] == _PASSED and x[0] in used))
         # (a callee believed to return references that is given one of its own results
         # is an iterator's step, `pci_get_device(vendor, id, from)`, that drops it)
         if fm is None or (ev.callee in self.run.beliefs and
                           self.run.model_for(ev.callee) is None):
-            out |= {(k, _PASSED + ev.result) for k in used
-                    if st.refcount(k) > 0 and self.believed(st, k) is not None}
+            out |= {(k, _PASSED) for k in used
+                    if st.refcount(k) > 0 and self.believed(st, k) is not None and
+                    (ev.result, k) not in self.run.kept_after}
         return out if out != srcs else None
 
     def on_deref(self, st, ev):
         srcs = self.get(st)
         k = obj_key(st, ev.ptr) if ev.ptr.kind in ("var", "global") else ev.ptr.root
-        gone = {x for x in srcs if x[0] == k and x[1].startswith(_PASSED)}
-        return self.put(st, srcs - gone) if gone else None
-
-    def failed_results(self, subject, outcome: bool) -> set[str]:
-        """The calls (by result) whose failure this branch outcome establishes: a
-        non-zero error code (`if (err)`, `err < 0`, `if (f(x))`) or a NULL pointer.
-        A call that failed consumed nothing it was given."""
-        truth = outcome != subject.neg
-        if subject.kind == "call" and subject.tmp:
-            return {subject.tmp} if truth else set()
-        if subject.kind == "var" and subject.text in self.tmp_of:
-            ptr = self.results.get(subject.text)
-            return {self.tmp_of[subject.text]} if truth != bool(ptr) else set()
-        if subject.op is not None and subject.op[2] == 0 and subject.op[1] in self.tmp_of:
-            rel = subject.op[0]
-            failed = truth if rel in ("<", "!=") else (not truth if rel == "==" else None)
-            return {self.tmp_of[subject.op[1]]} if failed else set()
-        return set()
+        if k is not None and (k, _PASSED) in srcs:
+            return self.put(st, srcs - {(k, _PASSED)})
+        return None
 
     def on_call(self, st, ev, fm):
         passed = self.passed_on(st, ev, fm)
@@ -180,7 +167,7 @@ class RefLeak(Checker):
             return
         if any(o == name and v != name and v not in self.fn.temps for v, o in st.aliases):
             return  # another variable still holds the object (and now its reference)
-        if any(x[0] == name and x[1].startswith(_PASSED) for x in self.get(st)):
+        if (name, _PASSED) in self.get(st):
             return  # last given to a callee that may have consumed it
         self.candidates.append((st, name, loc, why))
 
@@ -255,9 +242,7 @@ class RefLeak(Checker):
     def on_branch(self, st, subject, outcome):
         # the field this path has just tested: a store it controls follows
         srcs = self.get(st)
-        failed = self.failed_results(subject, outcome)
-        kept = frozenset(x for x in srcs if x[0] != _TESTED and not (
-            x[1].startswith(_PASSED) and x[1][len(_PASSED):] in failed))
+        kept = frozenset(x for x in srcs if x[0] != _TESTED)
         if subject.kind == "field":
             kept |= {(_TESTED, subject.text)}
         return self.put(st, kept) if kept != srcs else None
@@ -266,8 +251,6 @@ class RefLeak(Checker):
         target, value = ev.target, ev.value
         if target.kind == "var" and value.kind == "call":
             self.results[target.text] = ev.ptr
-            if value.tmp:
-                self.tmp_of[target.text] = value.tmp
         srcs = self.get(st)
         if target.kind != "var":
             if target.kind == "field" and ev.ptr:

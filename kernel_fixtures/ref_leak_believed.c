@@ -25,6 +25,7 @@ struct tnode *tnode_peek(struct tnet *net, int id);
 void tnode_hold(struct tnode *n);
 void tnode_put(struct tnode *n);
 int tnode_bind(struct tnode *n, int flags);
+int tnode_queue(struct tnet *net, struct tnode *n);
 int tnode_attach(struct tnet *net, struct tnode *n);
 void tnode_fail(struct tnet *net, struct tnode *n);
 int tnode_busy(const struct tnode *n);
@@ -59,7 +60,7 @@ int tnode_refresh(struct tnet *net, int id, int again)
 	return 0;
 }
 
-/* a call given the node failed: it kept nothing, so the reference is still ours */
+/* the node is released after the call given it: the call keeps nothing */
 int tnode_configure(struct tnet *net, int id, int flags)
 {
 	struct tnode *n = tnode_lookup(net, id);
@@ -88,6 +89,24 @@ void tnode_report_failure(struct tnet *net, int id, int dad)
 		return;
 	}
 	tnode_put(n);
+}
+
+/* queued on success and on failure alike: nothing after the call releases the node */
+int tnode_submit(struct tnet *net, int id)
+{
+	struct tnode *n = tnode_lookup(net, id);
+	int err;
+
+	if (!n)
+		return -ENOENT;
+	if (n->flags < 0) {
+		tnode_put(n);
+		return -EINVAL;
+	}
+	err = tnode_queue(net, n);
+	if (err)
+		return err;
+	return 0;
 }
 
 /* an iterator's step drops the reference on the node it is given */
@@ -177,4 +196,28 @@ int tnode_confirm(struct tnet *net, struct tslot *slot, struct tnode *expected, 
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/* the object returned is reached from the file: the file's reference keeps it alive and
+ * goes to the caller with it */
+struct tfile {
+	void *private_data;
+};
+
+struct tfile *tfile_get(int fd);
+void tfile_put(struct tfile *f);
+
+struct tnode *tnode_from_fd(int fd, int id)
+{
+	struct tfile *f = tfile_get(fd);
+	struct tnode *n;
+
+	if (!f)
+		return NULL;
+	n = f->private_data;
+	if (n->id != id) {
+		tfile_put(f);
+		return NULL;
+	}
+	return n;
 }

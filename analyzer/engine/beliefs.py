@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from analyzer.engine.lifetimes import obj_key
 from analyzer.engine.state import State
-from analyzer.ir import Assign, Call, Function, Loc
+from analyzer.ir import Assign, Call, Dead, Function, Loc
 from analyzer.model import FnModel
 
 _EMPTY = State()
@@ -101,6 +101,63 @@ def owned_results(fn: Function, model_for: Callable[[str, bool], FnModel | None]
             if callee not in out and says_nothing(model_for(callee, False)):
                 out[callee] = Belief(callee, ev.loc, f"{ev.callee}()")
     return out
+
+
+def kept_after(fn: Function, model_for: Callable[[str, bool], FnModel | None],
+               budget: int = 20000) -> set[tuple[str, str]]:
+    """Calls that leave an object with this function: (call result, variable) for each
+    call given `variable` from which a put of the same variable can still be reached
+    with no new value in between.  A function that releases what it passed after the
+    call shows that the callee kept nothing (`err = sock_diag_destroy(sk, ...);
+    sock_gen_put(sk);`); a call after which nothing releases it may have consumed it.
+    """
+    blocks = {b.id: b for b in fn.blocks}
+    put_at: set[tuple[int, int, str]] = set()
+    for b in fn.blocks:
+        for i, ev in enumerate(b.events):
+            if isinstance(ev, Call) and ev.callee:
+                fm = model_for(ev.callee, ev.not_a_put)
+                if fm is not None and fm.put is not None and fm.put < len(ev.args):
+                    k = obj_key(_EMPTY, ev.args[fm.put])
+                    if k is not None and k not in fn.params:
+                        put_at.add((b.id, i, k))
+    names = {k for _, _, k in put_at}
+    out: set[tuple[str, str]] = set()
+    for b in fn.blocks:
+        for i, ev in enumerate(b.events):
+            if not isinstance(ev, Call):
+                continue
+            for a in ev.args:
+                k = obj_key(_EMPTY, a)
+                if k in names and (ev.result, k) not in out and \
+                        _reaches_put(blocks, b.id, i + 1, k, put_at, budget):
+                    out.add((ev.result, k))
+    return out
+
+
+def _reaches_put(blocks, block: int, index: int, var: str, put_at, budget: int) -> bool:
+    seen: set[int] = set()
+    todo = [(block, index)]
+    while todo and budget > 0:
+        bid, start = todo.pop()
+        b = blocks[bid]
+        redefined = False
+        for i in range(start, len(b.events)):
+            budget -= 1
+            if (bid, i, var) in put_at:
+                return True
+            ev = b.events[i]
+            if (isinstance(ev, Assign) and ev.target.kind == "var" and
+                    ev.target.text == var) or (isinstance(ev, Dead) and var in ev.names):
+                redefined = True
+                break
+        if redefined:
+            continue
+        for s, _ in b.succs:
+            if s not in seen:
+                seen.add(s)
+                todo.append((s, 0))
+    return False
 
 
 def _reaching(fn: Function, defs, where, names: set[str]):

@@ -236,6 +236,12 @@ def on_assign(st: State, ev: Assign, calls: dict[str, tuple[Call, FnModel | None
             (st.alias(value.root) or value.root)
         if k is not None and k != name:
             st = replace(st, aliases=st.aliases | {(name, k)})
+    if value.kind == "field" and ev.ptr and value.root and value.root != name:
+        # `uobject = f->private_data` with a reference held on f: f's reference keeps
+        # what was reached from it alive
+        src = st.alias(value.root) or value.root
+        if st.refcount(src) > 0:
+            st = replace(st, derived=st.derived | {(name, src)})
     if value.kind in ("field", "other", "call") and ev.ptr and value.root \
             and value.root != name and st.ptr(name) is None:
         src = st.alias(value.root) or value.root
@@ -273,6 +279,14 @@ def on_return(st: State, value: Val | None, loc: Loc) -> State:
     if value is not None:
         k = value_key(st, value)
         if k is not None:
+            if st.refcount(k) <= 0 and value.kind == "var":
+                # an object reached from a referenced one, returned with that reference
+                # still held: the reference keeps it alive for the caller
+                # (`f = fget(fd); uobj = f->private_data; return uobj;`)
+                for var, src in sorted(st.derived):
+                    if var == value.text and src != k and st.refcount(src) > 0:
+                        st = hand_off(st, src, loc,
+                                      f"kept with `{value.text}`, returned to the caller")
             st = hand_off(st, k, loc, "returned to the caller")
     return st
 

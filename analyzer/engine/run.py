@@ -137,6 +137,9 @@ class FunctionRun:
                                 if isinstance(ev, Dead) for n in ev.names)
         # callees whose results this function releases on some path: references it owns
         self.beliefs = beliefs.owned_results(fn, self.model_for, model.names_a_get)
+        # calls after which the function still releases what it gave them: (call
+        # result, variable); they consumed nothing
+        self.kept_after = beliefs.kept_after(fn, self.model_for) if self.beliefs else set()
         self.subscribers: list[Hooks] = [cls(self) for cls in subscribers]
         slots = []
         for sub in self.subscribers:
