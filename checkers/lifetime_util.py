@@ -17,6 +17,14 @@ def taken_at(st: State, obj: str) -> str:
     return f" taken by {origin[2]} at line {origin[1].line}" if origin else ""
 
 
+def believed(run, st: State, obj: str):
+    """The evidence (`engine.beliefs.Belief`) that `obj` holds a reference when only this
+    function's own code says so: its taker is a callee whose results it releases on
+    some path.  None for references the model or an analysed body shows."""
+    origin = st.lookup(st.ref_origin, obj)
+    return run.beliefs.get(origin[2].rstrip("()")) if origin else None
+
+
 def ended_at(st: State) -> str:
     return f" at line {st.section_end.line}" if st.section_end is not None else ""
 
@@ -51,5 +59,5 @@ def reset_names(ev) -> tuple[str, ...]:
     return ()
 
 
-__all__ = ["ended_at", "is_local", "loaded_at", "obj_key", "protected", "ref_key", "reset_names",
-           "taken_at", "value_key", "without"]
+__all__ = ["believed", "ended_at", "is_local", "loaded_at", "obj_key", "protected", "ref_key",
+           "reset_names", "taken_at", "value_key", "without"]

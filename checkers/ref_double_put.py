@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from analyzer.ir import Rule
 from checkers.base import Checker, register
-from checkers.lifetime_util import is_local, ref_key
+from checkers.lifetime_util import believed, is_local, ref_key
 
 
 @register
@@ -14,7 +14,9 @@ class RefDoublePut(Checker):
     A put (`css_put()`, `mem_cgroup_put()`, `obj_cgroup_put()`, `shrinker_put()`,
     `kref_put()` …) on an object whose reference this path already dropped, or on an
     object found under RCU for which no reference was ever taken on this path and
-    none came in with a parameter.
+    none came in with a parameter. A reference known only from the function's own
+    release of its taker's result (see ref-leak) is one of the function's, not
+    necessarily the only one: a second put on it is not reported.
 
     ## Why is this bad
     Each put must pair with a get. An extra put drops a reference someone else owns:
@@ -51,6 +53,10 @@ class RefDoublePut(Checker):
         if k is None or st.refcount(k) > 0 or k in st.failed or st.merged:
             return
         if k in st.dropped:
+            if believed(self.run, st, k) is not None:
+                # one reference is known to be this function's; others it cannot see
+                # (the parent's, a list's) may be what the earlier put dropped
+                return
             self.report(ev.loc, f"{ev.callee}() drops a reference on `{k}` that this path "
                         "already released", st)
             return

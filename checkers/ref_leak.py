@@ -6,7 +6,15 @@ import re
 
 from analyzer.ir import Rule
 from checkers.base import Checker, Slot, register
-from checkers.lifetime_util import is_local, obj_key, ref_key, reset_names, taken_at, without
+from checkers.lifetime_util import (
+    believed,
+    is_local,
+    obj_key,
+    ref_key,
+    reset_names,
+    taken_at,
+    without,
+)
 
 # the field a pointer-field expression ends with: `it->cur_task` → cur_task
 _FIELD = re.compile(r"(?:->|\.)\s*(\w+)$")
@@ -98,10 +106,7 @@ class RefLeak(Checker):
         self.overwrites: list[tuple] = []
 
     def believed(self, st, name: str):
-        """The evidence that `name` holds a reference when only this function's own
-        code says so: its taker is a callee whose results it releases elsewhere."""
-        origin = st.lookup(st.ref_origin, name)
-        return self.run.beliefs.get(origin[2].rstrip("()")) if origin else None
+        return believed(self.run, st, name)
 
     def passed_on(self, st, ev, fm):
         """A believed reference given to a callee nothing is known of may be the one it

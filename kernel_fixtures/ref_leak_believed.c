@@ -221,3 +221,27 @@ struct tnode *tnode_from_fd(int fd, int id)
 	}
 	return n;
 }
+
+/* the reference the node's parent held, dropped when it is unlinked */
+static void tnode_unlink_parent(struct tnode *n)
+{
+	n->cached = NULL;
+	tnode_put(n);
+}
+
+/* two puts in a row: the lookup's reference is known to be this function's, but not that
+ * it is the only one, so the helper's put may drop another */
+int tnode_remove(struct tnet *net, int id)
+{
+	struct tnode *n = tnode_lookup(net, id);
+
+	if (!n)
+		return -ENOENT;
+	if (n->flags < 0) {
+		tnode_put(n);
+		return -EBUSY;
+	}
+	tnode_unlink_parent(n);
+	tnode_put(n);
+	return 0;
+}

@@ -279,10 +279,11 @@ def on_return(st: State, value: Val | None, loc: Loc) -> State:
     if value is not None:
         k = value_key(st, value)
         if k is not None:
-            if st.refcount(k) <= 0 and value.kind == "var":
+            if value.kind == "var":
                 # an object reached from a referenced one, returned with that reference
-                # still held: the reference keeps it alive for the caller
-                # (`f = fget(fd); uobj = f->private_data; return uobj;`)
+                # still held: the reference keeps it alive for the caller, with or
+                # without one of its own (`f = fget(fd); uobj = f->private_data;
+                # uverbs_uobject_get(uobj); return uobj;`)
                 for var, src in sorted(st.derived):
                     if var == value.text and src != k and st.refcount(src) > 0:
                         st = hand_off(st, src, loc,
