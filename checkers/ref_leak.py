@@ -13,6 +13,7 @@ from checkers.lifetime_util import (
     ref_key,
     reset_names,
     taken_at,
+    value_key,
     without,
 )
 
@@ -22,6 +23,9 @@ _FIELD = re.compile(r"(?:->|\.)\s*(\w+)$")
 _PUT = "\0put"
 # the slot's mark of the field the last branch tested
 _TESTED = "\0tested"
+# the slot's mark, next to a container, of a field of it that holds a reference this
+# function stored there: "\0owns" + the field (`reply->net`)
+_OWNS = "\0owns "
 # the slot's mark, next to a variable, that its last use was as an argument of a callee
 # nothing is known of (see `RefLeak.believed`)
 _PASSED = "\0passed"
@@ -56,6 +60,12 @@ class RefLeak(Checker):
     path (the call then keeps nothing); a put that
     pairs with a get of the function's own, or a variable that may also hold a
     borrowed object (`sk = skb->sk`), shows nothing of the callee.
+    A reference stored into a field of a structure the function holds in a local
+    (`reply->net = get_net(net);`) is owned by that structure; a path that frees the
+    structure itself (`kfree(reply)`: nobody else can hold it then) while the field
+    still has it — not released, not given to a call, not taken over by a local, the
+    structure not stored, returned or given to a destructor such as `foo_free()` —
+    leaks it.
     A field whose references the function counts (it gets or puts through it,
     `get_task_struct(it->cur_task)`) leaks too when a path has just tested it
     non-NULL and then overwrites it with no call given it in between.
@@ -101,6 +111,9 @@ class RefLeak(Checker):
         self.put_guards: dict[str, dict[str, set[bool]]] = {}
         # references on parameters held at an error return
         self.param_leaks: list[tuple] = []
+        # (container, field) -> (object, where its reference was taken) for the references
+        # stored into fields of local containers
+        self.stored: dict[tuple[str, str], tuple] = {}
         # fields this function gets or puts through, and stores overwriting one
         self.counted_fields: set[str] = set()
         self.overwrites: list[tuple] = []
@@ -138,8 +151,69 @@ class RefLeak(Checker):
         passed = self.passed_on(st, ev, fm)
         if passed is not None:
             st = self.put(st, passed)
+        owned = self.fields_on_call(st, ev, fm)
+        if owned is not None:
+            st, passed = self.put(st, owned), True
         out = self._on_call(st, ev, fm)
         return out if out is not None else (st if passed is not None else None)
+
+    # --- references held in fields of the function's own containers -------------------
+    def fields_on_call(self, st, ev, fm):
+        """`reply->net = get_net(net); ... kfree(reply);`: a container this function
+        frees itself is owned by nobody else, so a reference its field holds and that
+        nothing released or passed on goes with it.  A field given to a call is passed
+        on; a container given to a destructor (by name, or a callee that frees or puts
+        it) may have its fields released there."""
+        srcs = self.get(st)
+        if not any(x[1].startswith(_OWNS) for x in srcs):
+            return None
+        out = set(srcs)
+        for i, a in enumerate(ev.args):
+            if a.kind == "field":
+                out.discard((a.root, _OWNS + a.text))
+                continue
+            if a.kind != "var":
+                continue
+            held = [x for x in out if x[0] == a.text and x[1].startswith(_OWNS)]
+            if not held:
+                continue
+            frees = fm is not None and i in (fm.frees, fm.defers_free)
+            if frees and not fm.inferred:
+                for c, mark in sorted(held):
+                    self.field_leak(st, c, mark[len(_OWNS):], ev)
+            if frees or (fm is not None and i == fm.put) or (
+                    ev.callee and self.run.model.names_a_destructor(ev.callee)):
+                out -= set(held)
+        out = frozenset(out)
+        return out if out != srcs else None
+
+    def field_leak(self, st, c: str, field: str, ev) -> None:
+        k, origin = self.stored.get((c, field), (None, None))
+        what = f"the reference {origin[2]} took at line {origin[1].line}" if origin else \
+            "a reference"
+        if k and not k.endswith(")"):
+            what = f"{what} on `{k}`"
+        self.report(ev.loc, f"{what}, held in `{field}`, is not released before "
+                    f"{ev.callee}() frees `{c}`", st, obj=field)
+
+    def fields_on_store(self, st, ev, srcs: frozenset) -> frozenset:
+        """A store into a field of a local container: the field now owns the reference
+        the stored value held (and the one it replaces is no longer tracked); a store of
+        the container itself publishes it, fields and all."""
+        target, value = ev.target, ev.value
+        srcs = frozenset(x for x in srcs if x[1] != _OWNS + target.text)
+        if value.kind == "var":
+            srcs = frozenset(x for x in srcs
+                             if not (x[0] == value.text and x[1].startswith(_OWNS)))
+        c = target.root
+        if target.kind == "field" and ev.ptr and is_local(self.fn, c) and \
+                target.text.startswith(f"{c}->") and target.text.count("->") == 1:
+            k = value_key(st, value)
+            if k is not None and k != c and st.refcount(k) > 0:
+                shown = value.text if k.startswith("%") else k
+                self.stored[(c, target.text)] = (shown, st.lookup(st.ref_origin, k))
+                srcs |= {(c, _OWNS + target.text)}
+        return srcs
 
     def _on_call(self, st, ev, fm):
         if fm is not None and not fm.pins_container:
@@ -177,6 +251,16 @@ class RefLeak(Checker):
         self.candidates.append((st, name, loc, why))
 
     def on_return(self, st, ev):
+        value = ev.value
+        srcs = self.get(st)
+        if value is not None and value.kind == "var" and \
+                any(x[0] == value.text and x[1].startswith(_OWNS) for x in srcs):
+            # the container goes to the caller, fields and all
+            st = self.put(st, frozenset(x for x in srcs if x[0] != value.text))
+        self.param_returns(st, ev)
+        return st
+
+    def param_returns(self, st, ev) -> None:
         value = ev.value
         if value is None or not self.fn.params:
             return
@@ -260,6 +344,7 @@ class RefLeak(Checker):
         if target.kind != "var":
             if target.kind == "field" and ev.ptr:
                 self.overwrites_held_field(st, ev, srcs)
+            srcs = self.fields_on_store(st, ev, srcs)
             return self.put(st, frozenset(x for x in srcs if x[1] != target.text))
         name = target.text
         if st.refcount(name) > 0 and not (
@@ -269,4 +354,6 @@ class RefLeak(Checker):
         srcs = without(srcs, [name])
         if value.kind == "field" and ev.ptr:
             srcs |= {(name, value.text)}
+            # (`ns = req->ns`: the local takes over what the field held)
+            srcs -= {(value.root, _OWNS + value.text)}
         return self.put(st, srcs)

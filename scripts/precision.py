@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import re
 import subprocess
@@ -43,14 +44,21 @@ def uses_refs_or_rcu(text: str) -> bool:
 
 
 def candidates(root: Path) -> list[str]:
-    """Every .c file of the tree that could be built for x86_64, tree-relative, sorted."""
+    """Every .c file of the tree that could be built for x86_64, tree-relative, sorted.
+
+    Hidden directories (kbuild's `.tmp_*`, which come and go while a build runs in the
+    tree) are not walked, and one that vanishes during the walk is skipped."""
     out = []
-    for path in root.rglob("*.c"):
-        rel = path.relative_to(root).as_posix()
-        if rel.startswith(SKIP_TOP) or (rel.startswith("arch/") and
-                                         not rel.startswith("arch/x86/")):
-            continue
-        out.append(rel)
+    for top, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in files:
+            if not name.endswith(".c"):
+                continue
+            rel = Path(top, name).relative_to(root).as_posix()
+            if rel.startswith(SKIP_TOP) or (rel.startswith("arch/") and
+                                             not rel.startswith("arch/x86/")):
+                continue
+            out.append(rel)
     return sorted(out)
 
 

@@ -10,7 +10,9 @@ leaks that upstream fixes).
 
 The evidence is a put whose argument, at the put, can only hold results of that
 callee (or NULL): reaching definitions over the CFG decide it.  A function that also
-gets on the variable pairs its put with its own get, and says nothing of the callee.
+gets on the variable pairs its put with its own get, and one that compares the variable
+with another pointer may put it for a reference taken under the other name: neither
+says anything of the callee.
 """
 
 from __future__ import annotations
@@ -87,7 +89,11 @@ def owned_results(fn: Function, model_for: Callable[[str, bool], FnModel | None]
                     callee = ""  # NULL: no object, no reference
                 where[(b.id, i)] = len(defs)
                 defs.append((ev.target.text, callee))
-    puts = [p for p in puts if p[2] not in gets]
+    # a variable compared with another (`if (cfile_css != css)`) may be put for the
+    # reference taken under the other name
+    compared = {v for b in fn.blocks if b.cond is not None and b.cond.subject.same
+                for v in b.cond.subject.same}
+    puts = [p for p in puts if p[2] not in gets and p[2] not in compared]
     if not puts:
         return {}
     reaching = _reaching(fn, defs, where, {p[2] for p in puts})

@@ -15,7 +15,8 @@ from analyzer.engine.state import State, replace
 from analyzer.ir import Assign, Call, Loc, Val, Walk
 from analyzer.model import FnModel
 
-_MEMBER_OF = re.compile(r"^&\(?([A-Za-z_]\w*)\)?->([A-Za-z_]\w*)$")
+# `&memcg->css`, and members of embedded structures: `&net->ns.count`, `&memcg->id.ref`
+_MEMBER_OF = re.compile(r"^&\(?([A-Za-z_]\w*)\)?->([A-Za-z_]\w*)(?:\.[A-Za-z_]\w*)*$")
 
 
 def obj_key(st: State, val: Val) -> str | None:
@@ -66,6 +67,10 @@ def on_call(st: State, ev: Call, fm: FnModel | None, in_section: bool,
     a = arg(ev, fm.get)
     if a is not None:
         k = ref_key(st, a, fm)
+        if k is None and a.kind == "call" and fm.same_object == fm.get:
+            # `get_net(sock_net(sk))`: the object has no name yet; the call's result,
+            # the same object, carries the reference to where it is assigned or stored
+            k = ev.result
         if k is not None:
             st = take(st, k, ev.loc, f"{ev.callee}()")
     if fm.publishes is not None:
@@ -82,6 +87,9 @@ def on_call(st: State, ev: Call, fm: FnModel | None, in_section: bool,
         k = value_key(st, a) if a.kind != "addr" else obj_key(st, a)
         if k is not None and st.refcount(k) > 0:
             st = hand_off(st, k, ev.loc, f"passed to {ev.callee}(), which keeps it")
+    if fm.returns_ref and ev.result:
+        # the result carries a new reference until it is assigned, stored or returned
+        st = take(st, ev.result, ev.loc, f"{ev.callee}()")
     a = arg(ev, fm.tryget)
     if a is not None:
         k = ref_key(st, a, fm)
@@ -162,6 +170,8 @@ def value_key(st: State, value: Val) -> str | None:
         return None
     if value.kind in ("var", "global"):
         return obj_key(st, value)
+    if value.kind == "call" and value.tmp and st.refcount(value.tmp) > 0:
+        return value.tmp  # a call's result that carries a reference (see `on_call`)
     if value.kind in ("other", "call") and value.root:
         return st.alias(value.root) or value.root
     return None
@@ -199,6 +209,13 @@ def on_assign(st: State, ev: Assign, calls: dict[str, tuple[Call, FnModel | None
     if st.refcount(name) > 0 and src_key != name:
         st = st.with_refcount(name, 0)
     call, fm = calls.get(value.tmp, (None, None)) if value.tmp else (None, None)
+    if value.kind == "call" and value.tmp and st.refcount(value.tmp) > 0:
+        # the reference a get took on the object the call returns moves to its name
+        origin = st.lookup(st.ref_origin, value.tmp)
+        st = st.with_refcount(value.tmp, 0).with_refcount(name, st.refcount(name) + 1)
+        if origin is not None:
+            st = replace(st, ref_origin=(*st.ref_origin, (name, *origin[1:])))
+        return st
     if value.kind == "rcu" and in_section:
         st = _loaded(st, name, "rcu", ev.loc, value.text)
     elif fm is not None and fm.returns_rcu and in_section:

@@ -46,6 +46,8 @@ class RunFacts:
     returns: list[tuple[bool, bool, bool, tuple | None]] = field(default_factory=list)
     # some value returned comes from a callee nothing is known of
     returns_opaque: bool = False
+    # per non-NULL return, the parameter it returns unchanged (-1: something else)
+    returned_params: set[int] = field(default_factory=set)
     # puts on locals loaded from a parameter's fields: (parameter index, field paths)
     put_handles: set[tuple[int, str]] = field(default_factory=set)
     param_puts: set[int] = field(default_factory=set)
@@ -269,6 +271,10 @@ class SummaryObserver(Hooks):
         own = value.kind == "addr" and value.root in self.fn.params
         if not value.is_null and self.opaque(value):
             self.facts.returns_opaque = True
+        if not (value.is_null or ret == 0 or (ret is not None and ret < 0)):
+            stable = value.kind == "var" and value.text in self.run.stable_params
+            self.facts.returned_params.add(
+                self.fn.params.index(value.text) if stable else -1)
         self.facts.returns.append((
             value.is_null or ret == 0 or (ret is not None and ret < 0),
             (k is not None and st.refcount(k) > 0) or k in self.model.immortal,

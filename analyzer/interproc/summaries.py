@@ -88,6 +88,8 @@ class Summary:
     returns_rcu: bool = False
     # some value it returns comes from a callee nothing is known of
     returns_opaque: bool = False
+    # every object it returns is this parameter, unchanged (`get_net()` returns `net`)
+    returns_param: int | None = None
     puts: list[int] = dc_field(default_factory=list)
     gets: list[int] = dc_field(default_factory=list)
     trygets: list[int] = dc_field(default_factory=list)
@@ -136,6 +138,7 @@ class Summary:
             requires=self.requires,
             returns_ref=self.returns_ref,
             returns_opaque=self.returns_opaque,
+            same_object=self.returns_param,
             returns_rcu=self.returns_rcu,
             put=self.puts[0] if self.puts else None,
             get=self.gets[0] if self.gets else None,
@@ -254,6 +257,8 @@ def summarize(fn: Function, exit_states, facts: RunFacts, flavours: Flavours) ->
     rets = [r for r in facts.returns if not r[0]]
     s.returns_ref = bool(rets) and all(r[1] for r in rets)
     s.returns_opaque = facts.returns_opaque and not s.returns_ref
+    if len(facts.returned_params) == 1 and -1 not in facts.returned_params:
+        s.returns_param = next(iter(facts.returned_params))
     # RCU pointers, and perhaps parts of the caller's own objects on other paths
     s.returns_rcu = any(r[2] is True for r in rets) and all(r[2] for r in rets)
     s.puts = sorted(i for i in facts.param_puts if not _reported_put(i, facts.exit_puts))

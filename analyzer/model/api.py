@@ -165,6 +165,9 @@ class Naming:
     # `get_device()`): never counted as a get, only as a sign that a put which follows
     # may pair with it rather than with the call that produced the object
     get: re.Pattern | None = None
+    # tears an object down (`foo_destroy()`, `foo_uninit()`, `free_foo()`): may release
+    # what the object's fields hold
+    destructor: re.Pattern | None = None
     lock_assertion: re.Pattern | None = None
     # names that say a function takes, releases, or conditionally takes a lock for its
     # caller: evidence that a section left held (or released) across its return is meant
@@ -253,6 +256,9 @@ class ApiModel:
         n = self.naming
         return bool(n.put and n.put.fullmatch(name)) and not (
             n.not_put and n.not_put.fullmatch(name))
+
+    def names_a_destructor(self, name: str) -> bool:
+        return bool(self.naming.destructor and self.naming.destructor.fullmatch(name))
 
     def names_a_get(self, name: str) -> bool:
         return bool(self.naming.get and self.naming.get.fullmatch(name))

@@ -51,6 +51,7 @@ void __warn(void);
 #define WARN_ON_ONCE(c) WARN_ON(c)
 #define BUG_ON(c) do { if (unlikely(c)) __builtin_trap(); } while (0)
 
+#define EIO 5
 #define ENOMEM 12
 #define EINVAL 22
 #define EBUSY 16

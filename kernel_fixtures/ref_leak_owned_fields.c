@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ref-leak through the fields of a structure the function allocated: a reference stored
+ * in a field is owned by the structure, and a path that frees the structure itself (so
+ * nobody else holds it) without releasing the field leaks it.  Gets that return their
+ * argument (`tns_get(ns)`) carry the reference on their result to where it is stored.
+ * A line ending in "expect: RULE@level" must be reported with RULE; nothing else may be.
+ */
+#include <linux/refcount.h>
+#include <linux/slab.h>
+
+struct tns_common {
+	refcount_t count;
+};
+
+struct tns {
+	struct tns_common ns;
+	int id;
+};
+
+struct treq {
+	struct tns *ns;
+	void *buf;
+	int len;
+};
+
+static inline struct tns *tns_get(struct tns *ns)
+{
+	refcount_inc(&ns->ns.count);		/* a member of an embedded structure */
+	return ns;
+}
+
+void tns_put(struct tns *ns);
+struct tns *tns_of_task(int pid);
+int treq_start(struct treq *req);
+void treq_destroy(struct treq *req);
+
+static struct treq *last_req;
+
+/* ---- buggy ------------------------------------------------------------------------- */
+
+/* the error path frees the request with the namespace reference still in it */
+int treq_send(int pid, int len)
+{
+	struct treq *req = kzalloc(sizeof(*req), GFP_KERNEL);
+
+	if (!req)
+		return -ENOMEM;
+	req->ns = tns_get(tns_of_task(pid));
+	req->len = len;
+	if (treq_start(req)) {
+		kfree(req);				/* expect: ref-leak@warning */
+		return -EIO;
+	}
+	return 0;
+}
+
+/* ---- correct ----------------------------------------------------------------------- */
+
+/* the error path releases the field before freeing the request */
+int treq_send_clean(int pid, int len)
+{
+	struct treq *req = kzalloc(sizeof(*req), GFP_KERNEL);
+
+	if (!req)
+		return -ENOMEM;
+	req->ns = tns_get(tns_of_task(pid));
+	req->len = len;
+	if (treq_start(req)) {
+		tns_put(req->ns);
+		kfree(req);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* a destructor tears the request down, fields and all */
+int treq_send_destroyed(int pid, int len)
+{
+	struct treq *req = kzalloc(sizeof(*req), GFP_KERNEL);
+
+	if (!req)
+		return -ENOMEM;
+	req->ns = tns_get(tns_of_task(pid));
+	if (treq_start(req)) {
+		treq_destroy(req);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* published: the request keeps the reference wherever it went */
+struct treq *treq_make(int pid)
+{
+	struct treq *req = kzalloc(sizeof(*req), GFP_KERNEL);
+
+	if (!req)
+		return NULL;
+	req->ns = tns_get(tns_of_task(pid));
+	if (pid > 0) {
+		last_req = req;
+		return NULL;
+	}
+	return req;
+}
+
+/* the field's reference moves to a local that releases it */
+int treq_abort(int pid)
+{
+	struct treq *req = kzalloc(sizeof(*req), GFP_KERNEL);
+	struct tns *ns;
+
+	if (!req)
+		return -ENOMEM;
+	req->ns = tns_get(tns_of_task(pid));
+	ns = req->ns;
+	kfree(req);
+	tns_put(ns);
+	return 0;
+}
