@@ -168,6 +168,11 @@ class RefLeak(Checker):
         if not any(x[1].startswith(_OWNS) for x in srcs):
             return None
         out = set(srcs)
+        # the object a field holds, given to the call under another name
+        # (`cx88_core_put(core, ...)` after `dev->core = core`)
+        given = {obj_key(st, a) for a in ev.args} - {None}
+        out -= {x for x in srcs if x[1].startswith(_OWNS) and
+                self.stored.get((x[0], x[1][len(_OWNS):]), (0, 0, None))[2] in given}
         for i, a in enumerate(ev.args):
             if a.kind == "field":
                 out.discard((a.root, _OWNS + a.text))
@@ -188,7 +193,7 @@ class RefLeak(Checker):
         return out if out != srcs else None
 
     def field_leak(self, st, c: str, field: str, ev) -> None:
-        k, origin = self.stored.get((c, field), (None, None))
+        k, origin, _ = self.stored.get((c, field), (None, None, None))
         what = f"the reference {origin[2]} took at line {origin[1].line}" if origin else \
             "a reference"
         if k and not k.endswith(")"):
@@ -211,7 +216,7 @@ class RefLeak(Checker):
             k = value_key(st, value)
             if k is not None and k != c and st.refcount(k) > 0:
                 shown = value.text if k.startswith("%") else k
-                self.stored[(c, target.text)] = (shown, st.lookup(st.ref_origin, k))
+                self.stored[(c, target.text)] = (shown, st.lookup(st.ref_origin, k), k)
                 srcs |= {(c, _OWNS + target.text)}
         return srcs
 

@@ -8,6 +8,7 @@
 #include <linux/slab.h>
 
 struct tnet;
+struct tfile;
 struct tnode {
 	int id;
 	int flags;
@@ -28,6 +29,7 @@ int tnode_bind(struct tnode *n, int flags);
 int tnode_queue(struct tnet *net, struct tnode *n);
 int tnode_attach(struct tnet *net, struct tnode *n);
 void tnode_fail(struct tnet *net, struct tnode *n);
+struct tfile *tfile_wrap(struct tnode *n);
 int tnode_busy(const struct tnode *n);
 
 /* ---- buggy ------------------------------------------------------------------------- */
@@ -107,6 +109,25 @@ int tnode_submit(struct tnet *net, int id)
 	if (err)
 		return err;
 	return 0;
+}
+
+/* wrapped on success (the file keeps the node), released only when wrapping failed; the
+ * error pointer set first never reaches the success return */
+struct tfile *tnode_open(struct tnet *net, int id, int reserve)
+{
+	struct tfile *file = ERR_PTR(-ENOENT);
+	struct tnode *n = tnode_lookup(net, id);
+
+	if (!n)
+		return file;
+	if (!reserve)
+		file = ERR_PTR(-ENOMEM);
+	else
+		file = tfile_wrap(n);
+	if (!IS_ERR(file))
+		return file;
+	tnode_put(n);
+	return file;
 }
 
 /* an iterator's step drops the reference on the node it is given */

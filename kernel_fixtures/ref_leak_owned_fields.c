@@ -118,3 +118,21 @@ int treq_abort(int pid)
 	tns_put(ns);
 	return 0;
 }
+
+/* the field's object is released under its local name before the container goes */
+int treq_fail_late(int pid)
+{
+	struct treq *req = kzalloc(sizeof(*req), GFP_KERNEL);
+	struct tns *ns;
+
+	if (!req)
+		return -ENOMEM;
+	ns = tns_get(tns_of_task(pid));
+	req->ns = ns;
+	if (treq_start(req)) {
+		tns_put(ns);
+		kfree(req);
+		return -EIO;
+	}
+	return 0;
+}

@@ -110,12 +110,17 @@ def owned_results(fn: Function, model_for: Callable[[str, bool], FnModel | None]
 
 
 def kept_after(fn: Function, model_for: Callable[[str, bool], FnModel | None],
-               budget: int = 20000) -> set[tuple[str, str]]:
+               budget: int = 200_000) -> set[tuple[str, str]]:
     """Calls that leave an object with this function: (call result, variable) for each
     call given `variable` from which a put of the same variable can still be reached
     with no new value in between.  A function that releases what it passed after the
     call shows that the callee kept nothing (`err = sock_diag_destroy(sk, ...);
     sock_gen_put(sk);`); a call after which nothing releases it may have consumed it.
+    Only paths on which the call did not fail count: a put on its failure branch
+    (`file = alloc_file_pseudo(inode, ...); if (IS_ERR(file)) iput(inode);`) says the
+    call keeps the object when it succeeds.
+    `budget` bounds the events visited in all; past it, the remaining calls are taken
+    to have consumed what they were given (fewer reports, never more).
     """
     blocks = {b.id: b for b in fn.blocks}
     put_at: set[tuple[int, int, str]] = set()
@@ -128,28 +133,70 @@ def kept_after(fn: Function, model_for: Callable[[str, bool], FnModel | None],
                     if k is not None and k not in fn.params:
                         put_at.add((b.id, i, k))
     names = {k for _, _, k in put_at}
+    calls = {ev.result: ev for b in fn.blocks for ev in b.events if isinstance(ev, Call)}
     out: set[tuple[str, str]] = set()
+    left = [budget]
     for b in fn.blocks:
         for i, ev in enumerate(b.events):
             if not isinstance(ev, Call):
                 continue
             for a in ev.args:
                 k = obj_key(_EMPTY, a)
-                if k in names and (ev.result, k) not in out and \
-                        _reaches_put(blocks, b.id, i + 1, k, put_at, budget):
-                    out.add((ev.result, k))
+                if k in names and (ev.result, k) not in out:
+                    failure = _Failure(ev.result, _result_vars(b, i), calls, model_for)
+                    if _reaches_put(blocks, b.id, i + 1, k, put_at, left, failure):
+                        out.add((ev.result, k))
     return out
 
 
-def _reaches_put(blocks, block: int, index: int, var: str, put_at, budget: int) -> bool:
+def _result_vars(block, index: int) -> dict[str, bool]:
+    """The variables the call at `index` of `block` assigns its result to, and whether
+    each is a pointer (failure is NULL or an error pointer) or not (a non-zero code)."""
+    result = block.events[index].result
+    return {ev.target.text: ev.ptr for ev in block.events[index + 1:]
+            if isinstance(ev, Assign) and ev.target.kind == "var" and ev.value.tmp == result}
+
+
+@dataclass
+class _Failure:
+    """Which branch of a condition is the call's failure, when it tests its result."""
+
+    tmp: str
+    vars: dict[str, bool]
+    calls: dict
+    model_for: Callable
+
+    def outcome(self, cond) -> bool | None:
+        s = cond.subject
+        if s.kind == "var" and s.text in self.vars:
+            # `if (err)`: non-zero fails; `if (!file)`: NULL fails
+            return s.neg if self.vars[s.text] else not s.neg
+        if s.kind == "call" and s.tmp == self.tmp:
+            return not s.neg  # `if (f(x))`: a non-zero code
+        if s.kind == "call" and s.tmp in self.calls:
+            test = self.calls[s.tmp]
+            fm = self.model_for(test.callee, False) if test.callee else None
+            if fm is not None and fm.err_test is not None and fm.err_test < len(test.args) \
+                    and test.args[fm.err_test].text in self.vars:
+                return not s.neg  # `IS_ERR(file)` true fails
+        if s.op is not None and s.op[2] == 0 and s.op[1] in self.vars:
+            if s.op[0] in ("<", "!="):
+                return not s.neg
+            if s.op[0] == "==":
+                return s.neg
+        return None
+
+
+def _reaches_put(blocks, block: int, index: int, var: str, put_at, left: list[int],
+                 failure: _Failure) -> bool:
     seen: set[int] = set()
     todo = [(block, index)]
-    while todo and budget > 0:
+    while todo and left[0] > 0:
         bid, start = todo.pop()
         b = blocks[bid]
         redefined = False
         for i in range(start, len(b.events)):
-            budget -= 1
+            left[0] -= 1
             if (bid, i, var) in put_at:
                 return True
             ev = b.events[i]
@@ -159,7 +206,10 @@ def _reaches_put(blocks, block: int, index: int, var: str, put_at, budget: int) 
                 break
         if redefined:
             continue
-        for s, _ in b.succs:
+        failed = failure.outcome(b.cond) if b.cond is not None else None
+        for s, outcome in b.succs:
+            if failed is not None and outcome == failed:
+                continue  # the call failed there: it kept nothing, whatever it does
             if s not in seen:
                 seen.add(s)
                 todo.append((s, 0))

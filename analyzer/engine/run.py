@@ -672,6 +672,14 @@ class FunctionRun:
         st = self.notify("on_branch", st, subj, outcome)
         st = lifetimes.on_branch(st, subj, outcome, cond.loc)
         key = subj.tmp if subj.kind == "call" else subj.text
+        if subj.kind == "call":
+            call, fm = self.calls.get(key, (None, None))
+            if fm is not None and fm.err_test is not None and fm.err_test < len(call.args) \
+                    and call.args[fm.err_test].kind == "var":
+                # `file = ERR_PTR(-ENOMEM); ... if (IS_ERR(file))`: decided by the value
+                c = st.const(call.args[fm.err_test].text)
+                if c is not None and (c < 0) != outcome:
+                    return None
         if subj.kind == "call" and outcome:
             call, fm = self.calls.get(key, (None, None))
             if fm is not None and fm.err_test is not None and fm.err_test < len(call.args) \
