@@ -20,4 +20,21 @@ from checkers import (  # noqa: F401  (imported to register)
 )
 from checkers.base import REGISTRY, Checker, checker_classes, register
 
-__all__ = ["REGISTRY", "Checker", "checker_classes", "register"]
+
+def exception_registry() -> dict:
+    """Every registered exception (`analyzer.engine.exceptions`), the engine's and the
+    rules' alike, by id."""
+    from analyzer.engine import run  # noqa: F401  (registers the engine's)
+    from analyzer.engine.exceptions import REGISTRY as EXCEPTIONS
+    return dict(EXCEPTIONS)
+
+
+def exceptions_check(ids) -> frozenset[str]:
+    """The exception ids a user turned off, checked; KeyError names the unknown ones."""
+    from analyzer.engine.exceptions import check_disabled
+    exception_registry()
+    return check_disabled(ids)
+
+
+__all__ = ["REGISTRY", "Checker", "checker_classes", "exception_registry",
+           "exceptions_check", "register"]

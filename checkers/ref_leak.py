@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from analyzer.engine.exceptions import exception
 from analyzer.ir import Rule
 from checkers.base import Checker, Slot, register
 from checkers.lifetime_util import (
@@ -29,6 +30,37 @@ _OWNS = "\0owns "
 # the slot's mark, next to a variable, that its last use was as an argument of a callee
 # nothing is known of (see `RefLeak.believed`)
 _PASSED = "\0passed"
+
+
+CONSUMED = exception(
+    "ref-leak.consumed-by-unknown-callee", "ref-leak",
+    "a believed reference whose last use was as an argument of a callee nothing is "
+    "known of",
+    """The kernel hands references to callees that end with the put
+    (`addrconf_dad_failure(skb, ifp)`, `ip6_del_rt(net, rt, false)`); with no body and
+    no model entry, a call given the object and never followed by its release on a
+    path where the call succeeded may have consumed it.""",
+    "ref_leak_believed.c:tnode_report_failure", "ref_leak_believed.c:tnode_configure")
+NEW_HOLDER = exception(
+    "ref-leak.get-for-new-holder", "ref-leak",
+    "a plain get (not a tryget) with no put of the object anywhere in the function",
+    """A function that only takes a reference takes it for a new holder, often set up
+    by a helper the analysis cannot see (a field written through a callee).""",
+    "ref_leak.c:memcg_pin_for", "ref_leak.c:css_hold")
+KEPT_ON_SUCCESS = exception(
+    "ref-leak.dropped-when-call-failed", "ref-leak",
+    "a reference dropped exactly when a later call failed is kept on success",
+    """`kobj = kobject_get_unless_zero(); if (!kobj) module_put(owner);`: on success the
+    reference is kept by what the call set up (`ret = ops->build_state(...); if (ret)
+    put;`).""",
+    "ref_leak.c:provider_get", "ref_leak.c:provider_start")
+DESTRUCTOR = exception(
+    "ref-leak.destructor-releases-fields", "ref-leak",
+    "a structure given to a function named like a destructor may have its fields' "
+    "references released there",
+    """`foo_destroy(c)`, `foo_uninit(c)`, `free_foo(c)` tear an object down, fields and
+    all; the model's naming.destructor says which names.""",
+    "ref_leak_owned_fields.c:treq_send_destroyed", "ref_leak_owned_fields.c:treq_send")
 
 
 @register
@@ -187,7 +219,8 @@ class RefLeak(Checker):
                 for c, mark in sorted(held):
                     self.field_leak(st, c, mark[len(_OWNS):], ev)
             if frees or (fm is not None and i == fm.put) or (
-                    ev.callee and self.run.model.names_a_destructor(ev.callee)):
+                    ev.callee and self.run.model.names_a_destructor(ev.callee) and
+                    self.run.allows(DESTRUCTOR)):
                 out -= set(held)
         out = frozenset(out)
         return out if out != srcs else None
@@ -251,7 +284,7 @@ class RefLeak(Checker):
             return
         if any(o == name and v != name and v not in self.fn.temps for v, o in st.aliases):
             return  # another variable still holds the object (and now its reference)
-        if (name, _PASSED) in self.get(st):
+        if (name, _PASSED) in self.get(st) and self.run.allows(CONSUMED):
             return  # last given to a callee that may have consumed it
         self.candidates.append((st, name, loc, why))
 
@@ -293,13 +326,15 @@ class RefLeak(Checker):
         for st, name, loc, why in self.candidates:
             origin = st.lookup(st.ref_origin, name)
             fm = self.run.model_for(origin[2].rstrip("()")) if origin else None
-            if fm is not None and fm.get is not None and name not in self.put_objs:
+            if fm is not None and fm.get is not None and name not in self.put_objs and \
+                    self.run.allows(NEW_HOLDER):
                 # a plain get with no put anywhere here takes the reference for a new
                 # holder the analysis cannot see (a field set through a helper)
                 continue
             guards = self.put_guards.get(name, {})
-            if any(guards.get(v) == {True} and true == self.results[v]
-                   for v, true in st.truths if v in self.results):
+            if self.run.allows(KEPT_ON_SUCCESS) and any(
+                    guards.get(v) == {True} and true == self.results[v]
+                    for v, true in st.truths if v in self.results):
                 # dropped exactly when a call failed: on success the reference is kept
                 # by what the call set up (`ret = ops->build_state(...); if (ret) put;`,
                 # `kobj = kobject_get_unless_zero(); if (!kobj) module_put(owner);`)

@@ -385,3 +385,14 @@ static int scan_tasks_ok(struct mem_cgroup *root, int (*fn)(struct task_struct *
 	}
 	return ret;
 }
+
+/* a plain get and no put anywhere here: the reference is for a holder a helper sets up */
+void folio_note_owner(struct folio *folio);
+
+static void memcg_pin_for(struct folio *folio)
+{
+	struct mem_cgroup *memcg = folio_memcg(folio);
+
+	css_get(&memcg->css);
+	folio_note_owner(folio);
+}

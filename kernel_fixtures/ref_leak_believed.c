@@ -23,6 +23,7 @@ struct tslot {
 struct tnode *tnode_lookup(struct tnet *net, int id);
 struct tnode *tnode_next(struct tnet *net, struct tnode *prev);
 struct tnode *tnode_peek(struct tnet *net, int id);
+struct tnode *tnode_current(struct tnet *net);
 void tnode_hold(struct tnode *n);
 void tnode_put(struct tnode *n);
 int tnode_bind(struct tnode *n, int flags);
@@ -73,6 +74,22 @@ int tnode_configure(struct tnet *net, int id, int flags)
 	err = tnode_bind(n, flags);
 	if (err)
 		return err;				/* expect: ref-leak@warning */
+	tnode_put(n);
+	return 0;
+}
+
+/* the error path releases the node twice */
+int tnode_release_twice(struct tnet *net, int id)
+{
+	struct tnode *n = tnode_lookup(net, id);
+
+	if (!n)
+		return -ENOENT;
+	if (n->flags < 0) {
+		tnode_put(n);
+		tnode_put(n);				/* expect: ref-double-put@warning */
+		return -EINVAL;
+	}
 	tnode_put(n);
 	return 0;
 }
@@ -264,5 +281,26 @@ int tnode_remove(struct tnet *net, int id)
 	}
 	tnode_unlink_parent(n);
 	tnode_put(n);
+	return 0;
+}
+
+/* the current node is borrowed; the one looked up must be it, and its reference is
+ * what the put of `cur` drops */
+int tnode_check_current(struct tnet *net, int id)
+{
+	struct tnode *cur = tnode_current(net);
+	struct tnode *n;
+
+	if (!cur)
+		return -ENOENT;
+	if (cur->flags < 0)
+		return -EINVAL;
+	n = tnode_lookup(net, id);
+	if (n != cur) {
+		if (n)
+			tnode_put(n);
+		return -ESTALE;
+	}
+	tnode_put(cur);
 	return 0;
 }

@@ -33,7 +33,7 @@ static inline struct tns *tns_get(struct tns *ns)
 void tns_put(struct tns *ns);
 struct tns *tns_of_task(int pid);
 int treq_start(struct treq *req);
-void treq_destroy(struct treq *req);
+void treq_uninit(struct treq *req);
 
 static struct treq *last_req;
 
@@ -74,7 +74,7 @@ int treq_send_clean(int pid, int len)
 	return 0;
 }
 
-/* a destructor tears the request down, fields and all */
+/* a destructor tears the request's fields down before it is freed */
 int treq_send_destroyed(int pid, int len)
 {
 	struct treq *req = kzalloc(sizeof(*req), GFP_KERNEL);
@@ -83,7 +83,8 @@ int treq_send_destroyed(int pid, int len)
 		return -ENOMEM;
 	req->ns = tns_get(tns_of_task(pid));
 	if (treq_start(req)) {
-		treq_destroy(req);
+		treq_uninit(req);
+		kfree(req);
 		return -EIO;
 	}
 	return 0;

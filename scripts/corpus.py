@@ -33,12 +33,12 @@ from mutate import scan_alone
 
 from analyzer.build.tree import KernelTree
 from analyzer.driver.phase1 import Job
-from analyzer.driver.session import Session
+from analyzer.driver.session import Budget, Session
 from analyzer.errors import InputError
 from analyzer.frontend import clang as clangsetup
 from analyzer.ir import Finding
 from analyzer.model import ApiModel
-from checkers import checker_classes
+from checkers import checker_classes, exceptions_check
 
 CORPUS = Path(__file__).resolve().parent.parent / "bench" / "corpus"
 FIELDS = ("id", "subsystem", "file", "function", "find", "replace", "expect", "commit",
@@ -390,6 +390,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", help="write each entry's result to this file")
     ap.add_argument("-j", "--jobs", type=int, default=2, help="N parses at once")
     ap.add_argument("-v", "--verbose", action="store_true", help="one line per entry")
+    ap.add_argument("--disable-exception", action="append", default=[], metavar="ID",
+                    help="turn off a registered exception (repeatable; 'all'): what it "
+                         "hides shows as entries found")
     args = ap.parse_args(argv)
     try:
         tree = KernelTree.open(args.tree)
@@ -414,8 +417,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"corpus: {eid} left out: {why} (scripts/corpus --verify)", file=sys.stderr)
         entries = [e for e in entries if e.id not in bad]
         clangsetup.load()
+        try:
+            off = exceptions_check(args.disable_exception)
+        except KeyError as exc:
+            raise InputError(f"no registered exception {exc.args[0]}") from None
         session = Session(ApiModel.load(), checker_classes(), workers=args.jobs,
-                          rel=tree.relative)
+                          rel=tree.relative, budget=Budget(disabled=off))
         t0 = time.perf_counter()
         results = score(tree, session, entries, args.verbose)
     except InputError as exc:

@@ -339,7 +339,7 @@ def function_extents(parsed) -> dict[str, tuple[int, int]]:
 
 
 def scan_alone(session: Session, low) -> list:
-    prog = Program(session.model, session.checkers)
+    prog = Program(session.model, session.checkers, session.budget)
     prog.add(low)
     res = prog.analyze()
     return fingerprints.assign([f for r in res.values() for f in r.findings], session.rel)

@@ -84,10 +84,11 @@ def draw(root: Path, n: int, seed: str) -> list[str]:
 
 
 def scan(rcucheck: str, tree: Path, files: list[str], jobs: int,
-         sarif: Path) -> tuple[dict, list[str]]:
+         sarif: Path, off: list[str] = ()) -> tuple[dict, list[str]]:
     """The SARIF log of a user's scan of `files`, and the files it could not analyse."""
     res = subprocess.run([rcucheck, "scan", "--tree", str(tree), "--derive-flags", "-q",
                           f"-j{jobs}", "--fail-on", "error", "--format", "sarif",
+                          *(f"--disable-exception={x}" for x in off),
                           "-o", str(sarif), *files], capture_output=True, text=True)
     if res.returncode == 2 and not sarif.exists():
         raise SystemExit(f"precision: rcucheck scan failed: {res.stderr.strip()}")
@@ -104,6 +105,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", help="where the findings go (default bench/precision/SEED)")
     ap.add_argument("--rcucheck", default=str(Path(sys.executable).parent / "rcucheck"))
     ap.add_argument("-j", "--jobs", type=int, default=2)
+    ap.add_argument("--disable-exception", action="append", default=[], metavar="ID",
+                    help="turn off a registered exception (repeatable; 'all'): what it "
+                         "removes shows as warnings")
     args = ap.parse_args(argv)
     tree = Path(args.tree).resolve()
     if not (tree / "Makefile").is_file() or not (tree / ".config").is_file():
@@ -115,7 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     files = draw(tree, args.sample, args.seed)
     (out / "sample.txt").write_text("".join(f + "\n" for f in files))
-    log, failed = scan(args.rcucheck, tree, files, args.jobs, out / "findings.sarif")
+    log, failed = scan(args.rcucheck, tree, files, args.jobs, out / "findings.sarif",
+                       args.disable_exception)
     analysed = [f for f in files if f not in failed]
     lines = sum((tree / f).read_text(errors="replace").count("\n") for f in analysed)
     rows = []

@@ -40,7 +40,7 @@ from analyzer.report.suppressions import draft as draft_suppressions
 from analyzer.report.text import format_finding
 from analyzer.workflows import kbuild as kbuild_mode
 from analyzer.workflows import patchcheck
-from checkers import REGISTRY, checker_classes
+from checkers import REGISTRY, checker_classes, exception_registry, exceptions_check
 
 MAX_DIAGS_PER_FILE = 5
 
@@ -131,8 +131,22 @@ def _phase1_options(f):
                              "--no-cache keeps nothing between runs.")(f)
 
 
+def _exceptions_off(ctx: click.Context, param: click.Parameter, value):
+    try:
+        ctx.meta["disable_exception"] = exceptions_check(value)
+    except KeyError as exc:
+        raise InputError(f"no registered exception {exc.args[0]} (rcucheck exceptions "
+                         "lists them)") from None
+    return value
+
+
 def _run_control(f):
-    """--disable and --config: which rules run, and the project's configuration file."""
+    """--disable, --disable-exception and --config: which rules run, which of their
+    registered exceptions apply, and the project's configuration file."""
+    f = click.option("--disable-exception", "disable_exception", multiple=True,
+                     metavar="ID", expose_value=False, callback=_exceptions_off,
+                     help="Turn off this registered exception of a rule (repeatable; "
+                          "'all' for every one; rcucheck exceptions lists them).")(f)
     f = click.option("--config", "config", metavar="FILE", envvar="RCUCHECK_CONFIG",
                      expose_value=False, callback=_meta,
                      help=f"Configuration file (default: the tree's {runconfig.FILE_NAME}, "
@@ -234,7 +248,8 @@ def _session(ctx: click.Context, models, rules=None, jobs: int = 1, cache: bool 
                    executor=ctx.meta.get("executor") or "local",
                    scheduler=ctx.meta.get("scheduler"),
                    tree=str(tree) if tree is not None and _store_path(ctx, cache) else None,
-                   consult=bool(_summaries(ctx)))
+                   consult=bool(_summaries(ctx)),
+                   budget=Budget(disabled=ctx.meta.get("disable_exception", frozenset())))
 
 
 def _sources(tree: KernelTree, files: list[str]) -> list[Path]:
@@ -369,7 +384,7 @@ def scan(ctx: click.Context, tree_dir: str | None, compdb: str | None, derive_fl
     known = _sarif().fingerprints_of(Path(baseline)) if baseline else None
     rules, models, sup, fail_on = _settings(ctx, tree.root, rules, models, suppress, fail_on)
     session = _session(ctx, models, rules, jobs, cache, tree.relative, quiet, tree.root)
-    session.budget = Budget(max_steps, max_seconds)
+    session.budget = Budget(max_steps, max_seconds, session.budget.disabled)
     if verbose:
         for cmd in commands:
             click.echo(f"{tree.relative(cmd.file)}: libclang {' '.join(cmd.args)}", err=True)
@@ -743,6 +758,18 @@ def explain(rule_id: str) -> None:
     rule = REGISTRY[rule_id].rule
     click.echo(f"{rule.id} ({rule.name}): {rule.short}\n")
     click.echo(rule.doc)
+    own = [e for e in exception_registry().values() if e.rule == rule_id]
+    if own:
+        click.echo("\n## Registered exceptions (--disable-exception ID turns one off)\n")
+        for e in own:
+            click.echo(f"- `{e.id}`: {e.summary}. {e.why}")
+
+
+@main.command()
+def exceptions() -> None:
+    """List the registered exceptions: the heuristics that keep a rule from reporting."""
+    for e in sorted(exception_registry().values(), key=lambda e: e.id):
+        click.echo(e.line())
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -140,7 +140,8 @@ class Session:
 
     def check_key(self) -> str:
         rules = ",".join(sorted(c.rule.id for c in self.checkers))
-        return f"{rules}|{self.budget.steps}|{self.budget.seconds}"
+        off = ",".join(sorted(self.budget.disabled))
+        return f"{rules}|{self.budget.steps}|{self.budget.seconds}|{off}"
 
 
 def run_digest(check_key: str, units: list[storage.StoredUnit]) -> str:

@@ -20,12 +20,30 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from analyzer.engine.exceptions import exception
 from analyzer.engine.lifetimes import obj_key
 from analyzer.engine.state import State
 from analyzer.ir import Assign, Call, Dead, Function, Loc
 from analyzer.model import FnModel
 
 _EMPTY = State()
+
+PAIRED_GET = exception(
+    "ref-leak.belief-paired-get", "ref-leak",
+    "a put of a variable also given to a call named like a get shows nothing of the "
+    "callee that produced it",
+    """`n = tnode_peek(); tnode_hold(n); ... tnode_put(n);`: the put pairs with the hold,
+    so the peek need not return a reference.  Kernel gets are named *_get, get_*,
+    *_hold, *_grab, *_inc (Documentation/core-api/kref.rst; sock_hold(), dev_hold(),
+    get_device()).""",
+    "ref_leak_believed.c:tnode_touch", "ref_leak_believed.c:tnode_set_flags")
+COMPARED = exception(
+    "ref-leak.belief-compared", "ref-leak",
+    "a put of a variable compared with another pointer shows nothing of its producer",
+    """`if (cfile_css != css) { css_put(cfile_css); ... }` then `css_put(css)`: where the
+    two are equal the put drops the reference taken under the other name
+    (memcg_write_event_control()).""",
+    "ref_leak_believed.c:tnode_check_current", "ref_leak_believed.c:tnode_refresh")
 
 
 @dataclass(frozen=True)
@@ -50,8 +68,8 @@ def says_nothing(fm: FnModel | None) -> bool:
 
 
 def owned_results(fn: Function, model_for: Callable[[str, bool], FnModel | None],
-                  names_a_get: Callable[[str], bool] = lambda name: False
-                  ) -> dict[str, Belief]:
+                  names_a_get: Callable[[str], bool] | None = None,
+                  skip_compared: bool = True) -> dict[str, Belief]:
     """Callees whose results `fn` releases, with the first release that shows it."""
     calls: dict[str, Call] = {}
     defs: list[tuple[str, str | None]] = []   # def id -> (variable, callee or None)
@@ -63,7 +81,7 @@ def owned_results(fn: Function, model_for: Callable[[str, bool], FnModel | None]
             if isinstance(ev, Call):
                 calls[ev.result] = ev
                 fm = model_for(ev.callee, ev.not_a_put) if ev.callee else None
-                if ev.callee and names_a_get(ev.callee) and ev.args and \
+                if ev.callee and names_a_get and names_a_get(ev.callee) and ev.args and \
                         (fm is None or fm.put is None):
                     # (`tnode_hold(n)`: a get by its name, whose put may follow)
                     k = obj_key(_EMPTY, ev.args[0])
@@ -92,7 +110,7 @@ def owned_results(fn: Function, model_for: Callable[[str, bool], FnModel | None]
     # a variable compared with another (`if (cfile_css != css)`) may be put for the
     # reference taken under the other name
     compared = {v for b in fn.blocks if b.cond is not None and b.cond.subject.same
-                for v in b.cond.subject.same}
+                for v in b.cond.subject.same} if skip_compared else set()
     puts = [p for p in puts if p[2] not in gets and p[2] not in compared]
     if not puts:
         return {}

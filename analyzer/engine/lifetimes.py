@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from analyzer.engine.exceptions import exception
 from analyzer.engine.state import State, replace
 from analyzer.ir import Assign, Call, Loc, Val, Walk
 from analyzer.model import FnModel
@@ -292,11 +293,20 @@ def on_walk(st: State, ev: Walk, in_section: bool, stated: bool = False, temps=(
     return st
 
 
-def on_return(st: State, value: Val | None, loc: Loc) -> State:
+RETURNED_WITH_CONTAINER = exception(
+    "ref-leak.returned-with-container", "ref-leak",
+    "a reference on an object is handed to the caller with an object reached from it",
+    """`f = fget(fd); uobj = f->private_data; return uobj;`: the file's reference keeps
+    the returned object alive and the caller drops it with the object
+    (drivers/infiniband/core/rdma_core.c, lookup_get_fd_uobject()).""",
+    "ref_leak_believed.c:tnode_from_fd", "ref_leak_believed.c:tnode_set_flags")
+
+
+def on_return(st: State, value: Val | None, loc: Loc, with_container: bool = True) -> State:
     if value is not None:
         k = value_key(st, value)
         if k is not None:
-            if value.kind == "var":
+            if value.kind == "var" and with_container:
                 # an object reached from a referenced one, returned with that reference
                 # still held: the reference keeps it alive for the caller, with or
                 # without one of its own (`f = fget(fd); uobj = f->private_data;

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from analyzer.engine import beliefs, lifetimes
+from analyzer.engine.exceptions import ALL
 from analyzer.engine.hooks import Hooks, whole
 from analyzer.engine.sections import Flavours
 from analyzer.engine.state import CAP, UNKNOWN, State, join, replace
@@ -92,6 +93,8 @@ class Budget:
 
     steps: int = 50_000
     seconds: float = 5.0
+    # registered exceptions turned off (`--disable-exception`; "all" for every one)
+    disabled: frozenset[str] = frozenset()
 
 
 class FunctionRun:
@@ -136,7 +139,10 @@ class FunctionRun:
         self.locals = frozenset(n for b in fn.blocks for ev in b.events
                                 if isinstance(ev, Dead) for n in ev.names)
         # callees whose results this function releases on some path: references it owns
-        self.beliefs = beliefs.owned_results(fn, self.model_for, model.names_a_get)
+        self.beliefs = beliefs.owned_results(
+            fn, self.model_for,
+            model.names_a_get if self.allows(beliefs.PAIRED_GET) else None,
+            self.allows(beliefs.COMPARED))
         # calls after which the function still releases what it gave them: (call
         # result, variable); they consumed nothing
         self.kept_after = beliefs.kept_after(fn, self.model_for) if self.beliefs else set()
@@ -155,6 +161,11 @@ class FunctionRun:
         for sub in self.subscribers:
             for hook in sub.subscribed():
                 self.on.setdefault(hook, []).append(getattr(sub, hook))
+
+    def allows(self, exc) -> bool:
+        """Does the registered exception `exc` apply in this run (not turned off)?"""
+        off = self.budget.disabled
+        return not off or (exc.id not in off and ALL not in off)
 
     # --- model lookups used by the engine and by checkers ----------------------------------
     def callee_model(self, ev: Call, st: State | None = None) -> FnModel | None:
@@ -486,7 +497,8 @@ class FunctionRun:
         if isinstance(ev, Return):
             st = self.notify("on_return", st, ev)
             return lifetimes.on_return(replace(st, ret=self.return_value(st, ev.value)),
-                                       ev.value, ev.loc)
+                                       ev.value, ev.loc,
+                                       self.allows(lifetimes.RETURNED_WITH_CONTAINER))
         return st
 
     def call(self, st: State, ev: Call) -> State:

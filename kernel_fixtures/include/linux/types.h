@@ -52,6 +52,7 @@ void __warn(void);
 #define BUG_ON(c) do { if (unlikely(c)) __builtin_trap(); } while (0)
 
 #define EIO 5
+#define ESTALE 116
 #define ENOMEM 12
 #define EINVAL 22
 #define EBUSY 16
