@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from analyzer.engine.exceptions import exception
 from analyzer.ir import Rule
-from checkers.base import Checker, Slot, register
+from checkers.base import Checker, register
 from checkers.lifetime_util import believed, is_local, ref_key
 
 NOT_ONLY = exception(
     "ref-double-put.believed-not-only-reference", "ref-double-put",
-    "a put after an analysed helper's put of a reference known only from the "
-    "function's own release",
+    "a second put of a reference known only from the function's own release",
     """The release that shows the reference is the function's own says nothing of the
-    object's other references (its parent's, a list's): a helper's put may drop one of
-    those (configfs_rmdir()'s client_drop_item() before config_item_put()).  Two puts
-    the function makes itself are still reported.""",
-    "ref_leak_believed.c:tnode_remove", "ref_leak_believed.c:tnode_release_twice")
+    object's other references (its parent's, a list's, a tree's): a helper's put or
+    the function's own may drop one of those (configfs_rmdir()'s client_drop_item()
+    before config_item_put(); btrfs_remove_block_group() putting the references of the
+    lists and the rbtree it unlinks the block group from).  Double puts of references
+    the model or an analysed body shows are still reported.""",
+    "ref_leak_believed.c:tnode_remove", "ref_double_put.c:memcg_drop_twice")
 
 
 @register
@@ -56,30 +57,21 @@ class RefDoublePut(Checker):
         tags=("refcount", "memory-safety"),
     )
 
-    # objects whose last reference this path saw go in an analysed helper's put
-    slot = Slot(frozenset(), frozenset.intersection)
-
-    def on_call(self, st, ev, fm):
+    def on_call(self, st, ev, fm) -> None:
         if fm is None or fm.put is None or fm.put >= len(ev.args):
-            return None
+            return
         a = ev.args[fm.put]
         k = ref_key(st, a, fm)
-        if k is not None and st.refcount(k) == 1:
-            by_helper = fm.inferred and ev.callee and self.run.lookup is not None and \
-                self.run.lookup(ev.callee) is not None
-            mark = self.get(st)
-            return self.put(st, mark | {k} if by_helper else mark - {k})
         if k is None or st.refcount(k) > 0 or k in st.failed or st.merged:
-            return None
+            return
         if k in st.dropped:
-            if k in self.get(st) and believed(self.run, st, k) is not None and \
-                    self.run.allows(NOT_ONLY):
+            if believed(self.run, st, k) is not None and self.run.allows(NOT_ONLY):
                 # one reference is known to be this function's; others it cannot see
                 # (the parent's, a list's) may be what the earlier put dropped
                 return
             self.report(ev.loc, f"{ev.callee}() drops a reference on `{k}` that this path "
                         "already released", st)
-            return None
+            return
         p = st.ptr(k)
         # a put a summary inferred may be conditional on another count (an ID reference
         # that pins the css): only the model's puts are certain enough here

@@ -78,22 +78,6 @@ int tnode_configure(struct tnet *net, int id, int flags)
 	return 0;
 }
 
-/* the error path releases the node twice */
-int tnode_release_twice(struct tnet *net, int id)
-{
-	struct tnode *n = tnode_lookup(net, id);
-
-	if (!n)
-		return -ENOENT;
-	if (n->flags < 0) {
-		tnode_put(n);
-		tnode_put(n);				/* expect: ref-double-put@warning */
-		return -EINVAL;
-	}
-	tnode_put(n);
-	return 0;
-}
-
 /* ---- correct ----------------------------------------------------------------------- */
 
 /* the last thing done with the node is a call that may consume it */

@@ -241,3 +241,19 @@ int twatch_batch(struct tparent *p, int dev)
 	twatch_put(w);
 	return ret;
 }
+
+/* an error code compared: on that branch the pointer is an error pointer, no reference */
+int twatch_find_or_make(struct tparent *p, int dev)
+{
+	struct twatch *w = twatch_find(p, dev);
+
+	if (PTR_ERR(w) == -ENOENT) {
+		w = twatch_create(dev);
+		if (IS_ERR(w))
+			return PTR_ERR(w);
+	} else if (IS_ERR(w)) {
+		return PTR_ERR(w);
+	}
+	twatch_put(w);
+	return 0;
+}

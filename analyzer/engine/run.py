@@ -702,6 +702,11 @@ class FunctionRun:
             c = st.const(key)
             if c is not None and bool(c) != outcome:
                 return None  # a call the model says returns a known value
+        if subj.op is not None and subj.op[0] == "==" and subj.op[2] < 0 and outcome:
+            call, fm = self.calls.get(subj.op[1], (None, None))
+            if fm is not None and fm.errno and call.args and call.args[0].kind == "var":
+                # `PTR_ERR(keyring) == -ENOKEY`: an error pointer, no object, no reference
+                st = lifetimes.no_object(st, call.args[0].text)
         if subj.op is not None:
             self.cond_ops[subj.text] = subj.op
             # `seq & 1` with `seq` known: the branch is decided

@@ -711,6 +711,8 @@ class Lowerer:
         x, y = sorted((va, vb), key=lambda v: (v.const is not None, v.text))
         rel = ("==", x.text, y.const) if x.kind in ("var", "field") and y.const is not None \
             else None
+        if rel is None and x.kind == "call" and x.tmp and y.const is not None:
+            rel = ("==", x.tmp, y.const)  # `PTR_ERR(key) == -ENOKEY`: by the call's result
         same = (x.text, y.text) if x.kind == y.kind == "var" and x.text != y.text and \
             self.is_ptr(self.unwrap(a).type) else None
         subject = Val(f"{x.text} == {y.text}", "other", root=x.root or y.root, op=rel,
