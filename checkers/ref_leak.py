@@ -342,8 +342,10 @@ class RefLeak(Checker):
             belief = self.believed(st, name)
             shown = f" (released by {belief.api} at line {belief.put.line} on another " \
                 "path)" if belief is not None else ""
+            # (a reference only the function's own release shows: medium evidence)
             self.report(loc, f"reference on `{name}`{taken_at(st, name)}{shown} is not "
-                        f"released {why}", st, obj=name)
+                        f"released {why}", st, obj=name,
+                        confidence="medium" if belief is not None else "high")
 
     def on_dead(self, st, ev):
         for name in ev.names:

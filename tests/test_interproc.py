@@ -31,6 +31,9 @@ def test_cross_file_summaries_feed_the_caller():
     assert found(alone, consumer) == Counter({(33, "ref-leak", "warning"): 1})
     (leak,) = alone.results[str(consumer)].findings
     assert "released by mem_cgroup_put() at line 34 on another path" in leak.message
+    assert leak.confidence == "medium"  # the evidence is the function's own code only
+    (known,) = [f for f in together.results[str(consumer)].findings if f.rule == "ref-leak"]
+    assert known.confidence == "high"  # the provider's body shows the reference
 
 
 def test_summaries_of_fixture_helpers():
