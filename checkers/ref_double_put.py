@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from analyzer.engine.exceptions import exception
 from analyzer.ir import Rule
-from checkers.base import Checker, register
+from checkers.base import Checker, Slot, register
 from checkers.lifetime_util import believed, is_local, ref_key
 
 NOT_ONLY = exception(
@@ -26,7 +26,9 @@ class RefDoublePut(Checker):
     A put (`css_put()`, `mem_cgroup_put()`, `obj_cgroup_put()`, `shrinker_put()`,
     `kref_put()` …) on an object whose reference this path already dropped, or on an
     object found under RCU for which no reference was ever taken on this path and
-    none came in with a parameter. A reference known only from the function's own
+    none came in with a parameter. Unlinking an object from a list or tree
+    (`list_del_init()`, `rb_erase()`) gives back the reference the structure may
+    have held: one more put is allowed per unlink. A reference known only from the function's own
     release of its taker's result (see ref-leak) is one of the function's, not
     necessarily the only one: a second put on it is not reported.
 
@@ -57,21 +59,41 @@ class RefDoublePut(Checker):
         tags=("refcount", "memory-safety"),
     )
 
-    def on_call(self, st, ev, fm) -> None:
+    # per object, how many times this path unlinked it from a list or tree: each gives
+    # back the reference the structure may have held, for one more put (a put counts
+    # against these only once this function's own references are gone)
+    slot = Slot(frozenset(), frozenset.intersection)
+
+    def credits(self, st, k: str) -> int:
+        return next((n for o, n in self.get(st) if o == k), 0)
+
+    def credit(self, st, k: str, n: int):
+        rest = frozenset(x for x in self.get(st) if x[0] != k)
+        return self.put(st, rest | {(k, min(n, 4))} if n > 0 else rest)
+
+    def on_call(self, st, ev, fm):
+        if fm is not None and fm.takes_back is not None and fm.takes_back < len(ev.args):
+            k = ref_key(st, ev.args[fm.takes_back], fm)
+            if k is not None:
+                return self.credit(st, k, self.credits(st, k) + 1)
         if fm is None or fm.put is None or fm.put >= len(ev.args):
-            return
+            return None
         a = ev.args[fm.put]
         k = ref_key(st, a, fm)
         if k is None or st.refcount(k) > 0 or k in st.failed or st.merged:
-            return
+            return None
+        if k in st.dropped and self.credits(st, k) > 0:
+            # `list_del_init(&bg->dirty_list); btrfs_put_block_group(bg);`: the list's
+            # reference ("once for the caching bgs list and once for us")
+            return self.credit(st, k, self.credits(st, k) - 1)
         if k in st.dropped:
             if believed(self.run, st, k) is not None and self.run.allows(NOT_ONLY):
                 # one reference is known to be this function's; others it cannot see
                 # (the parent's, a list's) may be what the earlier put dropped
-                return
+                return None
             self.report(ev.loc, f"{ev.callee}() drops a reference on `{k}` that this path "
                         "already released", st)
-            return
+            return None
         p = st.ptr(k)
         # a put a summary inferred may be conditional on another count (an ID reference
         # that pins the css): only the model's puts are certain enough here
@@ -79,3 +101,4 @@ class RefDoublePut(Checker):
                 and not fm.inferred:
             self.report(ev.loc, f"{ev.callee}() on `{k}`, found under RCU, with no "
                         "reference taken on this path", st)
+        return None

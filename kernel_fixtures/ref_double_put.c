@@ -234,3 +234,12 @@ static int memcg_branchy(struct mm_struct *mm, bool fast)
 	}
 	return ret;
 }
+
+/* unlinked from the list that held a reference: one put for the list, one for its own */
+static void entry_retire(struct entry *e)
+{
+	entry_get(e);
+	list_del_init(&e->list);
+	entry_put(e);
+	entry_put(e);
+}
