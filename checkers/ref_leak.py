@@ -344,7 +344,7 @@ class RefLeak(Checker):
                 "path)" if belief is not None else ""
             # (a reference only the function's own release shows: medium evidence)
             self.report(loc, f"reference on `{name}`{taken_at(st, name)}{shown} is not "
-                        f"released {why}", st, obj=name,
+                        f"released {why}", st, obj=name, first=origin[1].line if origin else 0,
                         confidence="medium" if belief is not None else "high")
 
     def on_dead(self, st, ev):

@@ -127,3 +127,12 @@ def test_recursive_components_record_each_call_site_once():
     assert len(g.edges[by_name["pong"], by_name["ping"]]["sites"]) == 1
     # tnode_sum() calls itself twice (left and right subtree)
     assert len(g.edges[by_name["tnode_sum"], by_name["tnode_sum"]]["sites"]) == 2
+
+
+def test_one_leak_per_object_and_place_told_by_its_first_taking():
+    # twatch_probe_or_find(): `w` from twatch_lookup() (line 137) or twatch_create()
+    # (line 140) leaks at one return: one finding, naming the first
+    path = FIXTURES / "ref_leak_handoff.c"
+    res = run_fixtures(path)
+    at = [f for f in res.findings if f.rule == "ref-leak" and f.loc.line == 144]
+    assert len(at) == 1 and "twatch_lookup() at line 137" in at[0].message

@@ -113,6 +113,7 @@ class FunctionRun:
         self.budget = budget or Budget()
         self.partial: str | None = None  # why the run stopped early, if it did
         self.findings: dict[tuple, Finding] = {}
+        self.first_of: dict[tuple, int] = {}  # see `report`
         self.facts: list[tuple[str, tuple]] = []
         self.exit_states: list[State] = []
         self.steps = 0
@@ -317,11 +318,12 @@ class FunctionRun:
     # --- reporting ------------------------------------------------------------------------
     def report(self, rule, loc: Loc, message: str, state: State | None = None,
                notes: list[tuple[Loc, str]] | None = None, level: str | None = None,
-               confidence: str = "high", conditions: tuple = (), obj: str | None = None
-               ) -> None:
+               confidence: str = "high", conditions: tuple = (), obj: str | None = None,
+               first: int = 0) -> None:
         """One finding per rule, place and object (`obj`, when the rule names one; the
         message otherwise): two paths that reach a leak of `w` with `w` taken by
-        different calls are one leak."""
+        different calls are one leak, told by the path whose `first` (the line the
+        reference was taken at) comes first in the source."""
         trail = list(state.trail) if state is not None else []
         all_notes: list[tuple[Loc, str]] = []
         for n in [n for n in trail if n[0] != loc] + list(notes or []):
@@ -333,8 +335,9 @@ class FunctionRun:
             else:
                 all_notes.append(n)
         dkey = (rule.id, loc, ("obj", obj) if obj is not None else message)
-        if dkey in self.findings:
+        if dkey in self.findings and first >= self.first_of.get(dkey, 0):
             return
+        self.first_of[dkey] = first
         self.findings[dkey] = Finding(rule.id, level or rule.level, loc, message, self.fn.name,
                                       all_notes, confidence, conditions=conditions)
 
