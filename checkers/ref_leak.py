@@ -157,8 +157,9 @@ class RefLeak(Checker):
         """A believed reference given to a callee nothing is known of may be the one it
         consumes (`addrconf_dad_failure(skb, ifp)` ends with the put); while that call
         stays its last use, a path that lets it go does not prove a leak.  Unless the
-        function still releases it after the call on some path: then the call keeps
-        nothing (`err = sock_diag_destroy(sk, ...); sock_gen_put(sk);`)."""
+        function still releases it on some path where the call succeeded: then the call
+        keeps nothing (`err = sock_diag_destroy(sk, ...); sock_gen_put(sk);`; see
+        `engine.beliefs.kept_after`)."""
         srcs = self.get(st)
         used = {obj_key(st, a) for a in ev.args}
         used.discard(None)
