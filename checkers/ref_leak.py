@@ -150,9 +150,6 @@ class RefLeak(Checker):
         self.counted_fields: set[str] = set()
         self.overwrites: list[tuple] = []
 
-    def believed(self, st, name: str):
-        return believed(self.run, st, name)
-
     def passed_on(self, st, ev, fm):
         """A believed reference given to a callee nothing is known of may be the one it
         consumes (`addrconf_dad_failure(skb, ifp)` ends with the put); while that call
@@ -169,7 +166,7 @@ class RefLeak(Checker):
         if fm is None or (ev.callee in self.run.beliefs and
                           self.run.model_for(ev.callee) is None):
             out |= {(k, _PASSED) for k in used
-                    if st.refcount(k) > 0 and self.believed(st, k) is not None and
+                    if st.refcount(k) > 0 and believed(self.run, st, k) is not None and
                     (ev.result, k) not in self.run.kept_after}
         return out if out != srcs else None
 
@@ -340,7 +337,7 @@ class RefLeak(Checker):
                 # by what the call set up (`ret = ops->build_state(...); if (ret) put;`,
                 # `kobj = kobject_get_unless_zero(); if (!kobj) module_put(owner);`)
                 continue
-            belief = self.believed(st, name)
+            belief = believed(self.run, st, name)
             shown = f" (released by {belief.api} at line {belief.put.line} on another " \
                 "path)" if belief is not None else ""
             # (a reference only the function's own release shows: medium evidence)
