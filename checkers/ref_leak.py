@@ -143,6 +143,8 @@ class RefLeak(Checker):
         self.put_guards: dict[str, dict[str, set[bool]]] = {}
         # references on parameters held at an error return
         self.param_leaks: list[tuple] = []
+        # references a tryget took on parameters, held at a return that gives no value
+        self.void_keeps: list[tuple] = []
         # (container, field) -> (object, where its reference was taken) for the references
         # stored into fields of local containers
         self.stored: dict[tuple[str, str], tuple] = {}
@@ -277,10 +279,11 @@ class RefLeak(Checker):
                                 failed)
         return out
 
-    def leak(self, st, name: str, loc, why: str) -> None:
+    def leak(self, st, name: str, loc, why: str, dying=()) -> None:
         if not is_local(self.fn, name) or st.refcount(name) <= 0:
             return
-        if any(o == name and v != name and v not in self.fn.temps for v, o in st.aliases):
+        if any(o == name and v != name and v not in self.fn.temps and v not in dying
+               for v, o in st.aliases):
             return  # another variable still holds the object (and now its reference)
         if (name, _PASSED) in self.get(st) and self.run.allows(CONSUMED):
             return  # last given to a callee that may have consumed it
@@ -298,7 +301,14 @@ class RefLeak(Checker):
 
     def param_returns(self, st, ev) -> None:
         value = ev.value
-        if value is None or not self.fn.params:
+        if not self.fn.params:
+            return
+        if value is None:
+            # a function that returns nothing cannot tell its caller whether a tryget
+            # on the caller's object succeeded (see `on_end`)
+            self.void_keeps.extend((st, k, ev.loc) for k, n in st.refs
+                                   if n > 0 and not is_local(self.fn, k) and
+                                   self.tried(st, k))
             return
         failed = (value.const is not None and value.const < 0) or (
             value.kind == "var" and self.results.get(value.text) is False
@@ -309,7 +319,20 @@ class RefLeak(Checker):
             if st.refcount(p) > 0:
                 self.param_leaks.append((st, p, ev.loc))
 
+    def tried(self, st, p: str) -> bool:
+        """Was the reference `p` holds taken by a tryget (one that may fail)?"""
+        origin = st.lookup(st.ref_origin, p)
+        fm = self.run.model_for(origin[2].rstrip("()")) if origin else None
+        return fm is not None and fm.tryget is not None
+
     def on_end(self, exit_states) -> None:
+        for st, p, loc in self.void_keeps:
+            # `if (!css_tryget_online(&memcg->css)) return; ...; }` in a function that
+            # returns nothing: the caller cannot know whether it now owns a reference,
+            # so the one kept on success is nobody's
+            if any(p in s.failed for s in exit_states):
+                self.candidates.append((st, p, loc, "before this return: the caller "
+                                        "cannot tell that the tryget succeeded"))
         for st, loc, text, name in self.overwrites:
             if name in self.counted_fields:
                 self.report(loc, f"the reference held in `{text}` is overwritten here without "
@@ -347,7 +370,8 @@ class RefLeak(Checker):
 
     def on_dead(self, st, ev):
         for name in ev.names:
-            self.leak(st, name, ev.loc, f"before `{name}` goes out of scope here")
+            self.leak(st, name, ev.loc, f"before `{name}` goes out of scope here",
+                      dying=ev.names)
         return self.put(st, without(self.get(st), ev.names))
 
     def on_walk(self, st, ev, wm):

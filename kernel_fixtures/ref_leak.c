@@ -9,6 +9,7 @@
 #include <linux/shrinker.h>
 #include <linux/slab.h>
 #include <linux/refcount.h>
+#include <linux/sched.h>
 
 struct task_struct *memcg_next_task(struct mem_cgroup *memcg, struct task_struct *prev);
 
@@ -395,4 +396,71 @@ static void memcg_pin_for(struct folio *folio)
 
 	css_get(&memcg->css);
 	folio_note_owner(folio);
+}
+
+/*
+ * A function that returns nothing cannot tell its caller whether its tryget on the
+ * caller's object succeeded: the reference kept on success belongs to nobody.
+ */
+struct reclaimer {
+	struct cgroup_subsys_state css;
+	struct work_struct work;
+	int nr;
+};
+
+void reclaimer_run(struct reclaimer *r, int nr);
+
+static void reclaimer_workfn(struct work_struct *work)
+{
+	struct reclaimer *r = container_of(work, struct reclaimer, work);
+
+	if (!css_tryget_online(&r->css))
+		return;
+	reclaimer_run(r, r->nr);
+}							/* expect: ref-leak@warning */
+
+static void reclaimer_workfn_ok(struct work_struct *work)
+{
+	struct reclaimer *r = container_of(work, struct reclaimer, work);
+
+	if (!css_tryget_online(&r->css))
+		return;
+	reclaimer_run(r, r->nr);
+	css_put(&r->css);
+}
+
+/* ... but a tryget whose reference is stored on success is kept by the structure */
+struct reclaim_ctl { struct mem_cgroup *memcg; };
+
+static void reclaimer_adopt(struct reclaim_ctl *ctl, struct mem_cgroup *memcg)
+{
+	if (!css_tryget_online(&memcg->css))
+		return;
+	ctl->memcg = memcg;
+}
+
+/*
+ * Two names for one object (`iter == failed`) that both go out of scope: the
+ * reference taken through one of them is still leaked.
+ */
+static bool memcg_first_busy(struct mem_cgroup *root, int (*busy)(struct mem_cgroup *))
+{
+	struct mem_cgroup *iter, *failed = NULL;
+
+	for (iter = mem_cgroup_iter(root, NULL, NULL); iter;
+	     iter = mem_cgroup_iter(root, iter, NULL)) {
+		if (busy(iter)) {
+			failed = iter;
+			mem_cgroup_iter_break(root, iter);
+			break;
+		}
+	}
+	if (failed) {
+		for (iter = mem_cgroup_iter(root, NULL, NULL); iter;
+		     iter = mem_cgroup_iter(root, iter, NULL)) {
+			if (iter == failed)
+				break;
+		}
+	}
+	return !failed;					/* expect: ref-leak@warning */
 }
