@@ -68,6 +68,7 @@ def says_nothing(fm: FnModel | None) -> bool:
 
 
 def owned_results(fn: Function, model_for: Callable[[str, bool], FnModel | None],
+                  puts_inside: Callable[[Call], bool] = lambda ev: False,
                   names_a_get: Callable[[str], bool] | None = None,
                   skip_compared: bool = True) -> dict[str, Belief]:
     """Callees whose results `fn` releases, with the first release that shows it."""
@@ -81,6 +82,8 @@ def owned_results(fn: Function, model_for: Callable[[str, bool], FnModel | None]
             if isinstance(ev, Call):
                 calls[ev.result] = ev
                 fm = model_for(ev.callee, ev.not_a_put) if ev.callee else None
+                if fm is None and puts_inside(ev):
+                    fm = FnModel(ev.callee, put=0, inferred=True)  # `nfs_put_client(clp)`
                 if ev.callee and names_a_get and names_a_get(ev.callee) and ev.args and \
                         (fm is None or fm.put is None):
                     # (`tnode_hold(n)`: a get by its name, whose put may follow)

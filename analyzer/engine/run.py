@@ -141,7 +141,7 @@ class FunctionRun:
                                 if isinstance(ev, Dead) for n in ev.names)
         # callees whose results this function releases on some path: references it owns
         self.beliefs = beliefs.owned_results(
-            fn, self.model_for,
+            fn, self.model_for, self.puts_inside,
             model.names_a_get if self.allows(beliefs.PAIRED_GET) else None,
             self.allows(beliefs.COMPARED))
         # calls after which the function still releases what it gave them: (call
@@ -174,6 +174,10 @@ class FunctionRun:
         arguments (a requirement or sleep they rule out is gone, a count of references
         other than one is not counted)."""
         fm = self.model_for(ev.callee, ev.not_a_put) if ev.callee else None
+        if fm is None and st is not None and self.puts_inside(ev):
+            k = lifetimes.obj_key(st, ev.args[0])
+            if k is not None and st.refcount(k) > 0:
+                fm = FnModel(ev.callee, put=0, inferred=True)
         if ev.callee in self.beliefs:
             fm = FnModel(ev.callee, returns_ref=True, inferred=True) if fm is None else \
                 replace(fm, returns_ref=True)
@@ -289,6 +293,12 @@ class FunctionRun:
                 return False
             return gfp_may_sleep(self.model.gfp, ev.arg_text[fm.gfp], ev.gfp_blocks) is True
         return True
+
+    def puts_inside(self, ev: Call) -> bool:
+        """`nfs_put_client(clp)`: named a put by the verb inside its name, given one
+        argument, and not a data writer by its prototype (`naming.put_infix`)."""
+        return bool(ev.callee) and len(ev.args) == 1 and not ev.not_a_put and \
+            self.model.names_a_put_inside(ev.callee)
 
     def model_for(self, name: str, not_a_put: bool = False) -> FnModel | None:
         """The model's entry, a summary of the callee's body, or the kernel's naming.

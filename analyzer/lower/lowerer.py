@@ -1084,7 +1084,8 @@ class Lowerer:
             # list_add_rcu(&t->node, head): readers can find it now
             self.fresh -= {v.root for v in vals}
         tmp = self.tmp()
-        not_a_put = fm is None and name is not None and self.model.names_a_put(name) and \
+        not_a_put = fm is None and name is not None and (
+            self.model.names_a_put(name) or self.model.names_a_put_inside(name)) and \
             self.shaped_as_writer(u.referenced)
         types = tuple(self.object_type(a) for a in arg_cs) if fm is not None and fm.typed \
             else ()

@@ -160,6 +160,8 @@ class Naming:
     """The kernel's naming conventions, for callees whose body is not analysed."""
 
     put: re.Pattern | None = None
+    # the verb inside the name (`nfs_put_client`): a put only of a held reference
+    put_infix: re.Pattern | None = None
     not_put: re.Pattern | None = None
     # may take a reference on its first argument (`sock_hold()`, `dev_hold()`,
     # `get_device()`): never counted as a get, only as a sign that a put which follows
@@ -256,6 +258,12 @@ class ApiModel:
         n = self.naming
         return bool(n.put and n.put.fullmatch(name)) and not (
             n.not_put and n.not_put.fullmatch(name))
+
+    def names_a_put_inside(self, name: str) -> bool:
+        """`nfs_put_client`: a put by the verb inside its name (see `naming.put_infix`)."""
+        n = self.naming
+        return bool(n.put_infix and n.put_infix.fullmatch(name)) and \
+            not self.names_a_put(name) and not (n.not_put and n.not_put.fullmatch(name))
 
     def names_a_destructor(self, name: str) -> bool:
         return bool(self.naming.destructor and self.naming.destructor.fullmatch(name))
