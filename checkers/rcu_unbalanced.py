@@ -19,6 +19,11 @@ _ANNOTATIONS = {"enters": ("acquires", "cond_acquires"), "enters_if": ("cond_acq
                 "dual": ("acquires", "cond_acquires")}
 
 
+def _context(flavour: str) -> str:
+    """An annotation's context as the source writes it: `RCU`, `&head->srcu`."""
+    return "&" + flavour.split(":", 1)[1] if ":" in flavour else flavour.upper()
+
+
 @register
 class RcuUnbalanced(Checker):
     """
@@ -188,7 +193,7 @@ class RcuUnbalanced(Checker):
                             st.depth(fkey) != UNKNOWN and not (ret is not None and ret < 0):
                         self.report(ev.loc, f"{self.fn.name}() returns without the "
                                     f"{fl.name(fkey)} section here, but it is declared "
-                                    f"__acquires({flavour.upper()})", st)
+                                    f"__acquires({_context(flavour)})", st)
             elif ks == {"releases"}:
                 for ev, st, _ in self.returns:
                     # a seq_file `->stop(seq, v)` with v NULL: the walk's last step
@@ -198,7 +203,7 @@ class RcuUnbalanced(Checker):
                             k in st.borrowed and st.depth(k) == 0 for k in keys):
                         self.report(ev.loc, f"{self.fn.name}() returns still holding its "
                                     f"caller's {fl.name(fkey)} section here, but it is "
-                                    f"declared __releases({flavour.upper()})", st)
+                                    f"declared __releases({_context(flavour)})", st)
 
     def check_contract(self) -> bool:
         """A function the model describes as a lock or unlock helper must be one.
@@ -252,7 +257,8 @@ class RcuUnbalanced(Checker):
         fm = self.model.fn(self.fn.name)
         if fm is not None and (fm.enter == fam or fm.exit == fam):
             return True
-        if any(k in _ANNOTATIONS[kind] and f == fam for k, f in self.fn.annotations):
+        if any(k in _ANNOTATIONS[kind] and self.run.flavours.family(f) == fam
+               for k, f in self.fn.annotations):
             return True
         if kind == "borrows" and fam in self.asserted:
             return True  # it asserts that its caller holds the section it drops and retakes

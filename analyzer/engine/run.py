@@ -319,7 +319,14 @@ class FunctionRun:
 
     def handle_of(self, ev: Call, fm: FnModel) -> str | None:
         if fm.handle is not None and fm.handle < len(ev.args):
-            return ev.args[fm.handle].text
+            base = ev.args[fm.handle].text
+            if fm.handle_path:
+                # `&obj` given for `->srcu` is `obj.srcu`
+                base = base.replace(" ", "")
+                if base.startswith("&") and fm.handle_path.startswith("->"):
+                    return f"{base[1:]}.{fm.handle_path[2:]}"
+                return f"{base}{fm.handle_path}"
+            return base
         return None
 
     def in_section(self, st: State) -> bool:

@@ -75,6 +75,9 @@ class Summary:
     # releases its caller's section on some path (for good, or to take it again)
     releases_caller: str | None = None
     requires: str | None = None     # needs the caller to hold this flavour
+    # the sections above are per object, reached from a parameter: [index, members]
+    # (`srcu:head->srcu` in a function given `head` is [0, "->srcu"])
+    section_handle: list | None = None
     may_sleep: bool = False
     sleep_chain: list[str] = dc_field(default_factory=list)
     # sleeps only the vfree() way: in process context, never from interrupt context
@@ -132,6 +135,8 @@ class Summary:
             enter_if=("zero" if self.enters_on_zero else "true")
             if self.enters_if and not self.enters else None,
             exit=self.exits,
+            handle=self.section_handle[0] if self.section_handle else None,
+            handle_path=self.section_handle[1] if self.section_handle else "",
             releases_caller=self.releases_caller,
             sleeps="process" if self.may_sleep and self.sleeps_in_process_only
             else self.may_sleep,
@@ -165,6 +170,23 @@ class Summary:
         )
 
 
+def _param_handles(fn: Function, exits, flavours: Flavours) -> dict[str, tuple[int, str]]:
+    """Section keys of per-object flavours whose object a parameter reaches
+    (`srcu:head->srcu`, `head` a parameter never reassigned): (index, members)."""
+    assigned = {ev.target.text for b in fn.blocks for ev in b.events
+                if isinstance(ev, Assign) and ev.target.kind == "var"}
+    keys = {k for st in exits for k in (*(k for k, _ in st.held), *st.borrowed)}
+    out = {}
+    for k in keys:
+        fam, _, obj = k.partition(":")
+        cut = min((i for i in (obj.find("->"), obj.find(".")) if i > 0), default=-1)
+        root, members = (obj[:cut], obj[cut:]) if cut > 0 else (obj, "")
+        if fam in flavours.handled and members and root in fn.params and \
+                root not in assigned:
+            out[k] = (fn.params.index(root), members)
+    return out
+
+
 def _conditions(data: list) -> tuple:
     return tuple(frozenset(tuple(c) for c in conj) for conj in data)
 
@@ -187,11 +209,11 @@ def _reported_put(i: int, exits) -> bool:
 
 def summarize(fn: Function, exit_states, facts: RunFacts, flavours: Flavours) -> Summary:
     """Summarise one engine run of `fn`: its exit states and the facts observed."""
-    explicit = sorted(flavours.explicit)
     exits = [st for st in exit_states if not st.merged]
     s = Summary(fn.name, fn.loc.file, fn.loc.line, list(fn.params),
                 param_types=list(fn.param_types))
-    for fkey in explicit:
+    handles = _param_handles(fn, exits, flavours)
+    for fkey in sorted(flavours.explicit) + sorted(handles):
         depths = [st.depth(fkey) - (1 if fkey in st.borrowed and st.depth(fkey) > 0 else 0)
                   for st in exits]
         if exits and UNKNOWN not in depths:
@@ -221,6 +243,12 @@ def summarize(fn: Function, exit_states, facts: RunFacts, flavours: Flavours) ->
         if exits and any(fkey in st.borrowed for st in exits) and (all(released) or
                                                                   all(kept) or at_end):
             s.releases_caller = s.releases_caller or fkey
+    for attr in ("enters", "enters_if", "exits", "releases_caller"):
+        key = getattr(s, attr)
+        if key in handles:
+            # (one object's sections per function: the first one found)
+            setattr(s, attr, flavours.family(key))
+            s.section_handle = s.section_handle or list(handles[key])
     entered = {k for st in exit_states for k in st.entered}
     for flavour, loc, what, _ in ([] if facts.other_asserts else facts.asserts):
         # an assertion that the section is held documents the callers' duty
@@ -232,7 +260,7 @@ def summarize(fn: Function, exit_states, facts: RunFacts, flavours: Flavours) ->
     for kind, flavour in fn.annotations:
         # `__must_hold(RCU)`: the caller's section is the function's documented duty
         if kind == "must_hold" and not s.requires and not s.exits:
-            s.requires = flavour
+            s.requires = flavour.split(":", 1)[0]  # (`srcu:head->srcu`: its family)
             s.requires_why = f"declared __must_hold({flavour.upper()})"
     for needs, held, loc, what, _ in facts.rcu_uses:
         if s.requires:

@@ -37,7 +37,10 @@ from analyzer.lower.values import IDENT, val_from_text
 # source text between a declarator and its body (or its `;`) shows them
 # `p->cfg`, `t.cur`, `global`: the accessor's argument is that field or global itself
 _FIELD_PATH = re.compile(r"(?:[A-Za-z_]\w*\s*(?:->|\.)\s*)*([A-Za-z_]\w*)")
-_ANNOTATION = re.compile(rb"\b__(acquires|releases|must_hold|cond_acquires)\s*\(\s*(\w+)\s*\)")
+_ANNOTATION = re.compile(
+    rb"\b__(acquires|releases|must_hold|cond_acquires)\s*\(\s*([&\w][\w\s.>&-]*?)\s*\)")
+# `&head->srcu`, `&gt->reset.backoff_srcu`, `&console_srcu`: an object an annotation names
+_OBJECT_PATH = re.compile(r"&?\s*([A-Za-z_]\w*)((?:\s*(?:->|\.)\s*[A-Za-z_]\w*)*)")
 _NORETURN_BUILTINS = {"__builtin_unreachable", "__builtin_trap", "abort"}
 _NO_EVAL_BUILTINS = {"__builtin_constant_p", "__builtin_types_compatible_p",
                      "__builtin_object_size", "__builtin_dynamic_object_size"}
@@ -257,11 +260,42 @@ class Lowerer:
             spans.append((ploc.file.name, ploc.offset, semi if semi >= 0 else end))
         for path, start, end in spans:
             for m in _ANNOTATION.finditer(self.ctx.bytes_of(path)[start:end]):
-                flavour = names.get(m.group(2).decode())
+                context = m.group(2).decode()
+                flavour = names.get(context) or self.handle_context(context)
                 item = (m.group(1).decode(), flavour)
                 if flavour is not None and item not in out:
                     out.append(item)
         return tuple(out)
+
+    def handle_context(self, text: str) -> str | None:
+        """`__releases(&head->srcu)`: the section of the flavour whose handles have the
+        named object's type (an srcu_struct), keyed by that object (`srcu:head->srcu`)."""
+        m = _OBJECT_PATH.fullmatch(text.strip())
+        if m is None:
+            return None
+        base, rest = m.group(1), re.findall(r"\w+", m.group(2))
+        decl = next((c for c in self.fcur.get_children()
+                     if c.kind == self.K.PARM_DECL and c.spelling == base), None)
+        if decl is None:
+            decl = next((c for c in self.fcur.translation_unit.cursor.get_children()
+                         if c.kind == self.K.VAR_DECL and c.spelling == base), None)
+        if decl is None:
+            return None
+        t = decl.type.get_canonical()
+        for member in rest:
+            if t.kind == self.ci.TypeKind.POINTER:
+                t = t.get_pointee().get_canonical()
+            field_ = next((f for f in t.get_fields() if f.spelling == member), None)
+            if field_ is None:
+                return None
+            t = field_.type.get_canonical()
+        spelling = t.spelling.replace("const ", "")
+        for name, fl in self.model.flavours.items():
+            if fl.handle and fl.handle_type and fl.handle_type == spelling:
+                return f"{name}:{base}" + "".join(
+                    f"{sep}{member}" for sep, member in
+                    re.findall(r"(->|\.)\s*(\w+)", m.group(2)))
+        return None
 
     def loc_end(self, c) -> Loc:
         end = c.extent.end

@@ -25,6 +25,9 @@ class FnModel:
     enter: str | None = None
     exit: str | None = None
     handle: int | None = None
+    # the section's object is reached from argument `handle` by these members
+    # (`->srcu`: a helper given `head` enters `srcu_read_lock(&head->srcu)`)
+    handle_path: str = ""
     enter_if: str | None = None
     asserts: str | None = None
     sleeps: bool | str = False
@@ -153,6 +156,9 @@ class Flavour:
     vanilla: bool = False   # synchronize_rcu()/call_rcu() wait for it
     explicit: bool = True   # taken on purpose (not preemption/IRQ/BH disabled in passing)
     handle: bool = False    # sections are per object (an srcu_struct)
+    # the type of that object: an annotation naming one (`__releases(&head->srcu)`) is
+    # about a section of this flavour
+    handle_type: str = ""
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rcu-unbalanced with SRCU sections that belong to one srcu_struct each, entered and
+ * left across function boundaries: the sparse annotation names the object
+ * (`__releases(&dev->srcu)`), and a helper given the object enters or leaves the
+ * section of the srcu_struct its parameter reaches.
+ * A line ending in "expect: RULE@level" must be reported with RULE; nothing else may be.
+ */
+#include <linux/srcu.h>
+#include <linux/types.h>
+
+struct sdev {
+	struct srcu_struct srcu;
+	int busy;
+	int mode;
+};
+
+static struct srcu_struct sdev_links_srcu;
+
+int sdev_submit(struct sdev *dev, int cmd);
+
+/* ---- buggy ------------------------------------------------------------------------- */
+
+/* declared to release its caller's section of `dev->srcu`, but one path keeps it */
+static int sdev_ctrl_cmd_leaky(struct sdev *dev, int cmd, int idx)
+	__releases(&dev->srcu)
+{
+	if (dev->busy)
+		return -EBUSY;				/* expect: rcu-unbalanced@warning */
+	srcu_read_unlock(&dev->srcu, idx);
+	return sdev_submit(dev, cmd);
+}
+
+/* a helper that enters the section of its argument's srcu_struct, and a caller that
+ * forgets to leave it on the error path */
+static int sdev_enter(struct sdev *dev)
+	__acquires(&dev->srcu)
+{
+	return srcu_read_lock(&dev->srcu);
+}
+
+int sdev_mode(struct sdev *dev)
+{
+	int idx = sdev_enter(dev);
+	int mode = dev->mode;
+
+	if (mode < 0)
+		return mode;				/* expect: rcu-unbalanced@warning */
+	srcu_read_unlock(&dev->srcu, idx);
+	return mode;
+}
+
+/* ---- correct ----------------------------------------------------------------------- */
+
+/* releases the section of `dev->srcu` its caller entered, on every path */
+static int sdev_ctrl_cmd(struct sdev *dev, int cmd, int idx)
+	__releases(&dev->srcu)
+{
+	int busy = dev->busy;
+
+	srcu_read_unlock(&dev->srcu, idx);
+	if (busy)
+		return -EBUSY;
+	return sdev_submit(dev, cmd);
+}
+
+/* the callee leaves the section this function entered */
+int sdev_cmd(struct sdev *dev, int cmd)
+{
+	int idx = srcu_read_lock(&dev->srcu);
+
+	if (cmd > 0)
+		return sdev_ctrl_cmd(dev, cmd, idx);
+	srcu_read_unlock(&dev->srcu, idx);
+	return 0;
+}
+
+/* a global srcu_struct named by the annotations of a lock/unlock pair */
+int sdev_links_lock(void) __acquires(&sdev_links_srcu)
+{
+	return srcu_read_lock(&sdev_links_srcu);
+}
+
+void sdev_links_unlock(int idx) __releases(&sdev_links_srcu)
+{
+	srcu_read_unlock(&sdev_links_srcu, idx);
+}
+
+/* entered through the helper, left by hand */
+int sdev_mode_ok(struct sdev *dev)
+{
+	int idx = sdev_enter(dev);
+	int mode = dev->mode;
+
+	srcu_read_unlock(&dev->srcu, idx);
+	return mode;
+}
