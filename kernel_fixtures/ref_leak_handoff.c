@@ -21,6 +21,12 @@ struct tparent {
 	struct hlist_head hash;
 };
 
+/* an index entry that points at a watch's embedded `dev` member */
+struct tindex {
+	struct list_head list;
+	int *dev;
+};
+
 static LIST_HEAD(all_watches);
 
 static void twatch_get(struct twatch *w)
@@ -72,6 +78,27 @@ static struct twatch *twatch_find(struct tparent *p, int dev)
 int twatch_use(struct twatch *w);
 
 /* ---- buggy ------------------------------------------------------------------------- */
+
+/* the index entry is freed on the error path: the watch's reference it was to keep
+ * goes nowhere */
+int twatch_index_err(struct tparent *p, struct list_head *index, int dev, int slot)
+{
+	struct twatch *w = twatch_lookup(p, dev);
+	struct tindex *e;
+
+	if (!w)
+		return -ENOENT;
+	e = kzalloc(sizeof(*e), GFP_KERNEL);
+	if (!e)
+		return -ENOMEM;				/* expect: ref-leak@warning */
+	e->dev = &w->dev;
+	if (slot < 0) {
+		kfree(e);				/* expect: ref-leak@warning */
+		return -EINVAL;
+	}
+	list_add_rcu(&e->list, index);
+	return 0;
+}
 
 /* a list on the stack keeps nothing once the function returns */
 int twatch_collect(struct tparent *p, int dev)
@@ -147,6 +174,25 @@ int twatch_probe_or_find(struct tparent *p, int dev)
 }
 
 /* ---- correct ----------------------------------------------------------------------- */
+
+/* a pointer to the watch's member, stored in an entry that is published, keeps the
+ * watch (and its reference) with it */
+int twatch_index(struct tparent *p, struct list_head *index, int dev)
+{
+	struct twatch *w = twatch_lookup(p, dev);
+	struct tindex *e;
+
+	if (!w)
+		return -ENOENT;
+	e = kzalloc(sizeof(*e), GFP_KERNEL);
+	if (!e) {
+		twatch_put(w);
+		return -ENOMEM;
+	}
+	e->dev = &w->dev;
+	list_add_rcu(&e->list, index);
+	return 0;
+}
 
 /* audit_add_watch() shape: the parent's list keeps the reference */
 void twatch_attach(struct tparent *p, struct twatch **slot)

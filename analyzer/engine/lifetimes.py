@@ -171,6 +171,8 @@ def value_key(st: State, value: Val) -> str | None:
         return None
     if value.kind in ("var", "global"):
         return obj_key(st, value)
+    if value.kind == "addr" and obj_key(st, value) is not None:
+        return obj_key(st, value)  # `new->key = &mkey->key`: a pointer into mkey's object
     if value.kind == "call" and value.tmp and st.refcount(value.tmp) > 0:
         return value.tmp  # a call's result that carries a reference (see `on_call`)
     if value.kind in ("other", "call") and value.root:
