@@ -366,3 +366,45 @@ static void obj_walk_done(struct obj *o)
 	if (o->state & OBJ_RCU_MODE)
 		obj_leave_rcu(o);
 }
+
+/*
+ * Callees defined elsewhere whose prototypes carry sparse's context annotations: the
+ * annotation is their contract with this caller.
+ */
+struct tsta { int state; };
+int tsta_insert_rcu(struct tsta *sta) __acquires(RCU);
+void tsta_walk_stop(struct tsta *sta) __releases(RCU);
+
+/* returns inside the section the insert entered, on success and on failure alike */
+int tsta_finish(struct tsta *sta)
+{
+	int err = tsta_insert_rcu(sta);
+
+	if (err) {
+		rcu_read_unlock();
+		return err;
+	}
+	sta->state = 1;
+	rcu_read_unlock();
+	return 0;
+}
+
+/* the failure path forgets that the insert entered the section anyway */
+int tsta_finish_leaky(struct tsta *sta)
+{
+	int err = tsta_insert_rcu(sta);
+
+	if (err)
+		return err;				/* expect: rcu-unbalanced@warning */
+	sta->state = 1;
+	rcu_read_unlock();
+	return 0;
+}
+
+/* the walk's stop leaves the section the walk entered */
+void tsta_walk(struct tsta *sta)
+{
+	rcu_read_lock();
+	sta->state = 2;
+	tsta_walk_stop(sta);
+}

@@ -174,6 +174,8 @@ class FunctionRun:
         arguments (a requirement or sleep they rule out is gone, a count of references
         other than one is not counted)."""
         fm = self.model_for(ev.callee, ev.not_a_put) if ev.callee else None
+        if fm is None and ev.declared:
+            fm = self.declared_model(ev)
         if fm is None and st is not None and self.puts_inside(ev):
             k = lifetimes.obj_key(st, ev.args[0])
             if k is not None and st.refcount(k) > 0:
@@ -293,6 +295,26 @@ class FunctionRun:
                 return False
             return gfp_may_sleep(self.model.gfp, ev.arg_text[fm.gfp], ev.gfp_blocks) is True
         return True
+
+    def declared_model(self, ev: Call) -> FnModel | None:
+        """What a callee's sparse annotations say it does to its caller's sections
+        (`__acquires(RCU)`: returns holding it; `__releases(RCU)`: leaves the caller's;
+        `__must_hold(RCU)`: needs it held), for a callee nothing else describes."""
+        fx: dict = {}
+        for kind, flavour in ev.declared:
+            fam, _, path = flavour.partition(":")
+            if path:
+                continue  # (an srcu_struct the callee reaches: not its caller's name)
+            if kind == "acquires":
+                fx.setdefault("enter", fam)
+            elif kind == "cond_acquires":
+                fx.setdefault("enter", fam)
+                fx.setdefault("enter_if", "true")
+            elif kind == "releases":
+                fx.setdefault("exit", fam)
+            elif kind == "must_hold":
+                fx.setdefault("requires", fam)
+        return FnModel(ev.callee, inferred=True, **fx) if fx else None
 
     def puts_inside(self, ev: Call) -> bool:
         """`nfs_put_client(clp)`: named a put by the verb inside its name, given one

@@ -87,6 +87,9 @@ class Call:
     # for `&objcg->refcnt`), or "" — recorded only for calls the model says free, defer,
     # publish, get or put (the checks that relate objects by type need no more)
     types: tuple[str, ...] = ()
+    # the callee's sparse annotations, when the model has no entry for it: (kind,
+    # flavour) as in `Function.annotations`
+    declared: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass

@@ -30,6 +30,8 @@ class LowerContext:
     gfp_reclaim_bit: int | None = None
     # headers' bytes, read when a prototype's annotations are looked for
     texts: dict[str, bytes] = field(default_factory=dict)
+    # callees' sparse annotations, by name (see `Lowerer.declared`)
+    declared: dict[str, tuple] = field(default_factory=dict)
     # callees known to return (False) or not (True)
     noreturn: dict[str, bool] = field(default_factory=dict)
     # pointers RCU readers share, as the TU declares and uses them

@@ -242,18 +242,20 @@ class Lowerer:
                         temps=tuple(sorted(self.temps)),
                         param_types=tuple(self.record_of(c.type) for c in pdecls))
 
-    def annotations(self, body) -> tuple[tuple[str, str], ...]:
-        """`__acquires(RCU)` and friends on the definition and on its first prototype."""
+    def annotations(self, body, fcur=None) -> tuple[tuple[str, str], ...]:
+        """`__acquires(RCU)` and friends on the definition and on its first prototype
+        (of `fcur`, a callee's declaration, when given)."""
+        fcur = fcur or self.fcur
         names = self.model.annotations
         out: list[tuple[str, str]] = []
         spans = []
-        loc = self.fcur.location
+        loc = fcur.location
         if loc.file is not None and body is not None:
             spans.append((loc.file.name, loc.offset, body.extent.start.offset))
-        proto = self.fcur.canonical
+        proto = fcur.canonical
         ploc = proto.location
-        if ploc.file is not None and (ploc.file.name, ploc.offset) != (
-                loc.file.name if loc.file else None, loc.offset):
+        if ploc.file is not None and (body is None or (ploc.file.name, ploc.offset) != (
+                loc.file.name if loc.file else None, loc.offset)):
             end = proto.extent.end.offset
             text = self.ctx.bytes_of(ploc.file.name)
             semi = text.find(b";", end)
@@ -261,23 +263,37 @@ class Lowerer:
         for path, start, end in spans:
             for m in _ANNOTATION.finditer(self.ctx.bytes_of(path)[start:end]):
                 context = m.group(2).decode()
-                flavour = names.get(context) or self.handle_context(context)
+                flavour = names.get(context) or self.handle_context(context, fcur)
                 item = (m.group(1).decode(), flavour)
                 if flavour is not None and item not in out:
                     out.append(item)
         return tuple(out)
 
-    def handle_context(self, text: str) -> str | None:
+    def declared(self, name: str, decl) -> tuple[tuple[str, str], ...]:
+        """A callee's sparse annotations, for a call the model does not describe
+        (`int sta_info_insert_rcu(struct sta_info *sta) __acquires(RCU);`)."""
+        known = self.ctx.declared.get(name)
+        if known is None:
+            known = ()
+            if decl is not None and decl.kind == self.K.FUNCTION_DECL:
+                body = next((c for c in decl.get_children()
+                             if c.kind == self.K.COMPOUND_STMT), None)
+                known = self.annotations(body, decl)
+            self.ctx.declared[name] = known
+        return known
+
+    def handle_context(self, text: str, fcur=None) -> str | None:
         """`__releases(&head->srcu)`: the section of the flavour whose handles have the
         named object's type (an srcu_struct), keyed by that object (`srcu:head->srcu`)."""
         m = _OBJECT_PATH.fullmatch(text.strip())
         if m is None:
             return None
         base, rest = m.group(1), re.findall(r"\w+", m.group(2))
-        decl = next((c for c in self.fcur.get_children()
+        fcur = fcur or self.fcur
+        decl = next((c for c in fcur.get_children()
                      if c.kind == self.K.PARM_DECL and c.spelling == base), None)
         if decl is None:
-            decl = next((c for c in self.fcur.translation_unit.cursor.get_children()
+            decl = next((c for c in fcur.translation_unit.cursor.get_children()
                          if c.kind == self.K.VAR_DECL and c.spelling == base), None)
         if decl is None:
             return None
@@ -1123,8 +1139,10 @@ class Lowerer:
             self.shaped_as_writer(u.referenced)
         types = tuple(self.object_type(a) for a in arg_cs) if fm is not None and fm.typed \
             else ()
+        declared = self.declared(name, u.referenced) if fm is None and name else ()
         self.emit(Call(self.loc(c), name, vals, tmp, arg_text, callee_text=callee_text,
-                       gfp_blocks=blocks, not_a_put=not_a_put, types=types))
+                       gfp_blocks=blocks, not_a_put=not_a_put, types=types,
+                       declared=declared))
         if name is not None and self.noreturn(name, u.referenced):
             self.cur = None  # BUG(), panic(): nothing after the call runs
         # the result is taken to be reached from the first pointer-like argument
