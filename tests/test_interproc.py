@@ -130,9 +130,13 @@ def test_recursive_components_record_each_call_site_once():
 
 
 def test_one_leak_per_object_and_place_told_by_its_first_taking():
-    # twatch_probe_or_find(): `w` from twatch_lookup() (line 137) or twatch_create()
-    # (line 140) leaks at one return: one finding, naming the first
+    # twatch_probe_or_find(): `w` from twatch_lookup() or twatch_create() leaks at one
+    # return: one finding, naming the first
     path = FIXTURES / "ref_leak_handoff.c"
+    lines = path.read_text().splitlines()
+    start = lines.index("int twatch_probe_or_find(struct tparent *p, int dev)")
+    taken = start + 1 + next(i for i, t in enumerate(lines[start:]) if "twatch_lookup(" in t)
+    leak = start + 1 + next(i for i, t in enumerate(lines[start:]) if "-EBUSY" in t)
     res = run_fixtures(path)
-    at = [f for f in res.findings if f.rule == "ref-leak" and f.loc.line == 144]
-    assert len(at) == 1 and "twatch_lookup() at line 137" in at[0].message
+    at = [f for f in res.findings if f.rule == "ref-leak" and f.loc.line == leak]
+    assert len(at) == 1 and f"twatch_lookup() at line {taken}" in at[0].message
