@@ -362,3 +362,27 @@ def test_an_out_of_tree_build_directory_is_a_tree(tmp_path):
     # found from inside the output directory too
     res2 = run_cli("scan", "mm/two.c", cwd=out / "mm", env={"RCUCHECK_TREE": ""})
     assert res2.stdout == res.stdout, res2.stderr
+
+
+def test_min_confidence_leaves_out_findings_on_weaker_evidence(tmp_path):
+    from tests.conftest import FIXTURES, fixture_tree
+
+    names = ("ref_leak_believed.c", "ref_leak.c")
+    root = fixture_tree(tmp_path / "linux",
+                        {f"mm/{n}": (FIXTURES / n).read_text() for n in names})
+    files = [f"mm/{n}" for n in names]
+    every = run_cli("scan", "--tree", str(root), "--format", "sarif", *files)
+    high = run_cli("scan", "--tree", str(root), "--format", "sarif",
+                   "--min-confidence", "high", *files)
+    assert every.returncode == 1 and high.returncode == 1, every.stderr + high.stderr
+
+    def confidences(res):
+        return sorted(r["properties"]["confidence"]
+                      for r in json.loads(res.stdout)["runs"][0]["results"])
+
+    shown = confidences(every)
+    # the believed references (a release on another path) are medium, the rest high
+    assert "medium" in shown and "high" in shown
+    assert confidences(high) == [c for c in shown if c == "high"]
+    bad = run_cli("scan", "--tree", str(root), "--min-confidence", "sure", *files)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr

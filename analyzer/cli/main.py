@@ -141,12 +141,19 @@ def _exceptions_off(ctx: click.Context, param: click.Parameter, value):
 
 
 def _run_control(f):
-    """--disable, --disable-exception and --config: which rules run, which of their
-    registered exceptions apply, and the project's configuration file."""
+    """--disable, --disable-exception, --min-confidence and --config: which rules run,
+    which of their registered exceptions apply, which findings are shown, and the
+    project's configuration file."""
     f = click.option("--disable-exception", "disable_exception", multiple=True,
                      metavar="ID", expose_value=False, callback=_exceptions_off,
                      help="Turn off this registered exception of a rule (repeatable; "
                           "'all' for every one; rcucheck exceptions lists them).")(f)
+    f = click.option("--min-confidence", "min_confidence", expose_value=False,
+                     type=click.Choice(["low", "medium", "high"]), callback=_meta,
+                     help="Leave out findings whose evidence is weaker: high rests on the "
+                          "model and analysed bodies, medium on what the function's own "
+                          "code suggests of a callee (a release on another path), low on "
+                          "a long chain of calls.")(f)
     f = click.option("--config", "config", metavar="FILE", envvar="RCUCHECK_CONFIG",
                      expose_value=False, callback=_meta,
                      help=f"Configuration file (default: the tree's {runconfig.FILE_NAME}, "
@@ -249,7 +256,8 @@ def _session(ctx: click.Context, models, rules=None, jobs: int = 1, cache: bool 
                    scheduler=ctx.meta.get("scheduler"),
                    tree=str(tree) if tree is not None and _store_path(ctx, cache) else None,
                    consult=bool(_summaries(ctx)),
-                   budget=Budget(disabled=ctx.meta.get("disable_exception", frozenset())))
+                   budget=Budget(disabled=ctx.meta.get("disable_exception", frozenset())),
+                   min_confidence=ctx.meta.get("min_confidence") or "low")
 
 
 def _sources(tree: KernelTree, files: list[str]) -> list[Path]:

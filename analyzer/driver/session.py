@@ -112,6 +112,8 @@ class Session:
     # called with the finished program while the store is still open (its bodies can be
     # fetched): what `graph` reads off each function
     inspect: Callable[[object], None] | None = None
+    # leave out findings whose evidence is weaker than this (`--min-confidence`)
+    min_confidence: str = "low"
 
     def lower(self, jobs: list[Job]) -> list[Outcome]:
         """Phase 1 only, in this process's memory (`cfg`, the mutants, affected units)."""
@@ -132,6 +134,10 @@ class Session:
                 ex.close()
                 store.close()
         res.seconds = time.perf_counter() - t0
+        if self.min_confidence != "low":
+            # (after the fingerprints are given: filtering never renumbers them)
+            res.findings = [f for f in res.findings if confident(f, self.min_confidence)]
+            res.elsewhere = [f for f in res.elsewhere if confident(f, self.min_confidence)]
         return res
 
     def _libclang_version(self) -> str:
@@ -142,6 +148,14 @@ class Session:
         rules = ",".join(sorted(c.rule.id for c in self.checkers))
         off = ",".join(sorted(self.budget.disabled))
         return f"{rules}|{self.budget.steps}|{self.budget.seconds}|{off}"
+
+
+CONFIDENCE = ("low", "medium", "high")
+
+
+def confident(f: Finding, least: str) -> bool:
+    """Is the evidence behind `f` at least `least` (low < medium < high)?"""
+    return CONFIDENCE.index(f.confidence) >= CONFIDENCE.index(least)
 
 
 def run_digest(check_key: str, units: list[storage.StoredUnit]) -> str:
