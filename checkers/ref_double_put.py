@@ -17,6 +17,20 @@ NOT_ONLY = exception(
     lists and the rbtree it unlinks the block group from).  Double puts of references
     the model or an analysed body shows are still reported.""",
     "ref_leak_believed.c:tnode_remove", "ref_double_put.c:memcg_drop_twice")
+MAYBE = exception(
+    "ref-double-put.after-conditional-helper-put", "ref-double-put",
+    "a put after a helper that puts the object on some of its paths only",
+    """A helper whose body drops its argument only under a condition of its own
+    (`if (refcount_dec_and_test(&config->refs)) ... put(nbd)`, a state that says the
+    queue still owns the task, a result that says the socket was dropped) shows that
+    some reference goes there, not that it is the one this function took: the object's
+    other references (a second counter's, a queue's, its creator's) are what such
+    helpers usually drop (nbd_genl_disconnect(), fail_scsi_tasks(), netlink_unicast()).
+    A helper that puts on every path still counts.""",
+    "ref_double_put.c:entry_settle", "ref_double_put.c:entry_finish")
+
+
+_MAYBE = "maybe-put"  # (_MAYBE, object): its last reference went to a conditional helper
 
 
 @register
@@ -72,6 +86,16 @@ class RefDoublePut(Checker):
         return self.put(st, rest | {(k, min(n, 4))} if n > 0 else rest)
 
     def on_call(self, st, ev, fm):
+        out = self.check_put(st, ev, fm)
+        if fm is not None and fm.put_maybe and fm.put is not None and fm.put < len(ev.args):
+            k = ref_key(st, ev.args[fm.put], fm)
+            if k is not None and st.refcount(k) == 1:
+                # this helper's put is what may drop the function's last reference
+                base = out if out is not None else st
+                return self.put(base, self.get(base) | {(_MAYBE, k)})
+        return out
+
+    def check_put(self, st, ev, fm):
         if fm is not None and fm.takes_back is not None and fm.takes_back < len(ev.args):
             k = ref_key(st, ev.args[fm.takes_back], fm)
             if k is not None:
@@ -87,6 +111,8 @@ class RefDoublePut(Checker):
             # reference ("once for the caching bgs list and once for us")
             return self.credit(st, k, self.credits(st, k) - 1)
         if k in st.dropped:
+            if (_MAYBE, k) in self.get(st) and self.run.allows(MAYBE):
+                return None  # dropped by a helper that puts on some paths only
             if believed(self.run, st, k) is not None and self.run.allows(NOT_ONLY):
                 # one reference is known to be this function's; others it cannot see
                 # (the parent's, a list's) may be what the earlier put dropped

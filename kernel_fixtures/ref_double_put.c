@@ -146,6 +146,24 @@ static void css_drop_alias(struct mm_struct *mm)
 
 /* ---- correct ----------------------------------------------------------------------- */
 
+/* drops its argument only while the entry is not completed yet (a state of its own) */
+static void entry_complete(struct entry *e)
+{
+	if (e->state == 3)
+		return;
+	e->state = 3;
+	entry_put(e);
+}
+
+/* the helper drops the reference the queue held, when it still held one; the one
+ * this function took is its own to drop */
+void entry_settle(struct entry *e)
+{
+	entry_get(e);
+	entry_complete(e);
+	entry_put(e);
+}
+
 /* audit_trim_trees() shape: the list's reference goes with the unlink, this one after */
 void entry_trim(struct entry *e)
 {

@@ -179,7 +179,9 @@ class SummaryObserver(Hooks):
                 continue
             if k in self.fn.params and (bucket is not facts.param_puts or st.refcount(k) == 0):
                 bucket.add(self.fn.params.index(k))
-                if bucket is facts.param_puts:
+                if bucket is facts.param_puts and not fm.put_maybe:
+                    # (a callee that puts on some paths only leaves this path's put
+                    # unsure: the summary says "some paths" then too)
                     st = self.put(st, self.get(st) | {self.fn.params.index(k)})
             elif bucket is facts.param_puts and k in run.handles and st.refcount(k) == 0:
                 facts.put_handles.add(run.handles[k])

@@ -94,6 +94,8 @@ class Summary:
     # every object it returns is this parameter, unchanged (`get_net()` returns `net`)
     returns_param: int | None = None
     puts: list[int] = dc_field(default_factory=list)
+    # ... of those, the ones put on some paths only (not on every one where not NULL)
+    puts_maybe: list[int] = dc_field(default_factory=list)
     gets: list[int] = dc_field(default_factory=list)
     trygets: list[int] = dc_field(default_factory=list)
     stores: list[int] = dc_field(default_factory=list)
@@ -146,6 +148,7 @@ class Summary:
             same_object=self.returns_param,
             returns_rcu=self.returns_rcu,
             put=self.puts[0] if self.puts else None,
+            put_maybe=bool(self.puts) and self.puts[0] in self.puts_maybe,
             get=self.gets[0] if self.gets else None,
             tryget=self.trygets[0] if self.trygets else None,
             consumes=self.stores[0] if self.stores else None,
@@ -290,6 +293,8 @@ def summarize(fn: Function, exit_states, facts: RunFacts, flavours: Flavours) ->
     # RCU pointers, and perhaps parts of the caller's own objects on other paths
     s.returns_rcu = any(r[2] is True for r in rets) and all(r[2] for r in rets)
     s.puts = sorted(i for i in facts.param_puts if not _reported_put(i, facts.exit_puts))
+    s.puts_maybe = [i for i in s.puts if not all(
+        i in p or i in nulls for p, nulls, _ in facts.exit_puts)]
     for i, p in enumerate(fn.params):
         held = [st for st in exits if st.refcount(p) > 0]
         if not held:

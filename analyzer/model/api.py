@@ -61,6 +61,9 @@ class FnModel:
     returns_old: bool = False
     get: int | None = None
     put: int | None = None
+    # (inferred) the put happens on some of the callee's paths only, not on every one
+    # where its argument is not NULL (`if (refcount_dec_and_test(&x->users)) put(x)`)
+    put_maybe: bool = False
     tryget: int | None = None
     # argument index of the number of references taken or dropped
     count: int | None = None
