@@ -78,6 +78,49 @@ int tnode_configure(struct tnet *net, int id, int flags)
 	return 0;
 }
 
+/* a get by its name that returns another object (a file on the node) gets that one: the
+ * node's put still pairs with the lookup, and the early return leaks the node */
+struct tfile *tnode_file_get(struct tnode *n);
+
+int tnode_publish(struct tnet *net, int id)
+{
+	struct tnode *n = tnode_lookup(net, id);
+	struct tfile *file;
+
+	if (!n)
+		return -ENOENT;
+	file = tnode_file_get(n);
+	if (!file)
+		return -ENOMEM;				/* expect: ref-leak@warning */
+	tnode_put(n);
+	return 0;
+}
+
+/* a handle that carries a flag in its low bit: the node is what it points to, so the
+ * put of the node shows what the handle's lookup returns */
+typedef struct tnode_handle *tnode_ref_t;
+tnode_ref_t tnode_lookup_ref(struct tnet *net, int id);
+
+static inline struct tnode *tnode_ref_ptr(tnode_ref_t ref)
+{
+	return (struct tnode *)((unsigned long)ref & ~1UL);
+}
+
+int tnode_read(struct tnet *net, int id, int want)
+{
+	tnode_ref_t ref = tnode_lookup_ref(net, id);
+	struct tnode *n;
+
+	if (IS_ERR(ref))
+		return PTR_ERR(ref);
+	n = tnode_ref_ptr(ref);
+	if (n->flags != want)
+		return -EACCES;				/* expect: ref-leak@warning */
+	n->flags = 0;
+	tnode_put(n);
+	return 0;
+}
+
 /* ---- correct ----------------------------------------------------------------------- */
 
 /* the last thing done with the node is a call that may consume it */

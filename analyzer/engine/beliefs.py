@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from analyzer.engine.exceptions import exception
 from analyzer.engine.lifetimes import obj_key
 from analyzer.engine.state import State
-from analyzer.ir import Assign, Call, Dead, Function, Loc
+from analyzer.ir import Assign, Call, Dead, Function, Loc, Val
 from analyzer.model import FnModel
 
 _EMPTY = State()
@@ -77,6 +77,7 @@ def owned_results(fn: Function, model_for: Callable[[str, bool], FnModel | None]
     where: dict[tuple[int, int], int] = {}    # (block, event index) -> def id
     gets: set[str] = set()
     puts: list[tuple[int, int, str, Call, FnModel]] = []
+    made_by: dict[int, tuple[int, int, Call]] = {}  # def id -> where, and the call
     for b in fn.blocks:
         for i, ev in enumerate(b.events):
             if isinstance(ev, Call):
@@ -85,7 +86,7 @@ def owned_results(fn: Function, model_for: Callable[[str, bool], FnModel | None]
                 if fm is None and puts_inside(ev):
                     fm = FnModel(ev.callee, put=0, inferred=True)  # `nfs_put_client(clp)`
                 if ev.callee and names_a_get and names_a_get(ev.callee) and ev.args and \
-                        (fm is None or fm.put is None):
+                        (fm is None or fm.put is None) and not ev.gets_other:
                     # (`tnode_hold(n)`: a get by its name, whose put may follow)
                     k = obj_key(_EMPTY, ev.args[0])
                     if k is not None:
@@ -106,6 +107,7 @@ def owned_results(fn: Function, model_for: Callable[[str, bool], FnModel | None]
                 v = ev.value
                 if v.kind == "call" and v.tmp in calls and ev.ptr and not v.neg:
                     callee = calls[v.tmp].callee
+                    made_by[len(defs)] = (b.id, i, calls[v.tmp])
                 elif v.is_null:
                     callee = ""  # NULL: no object, no reference
                 where[(b.id, i)] = len(defs)
@@ -117,17 +119,39 @@ def owned_results(fn: Function, model_for: Callable[[str, bool], FnModel | None]
     puts = [p for p in puts if p[2] not in gets and p[2] not in compared]
     if not puts:
         return {}
-    reaching = _reaching(fn, defs, where, {p[2] for p in puts})
+    # `key = key_ref_to_ptr(key_ref)`: a callee that returns its argument passes on
+    # the object, and what produced that argument is what the put shows
+    passes = {d: a.text for d, (_, _, call) in made_by.items()
+              if (a := _passed(call, model_for)) is not None}
+    reaching = _reaching(fn, defs, where, {p[2] for p in puts} | set(passes.values()))
+
+    def producers(d: int, depth: int = 0) -> set[str | None]:
+        if d not in passes or depth > 3:
+            return {defs[d][1]}
+        block, index, _ = made_by[d]
+        live = reaching(block, index, passes[d])
+        return set().union(*(producers(x, depth + 1) for x in live)) if live else {None}
+
     out: dict[str, Belief] = {}
     for block, index, var, ev, _ in puts:
         live = reaching(block, index, var)
-        callees = {defs[d][1] for d in live}
+        callees = set().union(*(producers(d) for d in live)) if live else set()
         if not live or None in callees:
             continue  # the variable may hold something other than a call's result
         for callee in sorted(c for c in callees if c):
             if callee not in out and says_nothing(model_for(callee, False)):
                 out[callee] = Belief(callee, ev.loc, f"{ev.callee}()")
     return out
+
+
+def _passed(call: Call, model_for) -> Val | None:
+    """The variable a call returns the object of (`same_object`), if it is one."""
+    fm = model_for(call.callee, call.not_a_put) if call.callee else None
+    if fm is None or fm.same_object is None or fm.get is not None or \
+            fm.same_object >= len(call.args):
+        return None
+    a = call.args[fm.same_object]
+    return a if a.kind == "var" else None
 
 
 def kept_after(fn: Function, model_for: Callable[[str, bool], FnModel | None],

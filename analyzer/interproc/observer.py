@@ -274,9 +274,13 @@ class SummaryObserver(Hooks):
         if not value.is_null and self.opaque(value):
             self.facts.returns_opaque = True
         if not (value.is_null or ret == 0 or (ret is not None and ret < 0)):
-            stable = value.kind == "var" and value.text in self.run.stable_params
-            self.facts.returned_params.add(
-                self.fn.params.index(value.text) if stable else -1)
+            # the parameter itself, or (as a store or return of it hands it on, see
+            # `lifetimes.value_key`) a tagged form of it: `(struct key *)((unsigned
+            # long)key_ref & ~1UL)` is the object key_ref points to
+            name = value.text if value.kind == "var" else \
+                value.root if value.kind == "other" and not value.neg else None
+            stable = name is not None and name in self.run.stable_params
+            self.facts.returned_params.add(self.fn.params.index(name) if stable else -1)
         self.facts.returns.append((
             value.is_null or ret == 0 or (ret is not None and ret < 0),
             (k is not None and st.refcount(k) > 0) or k in self.model.immortal,

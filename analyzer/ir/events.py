@@ -90,6 +90,9 @@ class Call:
     # the callee's sparse annotations, when the model has no entry for it: (kind,
     # flavour) as in `Function.annotations`
     declared: tuple[tuple[str, str], ...] = ()
+    # named like a get, but returns an object of another type than its first argument's
+    # (`nfs_get_lock_context(ctx)`): what it gets is the object it returns
+    gets_other: bool = False
 
 
 @dataclass

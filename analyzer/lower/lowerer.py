@@ -1140,9 +1140,14 @@ class Lowerer:
         types = tuple(self.object_type(a) for a in arg_cs) if fm is not None and fm.typed \
             else ()
         declared = self.declared(name, u.referenced) if fm is None and name else ()
+        # `l_ctx = nfs_get_lock_context(ctx)`: a get by its name that returns an object
+        # of another type gets that one, not its argument
+        other = fm is None and name is not None and bool(arg_cs) and \
+            self.model.names_a_get(name) and \
+            self.record_of(c.type) not in ("", self.record_of(arg_cs[0].type))
         self.emit(Call(self.loc(c), name, vals, tmp, arg_text, callee_text=callee_text,
                        gfp_blocks=blocks, not_a_put=not_a_put, types=types,
-                       declared=declared))
+                       declared=declared, gets_other=other))
         if name is not None and self.noreturn(name, u.referenced):
             self.cur = None  # BUG(), panic(): nothing after the call runs
         # the result is taken to be reached from the first pointer-like argument

@@ -53,6 +53,7 @@ void __warn(void);
 
 #define EIO 5
 #define ESTALE 116
+#define EACCES 13
 #define ENOMEM 12
 #define EINVAL 22
 #define EBUSY 16
