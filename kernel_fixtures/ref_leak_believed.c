@@ -121,6 +121,29 @@ int tnode_read(struct tnet *net, int id, int want)
 	return 0;
 }
 
+/* either the cached node (borrowed) or a looked-up one (counted), released exactly where
+ * it differs from the cached one: the early error return forgets a looked-up one */
+int tnode_use_cached(struct tnet *net, struct tnode *owner, int id)
+{
+	struct tnode *n = owner->cached;
+
+	if (!n)
+		n = tnode_lookup(net, id);
+	if (!n)
+		return -ENOENT;
+	if (n->flags < 0)
+		return -EINVAL;				/* expect: ref-leak@warning */
+	if (n != owner->cached)
+		tnode_put(n);
+	return 0;
+}
+
+struct tpkt {
+	struct tnode *node;
+};
+
+struct tnode *tnode_find_for(struct tnet *net, struct tpkt *pkt);
+
 /* ---- correct ----------------------------------------------------------------------- */
 
 /* the last thing done with the node is a call that may consume it */
@@ -210,22 +233,6 @@ int tnode_touch(struct tnet *net, int id)
 	tnode_hold(n);
 	n->flags++;
 	tnode_put(n);
-	return 0;
-}
-
-/* either the cached node (borrowed) or a looked-up one (counted): only the latter is put */
-int tnode_use_cached(struct tnet *net, struct tnode *owner, int id)
-{
-	struct tnode *n = owner->cached;
-
-	if (!n)
-		n = tnode_lookup(net, id);
-	if (!n)
-		return -ENOENT;
-	if (n->flags < 0)
-		return -EINVAL;
-	if (n != owner->cached)
-		tnode_put(n);
 	return 0;
 }
 
@@ -330,4 +337,24 @@ int tnode_check_current(struct tnet *net, int id)
 	}
 	tnode_put(cur);
 	return 0;
+}
+
+/* the packet's own node is borrowed; a node looked up instead is the function's, and it
+ * releases it exactly where it differs from the packet's, on every path */
+int tpkt_mark_ok(struct tnet *net, struct tpkt *pkt, int flags)
+{
+	struct tnode *n = pkt->node;
+	int err = 0;
+
+	if (!n)
+		n = tnode_find_for(net, pkt);
+	if (!n)
+		return -ENOENT;
+	if (flags < 0)
+		err = -EINVAL;
+	else
+		n->flags = flags;
+	if (n != pkt->node)
+		tnode_put(n);
+	return err;
 }

@@ -78,6 +78,7 @@ def owned_results(fn: Function, model_for: Callable[[str, bool], FnModel | None]
     gets: set[str] = set()
     puts: list[tuple[int, int, str, Call, FnModel]] = []
     made_by: dict[int, tuple[int, int, Call]] = {}  # def id -> where, and the call
+    loads: dict[int, str] = {}  # def id -> the field it loads (`sk = skb->sk`)
     for b in fn.blocks:
         for i, ev in enumerate(b.events):
             if isinstance(ev, Call):
@@ -110,6 +111,8 @@ def owned_results(fn: Function, model_for: Callable[[str, bool], FnModel | None]
                     made_by[len(defs)] = (b.id, i, calls[v.tmp])
                 elif v.is_null:
                     callee = ""  # NULL: no object, no reference
+                elif v.kind == "field":
+                    loads[len(defs)] = v.text
                 where[(b.id, i)] = len(defs)
                 defs.append((ev.target.text, callee))
     # a variable compared with another (`if (cfile_css != css)`) may be put for the
@@ -132,9 +135,13 @@ def owned_results(fn: Function, model_for: Callable[[str, bool], FnModel | None]
         live = reaching(block, index, passes[d])
         return set().union(*(producers(x, depth + 1) for x in live)) if live else {None}
 
+    unlike = _unlike(fn)
     out: dict[str, Belief] = {}
     for block, index, var, ev, _ in puts:
         live = reaching(block, index, var)
+        # `if (sk != skb->sk) sock_gen_put(sk);`: not the borrowed one it was loaded as
+        live = {d for d in live if loads.get(d) is None or
+                (var, loads[d]) not in unlike.get(block, ())}
         callees = set().union(*(producers(d) for d in live)) if live else set()
         if not live or None in callees:
             continue  # the variable may hold something other than a call's result
@@ -142,6 +149,19 @@ def owned_results(fn: Function, model_for: Callable[[str, bool], FnModel | None]
             if callee not in out and says_nothing(model_for(callee, False)):
                 out[callee] = Belief(callee, ev.loc, f"{ev.callee}()")
     return out
+
+
+def _unlike(fn: Function) -> dict[int, set[tuple[str, str]]]:
+    """Blocks entered only from the branch where a variable differs from a field's
+    pointer (`if (sk != skb->sk)`): (variable, field text) for each."""
+    into: dict[int, list[set]] = {}
+    for b in fn.blocks:
+        eq = b.cond.subject.equals if b.cond is not None else None
+        for succ, outcome in b.succs:
+            differs = eq is not None and outcome is not None and \
+                outcome == b.cond.subject.neg
+            into.setdefault(succ, []).append({eq} if differs else set())
+    return {bid: set.intersection(*facts) for bid, facts in into.items() if facts}
 
 
 def _passed(call: Call, model_for) -> Val | None:

@@ -725,6 +725,14 @@ class FunctionRun:
         self.cond_texts[subj.tmp if subj.kind == "call" else subj.text] = cond.text
         st = self.notify("on_branch", st, subj, outcome)
         st = lifetimes.on_branch(st, subj, outcome, cond.loc)
+        if subj.equals is not None and outcome:
+            # `sk == skb->sk`: the function releases `sk` only where it differs from the
+            # field, so here it holds the borrowed object, not the reference the
+            # function believes its producer returned (see `beliefs.owned_results`)
+            var = subj.equals[0]
+            origin = st.lookup(st.ref_origin, var)
+            if origin is not None and origin[2].rstrip("()") in self.beliefs:
+                st = st.with_refcount(var, 0)
         key = subj.tmp if subj.kind == "call" else subj.text
         if subj.kind == "call":
             call, fm = self.calls.get(key, (None, None))

@@ -47,6 +47,8 @@ class Val:
     op: tuple[str, str, int] | None = None
     # `a == b` of two pointer variables: where it holds they are one object
     same: tuple[str, str] | None = None
+    # `sk == skb->sk` of a pointer variable and a field: (variable, the field's text)
+    equals: tuple[str, str] | None = None
 
     @property
     def is_null(self) -> bool:

@@ -765,8 +765,12 @@ class Lowerer:
             rel = ("==", x.tmp, y.const)  # `PTR_ERR(key) == -ENOKEY`: by the call's result
         same = (x.text, y.text) if x.kind == y.kind == "var" and x.text != y.text and \
             self.is_ptr(self.unwrap(a).type) else None
+        # `sk != skb->sk`: a variable against a pointer loaded from a field
+        loaded = next(((v.text, w.text) for v, w in ((va, vb), (vb, va))
+                       if v.kind == "var" and w.kind == "field"), None) \
+            if same is None and self.is_ptr(self.unwrap(a).type) else None
         subject = Val(f"{x.text} == {y.text}", "other", root=x.root or y.root, op=rel,
-                      same=same)
+                      same=same, equals=loaded)
         self.branch(Cond(subject, self.text(c), self.loc(c), "", self.loop_test), t, f)
         return True
 
