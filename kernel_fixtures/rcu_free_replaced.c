@@ -192,3 +192,51 @@ void tgroup_drop(struct tgroup *g)
 {
 	tgroup_put(g);
 }
+
+/*
+ * A helper that frees an array after a grace period: through call_rcu() when it can
+ * allocate the wrapper, or by waiting for readers itself before kvfree() when it cannot.
+ */
+struct tptr_rcu {
+	struct rcu_head rcu;
+	void *ptr;
+};
+
+static void tptr_rcu_free(struct rcu_head *head)
+{
+	struct tptr_rcu *w = container_of(head, struct tptr_rcu, rcu);
+
+	kvfree(w->ptr);
+	kfree(w);
+}
+
+static void tarray_free_rcu(void *to_free)
+{
+	struct tptr_rcu *w = kzalloc(sizeof(*w), GFP_KERNEL);
+
+	if (w) {
+		w->ptr = to_free;
+		call_rcu(&w->rcu, tptr_rcu_free);
+		return;
+	}
+	synchronize_rcu();
+	kvfree(to_free);
+}
+
+/* the old group, replaced, goes to the helper: readers are safe */
+void tproc_replace_free_rcu(struct tproc *p, struct tgroup *to)
+{
+	struct tgroup *old = rcu_dereference_protected(p->group, 1);
+
+	rcu_assign_pointer(p->group, to);
+	tarray_free_rcu(old);
+}
+
+/* ... but not with a plain kvfree() */
+void tproc_replace_free(struct tproc *p, struct tgroup *to)
+{
+	struct tgroup *old = rcu_dereference_protected(p->group, 1);
+
+	rcu_assign_pointer(p->group, to);
+	kvfree(old);					/* expect: rcu-free-without-grace@warning */
+}

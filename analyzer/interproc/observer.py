@@ -84,9 +84,11 @@ class SummaryObserver(Hooks):
 
     # the parameters this path has put (a put that the result reports, such as a timer's
     # reference dropped when the timer was pending, is not the caller's reference), and
-    # AFTER_LAST when it is on the branch where a put dropped the last reference
+    # AFTER_LAST when it is on the branch where a put dropped the last reference, AFTER_GP
+    # once a grace period has passed on it
     slot = Slot(frozenset(), frozenset.intersection)
     AFTER_LAST = -1
+    AFTER_GP = ("grace period",)  # a grace period has passed on this path
 
     def __init__(self, run) -> None:
         super().__init__(run)
@@ -106,7 +108,8 @@ class SummaryObserver(Hooks):
             return
         nulls = frozenset(i for i, p in enumerate(self.fn.params)
                           if st.truth(p) is False or st.const(p) == 0)
-        self.facts.exit_puts.append((self.get(st) - {self.AFTER_LAST}, nulls, st.ret))
+        self.facts.exit_puts.append((self.get(st) - {self.AFTER_LAST, self.AFTER_GP}, nulls,
+                                     st.ret))
 
     def on_branch(self, st, subject, outcome):
         if outcome and subject.kind == "call" and subject.tmp is not None:
@@ -152,8 +155,12 @@ class SummaryObserver(Hooks):
             # `dev_remove_pack()`: unpublished, then synchronize_net(): readers are gone
             facts.unpublishes.clear()
             facts.replaces.clear()
+            # and what this path frees from now on is freed after a grace period
+            st = self.put(st, self.get(st) | {self.AFTER_GP})
         self.note_replaces(ev, fm)
-        frees = facts.frees
+        # `synchronize_rcu(); kvfree(to_free);` (ext4_kvfree_array_rcu()'s fallback):
+        # the caller's object is freed after a grace period, as call_rcu() would
+        frees = facts.defers if self.AFTER_GP in self.get(st) else facts.frees
         if fm.frees is not None and self.AFTER_LAST in self.get(st):
             # `if (atomic_long_dec_and_test(&f->f_count)) file_free(f);`: a release
             frees = facts.param_puts
