@@ -240,3 +240,36 @@ void tproc_replace_free(struct tproc *p, struct tgroup *to)
 	rcu_assign_pointer(p->group, to);
 	kvfree(old);					/* expect: rcu-free-without-grace@warning */
 }
+
+/* waits for readers on every path, as tracepoint_synchronize_unregister() does */
+static void tproc_sync_readers(void)
+{
+	synchronize_rcu();
+}
+
+/* waits for readers only when asked to */
+static void tproc_maybe_sync(int wait)
+{
+	if (wait)
+		synchronize_rcu();
+}
+
+/* the helper's grace period separates the unpublish from the free */
+void tproc_replace_synced(struct tproc *p, struct tgroup *to)
+{
+	struct tgroup *old = rcu_dereference_protected(p->group, 1);
+
+	rcu_assign_pointer(p->group, to);
+	tproc_sync_readers();
+	kfree(old);
+}
+
+/* a helper that may not wait is no grace period */
+void tproc_replace_maybe_synced(struct tproc *p, struct tgroup *to, int wait)
+{
+	struct tgroup *old = rcu_dereference_protected(p->group, 1);
+
+	rcu_assign_pointer(p->group, to);
+	tproc_maybe_sync(wait);
+	kfree(old);					/* expect: rcu-free-without-grace@warning */
+}

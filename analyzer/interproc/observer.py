@@ -55,6 +55,8 @@ class RunFacts:
     param_gets: set[int] = field(default_factory=set)
     # per exit path: the parameters put on it, those it found NULL, the value returned
     exit_puts: list[tuple[frozenset, frozenset, int | None]] = field(default_factory=list)
+    # per exit path: has a grace period passed on it?
+    exit_gp: list[bool] = field(default_factory=list)
     frees: set[int] = field(default_factory=set)
     defers: set[int] = field(default_factory=set)
     unpublishes: set[int] = field(default_factory=set)  # parameters taken off readers' view
@@ -110,6 +112,7 @@ class SummaryObserver(Hooks):
                           if st.truth(p) is False or st.const(p) == 0)
         self.facts.exit_puts.append((self.get(st) - {self.AFTER_LAST, self.AFTER_GP}, nulls,
                                      st.ret))
+        self.facts.exit_gp.append(self.AFTER_GP in self.get(st))
 
     def on_branch(self, st, subject, outcome):
         if outcome and subject.kind == "call" and subject.tmp is not None:

@@ -96,6 +96,8 @@ class Summary:
     puts: list[int] = dc_field(default_factory=list)
     # ... of those, the ones put on some paths only (not on every one where not NULL)
     puts_maybe: list[int] = dc_field(default_factory=list)
+    # waits for a grace period on every path (`tracepoint_synchronize_unregister()`)
+    grace_period: bool = False
     gets: list[int] = dc_field(default_factory=list)
     trygets: list[int] = dc_field(default_factory=list)
     stores: list[int] = dc_field(default_factory=list)
@@ -149,6 +151,7 @@ class Summary:
             returns_rcu=self.returns_rcu,
             put=self.puts[0] if self.puts else None,
             put_maybe=bool(self.puts) and self.puts[0] in self.puts_maybe,
+            grace_period=self.grace_period,
             get=self.gets[0] if self.gets else None,
             tryget=self.trygets[0] if self.trygets else None,
             consumes=self.stores[0] if self.stores else None,
@@ -293,6 +296,7 @@ def summarize(fn: Function, exit_states, facts: RunFacts, flavours: Flavours) ->
     # RCU pointers, and perhaps parts of the caller's own objects on other paths
     s.returns_rcu = any(r[2] is True for r in rets) and all(r[2] for r in rets)
     s.puts = sorted(i for i in facts.param_puts if not _reported_put(i, facts.exit_puts))
+    s.grace_period = bool(facts.exit_gp) and all(facts.exit_gp)
     s.puts_maybe = [i for i in s.puts if not all(
         i in p or i in nulls for p, nulls, _ in facts.exit_puts)]
     for i, p in enumerate(fn.params):
