@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from analyzer.engine.beliefs import says_nothing
 from analyzer.engine.exceptions import exception
 from analyzer.ir import Rule
 from checkers.base import Checker, Slot, register
@@ -61,6 +62,16 @@ DESTRUCTOR = exception(
     """`foo_destroy(c)`, `foo_uninit(c)`, `free_foo(c)` tear an object down, fields and
     all; the model's naming.destructor says which names.""",
     "ref_leak_owned_fields.c:treq_send_destroyed", "ref_leak_owned_fields.c:treq_send")
+ITERATOR_STEP = exception(
+    "ref-leak.iterator-step", "ref-leak",
+    "a variable overwritten by the result of a call given it, that nothing describes",
+    """`iter = dma_fence_chain_walk(iter)`, `np = of_find_node_by_name(np, name)`,
+    `pdev = pci_get_device(vendor, id, pdev)`: the kernel's iterator steps drop the
+    reference on the cursor they are given and return the next one with a reference
+    (Documentation/devicetree/kernel-api.rst on of_find_*: "Note that it does an
+    of_node_put() on @from"), so the old value was handed to the call.  A callee whose
+    body or model entry shows it keeps the reference is not such a step.""",
+    "ref_leak.c:memcg_depth_from", "ref_leak.c:memcg_depth_parents")
 
 
 @register
@@ -368,6 +379,17 @@ class RefLeak(Checker):
                         f"released {why}", st, obj=name, first=origin[1].line if origin else 0,
                         confidence="medium" if belief is not None else "high")
 
+    def steps(self, value, name: str) -> bool:
+        """`iter = walk(iter)`, `walk()` described by nothing: an iterator's step that
+        took the old cursor's reference (see ITERATOR_STEP)."""
+        if value.kind != "call" or not self.run.allows(ITERATOR_STEP):
+            return False
+        call = self.run.calls.get(value.tmp, (None, None))[0]
+        # (what the model or a body says, not what this function's own releases suggest)
+        return call is not None and call.callee is not None and \
+            says_nothing(self.run.model_for(call.callee, call.not_a_put)) and \
+            any(a.kind == "var" and a.text == name for a in call.args)
+
     def on_dead(self, st, ev):
         for name in ev.names:
             self.leak(st, name, ev.loc, f"before `{name}` goes out of scope here",
@@ -413,7 +435,7 @@ class RefLeak(Checker):
         name = target.text
         if st.refcount(name) > 0 and not (
                 value.kind in ("var", "global") and obj_key(st, value) == name) and \
-                (name, value.text) not in srcs:
+                (name, value.text) not in srcs and not self.steps(value, name):
             self.leak(st, name, ev.loc, f"before `{name}` is overwritten here")
         srcs = without(srcs, [name])
         if value.kind == "field" and ev.ptr:

@@ -464,3 +464,36 @@ static bool memcg_first_busy(struct mem_cgroup *root, int (*busy)(struct mem_cgr
 	}
 	return !failed;					/* expect: ref-leak@warning */
 }
+
+/*
+ * A call given the cursor whose result replaces it, and that nothing describes, is an
+ * iterator's step: by the kernel's convention (of_find_node_by_name(from, ...),
+ * pci_get_device(..., from), dma_fence_chain_walk(iter)) it drops the reference on the
+ * cursor it is given.
+ */
+struct mem_cgroup *memcg_walk_up(struct mem_cgroup *memcg);
+
+int memcg_depth_from(struct mm_struct *mm)
+{
+	struct mem_cgroup *memcg = get_mem_cgroup_from_mm(mm);
+	int depth = 0;
+
+	while (memcg) {
+		depth++;
+		memcg = memcg_walk_up(memcg);
+	}
+	return depth;
+}
+
+/* ... but a step whose body keeps the cursor's reference does not drop it */
+int memcg_depth_parents(struct mm_struct *mm)
+{
+	struct mem_cgroup *memcg = get_mem_cgroup_from_mm(mm);
+	int depth = 0;
+
+	while (memcg) {
+		depth++;
+		memcg = parent_mem_cgroup(memcg);	/* expect: ref-leak@warning */
+	}
+	return depth;
+}
