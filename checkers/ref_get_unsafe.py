@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+from analyzer.engine.exceptions import exception
 from analyzer.ir import Rule
 from checkers.base import Checker, register
 from checkers.lifetime_util import loaded_at, ref_key
+
+LOCKED = exception(
+    "ref-get-unsafe.lookup-under-lock", "ref-get-unsafe",
+    "a get on an object looked up under a lock, with no RCU read-side section taken",
+    """`spin_lock(&table_lock); p = idr_find(&idr, id); if (p) kref_get(&p->ref);`:
+    the section is only the one a spinlock implies; the lookup is protected by the lock,
+    and an object the table still holds under that lock has the table's reference, so
+    the get cannot resurrect it (drm_syncobj_find()).  A lookup inside rcu_read_lock()
+    is the RCU idiom, and needs a tryget.""",
+    "ref_get_unsafe.c:peer_lookup_get_locked", "ref_get_unsafe.c:peer_lookup_get")
 
 
 @register
@@ -76,6 +87,8 @@ class RefGetUnsafe(Checker):
             self.walked.add(ev.loc)
         if p is None or p[0] != "rcu" or p[1]:
             return
+        if self.run.flavours.held_explicit(st) is None and self.run.allows(LOCKED):
+            return  # found under a lock, not under RCU
         name = name if st.ptr(name) else k
         origin = st.lookup(st.ptr_origin, name)
         source = self.run.model_for(origin[2][:-2]) \

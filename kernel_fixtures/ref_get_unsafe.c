@@ -8,6 +8,7 @@
 #include <linux/memcontrol.h>
 #include <linux/refcount.h>
 #include <linux/shrinker.h>
+#include <linux/sched.h>
 
 struct peer {
 	struct list_head list;
@@ -19,6 +20,7 @@ struct peer {
 };
 
 static struct idr peer_idr;
+static spinlock_t peer_lock;
 
 /* ---- buggy ------------------------------------------------------------------------- */
 
@@ -135,6 +137,19 @@ static struct mem_cgroup *task_memcg_charged_ancestor(struct task_struct *task,
 }
 
 /* ---- correct ----------------------------------------------------------------------- */
+
+/* looked up under the lock its removal takes, not under RCU: the lock keeps it alive */
+static struct peer *peer_lookup_get_locked(int id)
+{
+	struct peer *p;
+
+	spin_lock(&peer_lock);
+	p = idr_find(&peer_idr, id);
+	if (p)
+		refcount_inc(&p->ref);
+	spin_unlock(&peer_lock);
+	return p;
+}
 
 static struct mem_cgroup *memcg_tryget_by_id(unsigned short id)
 {
