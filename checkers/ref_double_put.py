@@ -27,10 +27,23 @@ MAYBE = exception(
     other references (a second counter's, a queue's, its creator's) are what such
     helpers usually drop (nbd_genl_disconnect(), fail_scsi_tasks(), netlink_unicast()).
     A helper that puts on every path still counts.""",
-    "ref_double_put.c:entry_settle", "ref_double_put.c:entry_finish")
+    "ref_double_put.c:entry_settle", "ref_double_put.c:memcg_drop_twice")
+HELPER = exception(
+    "ref-double-put.after-helper-put", "ref-double-put",
+    "a put after a helper, not named as a put, dropped the function's last reference",
+    """`get(x); helper(x); put(x);` is how the kernel pins an object across a call that
+    may drop one of its other references: the lseg's on its layout
+    (pnfs_layout_remove_lseg()), the list's (mpi3mr_tgtdev_del_from_list()), a queue's
+    (fail_scsi_task()).  Nothing in the helper's body says which reference its put
+    drops; a helper named as a put (`foo_put()`, `put_foo()`, `nfs_put_client()`)
+    drops the caller's, and a second put after it is still reported.""",
+    "ref_double_put.c:entry_finish", "ref_double_put.c:memcg_drop_twice")
 
 
-_MAYBE = "maybe-put"  # (_MAYBE, object): its last reference went to a conditional helper
+# (mark, object): the function's last reference on it went to a helper that puts on
+# some paths only (_MAYBE), or to one not named as a put (_HELPER)
+_MAYBE = "maybe-put"
+_HELPER = "helper-put"
 
 
 @register
@@ -87,13 +100,24 @@ class RefDoublePut(Checker):
 
     def on_call(self, st, ev, fm):
         out = self.check_put(st, ev, fm)
-        if fm is not None and fm.put_maybe and fm.put is not None and fm.put < len(ev.args):
+        if fm is not None and fm.put is not None and fm.put < len(ev.args):
             k = ref_key(st, ev.args[fm.put], fm)
             if k is not None and st.refcount(k) == 1:
-                # this helper's put is what may drop the function's last reference
-                base = out if out is not None else st
-                return self.put(base, self.get(base) | {(_MAYBE, k)})
+                # the put that drops the function's last reference, if it is a helper's
+                marks = {(_MAYBE, k)} if fm.put_maybe else set()
+                if self.unnamed_helper(ev.callee):
+                    marks.add((_HELPER, k))
+                if marks:
+                    base = out if out is not None else st
+                    return self.put(base, self.get(base) | marks)
         return out
+
+    def unnamed_helper(self, name: str | None) -> bool:
+        """An analysed body that puts its argument, named as nothing of the kind."""
+        model = self.run.model
+        return bool(name) and model.fn(name) is None and self.run.lookup is not None \
+            and self.run.lookup(name) is not None and not model.names_a_put(name) \
+            and not model.names_a_put_inside(name)
 
     def check_put(self, st, ev, fm):
         if fm is not None and fm.takes_back is not None and fm.takes_back < len(ev.args):
@@ -113,6 +137,8 @@ class RefDoublePut(Checker):
         if k in st.dropped:
             if (_MAYBE, k) in self.get(st) and self.run.allows(MAYBE):
                 return None  # dropped by a helper that puts on some paths only
+            if (_HELPER, k) in self.get(st) and self.run.allows(HELPER):
+                return None  # dropped by a helper whose put may be of another reference
             if believed(self.run, st, k) is not None and self.run.allows(NOT_ONLY):
                 # one reference is known to be this function's; others it cannot see
                 # (the parent's, a list's) may be what the earlier put dropped

@@ -46,13 +46,6 @@ static void entry_done(struct entry *e)
 
 /* ---- buggy ------------------------------------------------------------------------- */
 
-/* the helper already dropped the reference this function took */
-void entry_finish(struct entry *e)
-{
-	entry_get(e);
-	entry_done(e);
-	entry_put(e);					/* expect: ref-double-put@warning */
-}
 
 /* the success path falls through into the error label's put */
 static int memcg_use_id(unsigned short id)
@@ -146,8 +139,17 @@ static void css_drop_alias(struct mm_struct *mm)
 
 /* ---- correct ----------------------------------------------------------------------- */
 
+/* pinned across a helper that drops a reference: which one, its name does not say (the
+ * caller's, as here, or one the entry holds for a list or a queue) */
+void entry_finish(struct entry *e)
+{
+	entry_get(e);
+	entry_done(e);
+	entry_put(e);
+}
+
 /* drops its argument only while the entry is not completed yet (a state of its own) */
-static void entry_complete(struct entry *e)
+static void entry_complete_put(struct entry *e)
 {
 	if (e->state == 3)
 		return;
@@ -160,7 +162,7 @@ static void entry_complete(struct entry *e)
 void entry_settle(struct entry *e)
 {
 	entry_get(e);
-	entry_complete(e);
+	entry_complete_put(e);
 	entry_put(e);
 }
 

@@ -295,7 +295,7 @@ struct tnode *tnode_from_fd(int fd, int id)
 }
 
 /* the reference the node's parent held, dropped when it is unlinked */
-static void tnode_unlink_parent(struct tnode *n)
+static void tnode_parent_put(struct tnode *n)
 {
 	n->cached = NULL;
 	tnode_put(n);
@@ -313,7 +313,7 @@ int tnode_remove(struct tnet *net, int id)
 		tnode_put(n);
 		return -EBUSY;
 	}
-	tnode_unlink_parent(n);
+	tnode_parent_put(n);
 	tnode_put(n);
 	return 0;
 }
