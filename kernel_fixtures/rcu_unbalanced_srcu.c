@@ -95,3 +95,47 @@ int sdev_mode_ok(struct sdev *dev)
 	srcu_read_unlock(&dev->srcu, idx);
 	return mode;
 }
+
+/*
+ * A transaction that pins its filesystem's srcu_struct: begun through the filesystem
+ * (`c`), ended through the transaction (`trans->c`), one object reached two ways.
+ */
+struct sfs {
+	struct srcu_struct barrier;
+	int nr;
+};
+
+struct strans {
+	struct sfs *c;
+	int srcu_idx;
+	int srcu_held;
+};
+
+int strans_commit(struct strans *trans);
+
+static struct strans *strans_get(struct sfs *c, struct strans *trans)
+	__acquires(&c->barrier)
+{
+	trans->c = c;
+	trans->srcu_idx = srcu_read_lock(&c->barrier);
+	trans->srcu_held = 1;
+	return trans;
+}
+
+static void strans_put(struct strans *trans)
+	__releases(&c->barrier)
+{
+	struct sfs *c = trans->c;
+
+	srcu_read_unlock(&c->barrier, trans->srcu_idx);
+	trans->srcu_held = 0;
+}
+
+int sfs_update(struct sfs *c, struct strans *buf)
+{
+	struct strans *trans = strans_get(c, buf);
+	int ret = strans_commit(trans);
+
+	strans_put(trans);
+	return ret;
+}

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from dataclasses import field as dc_field
 
+from analyzer.engine import lifetimes
 from analyzer.engine.sections import Flavours
 from analyzer.engine.state import UNKNOWN
 from analyzer.interproc.observer import RunFacts
@@ -176,20 +177,28 @@ class Summary:
         )
 
 
-def _param_handles(fn: Function, exits, flavours: Flavours) -> dict[str, tuple[int, str]]:
+def _param_handles(fn: Function, exits, flavours: Flavours,
+                   extra: tuple[str, ...] = ()) -> dict[str, tuple[int, str]]:
     """Section keys of per-object flavours whose object a parameter reaches
-    (`srcu:head->srcu`, `head` a parameter never reassigned): (index, members)."""
+    (`srcu:head->srcu`, `head` a parameter never reassigned): (index, members); the
+    keys held or released at `exits`, and `extra`."""
     assigned = {ev.target.text for b in fn.blocks for ev in b.events
                 if isinstance(ev, Assign) and ev.target.kind == "var"}
+    # (`c = trans->c; ... srcu_read_unlock(&c->btree_trans_barrier, ...)`)
+    loaded = {name: p for name, p in lifetimes.param_handles(fn).items() if "|" not in p[1]}
     keys = {k for st in exits for k in (*(k for k, _ in st.held), *st.borrowed)}
+    keys |= set(extra)
     out = {}
     for k in keys:
         fam, _, obj = k.partition(":")
         cut = min((i for i in (obj.find("->"), obj.find(".")) if i > 0), default=-1)
         root, members = (obj[:cut], obj[cut:]) if cut > 0 else (obj, "")
-        if fam in flavours.handled and members and root in fn.params and \
-                root not in assigned:
+        if fam not in flavours.handled or not members:
+            continue
+        if root in fn.params and root not in assigned:
             out[k] = (fn.params.index(root), members)
+        elif root in loaded:
+            out[k] = (loaded[root][0], loaded[root][1] + members)
     return out
 
 
@@ -218,7 +227,12 @@ def summarize(fn: Function, exit_states, facts: RunFacts, flavours: Flavours) ->
     exits = [st for st in exit_states if not st.merged]
     s = Summary(fn.name, fn.loc.file, fn.loc.line, list(fn.params),
                 param_types=list(fn.param_types))
-    handles = _param_handles(fn, exits, flavours)
+    # sections of an object its parameter reaches, for a function whose annotations say
+    # it carries such sections across its boundary (`__releases(&head->srcu)`); an
+    # unannotated helper's partner may leave the section under a condition of its own
+    # (`if (trans->srcu_held)`), which a summary does not keep
+    annotated = {f.partition(":")[0] for _, f in fn.annotations} & flavours.handled
+    handles = _param_handles(fn, exits, flavours) if annotated else {}
     for fkey in sorted(flavours.explicit) + sorted(handles):
         depths = [st.depth(fkey) - (1 if fkey in st.borrowed and st.depth(fkey) > 0 else 0)
                   for st in exits]
@@ -249,6 +263,19 @@ def summarize(fn: Function, exit_states, facts: RunFacts, flavours: Flavours) ->
         if exits and any(fkey in st.borrowed for st in exits) and (all(released) or
                                                                   all(kept) or at_end):
             s.releases_caller = s.releases_caller or fkey
+    for kind, flavour in fn.annotations:
+        # `__acquires(&c->barrier)`, `__releases(&c->barrier)`: the declared contract is
+        # what callers see (its body is checked against it by rcu-unbalanced)
+        if ":" not in flavour:
+            continue
+        where = _param_handles(fn, [], flavours, (flavour,)).get(flavour)
+        if where is None:
+            continue
+        attr = {"acquires": "enters", "releases": "exits"}.get(kind)
+        if attr and getattr(s, attr) is None and not (
+                attr == "enters" and s.enters_if) and not s.section_handle:
+            setattr(s, attr, flavour)
+            handles[flavour] = where
     for attr in ("enters", "enters_if", "exits", "releases_caller"):
         key = getattr(s, attr)
         if key in handles:

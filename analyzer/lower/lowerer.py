@@ -296,6 +296,14 @@ class Lowerer:
             decl = next((c for c in fcur.translation_unit.cursor.get_children()
                          if c.kind == self.K.VAR_DECL and c.spelling == base), None)
         if decl is None:
+            # sparse compares contexts as written: `__releases(&c->barrier)` may name a
+            # local the body declares (`struct bch_fs *c = trans->c;`)
+            body = next((c for c in fcur.get_children() if c.kind == self.K.COMPOUND_STMT),
+                        None)
+            decl = next((c for c in body.walk_preorder()
+                         if c.kind == self.K.VAR_DECL and c.spelling == base), None) \
+                if body is not None else None
+        if decl is None:
             return None
         t = decl.type.get_canonical()
         for member in rest:
