@@ -31,6 +31,9 @@ _OWNS = "\0owns "
 # the slot's mark, next to a variable, that its last use was as an argument of a callee
 # nothing is known of (see `RefLeak.believed`)
 _PASSED = "\0passed"
+# (object, _FREED + container NUL field): the container was freed while its field held
+# the object's reference; a leak at the return unless the object is released before
+_FREED = "\0freed "
 
 
 CONSUMED = exception(
@@ -159,6 +162,8 @@ class RefLeak(Checker):
         # (container, field) -> (object, where its reference was taken) for the references
         # stored into fields of local containers
         self.stored: dict[tuple[str, str], tuple] = {}
+        # (object, container, field) -> the state and the call that freed the container
+        self.freed: dict[tuple, tuple] = {}
         # fields this function gets or puts through, and stores overwriting one
         self.counted_fields: set[str] = set()
         self.overwrites: list[tuple] = []
@@ -208,9 +213,13 @@ class RefLeak(Checker):
         on; a container given to a destructor (by name, or a callee that frees or puts
         it) may have its fields released there."""
         srcs = self.get(st)
-        if not any(x[1].startswith(_OWNS) for x in srcs):
+        if not any(x[1].startswith((_OWNS, _FREED)) for x in srcs):
             return None
         out = set(srcs)
+        # a freed container's field whose object the call is given: released (or handed
+        # on) under its other name
+        out -= {x for x in srcs if x[1].startswith(_FREED) and
+                x[0] in {obj_key(st, a) for a in ev.args}}
         # the object a field holds, given to the call under another name
         # (`cx88_core_put(core, ...)` after `dev->core = core`)
         given = {obj_key(st, a) for a in ev.args} - {None}
@@ -228,7 +237,12 @@ class RefLeak(Checker):
             frees = fm is not None and i in (fm.frees, fm.defers_free)
             if frees and not fm.inferred:
                 for c, mark in sorted(held):
-                    self.field_leak(st, c, mark[len(_OWNS):], ev)
+                    # a leak unless the path still releases the object under another
+                    # name (`link->map = map; ... kfree(link); out: map_put(map);`)
+                    field = mark[len(_OWNS):]
+                    key = self.stored.get((c, field), (None, None, None))[2]
+                    out.add((key, _FREED + c + "\0" + field))
+                    self.freed.setdefault((key, c, field), (st, ev))
             if frees or (fm is not None and i == fm.put) or (
                     ev.callee and self.run.model.names_a_destructor(ev.callee) and
                     self.run.allows(DESTRUCTOR)):
@@ -303,6 +317,7 @@ class RefLeak(Checker):
     def on_return(self, st, ev):
         value = ev.value
         srcs = self.get(st)
+        self.freed_leaks(srcs)
         if value is not None and value.kind == "var" and \
                 any(x[0] == value.text and x[1].startswith(_OWNS) for x in srcs):
             # the container goes to the caller, fields and all
@@ -390,7 +405,17 @@ class RefLeak(Checker):
             says_nothing(self.run.model_for(call.callee, call.not_a_put)) and \
             any(a.kind == "var" and a.text == name for a in call.args)
 
+    def freed_leaks(self, srcs, names=None) -> None:
+        """Report the fields of freed containers whose objects were never released
+        (of the objects named `names` only, when given)."""
+        for key, mark in sorted(x for x in srcs if x[1].startswith(_FREED)):
+            if names is None or key in names:
+                c, field = mark[len(_FREED):].split("\0", 1)
+                at, freed = self.freed[(key, c, field)]
+                self.field_leak(at, c, field, freed)
+
     def on_dead(self, st, ev):
+        self.freed_leaks(self.get(st), ev.names)
         for name in ev.names:
             self.leak(st, name, ev.loc, f"before `{name}` goes out of scope here",
                       dying=ev.names)

@@ -137,3 +137,27 @@ int treq_fail_late(int pid)
 	}
 	return 0;
 }
+
+/* the field has a copy of a reference a local keeps: released under the local's name at
+ * the common exit, after the request is freed */
+int treq_send_copy(int pid, int len)
+{
+	struct tns *ns = tns_get(tns_of_task(pid));
+	struct treq *req;
+	int ret = -ENOMEM;
+
+	req = kzalloc(sizeof(*req), GFP_KERNEL);
+	if (!req)
+		goto out;
+	req->ns = ns;
+	req->len = len;
+	ret = treq_start(req);
+	if (ret) {
+		kfree(req);
+		goto out;
+	}
+	return 0;
+out:
+	tns_put(ns);
+	return ret;
+}
