@@ -303,3 +303,17 @@ int twatch_find_or_make(struct tparent *p, int dev)
 	twatch_put(w);
 	return 0;
 }
+
+/* a search that says "try again" with an error pointer: that pointer holds no reference */
+int twatch_probe_again(struct tparent *p, int dev)
+{
+	struct twatch *w = twatch_find(p, dev);
+
+	if (w == ERR_PTR(-EAGAIN))
+		return -EAGAIN;
+	if (IS_ERR(w))
+		return PTR_ERR(w);
+	twatch_use(w);
+	twatch_put(w);
+	return 0;
+}

@@ -139,6 +139,10 @@ class FunctionRun:
         # is on its stack
         self.locals = frozenset(n for b in fn.blocks for ev in b.events
                                 if isinstance(ev, Dead) for n in ev.names)
+        # (variable, field) for each `var = p->field` load (see `refine`)
+        self.field_loads = frozenset((ev.target.text, ev.value.text) for b in fn.blocks
+                                     for ev in b.events if isinstance(ev, Assign)
+                                     and ev.target.kind == "var" and ev.value.kind == "field")
         # callees whose results this function releases on some path: references it owns
         self.beliefs = beliefs.owned_results(
             fn, self.model_for, self.puts_inside,
@@ -725,10 +729,13 @@ class FunctionRun:
         self.cond_texts[subj.tmp if subj.kind == "call" else subj.text] = cond.text
         st = self.notify("on_branch", st, subj, outcome)
         st = lifetimes.on_branch(st, subj, outcome, cond.loc)
-        if subj.equals is not None and outcome:
-            # `sk == skb->sk`: the function releases `sk` only where it differs from the
-            # field, so here it holds the borrowed object, not the reference the
-            # function believes its producer returned (see `beliefs.owned_results`)
+        if subj.is_err is not None and outcome:
+            st = lifetimes.no_object(st, subj.is_err)  # `x == ERR_PTR(-EAGAIN)`
+        if subj.equals is not None and outcome and subj.equals in self.field_loads:
+            # `sk = skb->sk; if (!sk) sk = lookup(); ... if (sk == skb->sk)`: a variable
+            # that holds either the field's borrowed object or the producer's counted
+            # one, found equal to the field, holds the borrowed one (the function
+            # releases it only where it differs: see `beliefs.owned_results`)
             var = subj.equals[0]
             origin = st.lookup(st.ref_origin, var)
             if origin is not None and origin[2].rstrip("()") in self.beliefs:

@@ -49,6 +49,8 @@ class Val:
     same: tuple[str, str] | None = None
     # `sk == skb->sk` of a pointer variable and a field: (variable, the field's text)
     equals: tuple[str, str] | None = None
+    # `x == ERR_PTR(-E)` of a pointer variable: where it holds, `x` is an error pointer
+    is_err: str | None = None
 
     @property
     def is_null(self) -> bool:

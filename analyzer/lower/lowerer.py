@@ -777,10 +777,20 @@ class Lowerer:
         loaded = next(((v.text, w.text) for v, w in ((va, vb), (vb, va))
                        if v.kind == "var" and w.kind == "field"), None) \
             if same is None and self.is_ptr(self.unwrap(a).type) else None
+        # `uid_keyring_r == ERR_PTR(-EAGAIN)`: where it holds, the variable is an error
+        # pointer (the model's errno calls that return a pointer make them)
+        errptr = next((v.text for v, w, c in ((va, vb, b), (vb, va, a))
+                       if v.kind == "var" and w.kind == "call" and self.makes_errptr(w, c)),
+                      None)
         subject = Val(f"{x.text} == {y.text}", "other", root=x.root or y.root, op=rel,
-                      same=same, equals=loaded)
+                      same=same, equals=loaded, is_err=errptr)
         self.branch(Cond(subject, self.text(c), self.loc(c), "", self.loop_test), t, f)
         return True
+
+    def makes_errptr(self, v: Val, c) -> bool:
+        """`ERR_PTR(-EAGAIN)`: a call the model says makes an errno, of pointer type."""
+        fm = self.model.fn(v.text[:-2]) if v.text.endswith("()") else None
+        return fm is not None and fm.errno and self.is_ptr(self.unwrap(c).type)
 
     @property
     def foldable_kinds(self):
