@@ -57,7 +57,10 @@ class RefDoublePut(Checker):
     (`list_del_init()`, `rb_erase()`) gives back the reference the structure may
     have held: one more put is allowed per unlink. A reference known only from the function's own
     release of its taker's result (see ref-leak) is one of the function's, not
-    necessarily the only one: a second put on it is not reported.
+    necessarily the only one: a second put on it is not reported. Nor is a put after
+    a helper dropped the function's last reference when the helper is not named as a
+    put or puts on some of its paths only (`get(x); helper(x); put(x);` pins `x`
+    across a call that drops one of its other references).
 
     ## Why is this bad
     Each put must pair with a get. An extra put drops a reference someone else owns:

@@ -115,6 +115,11 @@ class RefLeak(Checker):
     A field whose references the function counts (it gets or puts through it,
     `get_task_struct(it->cur_task)`) leaks too when a path has just tested it
     non-NULL and then overwrites it with no call given it in between.
+    A function that returns nothing and keeps a tryget's reference on its caller's
+    object (`if (!css_tryget_online(&memcg->css)) return; ... }`) leaves a reference
+    nobody owns: its caller cannot tell that the tryget succeeded. A put named with the
+    verb inside the name (`nfs_put_client(clp)`) releases the reference the path holds
+    on its one argument.
 
     ## Why is this bad
     A leaked reference keeps the object alive forever: a memory cgroup that can
