@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+from analyzer.engine.exceptions import exception
 from analyzer.ir import Rule
 from checkers.base import Checker, register
 from checkers.rcu_sleep_in_reader import DEEP_CHAIN
+
+DEEP = exception(
+    "rcu-callback-context.deep-chain", "rcu-callback-context",
+    f"a callback whose sleep is found more than {DEEP_CHAIN} calls down is a note",
+    """As for rcu-sleep-in-reader.deep-chain: a summary that says a callee may sleep
+    keeps none of the conditions under which it does, and each level of the chain may
+    reach the sleep only on a path the callback never takes (a teardown callback
+    whose mutex is taken only when the object was registered).""",
+    "rcu_callback_context.c:cfg_release_deep", "rcu_callback_context.c:cfg_release_helper",
+    effect="demotes")
 
 
 @register
@@ -63,5 +74,5 @@ class RcuCallbackContext(Checker):
         why = " (it calls " + ", which calls ".join(cbfm.why) + ")" if cbfm.why else ""
         deep = len(cbfm.why) > DEEP_CHAIN
         self.report(ev.loc, f"{cb.text}() runs from {ev.callee}() in softirq context but may "
-                    f"sleep{why}", st, level="note" if deep else None,
+                    f"sleep{why}", st, demote=DEEP if deep else None,
                     confidence="low" if deep else "high")

@@ -4,8 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from analyzer.engine.exceptions import exception
 from analyzer.ir import Rule
 from checkers.base import Checker, register
+
+CALLERS = exception(
+    "rcu-deref-unprotected.callers-must-hold", "rcu-deref-unprotected",
+    "an RCU load in a function with no caller in the analysed code, no section of its "
+    "own and none on any of its paths, is a note",
+    """Helpers such as mem_cgroup_from_task() or a subsystem's `foo_rcu()` accessor
+    rely on every caller holding the read-side section, and say so only in a comment
+    or a `__must_hold(RCU)` sparse does not check.  With the callers in the analysed
+    code the requirement is propagated and checked at each call; with none (a
+    static function whose callers were not compiled, an exported one) the finding can
+    only say what every caller must do.  A function that takes the section itself on
+    some path, or holds it elsewhere, is still reported.""",
+    "rcu_deref_unprotected.c:tbl_cur", "rcu_deref_unprotected.c:tbl_weight_early",
+    effect="demotes")
 
 _FALSE_CONDS = {"0", "false", "(0)", "(false)"}
 
@@ -128,5 +143,5 @@ class RcuDerefUnprotected(Checker):
             elif not self.run.context.has_callers:
                 # with callers in the analysed code, the requirement is checked at their calls
                 self.report(u.loc, f"{u.what} in {self.fn.name}() with no read-side section "
-                            f"here: every caller must hold {lock}", u.state, level="note",
+                            f"here: every caller must hold {lock}", u.state, demote=CALLERS,
                             confidence="medium")

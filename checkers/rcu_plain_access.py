@@ -2,8 +2,29 @@
 
 from __future__ import annotations
 
+from analyzer.engine.exceptions import exception
 from analyzer.ir import Rule
 from checkers.base import Checker, register
+
+UPDATE_LOCK = exception(
+    "rcu-plain-access.update-lock-held", "rcu-plain-access",
+    "a plain read inside a read-side section with a spinlock also held is a note",
+    """The update side may read an RCU-shared pointer under its own lock with a plain
+    load (Documentation/RCU/rcu_dereference.rst: rcu_dereference_protected() is the
+    documented form, but plain reads under the update-side lock are common and
+    correct).  When a spinlock is held inside the section the analysis cannot tell
+    whether it is that lock.""",
+    "rcu_plain_access.c:table_best_metric_locked_reader",
+    "rcu_plain_access.c:table_best_metric", effect="demotes")
+OUTSIDE = exception(
+    "rcu-plain-access.declared-outside-section", "rcu-plain-access",
+    "a plain read of a field declared __rcu outside any read-side section is a note",
+    """Outside a read-side section the reader is the update side (or an object not yet
+    or no longer published), which may read under its lock; the `__rcu` declaration
+    asks it to say so with rcu_dereference_protected() (sparse reports the address
+    space), but the read is not a race by itself.""",
+    "rcu_plain_access.c:table_take_best", "rcu_plain_access.c:table_best_metric",
+    effect="demotes")
 
 
 @register
@@ -75,10 +96,10 @@ class RcuPlainAccess(Checker):
                         "read-side section: use rcu_dereference()" +
                         (", or rcu_dereference_protected() if the lock held here is "
                          "the update side's" if locked else ""), st,
-                        level="note" if locked else "warning")
+                        demote=UPDATE_LOCK if locked else None)
         elif ev.why.startswith("declared __rcu"):
             # Fields RCU-shared only by use are read plainly under their update-side
             # lock all over the kernel; the `__rcu` declaration is what asks for more.
             self.report(ev.loc, f"`{ev.text}` ({ev.why}) is read plainly: say what "
                         "protects it (rcu_dereference_protected() under the update-side "
-                        "lock)", st, level="note", confidence="medium")
+                        "lock)", st, demote=OUTSIDE, confidence="medium")

@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+from analyzer.engine.exceptions import exception
 from analyzer.ir import Rule
 from checkers.base import Checker, register
 from checkers.lifetime_util import ended_at, loaded_at, protected, ref_key
+
+SECOND_HAND = exception(
+    "rcu-use-after-unlock.second-hand", "rcu-use-after-unlock",
+    "a pointer loaded from a field of an RCU-protected object, used after the section, "
+    "is a note",
+    """`unit = info->unit[i]` under RCU, `unit->map` after the unlock: the object the
+    field points to is not necessarily freed with its RCU-protected holder; an owner
+    reference, a lock or an RCU-delayed free of the whole structure may keep it.  The
+    finding asks the question the reviewer asked of shrink_slab_memcg() ("what
+    guarantees that the shrinker_info_unit exists at this point?").""",
+    "rcu_use_after_unlock.c:memcg_shrink_units", "rcu_use_after_unlock.c:node_next_val",
+    effect="demotes")
 
 
 @register
@@ -76,7 +89,7 @@ class RcuUseAfterUnlock(Checker):
         else:
             self.report(loc, f"`{name}`{loaded_at(st, name)} came from an RCU-protected "
                         f"object and {how} after the section ended{ended_at(st)}: what keeps "
-                        "it alive here?", st, level="note", confidence="medium")
+                        "it alive here?", st, demote=SECOND_HAND, confidence="medium")
 
     def on_deref(self, st, ev) -> None:
         p = ev.ptr

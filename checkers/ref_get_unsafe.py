@@ -17,6 +17,18 @@ LOCKED = exception(
     is the RCU idiom, and needs a tryget.""",
     "ref_get_unsafe.c:peer_lookup_get_locked", "ref_get_unsafe.c:peer_lookup_get")
 
+TASK_CGROUP = exception(
+    "ref-get-unsafe.task-cgroup-walked", "ref-get-unsafe",
+    "a get on a task's cgroup, where other paths get an ancestor walked up from it, is "
+    "a note",
+    """A task's cgroup is pinned by its css_set until the task migrates
+    (kernel/cgroup/cgroup.c, css_set holds a reference on each css); an ancestor is
+    pinned by its child.  A function that picks one css of a walk up from the task's
+    and gets it takes a reference on an object something else pins, unless the task
+    migrated meanwhile.""",
+    "ref_get_unsafe.c:task_memcg_charged_ancestor", "ref_get_unsafe.c:task_memcg_get",
+    effect="demotes")
+
 
 @register
 class RefGetUnsafe(Checker):
@@ -107,6 +119,6 @@ class RefGetUnsafe(Checker):
         for loc, msg, st in self.task_gets:
             if loc in self.walked:
                 self.report(loc, msg + " (the task's cgroup is pinned until the task "
-                            "migrates)", st, level="note", confidence="medium")
+                            "migrates)", st, demote=TASK_CGROUP, confidence="medium")
             else:
                 self.report(loc, msg, st)

@@ -51,6 +51,32 @@ static void cfg_free_alloc(struct rcu_head *head)
 	c->big = kmalloc(4096, GFP_KERNEL);
 }
 
+/* a sleep four calls down: each level may reach it only on a path of its own */
+static void cfg_teardown_stats(struct cfg *c)
+{
+	mutex_lock(&cfg_mutex);
+	c->big = NULL;
+	mutex_unlock(&cfg_mutex);
+}
+
+static void cfg_teardown_queue(struct cfg *c)
+{
+	cfg_teardown_stats(c);
+}
+
+static void cfg_teardown(struct cfg *c)
+{
+	cfg_teardown_queue(c);
+}
+
+static void cfg_free_deep(struct rcu_head *head)
+{
+	struct cfg *c = container_of(head, struct cfg, rcu);
+
+	cfg_teardown(c);
+	kfree(c);
+}
+
 static void cfg_free_flush(struct rcu_head *head)
 {
 	struct cfg *c = container_of(head, struct cfg, rcu);
@@ -117,6 +143,11 @@ static void cfg_release_helper(struct cfg *c)
 static void cfg_release_alloc(struct cfg *c)
 {
 	call_rcu(&c->rcu, cfg_free_alloc);		/* expect: rcu-callback-context@warning */
+}
+
+static void cfg_release_deep(struct cfg *c)
+{
+	call_rcu(&c->rcu, cfg_free_deep);		/* expect: rcu-callback-context@note */
 }
 
 static void cfg_release_flush(struct cfg *c)

@@ -125,6 +125,43 @@ static void *job_clone_own_mask(struct job *head)
 	return copy;
 }
 
+/* a sleep four calls down is a note; two calls down, a warning */
+static void job_lock_prio(struct job *j)
+{
+	mutex_lock(&j->lock);
+	j->prio = 0;
+	mutex_unlock(&j->lock);
+}
+
+static void job_reset_one(struct job *j)
+{
+	job_lock_prio(j);
+}
+
+static void job_reset_chain(struct job *j)
+{
+	job_reset_one(j);
+}
+
+static void job_reset_all(struct job *j)
+{
+	job_reset_chain(j);
+}
+
+static void job_deep_scan(struct job *head)
+{
+	rcu_read_lock();
+	job_reset_all(rcu_dereference(head->next));	/* expect: rcu-sleep-in-reader@note */
+	rcu_read_unlock();
+}
+
+static void job_near_scan(struct job *head)
+{
+	rcu_read_lock();
+	job_reset_one(rcu_dereference(head->next));	/* expect: rcu-sleep-in-reader@warning */
+	rcu_read_unlock();
+}
+
 /* kvfree() sleeps only for vmalloc'ed memory: worth a look, not a verdict */
 static void job_table_drop(void *table)
 {

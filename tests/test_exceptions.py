@@ -3,6 +3,8 @@ switches turn it off."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from analyzer.driver.phase1 import Job
@@ -65,3 +67,47 @@ def test_an_unknown_exception_is_one_sentence_and_exit_2(tmp_path):
     assert res.returncode == 2
     assert "no-such.case" in res.stderr and "Traceback" not in res.stderr
     assert len(res.stderr.strip().splitlines()) == 1
+
+
+def test_a_demoted_finding_names_its_exception_in_every_output(tmp_path):
+    """The note a heuristic made of a warning says which heuristic: SARIF properties,
+    HTML and `-v` text; with the exception off it is the rule's warning again."""
+    from tests.conftest import fixture_tree
+
+    exc = REGISTRY["rcu-use-after-unlock.second-hand"]
+    path, function = _where(exc.silences)
+    root = fixture_tree(tmp_path / "linux", {"mm/unit.c": path.read_text()})
+
+    def results(*extra):
+        res = run_cli("scan", "--tree", str(root), "--format", "sarif", *extra, "mm/unit.c")
+        assert res.returncode == 1, res.stderr
+        return [r for r in json.loads(res.stdout)["runs"][0]["results"]
+                if r["properties"]["function"] == function]
+
+    (demoted,) = results()
+    assert demoted["level"] == "note"
+    assert demoted["properties"]["demotedBy"] == [exc.id]
+    (plain,) = results("--disable-exception", exc.id)
+    assert plain["level"] == "warning" and "demotedBy" not in plain["properties"]
+
+    text = run_cli("scan", "--tree", str(root), "-v", "mm/unit.c").stdout
+    line = next(x for x in text.splitlines() if ": note: " in x and "what keeps" in x)
+    assert line.endswith(f"[{exc.rule}; confidence: medium; demoted by {exc.id}]")
+    assert "; confidence:" not in run_cli("scan", "--tree", str(root), "mm/unit.c").stdout
+
+    html = run_cli("scan", "--tree", str(root), "--format", "html", "mm/unit.c").stdout
+    assert f'<code class="exception">{exc.id}</code>' in html
+
+
+def test_every_demotion_to_a_note_is_registered():
+    """A checker makes a note of a warning only through a registered exception
+    (`demote=`), or because its rule's level is note: no `level="note"` by hand."""
+    import ast
+
+    from tests.conftest import ROOT
+
+    for path in sorted((ROOT / "checkers").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "report":
+                for kw in node.keywords:
+                    assert kw.arg != "level", f"{path.name}:{node.lineno}: level= by hand"

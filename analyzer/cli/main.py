@@ -360,7 +360,9 @@ def _report_units(tree: KernelTree, res: RunResult, stats: bool = False) -> list
 @_phase1_options
 @_run_control
 @_libclang_after
-@click.option("-v", "--verbose", is_flag=True, help="Print the flags handed to libclang.")
+@click.option("-v", "--verbose", is_flag=True,
+              help="Print the flags handed to libclang, and each finding's confidence and "
+                   "the exception that demoted it.")
 @click.argument("files", nargs=-1, metavar="[FILES]...")
 @click.pass_context
 def scan(ctx: click.Context, tree_dir: str | None, compdb: str | None, derive_flags: bool,
@@ -413,7 +415,8 @@ def scan(ctx: click.Context, tree_dir: str | None, compdb: str | None, derive_fl
         text = report_sarif.render(log)
         _emit(text if fmt == "sarif" else _html().from_sarif(json.loads(text)), output)
     else:
-        _emit("".join(format_finding(f, tree.relative) + "\n" for f in reported), output)
+        _emit("".join(format_finding(f, tree.relative, verbose) + "\n" for f in reported),
+              output)
     _unused_suppressions(sup, shown, tree.relative)
     if write_sup:
         write_atomic(Path(write_sup), draft_suppressions(reported, tree.relative))

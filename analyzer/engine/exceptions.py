@@ -8,8 +8,11 @@ it must not hide.  `rcucheck exceptions` lists them, `rcucheck explain RULE` sho
 a rule's, and `--disable-exception ID` (or `all`) turns them off, so that
 `scripts/corpus` and `scripts/precision` can measure what each one costs and buys.
 
-A checker asks `run.allows(EXC)` at the point the heuristic applies; when the
-exception is off, the check goes on as if it were not there.
+A heuristic either silences a finding or demotes it to a note.  A checker asks
+`run.allows(EXC)` at the point a silencing heuristic applies, and passes
+`demote=EXC` to `report()` where a demoting one does (the finding then names the
+exception in `demoted_by`); when the exception is off, the check goes on as if it
+were not there.
 """
 
 from __future__ import annotations
@@ -29,22 +32,26 @@ class Exception_:
     why: str         # the convention or documentation it rests on
     silences: str    # fixture function it rightly silences: "file.c:function"
     must_report: str  # the nearest real bug, a fixture function it must not hide
+    effect: str = "silences"  # or "demotes": reported as a note instead of a warning
 
     def line(self) -> str:
-        return f"{self.id:44} {self.summary}"
+        how = "" if self.effect == "silences" else " (demoted to a note)"
+        return f"{self.id:44} {self.summary}{how}"
 
 
 REGISTRY: dict[str, Exception_] = {}
 
 
 def exception(id: str, rule: str, summary: str, why: str, silences: str,
-              must_report: str) -> Exception_:
+              must_report: str, effect: str = "silences") -> Exception_:
     """Register a heuristic (once, at import of the module that applies it)."""
     if not id.startswith(rule + "."):
         raise ValueError(f"exception {id} must be named after its rule {rule}")
     if id in REGISTRY:
         raise ValueError(f"exception {id} registered twice")
-    exc = Exception_(id, rule, summary, " ".join(why.split()), silences, must_report)
+    if effect not in ("silences", "demotes"):
+        raise ValueError(f"exception {id}: effect {effect!r} is neither silences nor demotes")
+    exc = Exception_(id, rule, summary, " ".join(why.split()), silences, must_report, effect)
     REGISTRY[id] = exc
     return exc
 

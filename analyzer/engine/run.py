@@ -362,11 +362,15 @@ class FunctionRun:
     def report(self, rule, loc: Loc, message: str, state: State | None = None,
                notes: list[tuple[Loc, str]] | None = None, level: str | None = None,
                confidence: str = "high", conditions: tuple = (), obj: str | None = None,
-               first: int = 0) -> None:
+               first: int = 0, demote=None) -> None:
         """One finding per rule, place and object (`obj`, when the rule names one; the
         message otherwise): two paths that reach a leak of `w` with `w` taken by
         different calls are one leak, told by the path whose `first` (the line the
-        reference was taken at) comes first in the source."""
+        reference was taken at) comes first in the source.  `demote`, a registered
+        exception, makes it a note that names the exception, unless it is turned off."""
+        demoted_by: tuple[str, ...] = ()
+        if demote is not None and self.allows(demote):
+            level, demoted_by = "note", (demote.id,)
         trail = list(state.trail) if state is not None else []
         all_notes: list[tuple[Loc, str]] = []
         for n in [n for n in trail if n[0] != loc] + list(notes or []):
@@ -382,7 +386,8 @@ class FunctionRun:
             return
         self.first_of[dkey] = first
         self.findings[dkey] = Finding(rule.id, level or rule.level, loc, message, self.fn.name,
-                                      all_notes, confidence, conditions=conditions)
+                                      all_notes, confidence, conditions=conditions,
+                                      demoted_by=demoted_by)
 
     def emit(self, rule, fact: tuple) -> None:
         """A fact about this function for `rule`'s program-wide `resolve`."""

@@ -42,6 +42,8 @@ class Finding:
     # what must be true of the whole program for the finding to stand, for its rule's
     # `resolve` to decide once every function has run (plain data: tuples of strings)
     conditions: tuple = ()
+    # the registered exceptions (`analyzer.engine.exceptions`) that demoted it to a note
+    demoted_by: tuple[str, ...] = ()
 
     def sort_key(self):
         return (self.loc.file, self.loc.line, self.loc.col, self.rule, self.message)

@@ -65,6 +65,17 @@ class Item:
     function: str
     steps: list[Step] = field(default_factory=list)
     suppressed: str | None = None
+    confidence: str = ""
+    demoted_by: tuple[str, ...] = ()
+
+
+def _evidence(i: Item) -> str:
+    """How sure the finding is, and the registered exception that made it a note."""
+    out = f"; confidence {escape(i.confidence)}" if i.confidence else ""
+    if i.demoted_by:
+        out += "; demoted to a note by " + ", ".join(
+            f'<code class="exception">{escape(e)}</code>' for e in i.demoted_by)
+    return out
 
 
 def _uri_to_path(uri: str) -> Path | None:
@@ -89,9 +100,11 @@ def _items(run: dict) -> list[Item]:
                                       tfl["location"].get("message", {}).get("text", ""), n,
                                       n == len(locs)))
         sup = r.get("suppressions") or []
+        props = r.get("properties", {})
         items.append(Item(f"f{i}", r["ruleId"], r.get("level", "warning"), file, line,
-                          r["message"]["text"], r.get("properties", {}).get("function", ""),
-                          steps, (sup[0].get("justification") or "suppressed") if sup else None))
+                          r["message"]["text"], props.get("function", ""),
+                          steps, (sup[0].get("justification") or "suppressed") if sup else None,
+                          props.get("confidence", ""), tuple(props.get("demotedBy", ()))))
     return items
 
 
@@ -252,7 +265,8 @@ def from_sarif(log: dict, root: Path | None = None, title: str = "rcucheck repor
                 f'id="{i.ident}" data-rule="{escape(i.rule)}" data-steps="{len(i.steps)}">'
                 f'<h2>{escape(i.file)}:{i.line}: <span class="{escape(i.level)}">'
                 f"{escape(i.level)}</span>: {escape(i.message)} [{escape(i.rule)}]</h2>"
-                f"<p>in {escape(i.function)}()</p>{sup}<nav>{' '.join(nav)}</nav>"
+                f"<p>in {escape(i.function)}(){_evidence(i)}</p>{sup}"
+                f"<nav>{' '.join(nav)}</nav>"
                 f"{_source(i, sources)}</section>")
         body.append("<h1>Rules</h1>")
         for rid in sorted(by_rule):

@@ -133,7 +133,8 @@ def build_log(inp: SarifInput) -> om.SarifLog:
             partial_fingerprints=partial or None,
             fingerprints={FINGERPRINT_KEY: fp, **({LEGACY_KEY: f.legacy_fingerprint}
                                                  if f.legacy_fingerprint else {})},
-            properties={"function": f.function, "confidence": f.confidence},
+            properties={"function": f.function, "confidence": f.confidence,
+                        **({"demotedBy": list(f.demoted_by)} if f.demoted_by else {})},
         )
         if fp in inp.suppressed:
             result.suppressions = [om.Suppression(kind="external",
