@@ -29,6 +29,17 @@ def exception_registry() -> dict:
     return dict(EXCEPTIONS)
 
 
+def early_exit_kinds() -> tuple[str, dict[str, int]]:
+    """Where the ledger of the other early exits is, and how many of each kind."""
+    from collections import Counter
+
+    from analyzer.engine import early_exits
+
+    kinds = Counter(e["kind"] for e in early_exits.ledger() for _ in range(e.get("count", 1)))
+    where = early_exits.LEDGER.relative_to(early_exits.ROOT).as_posix()
+    return where, {k: kinds[k] for k in early_exits.KINDS if kinds[k]}
+
+
 def exceptions_check(ids) -> frozenset[str]:
     """The exception ids a user turned off, checked; KeyError names the unknown ones."""
     from analyzer.engine.exceptions import check_disabled
@@ -36,5 +47,5 @@ def exceptions_check(ids) -> frozenset[str]:
     return check_disabled(ids)
 
 
-__all__ = ["REGISTRY", "Checker", "checker_classes", "exception_registry",
+__all__ = ["REGISTRY", "Checker", "checker_classes", "early_exit_kinds", "exception_registry",
            "exceptions_check", "register"]

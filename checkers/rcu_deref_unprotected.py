@@ -21,6 +21,16 @@ CALLERS = exception(
     some path, or holds it elsewhere, is still reported.""",
     "rcu_deref_unprotected.c:tbl_cur", "rcu_deref_unprotected.c:tbl_weight_early",
     effect="demotes")
+CHECKED = exception(
+    "rcu-deref-unprotected.lockdep-condition", "rcu-deref-unprotected",
+    "an RCU load whose lockdep condition names another protection is not checked",
+    """`rcu_dereference_check(p, lockdep_is_held(&L))` and
+    `list_for_each_entry_rcu(pos, head, member, lockdep_is_held(&L))` state that the
+    load is safe under RCU or with L held (Documentation/RCU/rcu_dereference.rst,
+    Documentation/RCU/lockdep.rst); lockdep checks it at run time.  The condition is
+    not evaluated here, so the load is taken as protected on every path, also where
+    neither is held.""",
+    "rcu_deref_unprotected.c:tbl_weight_either", "rcu_deref_unprotected.c:tbl_weight_early")
 
 _FALSE_CONDS = {"0", "false", "(0)", "(false)"}
 
@@ -91,7 +101,7 @@ class RcuDerefUnprotected(Checker):
         if am is None or am.needs == "none":
             return
         if am.cond is not None and len(ev.args) > am.cond and \
-                ev.args[am.cond].strip() not in _FALSE_CONDS:
+                ev.args[am.cond].strip() not in _FALSE_CONDS and self.run.allows(CHECKED):
             return
         handle = ev.args[am.handle] if am.handle is not None and am.handle < len(ev.args) \
             else None
@@ -100,7 +110,7 @@ class RcuDerefUnprotected(Checker):
     def on_walk(self, st, ev, wm) -> None:
         if wm is None or ev.step or wm.needs == "none":
             return
-        if wm.cond is not None and len(ev.args) > wm.cond:
+        if wm.cond is not None and len(ev.args) > wm.cond and self.run.allows(CHECKED):
             return
         self.check(st, ev.loc, f"{ev.macro}({ev.cursor.text}, {ev.head}, …)", wm.needs, None)
 

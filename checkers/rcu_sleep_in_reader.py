@@ -97,7 +97,9 @@ class RcuSleepInReader(Checker):
             if key and st.depth(key) > 0:
                 self.report(ev.loc, f"{ev.callee}({handle}) inside a reader of the same "
                             f"srcu_struct{_since(st.origin(key))} waits for itself: deadlock", st)
-            return
+                return
+            # another srcu_struct's grace period: it still sleeps, which an RCU reader
+            # must not (an SRCU reader may)
         if fm.sleeps_outside_caller_rcu and fm.inferred:
             return  # the callee drops the caller's section before it sleeps
         if held and self.run.call_may_sleep(ev, fm):

@@ -131,7 +131,9 @@ class RefDoublePut(Checker):
             return None
         a = ev.args[fm.put]
         k = ref_key(st, a, fm)
-        if k is None or st.refcount(k) > 0 or k in st.failed or st.merged:
+        if k is None or st.refcount(k) > 0 or k in st.failed:
+            return None
+        if st.merged:
             return None
         if k in st.dropped and self.credits(st, k) > 0:
             # `list_del_init(&bg->dirty_list); btrfs_put_block_group(bg);`: the list's

@@ -252,6 +252,26 @@ static struct cfg *tbl_cur_check(struct tbl *t)
 	return rcu_dereference_check(t->cur, lockdep_is_held(&t->lock));
 }
 
+/* the lockdep condition names the lock held on the path that does not take RCU */
+static int tbl_weight_either(struct tbl *t, bool locked)
+{
+	struct cfg *c;
+	int w;
+
+	if (locked) {
+		mutex_lock(&t->lock);
+		c = rcu_dereference_check(t->cur, lockdep_is_held(&t->lock));
+		w = c ? c->weight : 0;
+		mutex_unlock(&t->lock);
+		return w;
+	}
+	rcu_read_lock();
+	c = rcu_dereference(t->cur);
+	w = c ? c->weight : 0;
+	rcu_read_unlock();
+	return w;
+}
+
 /* the function asserts its callers hold RCU */
 static int tbl_weight_asserted(struct tbl *t)
 {

@@ -92,6 +92,15 @@ static void job_srcu_sync(struct job *head)
 	srcu_read_unlock(&job_srcu, idx);
 }
 
+/* waiting for an SRCU grace period sleeps: not inside an RCU reader */
+static void job_srcu_sync_in_rcu(struct job *head)
+{
+	rcu_read_lock();
+	if (rcu_dereference(head->next))
+		synchronize_srcu(&job_srcu);		/* expect: rcu-sleep-in-reader@warning */
+	rcu_read_unlock();
+}
+
 static int job_nested_alloc(struct job *head)
 {
 	void *buf;
@@ -178,6 +187,18 @@ static void job_table_swap(struct job *head, void *old)
 }
 
 /* ---- correct ----------------------------------------------------------------------- */
+
+/* an SRCU reader may sleep, and wait for another srcu_struct's readers */
+static struct srcu_struct job_other_srcu;
+
+static void job_srcu_sync_other(struct job *head)
+{
+	int idx = srcu_read_lock(&job_srcu);
+
+	if (srcu_dereference(head->next, &job_srcu))
+		synchronize_srcu(&job_other_srcu);
+	srcu_read_unlock(&job_srcu, idx);
+}
 
 static void *job_clone_atomic(struct job *head)
 {

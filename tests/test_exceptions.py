@@ -111,3 +111,41 @@ def test_every_demotion_to_a_note_is_registered():
             if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "report":
                 for kw in node.keywords:
                     assert kw.arg != "level", f"{path.name}:{node.lineno}: level= by hand"
+
+
+def test_every_early_exit_is_in_the_ledger_and_every_heuristic_is_registered():
+    """An `if COND: return`/`continue` in a checker or the engine is a decision about
+    what is not reported: the ledger (analyzer/engine/early_exits.toml) says which
+    kind each is, and a heuristic is a registered exception that asks `allows()`.
+    A new exit, or one whose condition changed, fails here until it is classified."""
+    from analyzer.engine import early_exits
+
+    new, gone = early_exits.mismatches()
+    assert not new, "exits not in analyzer/engine/early_exits.toml:\n" + "\n".join(new)
+    assert not gone, "ledger entries the code no longer has:\n" + "\n".join(gone)
+    for entry in early_exits.ledger():
+        where = f"{entry['at']}: {entry['when']}"
+        assert entry["kind"] in early_exits.KINDS, where
+        asks = "allows(" in entry["when"]
+        if entry["kind"] == "exception":
+            assert entry["id"] in REGISTRY, where
+            assert asks, f"{where}: an exception's exit must ask run.allows()"
+        else:
+            assert not asks, f"{where}: asks allows() but is not classified an exception"
+            assert entry.get("why") or entry["kind"] in ("scope", "holds", "reported",
+                                                          "algorithm"), where
+
+
+def test_the_ledger_fails_on_an_unclassified_exit(tmp_path, monkeypatch):
+    """The ledger check sees an exit a checker grows (so the test above can fail)."""
+    import shutil
+
+    from analyzer.engine import early_exits
+
+    for top in early_exits.SCANNED:
+        shutil.copytree(early_exits.ROOT / top, tmp_path / top)
+    (tmp_path / "checkers" / "probe.py").write_text(
+        "def on_call(st, ev, fm):\n    if fm.sleeps_when:\n        return\n")
+    monkeypatch.setattr(early_exits, "ROOT", tmp_path)
+    new, gone = early_exits.mismatches()
+    assert new == ["checkers/probe.py:on_call: fm.sleeps_when"] and not gone

@@ -40,7 +40,13 @@ from analyzer.report.suppressions import draft as draft_suppressions
 from analyzer.report.text import format_finding
 from analyzer.workflows import kbuild as kbuild_mode
 from analyzer.workflows import patchcheck
-from checkers import REGISTRY, checker_classes, exception_registry, exceptions_check
+from checkers import (
+    REGISTRY,
+    checker_classes,
+    early_exit_kinds,
+    exception_registry,
+    exceptions_check,
+)
 
 MAX_DIAGS_PER_FILE = 5
 
@@ -781,6 +787,9 @@ def exceptions() -> None:
     """List the registered exceptions: the heuristics that keep a rule from reporting."""
     for e in sorted(exception_registry().values(), key=lambda e: e.id):
         click.echo(e.line())
+    where, kinds = early_exit_kinds()
+    click.echo(f"\nevery other early exit of the checkers and the engine is classified in "
+               f"{where}: " + ", ".join(f"{n} {k}" for k, n in kinds.items()))
 
 
 if __name__ == "__main__":  # pragma: no cover
