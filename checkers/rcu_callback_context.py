@@ -60,6 +60,7 @@ class RcuCallbackContext(Checker):
         "RCU callback that may sleep or needs process context",
         level="warning", precision="high", cwe=("CWE-667",),
         tags=("concurrency", "rcu", "correctness"),
+        path=("branch",),
     )
 
     def on_call(self, st, ev, fm) -> None:

@@ -86,6 +86,7 @@ class RcuDerefUnprotected(Checker):
         "RCU-protected pointer loaded with no read-side section held",
         level="warning", precision="high", cwe=("CWE-362", "CWE-416"),
         tags=("concurrency", "rcu", "correctness"),
+        path=("branch", "section"),
     )
 
     def __init__(self, run) -> None:

@@ -77,6 +77,7 @@ class RcuPlainAccess(Checker):
         "RCU-shared pointer read or written without the RCU accessors",
         level="warning", precision="medium", cwe=("CWE-362",),
         tags=("concurrency", "rcu", "correctness"),
+        path=("branch", "section"),
     )
 
     def on_plain(self, st, ev) -> None:

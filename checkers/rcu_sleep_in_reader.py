@@ -78,6 +78,7 @@ class RcuSleepInReader(Checker):
         "A call that may sleep inside an RCU read-side section",
         level="warning", precision="high", cwe=("CWE-667", "CWE-833"),
         tags=("concurrency", "rcu", "correctness"),
+        path=("branch", "section"),
     )
 
     def on_call(self, st, ev, fm) -> None:

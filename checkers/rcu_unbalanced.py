@@ -96,6 +96,7 @@ class RcuUnbalanced(Checker):
         "RCU read-side lock and unlock do not pair on some path",
         level="warning", precision="high", cwe=("CWE-667", "CWE-764", "CWE-765"),
         tags=("concurrency", "rcu", "correctness"),
+        path=("branch", "section"),
     )
 
     # what earlier branches had established when the outermost section was entered

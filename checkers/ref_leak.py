@@ -145,6 +145,7 @@ class RefLeak(Checker):
         "Reference neither released nor handed off on some path",
         level="warning", precision="high", cwe=("CWE-772", "CWE-911"),
         tags=("refcount", "resource-leak"),
+        path=("branch", "ref"),
     )
 
     # the memory location each pointer variable was last loaded from, with no store there

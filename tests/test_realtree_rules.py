@@ -72,6 +72,20 @@ def test_pinned_findings(kernel_tree):
     assert got == PINNED
 
 
+def test_notes_of_the_mm_findings_are_reviewed_snapshots(kernel_tree):
+    """Every note of the findings above reads as the source does (no macro internals,
+    no step said twice), and all of them are a reviewed snapshot; the branch note at
+    shrinker.c:526 (`if (unlikely(!info)) goto unlock;`) says that `info` is not NULL."""
+    from tests.test_notes import check_notes_read_as_source, check_snapshot, told
+
+    tree = _tree(str(kernel_tree))
+    findings = [f for rel in FILES for f in _results(str(kernel_tree), rel).findings]
+    check_notes_read_as_source(findings, lambda p: Path(p).read_text().splitlines())
+    text = told(findings, tree.relative)
+    assert "mm/shrinker.c:526:6: note: `info` is not NULL" in text
+    check_snapshot("mm.txt", text)
+
+
 def analyze_variant(tree_root: Path, rel: str, edits: list[tuple[str, str]], tmp_path: Path):
     """Analyse `rel` with textual edits applied, parsed exactly as kbuild would."""
     tree = _tree(str(tree_root))

@@ -100,6 +100,15 @@ def on_call(st: State, ev: Call, fm: FnModel | None, in_section: bool,
     return st
 
 
+def is_result(k: str) -> bool:
+    """A call's result not yet named by a variable (the engine's `%N`)."""
+    return k.startswith("%")
+
+
+def _named(k: str) -> str:
+    return "the object a call returned" if is_result(k) else f"`{k}`"
+
+
 def drop(st: State, k: str, loc: Loc, api: str) -> State:
     """A put: one reference on `k` fewer."""
     n = st.refcount(k)
@@ -107,7 +116,7 @@ def drop(st: State, k: str, loc: Loc, api: str) -> State:
         st = st.with_refcount(k, n - 1)
         if n == 1:
             st = replace(st, dropped=st.dropped | {k})
-    return st.note(loc, f"{api} drops a reference on `{k}`")
+    return st.note(loc, f"{api} drops a reference on {_named(k)}", about=k)
 
 
 def handle(base: str, label: str) -> str:
@@ -150,18 +159,21 @@ def take(st: State, k: str, loc: Loc, api: str) -> State:
     if k in st.owed:
         # the pointer was stored just before: this is the reference that goes with it
         return replace(st, owed=st.owed - {k}).note(
-            loc, f"{api} takes the reference that the stored `{k}` owns")
+            loc, f"{api} takes the reference that the stored `{k}` owns", about=k)
     st = st.with_refcount(k, st.refcount(k) + 1)
     st = replace(st, dropped=st.dropped - {k}, failed=st.failed - {k},
                  ref_origin=(*st.ref_origin, (k, loc, api)))
-    return st.note(loc, f"{api} takes a reference on `{k}`")
+    if is_result(k):
+        return st.note(loc, f"{api} returns an object with a reference taken", about=k)
+    return st.note(loc, f"{api} takes a reference on `{k}`", about=k)
 
 
 def hand_off(st: State, k: str, loc: Loc, how: str) -> State:
     """One reference leaves with the pointer (returned, stored, consumed)."""
     n = st.refcount(k)
     if n > 0:
-        return st.with_refcount(k, n - 1).note(loc, f"the reference on `{k}` is {how}")
+        return st.with_refcount(k, n - 1).note(loc, f"the reference on {_named(k)} is {how}",
+                                               about=k)
     return replace(st, owed=st.owed | {k})
 
 
@@ -372,7 +384,7 @@ def on_branch(st: State, subject: Val, outcome: bool, loc: Loc) -> State:
             st = take(st, obj, api[1] if api else loc, api[2] if api else "tryget")
         else:
             st = replace(st, failed=st.failed | {obj})
-            st = st.note(loc, f"the tryget on `{obj}` fails on this branch")
+            st = st.note(loc, f"the tryget on `{obj}` fails on this branch", about=obj)
     if not outcome and subject.kind == "var":
         st = no_object(st, subject.text)  # the pointer is NULL here
     if subject.same is not None and outcome != subject.neg:
@@ -401,7 +413,8 @@ def one_object(st: State, a: str, b: str, loc: Loc) -> State:
     if kb in st.owed:
         st = replace(st, owed=st.owed - {kb})
         n -= 1
-        st = st.note(loc, f"the reference on `{a}` is the one the stored `{kb}` owns")
+        st = st.note(loc, f"the reference on `{a}` is the one the stored `{kb}` owns",
+                     about=a)
     if n > 0:
         st = st.with_refcount(kb, st.refcount(kb) + n)
         if origin is not None:

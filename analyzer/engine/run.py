@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from analyzer.engine import beliefs, lifetimes
 from analyzer.engine.exceptions import ALL
 from analyzer.engine.hooks import Hooks, whole
+from analyzer.engine.notes import path_notes
 from analyzer.engine.sections import Flavours
 from analyzer.engine.state import CAP, UNKNOWN, State, join, replace
 from analyzer.ir import (
@@ -371,20 +372,12 @@ class FunctionRun:
         demoted_by: tuple[str, ...] = ()
         if demote is not None and self.allows(demote):
             level, demoted_by = "note", (demote.id,)
-        trail = list(state.trail) if state is not None else []
-        all_notes: list[tuple[Loc, str]] = []
-        for n in [n for n in trail if n[0] != loc] + list(notes or []):
-            # a step said once: the same expression tested twice in a row (a macro whose
-            # expansion tests inside before the test the source writes) is one assumption,
-            # the last one's
-            if all_notes and _step(all_notes[-1]) == _step(n):
-                all_notes[-1] = n
-            else:
-                all_notes.append(n)
         dkey = (rule.id, loc, ("obj", obj) if obj is not None else message)
         if dkey in self.findings and first >= self.first_of.get(dkey, 0):
             return
         self.first_of[dkey] = first
+        all_notes = path_notes(state.trail if state is not None else None, rule.path, loc, obj,
+                               notes)
         self.findings[dkey] = Finding(rule.id, level or rule.level, loc, message, self.fn.name,
                                       all_notes, confidence, conditions=conditions,
                                       demoted_by=demoted_by)
@@ -627,8 +620,9 @@ class FunctionRun:
         what = _what(ev) if ev is not None else "the call tested here"
         if ev is None:
             return st.note(loc, f"the {self.flavours.name(fkey)} section is held on this "
-                                "branch")
-        return st.note(loc, f"{what} enters the {self.flavours.name(fkey)} read-side section")
+                                "branch", "section", fkey)
+        return st.note(loc, f"{what} enters the {self.flavours.name(fkey)} read-side section",
+                       "section", fkey)
 
     def leave(self, st: State, fkey: str, ev: Call) -> State:
         st = self.notify("on_section_exit", st, ev, fkey)
@@ -640,7 +634,8 @@ class FunctionRun:
         if d == 0 and target == fkey and fkey not in st.entered:
             st = replace(st, borrowed=st.borrowed | {fkey})
         if d == UNKNOWN or d == 0:
-            return st.note(ev.loc, f"{_what(ev)} leaves the {fl.name(fkey)} section")
+            return st.note(ev.loc, f"{_what(ev)} leaves the {fl.name(fkey)} section",
+                           "section", fkey)
         st = st.with_depth(target, d - 1)
         for i in range(len(st.openers) - 1, -1, -1):
             if st.openers[i][0] == target:
@@ -650,7 +645,8 @@ class FunctionRun:
             st = st.with_origin(target, None)
             if target in fl.vanilla and fl.vanilla_depth(st) == 0:
                 st = lifetimes.on_section_closed(st, ev.loc)
-        return st.note(ev.loc, f"{_what(ev)} leaves the {fl.name(target)} section")
+        return st.note(ev.loc, f"{_what(ev)} leaves the {fl.name(target)} section",
+                       "section", target)
 
     def bind_handle(self, ev: Assign) -> None:
         """`cgrp = cgroup_kn_lock_live(of->kn)`: `cgrp` is what `of->kn` leads the callee to."""
@@ -726,7 +722,7 @@ class FunctionRun:
     def refine(self, st: State, cond: Cond | None, outcome: bool) -> State | None:
         if cond is None:
             return st
-        st = st.note(cond.loc, branch_note(cond, outcome))
+        st = st.branched(cond, outcome)
         subj = cond.subject
         if subj.neg:
             subj = replace(subj, neg=False)
@@ -824,39 +820,6 @@ def _program_order(fn: Function) -> dict[int, int]:
             done.add(nxt)
             stack.append((nxt, iter(s for s, _ in fn.blocks[nxt].succs)))
     return {b: i for i, b in enumerate(reversed(post))}
-
-
-def branch_note(cond: Cond, outcome: bool) -> str:
-    """The assumption a path makes at a test, as a reader checks it against the source:
-    `info` is not NULL (whatever `if (!info)` or `if (info)` wrote around it)."""
-    text = _short(cond.text)
-    truth = outcome  # the branch is on the truth of the expression the text shows
-    if cond.subject.kind == "call":
-        said = {"ptr": ("returns an object", "returns NULL"),
-                "bool": ("returns true", "returns false"),
-                "int": ("returns non-zero", "returns 0")}.get(cond.what,
-                                                              ("is true", "is false"))
-    else:
-        said = {"ptr": ("is not NULL", "is NULL"), "int": ("is not 0", "is 0")}.get(
-            cond.what, ("is true", "is false"))
-    fact = f"`{text}` {said[0] if truth else said[1]}"
-    way = "entering" if outcome == cond.enters else "leaving"
-    if cond.loop == "macro":
-        return f"{way} the loop `{text}`"
-    if cond.loop:
-        return f"{way} the loop: {fact}"
-    return fact
-
-
-def _step(note: tuple[Loc, str]) -> tuple:
-    """What a note is about: its place, and the expression a branch note names."""
-    loc, text = note
-    return (loc, text.split("`")[1]) if text.startswith("`") else (loc, text)
-
-
-def _short(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _invert(kind: str) -> str:

@@ -20,7 +20,34 @@ from analyzer.ir import Loc
 
 CAP = 4          # nesting or counts deeper than this are "many"
 UNKNOWN = -1     # depth after merging paths that disagree
-TRAIL_MAX = 12
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One step of a path worth telling a reader, linked to the one before.
+
+    The state keeps the chain (sharing its tail with every path it branched from);
+    a report walks it back and renders what bears on the finding
+    (`analyzer.engine.notes`).  A branch keeps its test and outcome and is put into
+    words only then.
+    """
+
+    prev: Step | None
+    loc: Loc
+    kind: str          # "branch", "section" (entered, left) or "ref" (taken, dropped, ...)
+    about: str = ""    # the object of a reference step, the section of a section step
+    text: str = ""     # what a section or reference step says
+    cond: object = None  # a branch's test (`ir.Cond`)
+    outcome: bool = False
+
+    def chain(self) -> list[Step]:
+        """The steps from the path's start to this one."""
+        out, s = [], self
+        while s is not None:
+            out.append(s)
+            s = s.prev
+        out.reverse()
+        return out
 
 
 def replace(obj, **changes):
@@ -90,7 +117,7 @@ class State:
     slots: tuple = _f((), "slots", key=False)
     # --- not part of a path's identity: where things happened, the steps taken -----------
     origins: tuple[tuple[str, Loc], ...] = _f((), "first", key=False)
-    trail: tuple[tuple[Loc, str], ...] = _f((), "first", key=False)
+    trail: Step | None = _f(None, "first", key=False)  # noqa: RUF009 (a field)
     ref_origin: tuple[tuple[str, Loc, str], ...] = _f((), "first", key=False)
     ptr_origin: tuple[tuple[str, Loc, str], ...] = _f((), "first", key=False)
     section_end: Loc | None = _f(None, "first", key=False)  # noqa: RUF009 (a field)
@@ -239,9 +266,14 @@ class State:
                 return entry
         return None
 
-    def note(self, loc: Loc, text: str) -> State:
-        trail = (*self.trail, (loc, text))[-TRAIL_MAX:]
-        return replace(self, trail=trail)
+    def note(self, loc: Loc, text: str, kind: str = "ref", about: str = "") -> State:
+        """A section or reference step on this path, for the notes of a report."""
+        return replace(self, trail=Step(self.trail, loc, kind, about, text))
+
+    def branched(self, cond, outcome: bool) -> State:
+        """The path took this way at a test."""
+        return replace(self, trail=Step(self.trail, cond.loc, "branch", cond=cond,
+                                        outcome=outcome))
 
     def with_slot(self, index: int, value) -> State:
         slots = self.slots

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from analyzer.ir.events import Loc
 
@@ -20,10 +20,11 @@ class Rule:
     cwe: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     doc: str = ""
+    # the kinds of path step its findings' notes tell: "branch", "section", "ref"
+    path: tuple[str, ...] = ("branch", "section", "ref")
 
     def with_doc(self, obj: object) -> Rule:
-        return Rule(self.id, self.name, self.short, self.level, self.precision, self.cwe,
-                    self.tags, inspect.cleandoc(obj.__doc__ or ""))
+        return replace(self, doc=inspect.cleandoc(obj.__doc__ or ""))
 
 
 @dataclass
