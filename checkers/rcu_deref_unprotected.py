@@ -42,6 +42,7 @@ class _Use:
     needs: str
     held: bool
     state: object
+    waived: str | None = None  # a turned-off exception that would have let it pass
 
 
 @register
@@ -129,7 +130,8 @@ class RcuDerefUnprotected(Checker):
         held = self.run.flavours.holds(st, needs, handle)
         if held is None:
             return
-        self.uses.append(_Use(loc, ("a call to " if callee else "") + what, needs, held, st))
+        self.uses.append(_Use(loc, ("a call to " if callee else "") + what, needs, held, st,
+                              self.run.take_waived()))
 
     def on_end(self, exit_states) -> None:
         fl = self.run.flavours
@@ -137,6 +139,7 @@ class RcuDerefUnprotected(Checker):
         for u in self.uses:
             if u.held:
                 continue
+            self.run.waived = u.waived
             handled = u.needs in fl.handled
             # a function that drops its caller's section (to sleep) and takes it again
             # works inside the caller's: its own lock is the retake

@@ -64,7 +64,8 @@ DESTRUCTOR = exception(
     "references released there",
     """`foo_destroy(c)`, `foo_uninit(c)`, `free_foo(c)` tear an object down, fields and
     all; the model's naming.destructor says which names.""",
-    "ref_leak_owned_fields.c:treq_send_destroyed", "ref_leak_owned_fields.c:treq_send")
+    "ref_leak_owned_fields.c:treq_send_destroyed", "ref_leak_owned_fields.c:treq_send",
+    attributed=False)  # the field's release is a fact of the path state, reported later
 ITERATOR_STEP = exception(
     "ref-leak.iterator-step", "ref-leak",
     "a variable overwritten by the result of a call given it, that nothing describes",
@@ -318,7 +319,7 @@ class RefLeak(Checker):
             return  # another variable still holds the object (and now its reference)
         if (name, _PASSED) in self.get(st) and self.run.allows(CONSUMED):
             return  # last given to a callee that may have consumed it
-        self.candidates.append((st, name, loc, why))
+        self.candidates.append((st, name, loc, why, self.run.take_waived()))
 
     def on_return(self, st, ev):
         value = ev.value
@@ -364,7 +365,7 @@ class RefLeak(Checker):
             # so the one kept on success is nobody's
             if any(p in s.failed for s in exit_states):
                 self.candidates.append((st, p, loc, "before this return: the caller "
-                                        "cannot tell that the tryget succeeded"))
+                                        "cannot tell that the tryget succeeded", None))
         for st, loc, text, name in self.overwrites:
             if name in self.counted_fields:
                 self.report(loc, f"the reference held in `{text}` is overwritten here without "
@@ -375,8 +376,9 @@ class RefLeak(Checker):
             if any(s.refcount(p) == 0 and s.ret is not None and s.ret >= 0
                    for s in exit_states):
                 self.candidates.append((st, p, loc, "before this error return: the "
-                                        "other returns do not keep it"))
-        for st, name, loc, why in self.candidates:
+                                        "other returns do not keep it", None))
+        for st, name, loc, why, waived in self.candidates:
+            self.run.waived = waived  # the exception that would have dropped it earlier
             origin = st.lookup(st.ref_origin, name)
             fm = self.run.model_for(origin[2].rstrip("()")) if origin else None
             if fm is not None and fm.get is not None and name not in self.put_objs and \
@@ -385,9 +387,9 @@ class RefLeak(Checker):
                 # holder the analysis cannot see (a field set through a helper)
                 continue
             guards = self.put_guards.get(name, {})
-            if self.run.allows(KEPT_ON_SUCCESS) and any(
-                    guards.get(v) == {True} and true == self.results[v]
-                    for v, true in st.truths if v in self.results):
+            if any(guards.get(v) == {True} and true == self.results[v]
+                   for v, true in st.truths if v in self.results) and \
+                    self.run.allows(KEPT_ON_SUCCESS):
                 # dropped exactly when a call failed: on success the reference is kept
                 # by what the call set up (`ret = ops->build_state(...); if (ret) put;`,
                 # `kobj = kobject_get_unless_zero(); if (!kobj) module_put(owner);`)
@@ -403,13 +405,14 @@ class RefLeak(Checker):
     def steps(self, value, name: str) -> bool:
         """`iter = walk(iter)`, `walk()` described by nothing: an iterator's step that
         took the old cursor's reference (see ITERATOR_STEP)."""
-        if value.kind != "call" or not self.run.allows(ITERATOR_STEP):
+        if value.kind != "call":
             return False
         call = self.run.calls.get(value.tmp, (None, None))[0]
         # (what the model or a body says, not what this function's own releases suggest)
         return call is not None and call.callee is not None and \
             says_nothing(self.run.model_for(call.callee, call.not_a_put)) and \
-            any(a.kind == "var" and a.text == name for a in call.args)
+            any(a.kind == "var" and a.text == name for a in call.args) and \
+            self.run.allows(ITERATOR_STEP)
 
     def freed_leaks(self, srcs, names=None) -> None:
         """Report the fields of freed containers whose objects were never released

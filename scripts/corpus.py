@@ -87,6 +87,8 @@ class Result:
     other: list[str] = field(default_factory=list)       # new warnings of other rules
     notes_only: bool = False
     fixed_alarms: list[str] = field(default_factory=list)  # warnings on the fixed function
+    # found only because these turned-off exceptions did not silence it (--disable-exception)
+    hidden_by: list[str] = field(default_factory=list)
 
 
 def load(corpus: Path = CORPUS) -> tuple[list[Entry], list[str]]:
@@ -305,6 +307,8 @@ def score_file(tree: KernelTree, session: Session, rel: str,
         hits = [f for f in _warnings(about) if f.rule in e.expect]
         r.found = bool(hits)
         r.hits = [_show(f) for f in hits]
+        if hits and all(f.waived_by for f in hits):
+            r.hidden_by = sorted({x for f in hits for x in f.waived_by})
         r.other = [_show(f) for f in _warnings(new) if f.rule not in e.expect]
         r.notes_only = not hits and any(f.rule in e.expect for f in about)
         results.append(r)
@@ -360,6 +364,12 @@ def report(results: list[Result], misses: bool, seconds: float) -> None:
         print(f"\n{len(errors)} entries could not be scored:")
         for r in errors:
             print(f"  {r.entry.id}: {r.error}")
+    hidden = Counter(x for r in results if r.found for x in r.hidden_by)
+    if hidden:
+        print("\nfound only because an exception was off (the bugs each one hides):")
+        for exc, n in sorted(hidden.items()):
+            ids = [r.entry.id for r in results if exc in r.hidden_by]
+            print(f"  {exc}: {n} ({', '.join(ids)})")
     alarms = [r for r in results if r.fixed_alarms]
     unique = list(dict.fromkeys((r.entry.file, a) for r in alarms for a in r.fixed_alarms))
     print(f"\nfalse alarms on the fixed code: {len(unique)} warnings in "
@@ -434,7 +444,8 @@ def main(argv: list[str] | None = None) -> int:
             [{"id": r.entry.id, "split": r.entry.split, "rule": r.entry.rule,
               "subsystem": r.entry.subsystem, "found": r.found, "error": r.error,
               "hits": r.hits, "other": r.other, "notes_only": r.notes_only,
-              "fixed_alarms": r.fixed_alarms} for r in results], indent=1) + "\n")
+              "fixed_alarms": r.fixed_alarms, "hidden_by": r.hidden_by} for r in results],
+            indent=1) + "\n")
     return 0
 
 

@@ -128,8 +128,10 @@ def main(argv: list[str] | None = None) -> int:
         if r.get("level") == "note" or r.get("suppressions"):
             continue
         loc = r["locations"][0]["physicalLocation"]
+        props = r.get("properties", {})
         rows.append((loc["artifactLocation"]["uri"], loc["region"]["startLine"], r["ruleId"],
-                     r.get("properties", {}).get("function", ""), r["message"]["text"]))
+                     props.get("function", ""), r["message"]["text"],
+                     ", ".join(props.get("exceptionOff", ()))))
     rows.sort()
     per20k = 20000 * len(rows) / lines if lines else 0.0
     print(f"seed {args.seed}: {len(files)} files sampled, {len(analysed)} analysed "
@@ -142,11 +144,19 @@ def main(argv: list[str] | None = None) -> int:
     print("per directory: " + (", ".join(
         f"{k} {v}" for k, v in sorted(Counter(str(Path(r[0]).parent) for r in rows).items()))
         or "none"))
-    table = ["| # | where | rule | function | message | verdict | cause |",
-             "|---|---|---|---|---|---|---|"]
-    for i, (f, line, rule, fn, msg) in enumerate(rows, 1):
+    if args.disable_exception:
+        # each warning an exception would have removed names it (SARIF `exceptionOff`)
+        waived = Counter(x for r in rows for x in r[5].split(", ") if x)
+        print("per exception turned off (the warnings it removes): " + (", ".join(
+            f"{k} {v}" for k, v in sorted(waived.items())) or "none") +
+            f"; not attributed {sum(1 for r in rows if not r[5])}")
+    extra = " exception off |" if args.disable_exception else ""
+    table = [f"| # | where | rule | function | message |{extra} verdict | cause |",
+             "|---|---|---|---|---|" + ("---|" if extra else "") + "---|---|"]
+    for i, (f, line, rule, fn, msg, off) in enumerate(rows, 1):
         msg = msg.replace("|", "\\|")
-        table.append(f"| {i} | {f}:{line} | {rule} | {fn} | {msg} | | |")
+        cell = f" {off} |" if extra else ""
+        table.append(f"| {i} | {f}:{line} | {rule} | {fn} | {msg} |{cell} | |")
     (out / "findings.md").write_text(
         f"# Precision sample, seed {args.seed}\n\n{len(analysed)} files analysed, {lines} "
         f"lines, {len(rows)} warnings ({per20k:.2f} per 20k lines).\n"

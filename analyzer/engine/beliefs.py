@@ -36,14 +36,16 @@ PAIRED_GET = exception(
     so the peek need not return a reference.  Kernel gets are named *_get, get_*,
     *_hold, *_grab, *_inc (Documentation/core-api/kref.rst; sock_hold(), dev_hold(),
     get_device()).""",
-    "ref_leak_believed.c:tnode_touch", "ref_leak_believed.c:tnode_set_flags")
+    "ref_leak_believed.c:tnode_touch", "ref_leak_believed.c:tnode_set_flags",
+    attributed=False)
 COMPARED = exception(
     "ref-leak.belief-compared", "ref-leak",
     "a put of a variable compared with another pointer shows nothing of its producer",
     """`if (cfile_css != css) { css_put(cfile_css); ... }` then `css_put(css)`: where the
     two are equal the put drops the reference taken under the other name
     (memcg_write_event_control()).""",
-    "ref_leak_believed.c:tnode_check_current", "ref_leak_believed.c:tnode_refresh")
+    "ref_leak_believed.c:tnode_check_current", "ref_leak_believed.c:tnode_refresh",
+    attributed=False)
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,9 @@ class Exception_:
     silences: str    # fixture function it rightly silences: "file.c:function"
     must_report: str  # the nearest real bug, a fixture function it must not hide
     effect: str = "silences"  # or "demotes": reported as a note instead of a warning
+    # a finding it no longer silences when off names it (`Finding.waived_by`); False for
+    # the engine's, applied as settings of a whole function's analysis
+    attributed: bool = True
 
     def line(self) -> str:
         how = "" if self.effect == "silences" else " (demoted to a note)"
@@ -43,7 +46,8 @@ REGISTRY: dict[str, Exception_] = {}
 
 
 def exception(id: str, rule: str, summary: str, why: str, silences: str,
-              must_report: str, effect: str = "silences") -> Exception_:
+              must_report: str, effect: str = "silences", attributed: bool = True
+              ) -> Exception_:
     """Register a heuristic (once, at import of the module that applies it)."""
     if not id.startswith(rule + "."):
         raise ValueError(f"exception {id} must be named after its rule {rule}")
@@ -51,7 +55,8 @@ def exception(id: str, rule: str, summary: str, why: str, silences: str,
         raise ValueError(f"exception {id} registered twice")
     if effect not in ("silences", "demotes"):
         raise ValueError(f"exception {id}: effect {effect!r} is neither silences nor demotes")
-    exc = Exception_(id, rule, summary, " ".join(why.split()), silences, must_report, effect)
+    exc = Exception_(id, rule, summary, " ".join(why.split()), silences, must_report, effect,
+                     attributed)
     REGISTRY[id] = exc
     return exc
 

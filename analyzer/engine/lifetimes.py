@@ -313,7 +313,8 @@ RETURNED_WITH_CONTAINER = exception(
     """`f = fget(fd); uobj = f->private_data; return uobj;`: the file's reference keeps
     the returned object alive and the caller drops it with the object
     (drivers/infiniband/core/rdma_core.c, lookup_get_fd_uobject()).""",
-    "ref_leak_believed.c:tnode_from_fd", "ref_leak_believed.c:tnode_set_flags")
+    "ref_leak_believed.c:tnode_from_fd", "ref_leak_believed.c:tnode_set_flags",
+    attributed=False)
 
 
 def on_return(st: State, value: Val | None, loc: Loc, with_container: bool = True) -> State:

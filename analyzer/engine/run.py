@@ -115,6 +115,9 @@ class FunctionRun:
         self.partial: str | None = None  # why the run stopped early, if it did
         self.findings: dict[tuple, Finding] = {}
         self.first_of: dict[tuple, int] = {}  # see `report`
+        # a turned-off exception whose case held, in the hook running now: the finding the
+        # hook goes on to make is one that exception would have silenced (see `allows`)
+        self.waived: str | None = None
         self.facts: list[tuple[str, tuple]] = []
         self.exit_states: list[State] = []
         self.steps = 0
@@ -147,8 +150,8 @@ class FunctionRun:
         # callees whose results this function releases on some path: references it owns
         self.beliefs = beliefs.owned_results(
             fn, self.model_for, self.puts_inside,
-            model.names_a_get if self.allows(beliefs.PAIRED_GET) else None,
-            self.allows(beliefs.COMPARED))
+            model.names_a_get if self.enabled(beliefs.PAIRED_GET) else None,
+            self.enabled(beliefs.COMPARED))
         # calls after which the function still releases what it gave them: (call
         # result, variable); they consumed nothing
         self.kept_after = beliefs.kept_after(fn, self.model_for) if self.beliefs else set()
@@ -171,7 +174,22 @@ class FunctionRun:
     def allows(self, exc) -> bool:
         """Does the registered exception `exc` apply in this run (not turned off)?"""
         off = self.budget.disabled
+        if not off or (exc.id not in off and ALL not in off):
+            return True
+        self.waived = exc.id
+        return False
+
+    def enabled(self, exc) -> bool:
+        """`allows` for an exception the engine applies as a setting for the whole
+        function (its findings cannot name it: see `Exception_.attributed`)."""
+        off = self.budget.disabled
         return not off or (exc.id not in off and ALL not in off)
+
+    def take_waived(self) -> str | None:
+        """The turned-off exception whose case held since the hook began (a checker that
+        reports later keeps it with the finding-to-be), cleared."""
+        waived, self.waived = self.waived, None
+        return waived
 
     # --- model lookups used by the engine and by checkers ----------------------------------
     def callee_model(self, ev: Call, st: State | None = None) -> FnModel | None:
@@ -372,6 +390,7 @@ class FunctionRun:
         demoted_by: tuple[str, ...] = ()
         if demote is not None and self.allows(demote):
             level, demoted_by = "note", (demote.id,)
+        waived, self.waived = ((self.waived,) if self.waived else ()), None
         dkey = (rule.id, loc, ("obj", obj) if obj is not None else message)
         if dkey in self.findings and first >= self.first_of.get(dkey, 0):
             return
@@ -380,7 +399,7 @@ class FunctionRun:
                                notes)
         self.findings[dkey] = Finding(rule.id, level or rule.level, loc, message, self.fn.name,
                                       all_notes, confidence, conditions=conditions,
-                                      demoted_by=demoted_by)
+                                      demoted_by=demoted_by, waived_by=waived)
 
     def emit(self, rule, fact: tuple) -> None:
         """A fact about this function for `rule`'s program-wide `resolve`."""
@@ -487,6 +506,7 @@ class FunctionRun:
                 if nst is not None:
                     arrive(succ, nst)
         for hook in self.on.get("on_end", ()):
+            self.waived = None
             hook(self.exit_states)
         findings = sorted(self.findings.values(), key=Finding.sort_key)
         return FunctionResult(fn, findings, self.exit_states, self.steps, self.subscribers,
@@ -508,6 +528,7 @@ class FunctionRun:
         """Call every subscriber of `hook`; a subscriber may return the state with its slot
         changed."""
         for fn in self.on.get(hook, ()):
+            self.waived = None
             out = fn(st, *args)
             if out is not None:
                 st = out
@@ -542,7 +563,7 @@ class FunctionRun:
             st = self.notify("on_return", st, ev)
             return lifetimes.on_return(replace(st, ret=self.return_value(st, ev.value)),
                                        ev.value, ev.loc,
-                                       self.allows(lifetimes.RETURNED_WITH_CONTAINER))
+                                       self.enabled(lifetimes.RETURNED_WITH_CONTAINER))
         return st
 
     def call(self, st: State, ev: Call) -> State:

@@ -45,6 +45,9 @@ class Finding:
     conditions: tuple = ()
     # the registered exceptions (`analyzer.engine.exceptions`) that demoted it to a note
     demoted_by: tuple[str, ...] = ()
+    # the exceptions turned off (`--disable-exception`) that would have silenced or
+    # demoted it: what each one hides, for scripts/corpus and scripts/precision
+    waived_by: tuple[str, ...] = ()
 
     def sort_key(self):
         return (self.loc.file, self.loc.line, self.loc.col, self.rule, self.message)

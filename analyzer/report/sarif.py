@@ -134,7 +134,8 @@ def build_log(inp: SarifInput) -> om.SarifLog:
             fingerprints={FINGERPRINT_KEY: fp, **({LEGACY_KEY: f.legacy_fingerprint}
                                                  if f.legacy_fingerprint else {})},
             properties={"function": f.function, "confidence": f.confidence,
-                        **({"demotedBy": list(f.demoted_by)} if f.demoted_by else {})},
+                        **({"demotedBy": list(f.demoted_by)} if f.demoted_by else {}),
+                        **({"exceptionOff": list(f.waived_by)} if f.waived_by else {})},
         )
         if fp in inp.suppressed:
             result.suppressions = [om.Suppression(kind="external",

@@ -15,6 +15,8 @@ def format_finding(f: Finding, rel: Callable[[str], str], verbose: bool = False)
         tag += f"; confidence: {f.confidence}"
         if f.demoted_by:
             tag += "; demoted by " + ", ".join(f.demoted_by)
+        if f.waived_by:
+            tag += "; exception turned off: " + ", ".join(f.waived_by)
     lines = [f"{rel(f.loc.file)}:{f.loc.line}:{f.loc.col}: {f.level}: {f.message} [{tag}]"]
     for loc, text in f.notes:
         lines.append(f"    {rel(loc.file)}:{loc.line}:{loc.col}: note: {text}")
