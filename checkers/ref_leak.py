@@ -395,8 +395,7 @@ class RefLeak(Checker):
                 # `kobj = kobject_get_unless_zero(); if (!kobj) module_put(owner);`)
                 continue
             belief = believed(self.run, st, name)
-            shown = f" (released by {belief.api} at line {belief.put.line} on another " \
-                "path)" if belief is not None else ""
+            shown = belief.shown() if belief is not None else ""
             # (a reference only the function's own release shows: medium evidence)
             self.report(loc, f"reference on `{name}`{taken_at(st, name)}{shown} is not "
                         f"released {why}", st, obj=name, first=origin[1].line if origin else 0,

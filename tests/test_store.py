@@ -185,3 +185,56 @@ def test_check_patch_with_summaries_reports_a_caller_in_another_file(tmp_path):
     assert "mm/consumer.c:" in seen.stdout and "[rcu-deref-unprotected]" in seen.stdout
     blind = run_cli("check-patch", "--tree", str(root), "-", stdin=patch, env=env)
     assert "mm/consumer.c:" not in blind.stdout
+
+
+EVIDENCE = """\
+#include <linux/slab.h>
+struct tdev { int users; };
+struct tdev *tdev_find(int id);
+void tdev_put(struct tdev *d);
+
+int tdev_usage(int id)
+{
+	struct tdev *d = tdev_find(id);
+	int n;
+
+	if (!d)
+		return 0;
+	n = d->users;
+	tdev_put(d);
+	return n;
+}
+"""
+
+USER = """\
+#include <linux/slab.h>
+struct tdev { int users; };
+struct tdev *tdev_find(int id);
+
+int tdev_busy(int id)
+{
+	struct tdev *d = tdev_find(id);
+
+	if (!d)
+		return 0;
+	return d->users > 0;
+}
+"""
+
+
+def test_evidence_from_another_file_is_an_input_of_the_check(tmp_path):
+    """A callee's result released in one file is a reference in another; when that
+    evidence goes, the other file's warm check follows, as a cold run does."""
+    root = tmp_path / "tree"
+    root.mkdir()
+    (root / "evidence.c").write_text(EVIDENCE)
+    (root / "user.c").write_text(USER)
+    jobs = [_job(root / "evidence.c"), _job(root / "user.c")]
+    store = tmp_path / "s.sqlite"
+    first = _session(store).run(jobs)
+    assert [(f.rule, f.function) for f in first.findings] == [("ref-leak", "tdev_busy")]
+    assert "released by tdev_put() in tdev_usage()" in first.findings[0].message
+    (root / "evidence.c").write_text(EVIDENCE.replace("\ttdev_put(d);\n", ""))
+    warm = _session(store).run(jobs)
+    cold = _session(tmp_path / "cold.sqlite").run(jobs)
+    assert _text(warm.findings) == _text(cold.findings) == []

@@ -29,7 +29,6 @@ from analyzer.driver.session import Budget, RunResult, Session
 from analyzer.errors import InputError
 from analyzer.frontend import clang as clangsetup
 from analyzer.frontend import deepstack
-from analyzer.interproc.story import story
 from analyzer.ir import dump
 from analyzer.model import ApiModel
 from analyzer.report import fingerprints
@@ -38,8 +37,6 @@ from analyzer.report.outfile import write_atomic
 from analyzer.report.suppressions import Suppressions
 from analyzer.report.suppressions import draft as draft_suppressions
 from analyzer.report.text import format_finding
-from analyzer.workflows import kbuild as kbuild_mode
-from analyzer.workflows import patchcheck
 from checkers import (
     REGISTRY,
     checker_classes,
@@ -508,6 +505,8 @@ def graph(ctx: click.Context, tree_dir: str | None, compdb: str | None, derive_f
                        tree=tree.root)
     session.checkers = []
     session.need_program = True
+    from analyzer.interproc.story import story  # (only this command's)
+
     stories: dict = {}
 
     def read_stories(prog) -> None:
@@ -590,6 +589,8 @@ def kbuild(ctx: click.Context, werror: bool, sarif_dir: str | None, suppress: st
         p = Path(path)
         return str(p.relative_to(cwd)) if p.is_absolute() and p.is_relative_to(cwd) else path
 
+    from analyzer.workflows import kbuild as kbuild_mode  # (only this command's)
+
     job = kbuild_mode.job_from_args(args, cwd)
     ctx.meta.setdefault("config", os.environ.get("RCUCHECK_CONFIG"))
     rules, models, sup, _ = _settings(ctx, cwd, (), models, suppress)
@@ -646,6 +647,8 @@ def check_patch(ctx: click.Context, tree_dir: str | None, compdb: str | None,
     above --fail-on are added, 0 when not, 2 when a patch does not apply, 3 when a
     changed file could not be checked.
     """
+    from analyzer.workflows import patchcheck  # (only this command's)
+
     tree = _open_tree(tree_dir, compdb, derive_flags)
     rules, models, sup, fail_on = _settings(ctx, tree.root, (), models, suppress, fail_on)
     if git_range and patches:

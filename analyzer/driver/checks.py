@@ -19,6 +19,8 @@ class CheckTask:
     fixed: dict[str, dict[str, str | None]]            # per function: name -> definition
     callers: set[str] = field(default_factory=set)     # its functions that have callers
     summaries: dict[str, Summary] = field(default_factory=dict)  # of every definition reached
+    # what other functions release of the callees the unit's functions call
+    elsewhere: dict[str, list] = field(default_factory=dict)
 
 
 def check_unit(task: CheckTask, model: ApiModel, checkers: list, budget: Budget) -> bytes:
@@ -29,4 +31,5 @@ def check_unit(task: CheckTask, model: ApiModel, checkers: list, budget: Budget)
     prog.fixed = task.fixed
     prog.callers = task.callers
     prog.summaries = task.summaries
+    prog.elsewhere = {k: tuple(v) for k, v in task.elsewhere.items()}
     return storage.CODEC.dumps(prog.check_unit(task.info.path))

@@ -357,4 +357,6 @@ class _Run:
         return CheckTask(info, [prog.nodes[n] for n in info.functions],
                          self.store.bodies(key, info.functions), fixed,
                          {n for n in info.functions if prog.has_callers(n)},
-                         {c: prog.summaries[c] for c in reached if c in prog.summaries})
+                         {c: prog.summaries[c] for c in reached if c in prog.summaries},
+                         {c: list(e) for n in info.functions
+                          for c, e in prog.elsewhere_for(n).items()})

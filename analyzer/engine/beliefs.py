@@ -55,6 +55,15 @@ class Belief:
     callee: str
     put: Loc
     api: str  # the releasing call, `neigh_release()`
+    # the function making the release, when it is another one than the function run
+    where: str = ""
+
+    def shown(self) -> str:
+        """The evidence, as a finding states it."""
+        if self.where:
+            return (f" (what {self.callee}() returns is released by {self.api} in "
+                    f"{self.where}() at line {self.put.line})")
+        return f" (released by {self.api} at line {self.put.line} on another path)"
 
 
 def says_nothing(fm: FnModel | None) -> bool:

@@ -179,7 +179,7 @@ def hand_off(st: State, k: str, loc: Loc, how: str) -> State:
 
 def value_key(st: State, value: Val) -> str | None:
     """The object a stored or returned value carries (`(unsigned long)objcg | FLAG` too)."""
-    if value.neg:
+    if value.neg or value.truth:
         return None
     if value.kind in ("var", "global"):
         return obj_key(st, value)

@@ -64,6 +64,9 @@ class RunContext:
     # the function's node in the call graph, and the node a call by name reaches
     node: str = ""
     resolve: Callable[[str], str | None] = _unresolved
+    # what another analysed function's own code shows of a callee's result: that it
+    # releases one (`beliefs.Belief`), or None
+    released_elsewhere: Callable[[str], beliefs.Belief | None] = lambda name: None
 
 
 @dataclass
@@ -152,6 +155,16 @@ class FunctionRun:
             fn, self.model_for, self.puts_inside,
             model.names_a_get if self.enabled(beliefs.PAIRED_GET) else None,
             self.enabled(beliefs.COMPARED))
+        # ... or that another analysed function releases (callers of one callee share
+        # its contract: `dev = get_dev_from_fwnode(h); ... put_device(dev);` elsewhere
+        # in the file says what every call of it returns)
+        for b in fn.blocks:
+            for ev in b.events:
+                if isinstance(ev, Call) and ev.callee and ev.callee not in self.beliefs:
+                    got = self.context.released_elsewhere(ev.callee)
+                    if got is not None and beliefs.says_nothing(self.model_for(ev.callee,
+                                                                               False)):
+                        self.beliefs[ev.callee] = got
         # calls after which the function still releases what it gave them: (call
         # result, variable); they consumed nothing
         self.kept_after = beliefs.kept_after(fn, self.model_for) if self.beliefs else set()

@@ -58,6 +58,9 @@ class RunFacts:
     # per exit path: has a grace period passed on it?
     exit_gp: list[bool] = field(default_factory=list)
     frees: set[int] = field(default_factory=set)
+    # callees nothing describes whose results the function releases on some path:
+    # (callee, the releasing call, its line), evidence for the other callers' runs
+    released: list[tuple[str, str, int]] = field(default_factory=list)
     defers: set[int] = field(default_factory=set)
     unpublishes: set[int] = field(default_factory=set)  # parameters taken off readers' view
     # parameters freed at once on the branch where their last reference went
@@ -95,6 +98,8 @@ class SummaryObserver(Hooks):
     def __init__(self, run) -> None:
         super().__init__(run)
         self.facts = RunFacts()
+        self.facts.released = sorted((c, b.api, b.put.line)
+                                     for c, b in run.beliefs.items() if not b.where)
         # variables given the result of a callee nothing is known of, anywhere in the body
         self.opaque_vars: set[str] = set()
 

@@ -33,12 +33,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from analyzer.engine.beliefs import Belief
 from analyzer.engine.run import Budget, FunctionRun, RunContext
 from analyzer.engine.sections import Flavours
 from analyzer.frontend import deepstack
 from analyzer.interproc.observer import CallSite, SummaryObserver
 from analyzer.interproc.summaries import Summary, summarize
-from analyzer.ir import Call, Finding, Function
+from analyzer.ir import Call, Finding, Function, Loc
 from analyzer.lower.tu import LoweredTU, internal_error
 from analyzer.model import ApiModel, FnModel
 
@@ -150,6 +151,9 @@ class Program:
         # global definitions by name, strong ones first
         self.externs: dict[str, list[str]] = {}
         self.summaries: dict[str, Summary] = {}
+        # callee name -> the first function (by node) whose own code releases that
+        # callee's result: (node, its name, the releasing call, line, file)
+        self.elsewhere: dict[str, tuple[str, str, str, int, str]] = {}
         self.digests: dict[str, str] = {}     # node -> digest of its summary
         self.inputs: dict[str, str] = {}      # node -> digest of what its summary consumed
         self.sites: dict[str, list[CallSite]] = {}
@@ -271,6 +275,7 @@ class Program:
                         break
 
         deepstack.run(run_all)
+        self.gather_elsewhere()
         for nid, sites in self.sites.items():
             by_callee: dict[str, list[CallSite]] = {}
             for site in sites:
@@ -310,6 +315,33 @@ class Program:
         self.inputs[nid] = inputs
         self.sites[nid] = sites
 
+    def gather_elsewhere(self) -> None:
+        """What the summaries say their functions release of callees' results: the
+        evidence each other caller of such a callee is run with (`engine.beliefs`)."""
+        self.elsewhere = {}
+        for nid in sorted(self.summaries):
+            s = self.summaries[nid]
+            for callee, api, line in s.releases_results:
+                self.elsewhere.setdefault(callee, (nid, s.name, api, line, s.file))
+
+    def elsewhere_for(self, nid: str) -> dict[str, tuple[str, str, str, int, str]]:
+        """The entries another function gives for the callees `nid` calls."""
+        node = self.nodes.get(nid)
+        calls = node.callees if node is not None else ()
+        return {c: self.elsewhere[c] for c in calls
+                if c in self.elsewhere and self.elsewhere[c][0] != nid}
+
+    def released_elsewhere(self, nid: str) -> Callable[[str], Belief | None]:
+        mine = self.elsewhere_for(nid)
+
+        def lookup(name: str) -> Belief | None:
+            got = mine.get(name)
+            if got is None:
+                return None
+            _, where, api, line, file = got
+            return Belief(name, Loc(file, line, 0), api, where)
+        return lookup
+
     def lookup_for(self, nid: str) -> Callable[[str], FnModel | None]:
         def lookup(name: str) -> FnModel | None:
             callee = self.resolve(nid, name)
@@ -319,7 +351,8 @@ class Program:
 
     def engine_run(self, nid: str, fn: Function, checks: bool):
         context = RunContext(has_callers=self.has_callers(nid), node=nid,
-                             resolve=lambda name: self.resolve(nid, name))
+                             resolve=lambda name: self.resolve(nid, name),
+                             released_elsewhere=self.released_elsewhere(nid))
         subscribers = [SummaryObserver, *(self.checkers if checks else ())]
         try:
             return FunctionRun(fn, self.model, subscribers, lookup=self.lookup_for(nid),
@@ -366,6 +399,8 @@ class Program:
         got = self.runs.get(nid)
         if got is None or got[0] != self.inputs_of(nid) or got[1] != self.has_callers(nid):
             return None
+        if self.elsewhere_for(nid):
+            return None  # run before the other functions' evidence was gathered
         return got[2]
 
     def checkable(self, path: str) -> bool:
@@ -406,7 +441,8 @@ def check_inputs(prog: Program, path: str, key: str) -> str:
     callers."""
     h = hashlib.sha256(key.encode())
     for nid in prog.units[path].functions:
-        h.update(f"{nid}\0{prog.inputs_of(nid)}\0{prog.has_callers(nid)}\n".encode())
+        h.update(f"{nid}\0{prog.inputs_of(nid)}\0{prog.has_callers(nid)}\0"
+                 f"{sorted(prog.elsewhere_for(nid).items())}\n".encode())
     return h.hexdigest()[:24]
 
 
@@ -427,4 +463,7 @@ def resolve_conditions(checkers, results: list[UnitResult],
 
 
 def summary_digest(summary: Summary) -> str:
-    return hashlib.sha256(repr(sorted(summary.to_dict().items())).encode()).hexdigest()[:24]
+    """What callers' runs depend on (`releases_results` is not: see `Program.elsewhere`)."""
+    data = summary.to_dict()
+    data.pop("releases_results", None)
+    return hashlib.sha256(repr(sorted(data.items())).encode()).hexdigest()[:24]

@@ -123,6 +123,9 @@ class Summary:
     sleeps_when: list[list[list]] = dc_field(default_factory=list)
     # per parameter, the struct its pointer reaches: what a caller's argument is
     param_types: list[str] = dc_field(default_factory=list)
+    # not what callers see: the callees nothing describes whose results it releases,
+    # [callee, releasing call, line] (`beliefs`), which the other callers' runs read
+    releases_results: list[list] = dc_field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -315,6 +318,7 @@ def summarize(fn: Function, exit_states, facts: RunFacts, flavours: Flavours) ->
         s.sleeps_maybe = not facts.sure_sleeps
         s.sleeps_after_release = facts.sleeps_after_release and \
             len(facts.sleeps_after_release) == len(facts.sleeps)
+    s.releases_results = [list(r) for r in facts.released]
     rets = [r for r in facts.returns if not r[0]]
     s.returns_ref = bool(rets) and all(r[1] for r in rets)
     s.returns_opaque = facts.returns_opaque and not s.returns_ref

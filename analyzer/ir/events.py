@@ -42,6 +42,9 @@ class Val:
     const: int | None = None
     tmp: str | None = None
     neg: bool = False  # logically negated (`!x`): a truth value, not the pointer
+    # a comparison's result (`d->users > 0`, `p == q`): a truth value, no object goes
+    # with it (the operand's pointer is not returned or stored)
+    truth: bool = False
     # `seq & 1`, `state == 3`: (operator, local variable, constant), for the engine to
     # decide a branch when it knows the variable's value
     op: tuple[str, str, int] | None = None

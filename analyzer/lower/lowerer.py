@@ -41,6 +41,8 @@ _ANNOTATION = re.compile(
     rb"\b__(acquires|releases|must_hold|cond_acquires)\s*\(\s*([&\w][\w\s.>&-]*?)\s*\)")
 # `&head->srcu`, `&gt->reset.backoff_srcu`, `&console_srcu`: an object an annotation names
 _OBJECT_PATH = re.compile(r"&?\s*([A-Za-z_]\w*)((?:\s*(?:->|\.)\s*[A-Za-z_]\w*)*)")
+# operators whose result is a truth value, never the pointer an operand holds
+_COMPARISONS = frozenset({"==", "!=", "<", ">", "<=", ">="})
 _NORETURN_BUILTINS = {"__builtin_unreachable", "__builtin_trap", "abort"}
 _NO_EVAL_BUILTINS = {"__builtin_constant_p", "__builtin_types_compatible_p",
                      "__builtin_object_size", "__builtin_dynamic_object_size"}
@@ -1101,7 +1103,8 @@ class Lowerer:
         elif b.kind in ("var", "field") and a.const is not None and \
                 op in ("&", "|", "==", "!=", "^"):
             rel = (op, b.text, a.const)
-        return Val(f"{a.text} {op} {b.text}", "other", root=a.root or b.root, op=rel)
+        return Val(f"{a.text} {op} {b.text}", "other", root=a.root or b.root, op=rel,
+                   truth=op in _COMPARISONS)
 
     def stmt_expr(self, c) -> Val:
         comp = next(iter(c.get_children()), None)
