@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
+from analyzer.engine.exceptions import exception
 from analyzer.ir import Rule, Val
 from checkers.base import Checker, Slot, register
 from checkers.lifetime_util import obj_key, reset_names, value_key, without
@@ -24,6 +25,18 @@ def index_name(text: str) -> str:
 _SOLE = "\0sole"
 # marks a plain load (of a field the writer reads under its lock)
 _PLAIN = "\0plain"
+
+TEARDOWN = exception(
+    "rcu-free-without-grace.teardown-null-store", "rcu-free-without-grace",
+    "NULL stored where a value loaded as nobody else's was (teardown) unpublishes nothing",
+    """`m = rcu_dereference_raw(s->cur); RCU_INIT_POINTER(s->cur, NULL); kfree(m);`:
+    rcu_dereference_raw() and rcu_dereference_protected(p, 1) state that the writer is
+    the only one left with the object (Documentation/RCU/rcu_dereference.rst: teardown,
+    or initialisation, where no reader can be present); the NULL store is tidiness, not
+    a removal readers might still be inside.  A new object stored there still replaces
+    the old one, whose free then owes a grace period.""",
+    "rcu_free_unpublished.c:qset_teardown", "rcu_free_replaced.c:tproc_replace_free",
+    attributed=False)  # decided at the store, reported at the free
 
 
 def _sole(ev) -> bool:
@@ -313,7 +326,8 @@ class RcuFreeWithoutGrace(Checker):
         # nobody else's any more (teardown: `rcu_dereference_raw()`, a condition of 1)
         # a plain store (not rcu_assign_pointer()) says nothing of plainly loaded values
         replaced = {v for v, src in facts.loaded_from
-                    if src == where.text or (src == where.text + _SOLE and not null) or
+                    if src == where.text or (src == where.text + _SOLE and not (
+                        null and self.run.allows(TEARDOWN))) or
                     (src == where.text + _PLAIN and not plain)}
         if not replaced:
             if not ctype or any(src.startswith(where.text) for _, src in facts.loaded_from):
