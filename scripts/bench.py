@@ -7,7 +7,10 @@ alternating within each round; the median of --repeat rounds is reported (wall a
 CPU time, peak RSS), with rcucheck's own split from `--stats` (parse, lowering,
 summaries, checks, the rest: start-up and report) and ratios.  `--whole-mm` adds every
 .c under mm/ that the configuration builds, cold and cached at -j2, and `check-patch`
-on a one-file patch.
+on a one-file patch.  `--presubmit` measures what issue 23 targets, each as a ratio to
+clang's parse of mm/memcontrol.c: a cold scan at -j1 and -j2, a warm one, check-patch of
+a one-function change with the store warm, check-patch of a header change, and the
+generated 35k-line function (wall time and peak memory).
 """
 
 from __future__ import annotations
@@ -95,6 +98,8 @@ def main() -> int:
     ap.add_argument("--sparse", default=shutil.which("sparse"))
     ap.add_argument("--rcucheck", default=shutil.which("rcucheck"))
     ap.add_argument("--whole-mm", action="store_true")
+    ap.add_argument("--presubmit", action="store_true",
+                    help="only the pre-submit configurations (issue 23), as ratios to clang")
     ap.add_argument("files", nargs="*", default=["mm/memcontrol.c", "mm/slub.c", "mm/shrinker.c"])
     args = ap.parse_args()
     if not args.rcucheck:
@@ -108,6 +113,8 @@ def main() -> int:
     tree = KernelTree.open(args.tree)
     tree.derive = True
     root = tree.root
+    if args.presubmit:
+        return presubmit(args, tree)
     print(f"{'file':20} {'cold s':>7} {'cpu s':>6} {'MiB':>5} {'cached':>7} {'parse':>6} "
           f"{'lower':>6} {'summ':>6} {'check':>6} {'rest':>6} {'clang s':>8} {'cpu':>5} "
           f"{'ratio':>6} {'sparse s':>9} {'ratio':>6}")
@@ -174,6 +181,86 @@ def whole(args, root: Path) -> None:
     finally:
         Path(f.name).unlink()
     print(f"check-patch on a one-file patch (mm/shrinker.c): {r.wall:.1f} s, exit {r.code}")
+
+
+ONE_FUNCTION = ("\tmemcg = mem_cgroup_from_id(id);\n",
+                "\t/* looked up under RCU */\n\tmemcg = mem_cgroup_from_id(id);\n")
+HEADER = ("include/linux/shrinker.h", "struct shrinker {\n",
+          "/* what a shrinker is */\nstruct shrinker {\n")
+
+
+def _patch(root: Path, rel: str, old: str, new: str) -> str:
+    """A unified diff of one change, made by diff(1) as a developer's tools would."""
+    text = (root / rel).read_text()
+    assert text.count(old) == 1, f"{rel}: the benchmark's edit anchor is not unique"
+    with tempfile.TemporaryDirectory() as tmp:
+        a, b = Path(tmp) / "a" / rel, Path(tmp) / "b" / rel
+        a.parent.mkdir(parents=True)
+        b.parent.mkdir(parents=True)
+        a.write_text(text)
+        b.write_text(text.replace(old, new))
+        res = subprocess.run(["diff", "-u", f"a/{rel}", f"b/{rel}"], cwd=tmp,
+                             capture_output=True, text=True)
+    return res.stdout
+
+
+def presubmit(args, tree) -> int:
+    """The configurations issue 23 sets targets for, as ratios to clang's parse."""
+    root = tree.root
+    rel = "mm/memcontrol.c"
+    src = tree.resolve(rel)
+    cmd = tree.command_for(src)
+    flags = translate(list(cmd.argv), cmd.directory, cmd.file).args
+    if not args.clang:
+        print("bench: --presubmit needs clang", file=sys.stderr)
+        return 2
+    clang = median([once([args.clang, "-fsyntax-only", *flags, str(src)], root)
+                    for _ in range(args.repeat)])
+    rows: list[tuple[str, Run, str]] = []
+    scan = [args.rcucheck, "scan", "-q", "--tree", str(root), "--fail-on", "never", rel]
+    with tempfile.TemporaryDirectory() as cache:
+        env = {"RCUCHECK_CACHE": cache}
+        rows.append(("cold scan -j1", median([once([*scan, "--no-cache", "-j1"], root)
+                                               for _ in range(args.repeat)]), "<= 2x"))
+        rows.append(("cold scan -j2", median([once([*scan, "--no-cache", "-j2"], root)
+                                               for _ in range(args.repeat)]), "<= 1.3x"))
+        once(scan, root, env)
+        rows.append(("warm scan", median([once(scan, root, env)
+                                          for _ in range(args.repeat)]), ""))
+        for name, (prel, old, new), target in (
+                ("check-patch, one function", (rel, *ONE_FUNCTION), "<= 0.5x"),
+                ("check-patch, a header", HEADER, "")):
+            with tempfile.NamedTemporaryFile("w", suffix=".patch", delete=False) as f:
+                f.write(_patch(root, prel, old, new))
+            try:
+                runs = [once([args.rcucheck, "check-patch", "-q", "--tree", str(root),
+                              "--fail-on", "never", f.name], root, env)
+                        for _ in range(args.repeat)]
+            finally:
+                Path(f.name).unlink()
+            rows.append((name, median(runs), target))
+    print(f"clang-19 -fsyntax-only {rel}: {clang.wall:.2f} s (median of {args.repeat})")
+    print(f"{'configuration':28} {'wall s':>7} {'MiB':>6} {'x clang':>8} {'target':>8}")
+    for name, run, target in rows:
+        print(f"{name:28} {run.wall:7.2f} {run.rss:6.0f} {run.wall / clang.wall:8.2f} "
+              f"{target:>8}")
+    big = _pathological(args)
+    print(f"{'generated 35k-line function':28} {big.wall:7.2f} {big.rss:6.0f} {'':>8} "
+          f"{'<= 10 s, 600 MiB':>17}")
+    return 0
+
+
+def _pathological(args) -> Run:
+    """The generated function of 5,000 read-side sections (35k lines) in a tiny tree of
+    the project's stand-in headers, scanned as a user would."""
+    sys.path.insert(0, str(ROOT))
+    from tests.conftest import fixture_tree
+    from tests.test_budget import many_sections
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = fixture_tree(Path(tmp) / "linux", {"mm/many.c": many_sections(5000)})
+        return once([args.rcucheck, "scan", "-q", "--no-cache", "--fail-on", "never",
+                     "--tree", str(root), "mm/many.c"], root)
 
 
 if __name__ == "__main__":
