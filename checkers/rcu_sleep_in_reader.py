@@ -7,20 +7,11 @@ from analyzer.engine.exceptions import exception
 from analyzer.ir import Rule
 from checkers.base import Checker, register
 
-# a sleep found more calls down than this is reported as a note: each call on the way
-# may guard it with a condition the caller never meets
+# rcu-callback-context reports a sleep found more calls down than this as a note: each
+# call on the way may guard it with a condition the callback never meets.  (A reader's
+# deep sleep is a warning: measured, the note hid a real bug and removed no false alarm.)
 DEEP_CHAIN = 3
 
-DEEP = exception(
-    "rcu-sleep-in-reader.deep-chain", "rcu-sleep-in-reader",
-    f"a sleep found more than {DEEP_CHAIN} calls down is a note",
-    """A summary says a function may sleep when some path through it sleeps; it keeps
-    no condition.  Each call on the way may reach its sleep only under a condition
-    (a flag, a gfp mask, a slow path) that the caller in the read-side section never
-    meets, and the chance that every level's condition holds falls with depth.  The
-    finding is kept, as a note, with the whole chain in the message.""",
-    "rcu_sleep_in_reader.c:job_deep_scan", "rcu_sleep_in_reader.c:job_near_scan",
-    effect="demotes")
 MAYBE = exception(
     "rcu-sleep-in-reader.sleeps-for-some-memory", "rcu-sleep-in-reader",
     "a call that sleeps only for some memory (kvfree()) is a note",
@@ -105,18 +96,18 @@ class RcuSleepInReader(Checker):
             return  # the callee drops the caller's section before it sleeps
         if held and self.run.call_may_sleep(ev, fm):
             fkey, origin = held
-            why, demote = "", None
+            why, demote, confidence = "", None, "high"
             if fm.sleeps == "gfp" and fm.gfp is not None and fm.gfp < len(ev.arg_text):
                 why = f" ({ev.arg_text[fm.gfp].strip()} allows direct reclaim)"
             elif fm.inferred and fm.why:
                 why = " (it calls " + ", which calls ".join(fm.why) + ")"
                 if len(fm.why) > DEEP_CHAIN:
-                    demote = DEEP
+                    confidence = "medium"  # conditions on the way are not kept
             if fm.sleeps_maybe:
                 demote = MAYBE
             self.report(ev.loc, f"{ev.callee}() may sleep{why} inside the "
                         f"{fl.name(fkey)} read-side section{_since(origin)}", st,
-                        demote=demote, confidence="high" if demote is None else "low")
+                        demote=demote, confidence=confidence if demote is None else "low")
 
 
 def _since(origin) -> str:

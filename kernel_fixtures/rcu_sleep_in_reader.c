@@ -134,7 +134,7 @@ static void *job_clone_own_mask(struct job *head)
 	return copy;
 }
 
-/* a sleep four calls down is a note; two calls down, a warning */
+/* a sleep four calls down, as two calls down: a warning */
 static void job_lock_prio(struct job *j)
 {
 	mutex_lock(&j->lock);
@@ -160,7 +160,7 @@ static void job_reset_all(struct job *j)
 static void job_deep_scan(struct job *head)
 {
 	rcu_read_lock();
-	job_reset_all(rcu_dereference(head->next));	/* expect: rcu-sleep-in-reader@note */
+	job_reset_all(rcu_dereference(head->next));	/* expect: rcu-sleep-in-reader@warning */
 	rcu_read_unlock();
 }
 
