@@ -16,15 +16,6 @@ UPDATE_LOCK = exception(
     whether it is that lock.""",
     "rcu_plain_access.c:table_best_metric_locked_reader",
     "rcu_plain_access.c:table_best_metric", effect="demotes")
-OUTSIDE = exception(
-    "rcu-plain-access.declared-outside-section", "rcu-plain-access",
-    "a plain read of a field declared __rcu outside any read-side section is a note",
-    """Outside a read-side section the reader is the update side (or an object not yet
-    or no longer published), which may read under its lock; the `__rcu` declaration
-    asks it to say so with rcu_dereference_protected() (sparse reports the address
-    space), but the read is not a race by itself.""",
-    "rcu_plain_access.c:table_take_best", "rcu_plain_access.c:table_best_metric",
-    effect="demotes")
 
 
 @register
@@ -43,9 +34,10 @@ class RcuPlainAccess(Checker):
     (allocated here, or published by this function further on) or the value was
     itself loaded through an accessor (a move: RCU_INIT_POINTER()'s third case). A
     plain read inside a read-side section is reported (a note when a spinlock is held
-    too: it may be the update side's). One outside any section is a note when the
-    pointer is declared `__rcu` (the update side, under the writer's lock, needs only to say so with
-    `rcu_dereference_protected()`), and not reported otherwise: the kernel reads its
+    too: it may be the update side's). One outside any section is reported, with
+    medium confidence, when the pointer is declared `__rcu` (the update side, under
+    the writer's lock, is to say so with `rcu_dereference_protected()`; sparse reports
+    the address-space mismatch as well), and not otherwise: the kernel reads its
     update-side pointers plainly under their lock all the time. Storing NULL,
     testing the pointer for NULL or comparing it, taking its address, and uses inside
     other macros' arguments are not reported.
@@ -101,6 +93,8 @@ class RcuPlainAccess(Checker):
         elif ev.why.startswith("declared __rcu"):
             # Fields RCU-shared only by use are read plainly under their update-side
             # lock all over the kernel; the `__rcu` declaration is what asks for more.
+            # Medium confidence: it may be the update side under its lock, which should
+            # say so (measured, a note here hid real bugs and removed no false alarm).
             self.report(ev.loc, f"`{ev.text}` ({ev.why}) is read plainly: say what "
                         "protects it (rcu_dereference_protected() under the update-side "
-                        "lock)", st, demote=OUTSIDE, confidence="medium")
+                        "lock)", st, confidence="medium")

@@ -140,7 +140,7 @@ static void tdev_swap(struct tdev *d, struct tmap *new)
 /* the spare keeps the previous array; freeing it needs the grace period first */
 static void tdev_swap_spare(struct tdev *d, struct tmap *new)
 {
-	d->spare = d->maps[0];			/* expect: rcu-plain-access@note */
+	d->spare = d->maps[0];			/* expect: rcu-plain-access@warning */
 	rcu_assign_pointer(d->maps[0], new);
 	kfree(d->spare);				/* expect: rcu-free-without-grace@warning */
 }

@@ -49,13 +49,13 @@ static int table_best_metric(struct table *t)
 	return m;
 }
 
-/* the update side, read without saying which lock protects it: a note */
+/* the update side, read without saying which lock protects it */
 static struct route *table_take_best(struct table *t)
 {
 	struct route *old;
 
 	mutex_lock(&t->lock);
-	old = t->best;					/* expect: rcu-plain-access@note */
+	old = t->best;					/* expect: rcu-plain-access@warning */
 	rcu_assign_pointer(t->best, NULL);
 	mutex_unlock(&t->lock);
 	return old;
