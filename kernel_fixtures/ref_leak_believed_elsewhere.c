@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * ref-leak on references that another function's code shows: a callee defined
- * elsewhere, unknown to the model, whose result one function of the file releases
- * returns a counted reference to every caller (callers share the callee's contract).
+ * elsewhere, unknown to the model, whose result at least half of the file's callers
+ * release returns a counted reference to every caller (callers share the callee's
+ * contract; one caller of many is not a convention).
  * A line ending in "expect: RULE@level" must be reported with RULE; nothing else may be.
  */
 #include <linux/slab.h>
@@ -18,6 +19,7 @@ struct tdev_slot {
 /* defined in other files: nothing but the callers' code says what they return */
 struct tdev *tdev_find(int id);
 struct tdev *tdev_peek(int id);
+struct tdev *tdev_of(int id);
 int tdev_count(struct tdev *d);
 void tdev_touch(struct tdev *d);
 void tdev_put(struct tdev *d);
@@ -49,18 +51,6 @@ bool tdev_busy(int id)
 
 /* ---- correct ----------------------------------------------------------------------- */
 
-/* handed to the caller */
-struct tdev *tdev_lookup_ref(int id)
-{
-	return tdev_find(id);
-}
-
-/* stored where it is kept */
-void tdev_cache(struct tdev_slot *s, int id)
-{
-	s->dev = tdev_find(id);
-}
-
 /* released on every path here too */
 void tdev_poke(int id)
 {
@@ -78,4 +68,27 @@ bool tdev_peek_busy(int id)
 	struct tdev *d = tdev_peek(id);
 
 	return d && d->users > 0;
+}
+
+/* one caller of three releases what tdev_of() returns: no convention of the file */
+void tdev_drop(int id)
+{
+	struct tdev *d = tdev_of(id);
+
+	if (d)
+		tdev_put(d);
+}
+
+int tdev_users(int id)
+{
+	struct tdev *d = tdev_of(id);
+
+	return d ? d->users : 0;
+}
+
+bool tdev_idle(int id)
+{
+	struct tdev *d = tdev_of(id);
+
+	return !d || !d->users;
 }

@@ -204,12 +204,6 @@ int tdev_usage(int id)
 	tdev_put(d);
 	return n;
 }
-"""
-
-USER = """\
-#include <linux/slab.h>
-struct tdev { int users; };
-struct tdev *tdev_find(int id);
 
 int tdev_busy(int id)
 {
@@ -222,19 +216,20 @@ int tdev_busy(int id)
 """
 
 
-def test_evidence_from_another_file_is_an_input_of_the_check(tmp_path):
-    """A callee's result released in one file is a reference in another; when that
-    evidence goes, the other file's warm check follows, as a cold run does."""
+def test_evidence_from_another_function_follows_its_changes(tmp_path):
+    """A callee's result released by one function of a file is a reference in another;
+    when that evidence goes, the warm run follows, as a cold run does."""
     root = tmp_path / "tree"
     root.mkdir()
-    (root / "evidence.c").write_text(EVIDENCE)
-    (root / "user.c").write_text(USER)
-    jobs = [_job(root / "evidence.c"), _job(root / "user.c")]
+    (root / "tdev.c").write_text(EVIDENCE)
+    jobs = [_job(root / "tdev.c")]
     store = tmp_path / "s.sqlite"
     first = _session(store).run(jobs)
     assert [(f.rule, f.function) for f in first.findings] == [("ref-leak", "tdev_busy")]
     assert "released by tdev_put() in tdev_usage()" in first.findings[0].message
-    (root / "evidence.c").write_text(EVIDENCE.replace("\ttdev_put(d);\n", ""))
+    again = _session(store).run(jobs)
+    assert _text(again.findings) == _text(first.findings)
+    (root / "tdev.c").write_text(EVIDENCE.replace("\ttdev_put(d);\n", ""))
     warm = _session(store).run(jobs)
     cold = _session(tmp_path / "cold.sqlite").run(jobs)
     assert _text(warm.findings) == _text(cold.findings) == []

@@ -31,5 +31,5 @@ def check_unit(task: CheckTask, model: ApiModel, checkers: list, budget: Budget)
     prog.fixed = task.fixed
     prog.callers = task.callers
     prog.summaries = task.summaries
-    prog.elsewhere = {k: tuple(v) for k, v in task.elsewhere.items()}
+    prog.elsewhere = {(task.info.path, k): tuple(v) for k, v in task.elsewhere.items()}
     return storage.CODEC.dumps(prog.check_unit(task.info.path))

@@ -151,9 +151,9 @@ class Program:
         # global definitions by name, strong ones first
         self.externs: dict[str, list[str]] = {}
         self.summaries: dict[str, Summary] = {}
-        # callee name -> the first function (by node) whose own code releases that
-        # callee's result: (node, its name, the releasing call, line, file)
-        self.elsewhere: dict[str, tuple[str, str, str, int, str]] = {}
+        # (unit, callee name) -> the first function (by node) of the unit whose own code
+        # releases that callee's result: (node, its name, the releasing call, line, file)
+        self.elsewhere: dict[tuple[str, str], tuple[str, str, str, int, str]] = {}
         self.digests: dict[str, str] = {}     # node -> digest of its summary
         self.inputs: dict[str, str] = {}      # node -> digest of what its summary consumed
         self.sites: dict[str, list[CallSite]] = {}
@@ -317,19 +317,34 @@ class Program:
 
     def gather_elsewhere(self) -> None:
         """What the summaries say their functions release of callees' results: the
-        evidence each other caller of such a callee is run with (`engine.beliefs`)."""
-        self.elsewhere = {}
+        evidence each other caller of such a callee in the same unit is run with
+        (`engine.beliefs`).  Only within a unit, and only where at least half of the
+        unit's callers of the callee release its result: a convention of one file, not
+        one function's reading of a generic accessor (`pci_get_drvdata()` released by
+        a driver's remove, which drops its own reference)."""
+        callers: dict[tuple[str, str], int] = {}
+        for node in self.nodes.values():
+            if node.unit is not None:
+                for c in set(node.callees):
+                    callers[(node.unit, c)] = callers.get((node.unit, c), 0) + 1
+        releasers: dict[tuple[str, str], list[tuple[str, str, str, int, str]]] = {}
         for nid in sorted(self.summaries):
-            s = self.summaries[nid]
+            s, node = self.summaries[nid], self.nodes.get(nid)
+            if node is None or node.unit is None:
+                continue
             for callee, api, line in s.releases_results:
-                self.elsewhere.setdefault(callee, (nid, s.name, api, line, s.file))
+                releasers.setdefault((node.unit, callee), []).append(
+                    (nid, s.name, api, line, s.file))
+        self.elsewhere = {k: rs[0] for k, rs in releasers.items()
+                          if 2 * len(rs) >= callers.get(k, 0)}
 
     def elsewhere_for(self, nid: str) -> dict[str, tuple[str, str, str, int, str]]:
-        """The entries another function gives for the callees `nid` calls."""
+        """The entries another function of its unit gives for the callees `nid` calls."""
         node = self.nodes.get(nid)
-        calls = node.callees if node is not None else ()
-        return {c: self.elsewhere[c] for c in calls
-                if c in self.elsewhere and self.elsewhere[c][0] != nid}
+        if node is None or node.unit is None:
+            return {}
+        got = {c: self.elsewhere.get((node.unit, c)) for c in node.callees}
+        return {c: e for c, e in got.items() if e is not None and e[0] != nid}
 
     def released_elsewhere(self, nid: str) -> Callable[[str], Belief | None]:
         mine = self.elsewhere_for(nid)
