@@ -183,8 +183,10 @@ def whole(args, root: Path) -> None:
     print(f"check-patch on a one-file patch (mm/shrinker.c): {r.wall:.1f} s, exit {r.code}")
 
 
-ONE_FUNCTION = ("\tmemcg = mem_cgroup_from_id(id);\n",
-                "\t/* looked up under RCU */\n\tmemcg = mem_cgroup_from_id(id);\n")
+# a comment inside __mem_cgroup_uncharge_swap(): one function's text changes
+ONE_FUNCTION = ("\tid = swap_cgroup_record(entry, 0, nr_pages);\n\trcu_read_lock();\n",
+                "\tid = swap_cgroup_record(entry, 0, nr_pages);\n\t/* its memcg */\n"
+                "\trcu_read_lock();\n")
 HEADER = ("include/linux/shrinker.h", "struct shrinker {\n",
           "/* what a shrinker is */\nstruct shrinker {\n")
 
