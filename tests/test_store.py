@@ -187,49 +187,25 @@ def test_check_patch_with_summaries_reports_a_caller_in_another_file(tmp_path):
     assert "mm/consumer.c:" not in blind.stdout
 
 
-EVIDENCE = """\
-#include <linux/slab.h>
-struct tdev { int users; };
-struct tdev *tdev_find(int id);
-void tdev_put(struct tdev *d);
-
-int tdev_usage(int id)
-{
-	struct tdev *d = tdev_find(id);
-	int n;
-
-	if (!d)
-		return 0;
-	n = d->users;
-	tdev_put(d);
-	return n;
-}
-
-int tdev_busy(int id)
-{
-	struct tdev *d = tdev_find(id);
-
-	if (!d)
-		return 0;
-	return d->users > 0;
-}
-"""
-
-
 def test_evidence_from_another_function_follows_its_changes(tmp_path):
-    """A callee's result released by one function of a file is a reference in another;
-    when that evidence goes, the warm run follows, as a cold run does."""
+    """A callee's result released by the file's other callers is a reference in another
+    caller; when that evidence goes, the warm run follows, as a cold run does."""
     root = tmp_path / "tree"
     root.mkdir()
-    (root / "tdev.c").write_text(EVIDENCE)
-    jobs = [_job(root / "tdev.c")]
+    text = (FIXTURES / "ref_leak_believed_elsewhere.c").read_text()
+    path = root / "tdev.c"
+    path.write_text(text)
+    jobs = [_job(path)]
     store = tmp_path / "s.sqlite"
     first = _session(store).run(jobs)
     assert [(f.rule, f.function) for f in first.findings] == [("ref-leak", "tdev_busy")]
-    assert "released by tdev_put() in tdev_usage()" in first.findings[0].message
+    assert "is released by tdev_put() in tdev_poke()" in first.findings[0].message
     again = _session(store).run(jobs)
     assert _text(again.findings) == _text(first.findings)
-    (root / "tdev.c").write_text(EVIDENCE.replace("\ttdev_put(d);\n", ""))
+    # tdev_usage() and tdev_poke() stop releasing what tdev_find() returns
+    path.write_text(text.replace("\ttdev_put(d);\n\treturn n;", "\treturn n;")
+                    .replace("\t\ttdev_put(d);\n\t}", "\t}"))
+    assert path.read_text() != text
     warm = _session(store).run(jobs)
     cold = _session(tmp_path / "cold.sqlite").run(jobs)
     assert _text(warm.findings) == _text(cold.findings) == []
