@@ -185,16 +185,16 @@ class FunctionRun:
                 self.on.setdefault(hook, []).append(getattr(sub, hook))
 
     def allows(self, exc) -> bool:
-        """Does the registered exception `exc` apply in this run (not turned off)?"""
-        off = self.budget.disabled
-        if not off or (exc.id not in off and ALL not in off):
+        """Does the registered exception `exc` apply in this run (not turned off)?  When
+        it is off, the finding the running hook goes on to make names it (`waived`)."""
+        if self.enabled(exc):
             return True
         self.waived = exc.id
         return False
 
     def enabled(self, exc) -> bool:
-        """`allows` for an exception the engine applies as a setting for the whole
-        function (its findings cannot name it: see `Exception_.attributed`)."""
+        """Is `exc` on?  (As a setting of a whole function's analysis, the engine's
+        exceptions ask only this: their findings cannot name them.)"""
         off = self.budget.disabled
         return not off or (exc.id not in off and ALL not in off)
 
