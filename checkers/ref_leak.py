@@ -34,6 +34,11 @@ _PASSED = "\0passed"
 # (object, _FREED + container NUL field): the container was freed while its field held
 # the object's reference; a leak at the return unless the object is released before
 _FREED = "\0freed "
+# the slot's marks, next to a parameter `dst` of a function that hands references back
+# through `*dst`: `*dst` holds one this path stored; this path stored one there and
+# then released it or replaced it by NULL (`dst_release(*dst); *dst = NULL;`)
+_OUT = "\0out"
+_OUT_UNDONE = "\0out undone"
 
 
 CONSUMED = exception(
@@ -90,7 +95,8 @@ class RefLeak(Checker):
     neither released nor handed off. A reference returned to the caller, stored into
     a structure or a global, consumed by a callee, or linked into a list that
     outlives the function (`list_add(&w->wlist, &parent->watches)`; a list on the
-    stack keeps nothing) is handed off, not leaked; on the branch where `IS_ERR()`
+    stack keeps nothing, unless the function gives it to a call that may empty it:
+    `dispose_list(&dispose)`) is handed off, not leaked; on the branch where `IS_ERR()`
     says a pointer is an error pointer it holds no reference at all. A
     reference taken on a parameter's object (`try_module_get(ops->owner)`) leaks
     when an error return keeps it while the function's non-error returns do not.
@@ -121,6 +127,13 @@ class RefLeak(Checker):
     nobody owns: its caller cannot tell that the tryget succeeded. A put named with the
     verb inside the name (`nfs_put_client(clp)`) releases the reference the path holds
     on its one argument.
+    A callee that hands a reference back through a pointer's address (`err =
+    lookup(net, id, &dst)`: its body stores one into `*dst`, on every path or only
+    where it returns 0) leaves the caller's variable holding it, from the call or from
+    the branch where the call succeeded. In such a callee, an error return that leaves
+    the stored reference in `*dst` leaks it when the function's other error returns
+    release what they stored there (`dst_release(*dst); *dst = NULL;`): callers find
+    nothing to release after a failure.
 
     ## Why is this bad
     A leaked reference keeps the object alive forever: a memory cgroup that can
@@ -174,6 +187,10 @@ class RefLeak(Checker):
         # fields this function gets or puts through, and stores overwriting one
         self.counted_fields: set[str] = set()
         self.overwrites: list[tuple] = []
+        # returns of a function that stores references through `*param`: (state, where,
+        # the value returned, parameters whose `*param` holds one, ... that released one)
+        self.out_exits: list[tuple] = []
+        self.out_stored: dict[str, int] = {}  # parameter -> the line of the first store
 
     def passed_on(self, st, ev, fm):
         """A believed reference given to a callee nothing is known of may be the one it
@@ -206,6 +223,9 @@ class RefLeak(Checker):
         passed = self.passed_on(st, ev, fm)
         if passed is not None:
             st = self.put(st, passed)
+        undone = self.out_given(st, ev)
+        if undone is not None:
+            st, passed = self.put(st, undone), True
         owned = self.fields_on_call(st, ev, fm)
         if owned is not None:
             st, passed = self.put(st, owned), True
@@ -325,6 +345,10 @@ class RefLeak(Checker):
         value = ev.value
         srcs = self.get(st)
         self.freed_leaks(srcs)
+        if self.out_stored:
+            self.out_exits.append((st, ev.loc, self.run.return_value(st, value),
+                                   {k for k, m in srcs if m == _OUT},
+                                   {k for k, m in srcs if m == _OUT_UNDONE}))
         if value is not None and value.kind == "var" and \
                 any(x[0] == value.text and x[1].startswith(_OWNS) for x in srcs):
             # the container goes to the caller, fields and all
@@ -359,6 +383,7 @@ class RefLeak(Checker):
         return fm is not None and fm.tryget is not None
 
     def on_end(self, exit_states) -> None:
+        self.out_leaks()
         for st, p, loc in self.void_keeps:
             # `if (!css_tryget_online(&memcg->css)) return; ...; }` in a function that
             # returns nothing: the caller cannot know whether it now owns a reference,
@@ -400,6 +425,47 @@ class RefLeak(Checker):
             self.report(loc, f"reference on `{name}`{taken_at(st, name)}{shown} is not "
                         f"released {why}", st, obj=name, first=origin[1].line if origin else 0,
                         confidence="medium" if belief is not None else "high")
+
+    # --- references handed back through `*param` ---------------------------------------
+    def out_stored_at(self, st, ev, srcs):
+        """`*dst = rt`: whether `*dst` now holds a reference this function took."""
+        t, value = ev.target, ev.value
+        if not (ev.ptr and t.kind == "deref" and t.root in self.fn.params and
+                t.text == "*" + t.root):
+            return srcs
+        k = None if value.is_null else value_key(st, value)
+        held = k is not None and st.refcount(k) > 0
+        out = srcs - {(t.root, _OUT)}
+        if held:
+            self.out_stored.setdefault(t.root, ev.loc.line)
+            return out | {(t.root, _OUT)}
+        return out | {(t.root, _OUT_UNDONE)} if (t.root, _OUT) in srcs else out
+
+    def out_given(self, st, ev):
+        """`dst_release(*dst)`: what `*dst` held is released or handed on by the call."""
+        srcs = self.get(st)
+        given = {a.root for a in ev.args if a.kind == "deref" and a.text == f"*{a.root}"}
+        hit = {x for x in srcs if x[1] == _OUT and x[0] in given}
+        return srcs - hit | {(k, _OUT_UNDONE) for k, _ in hit} if hit else None
+
+    def out_leaks(self) -> None:
+        """A function that hands a reference back through `*dst` when it returns 0 and
+        releases what it stored there before its other error returns (the convention:
+        on failure the caller finds nothing to release) leaks it at an error return that
+        leaves it there."""
+        for p, line in self.out_stored.items():
+            ok = any(ret == 0 and p in held for _, _, ret, held, _ in self.out_exits)
+            undone = [loc for _, loc, ret, held, und in self.out_exits
+                      if ret != 0 and p not in held and p in und]
+            if not ok or not undone:
+                continue
+            for st, loc, ret, held, _ in self.out_exits:
+                if ret is not None and ret < 0 and p in held:
+                    self.report(loc, f"the reference stored in `*{p}` at line {line} is "
+                                f"left there on this error return, which callers take as "
+                                f"holding nothing (the error return at line "
+                                f"{undone[0].line} releases it)", st, obj=f"*{p}",
+                                first=line)
 
     def steps(self, value, name: str) -> bool:
         """`iter = walk(iter)`, `walk()` described by nothing: an iterator's step that
@@ -464,6 +530,7 @@ class RefLeak(Checker):
             if target.kind == "field" and ev.ptr:
                 self.overwrites_held_field(st, ev, srcs)
             srcs = self.fields_on_store(st, ev, srcs)
+            srcs = self.out_stored_at(st, ev, srcs)
             return self.put(st, frozenset(x for x in srcs if x[1] != target.text))
         name = target.text
         if st.refcount(name) > 0 and not (

@@ -358,3 +358,27 @@ int tpkt_mark_ok(struct tnet *net, struct tpkt *pkt, int flags)
 		tnode_put(n);
 	return err;
 }
+
+/* the node starts as the current one (borrowed); the parser may replace it through its
+ * address with one it looked up, and only then is it released: the put shows nothing of
+ * what tnode_current() returns */
+int tnode_parse_target(struct tnet *net, int id, struct tnode **target);
+
+int tnode_dump(struct tnet *net, int id, int strict)
+{
+	struct tnode *n = tnode_current(net);
+	int foreign = 0;
+	int err = 0;
+
+	if (strict) {
+		err = tnode_parse_target(net, id, &n);
+		if (err < 0)
+			goto out;
+		foreign = 1;
+	}
+	err = tnode_busy(n);
+out:
+	if (foreign)
+		tnode_put(n);
+	return err;
+}

@@ -317,3 +317,18 @@ int twatch_probe_again(struct tparent *p, int dev)
 	twatch_put(w);
 	return 0;
 }
+
+/* puts every watch on the list; defined in another file */
+void twatch_dispose(struct list_head *batch);
+
+/* the batch on the stack is handed, with what it holds, to the call that empties it */
+int twatch_collect_dispose(struct tparent *p, int dev)
+{
+	LIST_HEAD(batch);
+	struct twatch *w = twatch_lookup(p, dev);
+
+	if (w)
+		list_add_tail(&w->wlist, &batch);
+	twatch_dispose(&batch);
+	return 0;
+}

@@ -9,7 +9,9 @@ the release leaks it (the inconsistent-release pattern behind most error-path
 leaks that upstream fixes).
 
 The evidence is a put whose argument, at the put, can only hold results of that
-callee (or NULL): reaching definitions over the CFG decide it.  A function that also
+callee (or NULL): reaching definitions over the CFG decide it.  A call given the
+variable's address (`lookup_net(req, &net)`) may store anything there: it is a
+definition of the variable with no known producer.  A function that also
 gets on the variable pairs its put with its own get, and one that compares the variable
 with another pointer may put it for a reference taken under the other name: neither
 says anything of the callee.
@@ -85,7 +87,7 @@ def owned_results(fn: Function, model_for: Callable[[str, bool], FnModel | None]
     """Callees whose results `fn` releases, with the first release that shows it."""
     calls: dict[str, Call] = {}
     defs: list[tuple[str, str | None]] = []   # def id -> (variable, callee or None)
-    where: dict[tuple[int, int], int] = {}    # (block, event index) -> def id
+    where: dict[tuple[int, int], list[int]] = {}  # (block, event index) -> def ids
     gets: set[str] = set()
     puts: list[tuple[int, int, str, Call, FnModel]] = []
     made_by: dict[int, tuple[int, int, Call]] = {}  # def id -> where, and the call
@@ -94,6 +96,9 @@ def owned_results(fn: Function, model_for: Callable[[str, bool], FnModel | None]
         for i, ev in enumerate(b.events):
             if isinstance(ev, Call):
                 calls[ev.result] = ev
+                for var in _written(ev):
+                    where.setdefault((b.id, i), []).append(len(defs))
+                    defs.append((var, None))
                 fm = model_for(ev.callee, ev.not_a_put) if ev.callee else None
                 if fm is None and puts_inside(ev):
                     fm = FnModel(ev.callee, put=0, inferred=True)  # `nfs_put_client(clp)`
@@ -124,7 +129,7 @@ def owned_results(fn: Function, model_for: Callable[[str, bool], FnModel | None]
                     callee = ""  # NULL: no object, no reference
                 elif v.kind == "field":
                     loads[len(defs)] = v.text
-                where[(b.id, i)] = len(defs)
+                where.setdefault((b.id, i), []).append(len(defs))
                 defs.append((ev.target.text, callee))
     # a variable compared with another (`if (cfile_css != css)`) may be put for the
     # reference taken under the other name
@@ -160,6 +165,12 @@ def owned_results(fn: Function, model_for: Callable[[str, bool], FnModel | None]
             if callee not in out and says_nothing(model_for(callee, False)):
                 out[callee] = Belief(callee, ev.loc, f"{ev.callee}()")
     return out
+
+
+def _written(ev: Call) -> list[str]:
+    """The local variables a call is given the address of (`&net`): it may set them."""
+    return [a.root for a in ev.args
+            if a.kind == "addr" and a.root and a.text == "&" + a.root]
 
 
 def _unlike(fn: Function) -> dict[int, set[tuple[str, str]]]:
@@ -277,7 +288,8 @@ def _reaches_put(blocks, block: int, index: int, var: str, put_at, left: list[in
                 return True
             ev = b.events[i]
             if (isinstance(ev, Assign) and ev.target.kind == "var" and
-                    ev.target.text == var) or (isinstance(ev, Dead) and var in ev.names):
+                    ev.target.text == var) or (isinstance(ev, Dead) and var in ev.names) \
+                    or (isinstance(ev, Call) and var in _written(ev)):
                 redefined = True
                 break
         if redefined:
@@ -304,11 +316,10 @@ def _reaching(fn: Function, defs, where, names: set[str]):
     def transfer(block, upto: int | None, live: frozenset) -> frozenset:
         out = set(live)
         for i, _ in enumerate(block.events[:upto]):
-            d = where.get((block.id, i))
-            if d is not None and d in tracked:
-                var = defs[d][0]
-                out -= by_var[var]
-                out.add(d)
+            for d in where.get((block.id, i), ()):
+                if d in tracked:
+                    out -= by_var[defs[d][0]]
+                    out.add(d)
         return frozenset(out)
 
     blocks = {b.id: b for b in fn.blocks}

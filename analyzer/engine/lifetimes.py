@@ -57,7 +57,8 @@ def local_structure(val: Val | None, locals_) -> bool:
 
 
 def on_call(st: State, ev: Call, fm: FnModel | None, in_section: bool,
-            locals_: frozenset[str] = frozenset()) -> State:
+            locals_: frozenset[str] = frozenset(),
+            holders: frozenset[str] = frozenset()) -> State:
     if fm is None:
         return st
     a = arg(ev, fm.put)
@@ -80,7 +81,9 @@ def on_call(st: State, ev: Call, fm: FnModel | None, in_section: bool,
         if k is not None:
             # readers find it there now: a reference the function held goes with it
             st = hand_off(st, k, ev.loc, f"published in `{where.text if where else '?'}`")
-    kept_here = fm.into is not None and local_structure(arg(ev, fm.into), locals_)
+    # (a structure on the stack keeps it only while the function runs, unless the
+    # function gives the structure to a call that may empty it)
+    kept_here = fm.into is not None and local_structure(arg(ev, fm.into), holders)
     for index in (fm.consumes, *fm.consumes_more):
         a = arg(ev, index)
         if a is None or kept_here:
@@ -97,6 +100,16 @@ def on_call(st: State, ev: Call, fm: FnModel | None, in_section: bool,
         if k is not None:
             st = replace(st, pending=st.pending | {(ev.result, "ref", k)},
                          ref_origin=(*st.ref_origin, (k, ev.loc, f"{ev.callee}()")))
+    a = arg(ev, fm.out_ref)
+    if a is not None and a.kind == "addr" and a.text == "&" + str(a.root) and \
+            a.root in locals_:
+        # `err = lookup(..., &dst)`: the local now holds a reference, from the call on
+        # or (out_ref_if "ok") from the branch where the call returned 0
+        if fm.out_ref_if:
+            st = replace(st, pending=st.pending | {(ev.result, "~ref", a.root)},
+                         ref_origin=(*st.ref_origin, (a.root, ev.loc, f"{ev.callee}()")))
+        else:
+            st = take(st, a.root, ev.loc, f"{ev.callee}()")
     return st
 
 
@@ -378,9 +391,17 @@ def on_section_opened(st: State) -> State:
 def on_branch(st: State, subject: Val, outcome: bool, loc: Loc) -> State:
     key = subject.tmp if subject.kind == "call" else subject.text
     effects = [p for p in st.pending if p[0] == key and p[1].lstrip("~") == "ref"]
-    for _, kind, obj in effects:
-        st = replace(st, pending=st.pending - {(key, kind, obj)})
-        if outcome != kind.startswith("~"):
+    nonzero = outcome
+    if not effects and subject.op is not None and subject.op[2] == 0:
+        # `err < 0`, `err != 0` of a result that is 0 or -errno: whether it is non-zero
+        truth = {"!=": outcome, "==": not outcome, "<": outcome,
+                 ">=": not outcome}.get(subject.op[0])
+        if truth is not None:
+            effects = [p for p in st.pending if p[0] == subject.op[1] and p[1] == "~ref"]
+            nonzero = truth
+    for k, kind, obj in effects:
+        st = replace(st, pending=st.pending - {(k, kind, obj)})
+        if nonzero != kind.startswith("~"):
             api = st.lookup(st.ref_origin, obj)
             st = take(st, obj, api[1] if api else loc, api[2] if api else "tryget")
         else:

@@ -168,6 +168,10 @@ class FunctionRun:
         # calls after which the function still releases what it gave them: (call
         # result, variable); they consumed nothing
         self.kept_after = beliefs.kept_after(fn, self.model_for) if self.beliefs else set()
+        # structures on the stack that keep what is linked into them: those whose address
+        # no other call is given (`list_add(&w->list, &dispose); ... dispose_list(&dispose);`
+        # hands the list, and what it holds, to the call that empties it)
+        self.holders = self.locals - self.given_on(fn)
         self.subscribers: list[Hooks] = [cls(self) for cls in subscribers]
         slots = []
         for sub in self.subscribers:
@@ -183,6 +187,20 @@ class FunctionRun:
         for sub in self.subscribers:
             for hook in sub.subscribed():
                 self.on.setdefault(hook, []).append(getattr(sub, hook))
+
+    def given_on(self, fn: Function) -> set[str]:
+        """Locals whose address (or a member's) some call is given other than as the
+        structure it links an object into."""
+        out: set[str] = set()
+        for b in fn.blocks:
+            for ev in b.events:
+                if not isinstance(ev, Call) or not ev.callee:
+                    continue
+                fm = self.model_for(ev.callee, ev.not_a_put)
+                out |= {a.root for i, a in enumerate(ev.args)
+                        if lifetimes.local_structure(a, self.locals) and
+                        not (fm is not None and fm.into == i)}
+        return out
 
     def allows(self, exc) -> bool:
         """Does the registered exception `exc` apply in this run (not turned off)?  When
@@ -612,7 +630,7 @@ class FunctionRun:
             k = self.handle_object(ev, i, label)
             if k is not None:
                 st = lifetimes.drop(st, k, ev.loc, f"{ev.callee}()")
-        return lifetimes.on_call(st, ev, fm, self.in_section(st), self.locals)
+        return lifetimes.on_call(st, ev, fm, self.in_section(st), self.locals, self.holders)
 
     def handle_object(self, ev: Call, i: int, label: str) -> str | None:
         """The object a callee reaches from argument `i` by `label`: one a handle bound

@@ -226,11 +226,22 @@ class SummaryObserver(Hooks):
                     ev.args[index].text in params:
                 self.facts.replaces.add((params.index(ev.args[index].text), path, ctype))
 
-    def on_assign(self, st, ev) -> None:
+    def on_assign(self, st, ev):
         if ev.ptr and ev.value.kind == "field":
             self.facts.loaded.add(ev.value.text)
         if ev.ptr and ev.target.kind == "var" and self.opaque(ev.value):
             self.opaque_vars.add(ev.target.text)
+        t = ev.target
+        if ev.ptr and t.kind == "deref" and t.root in self.fn.params and \
+                t.text == "*" + t.root:
+            # `*dst = rt`: the caller's variable now holds what the function stored there,
+            # with the reference the function held on it, or none
+            out = ("out", self.fn.params.index(t.root))
+            k = None if ev.value.is_null else lifetimes.value_key(st, ev.value)
+            kept = self.get(st) - {out}
+            return self.put(st, kept | {out} if k is not None and st.refcount(k) > 0
+                            else kept)
+        return None
 
     def sleep_conditions(self, ev, fm) -> tuple[frozenset, ...]:
         """Under which conditions on this function's arguments the call may sleep."""

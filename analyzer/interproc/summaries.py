@@ -101,6 +101,10 @@ class Summary:
     grace_period: bool = False
     gets: list[int] = dc_field(default_factory=list)
     trygets: list[int] = dc_field(default_factory=list)
+    # hands back a new reference through `*param` (on every path, or only where it
+    # returns 0: out_ref_if_ok)
+    out_refs: list[int] = dc_field(default_factory=list)
+    out_ref_if_ok: bool = False
     stores: list[int] = dc_field(default_factory=list)
     derefs: list[int] = dc_field(default_factory=list)
     frees: list[int] = dc_field(default_factory=list)
@@ -158,6 +162,8 @@ class Summary:
             grace_period=self.grace_period,
             get=self.gets[0] if self.gets else None,
             tryget=self.trygets[0] if self.trygets else None,
+            out_ref=self.out_refs[0] if self.out_refs else None,
+            out_ref_if="ok" if self.out_refs and self.out_ref_if_ok else "",
             consumes=self.stores[0] if self.stores else None,
             consumes_more=tuple(self.stores[1:]),
             derefs=tuple(self.derefs),
@@ -178,6 +184,24 @@ class Summary:
             param_types=tuple(self.param_types),
             inferred=True,
         )
+
+
+def _out_refs(fn: Function, exit_puts) -> tuple[list[int], bool]:
+    """The parameters through whose pointee the function hands its caller a reference
+    (`*dst = rt; return 0;`), and whether only where it returns 0: every exit that leaves
+    one returns 0 and none of the others is known to (they fail with an errno)."""
+    out, if_ok = [], False
+    for i in range(len(fn.params)):
+        left = [ret for kept, _, ret in exit_puts if ("out", i) in kept]
+        rest = [ret for kept, _, ret in exit_puts if ("out", i) not in kept]
+        if not left:
+            continue
+        if not rest:
+            out.append(i)
+        elif all(r == 0 for r in left) and all(r != 0 for r in rest):
+            out.append(i)
+            if_ok = True
+    return out[:1], if_ok
 
 
 def _param_handles(fn: Function, exits, flavours: Flavours,
@@ -342,6 +366,7 @@ def summarize(fn: Function, exit_states, facts: RunFacts, flavours: Flavours) ->
             # such as a bdi's embedded root writeback); never taken when it returns false
             s.trygets.append(i)
     s.trygets = sorted(set(s.trygets) | (facts.returned_trygets - set(s.gets)))
+    s.out_refs, s.out_ref_if_ok = _out_refs(fn, facts.exit_puts)
     # a store of a parameter it took its own reference on (`css_get(); stock->cached =
     # memcg;`) keeps that reference, not the caller's
     s.stores = [i for i in stored_params(fn) if i not in facts.param_gets]

@@ -65,6 +65,10 @@ class FnModel:
     # where its argument is not NULL (`if (refcount_dec_and_test(&x->users)) put(x)`)
     put_maybe: bool = False
     tryget: int | None = None
+    # argument index of a pointer's address (`&dst`) through which the call hands back a
+    # new reference; out_ref_if "ok": only when it returns 0 (failing with a -errno)
+    out_ref: int | None = None
+    out_ref_if: str = ""
     # argument index of the number of references taken or dropped
     count: int | None = None
     # returns true when it dropped the last reference
