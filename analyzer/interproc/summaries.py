@@ -366,6 +366,13 @@ def summarize(fn: Function, exit_states, facts: RunFacts, flavours: Flavours) ->
             # such as a bdi's embedded root writeback); never taken when it returns false
             s.trygets.append(i)
     s.trygets = sorted(set(s.trygets) | (facts.returned_trygets - set(s.gets)))
+    if s.returns_ref and s.returns_param is not None and len(rets) < len(facts.returns) \
+            and s.returns_param not in s.gets and not s.trygets:
+        # `if (refcount_inc_not_zero(&a->ref)) return a; return NULL;`: the caller's own
+        # object back with a reference, or NULL with none: a tryget on it, which a
+        # caller may test without naming the result (`if (!tarr_get(a)) continue;`)
+        s.trygets = [s.returns_param]
+        s.returns_ref = False
     s.out_refs, s.out_ref_if_ok = _out_refs(fn, facts.exit_puts)
     # a store of a parameter it took its own reference on (`css_get(); stock->cached =
     # memcg;`) keeps that reference, not the caller's

@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A helper that returns its argument with a reference taken, or NULL when the object is
+ * already dying (`if (refcount_inc_not_zero(&b->ref)) return b; return NULL;`), is a
+ * tryget on its argument: a caller that tests the result without naming it
+ * (`if (!tbucket_tryget(b)) continue;`) holds a reference on `b` past the test.
+ * A line ending in "expect: RULE@level" must be reported with RULE; nothing else may be.
+ */
+#include <linux/rcupdate.h>
+#include <linux/rculist.h>
+#include <linux/refcount.h>
+#include <linux/slab.h>
+
+struct tbucket {
+	struct list_head node;
+	refcount_t ref;
+	void *owner;
+	int nr;
+};
+
+struct tbucket_set {
+	struct list_head buckets;
+};
+
+int tbucket_drain(int nr);
+
+static struct tbucket *tbucket_tryget(struct tbucket *b)
+{
+	if (refcount_inc_not_zero(&b->ref))
+		return b;
+	return NULL;
+}
+
+static void tbucket_release(struct tbucket *b)
+{
+	if (refcount_dec_and_test(&b->ref))
+		kfree_rcu(b, node);
+}
+
+/* ---- buggy ------------------------------------------------------------------------- */
+
+/* the early break keeps the reference the test took */
+static int tbucket_scan_limit(struct tbucket_set *set, int max)
+{
+	struct tbucket *b;
+	int done = 0;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(b, &set->buckets, node) {
+		if (!b->owner || !tbucket_tryget(b))
+			continue;
+		done += tbucket_drain(b->nr);
+		if (done >= max)
+			break;
+		tbucket_release(b);
+	}
+	rcu_read_unlock();
+	return done;					/* expect: ref-leak@warning */
+}
+
+/* the result is tested, but the section is left with no reference taken at all */
+static int tbucket_scan_untaken(struct tbucket_set *set)
+{
+	struct tbucket *b;
+	int done = 0;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(b, &set->buckets, node) {
+		if (!b->owner)
+			continue;
+		rcu_read_unlock();
+		done += tbucket_drain(b->nr);			/* expect: rcu-use-after-unlock@warning */
+		rcu_read_lock();
+	}
+	rcu_read_unlock();
+	return done;
+}
+
+/* ---- correct ----------------------------------------------------------------------- */
+
+/* the section is dropped around the work while the tryget's reference keeps the bucket */
+static int tbucket_scan(struct tbucket_set *set)
+{
+	struct tbucket *b;
+	int done = 0;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(b, &set->buckets, node) {
+		if (!b->owner || !tbucket_tryget(b))
+			continue;
+		rcu_read_unlock();
+		done += tbucket_drain(b->nr);
+		rcu_read_lock();
+		tbucket_release(b);
+	}
+	rcu_read_unlock();
+	return done;
+}
+
+/* the same with the result named */
+static int tbucket_scan_named(struct tbucket_set *set)
+{
+	struct tbucket *b, *held;
+	int done = 0;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(b, &set->buckets, node) {
+		held = tbucket_tryget(b);
+		if (!held)
+			continue;
+		rcu_read_unlock();
+		done += tbucket_drain(held->nr);
+		rcu_read_lock();
+		tbucket_release(held);
+	}
+	rcu_read_unlock();
+	return done;
+}
+
+int tbucket_users(struct tbucket_set *set)
+{
+	return tbucket_scan_limit(set, 4) + tbucket_scan_untaken(set) + tbucket_scan(set) +
+		tbucket_scan_named(set);
+}
