@@ -14,8 +14,9 @@ class RefUncheckedTryget(Checker):
     A tryget (`css_tryget()`, `css_tryget_online()`, `obj_cgroup_tryget()`,
     `shrinker_try_get()`, `refcount_inc_not_zero()`, `kref_get_unless_zero()`,
     `percpu_ref_tryget()` …) whose result is thrown away, or an object used on the
-    branch where its tryget failed: put, got unconditionally, or dereferenced after
-    the read-side section ended.
+    branch where its tryget failed: put, got unconditionally, or — when it was found
+    under RCU — dereferenced after the read-side section ended (an object the function
+    was given is kept alive by its caller, whatever a tryget on a count inside it says).
 
     ## Why is this bad
     A tryget fails exactly when the object is dying: its count already reached zero
@@ -60,7 +61,11 @@ class RefUncheckedTryget(Checker):
 
     def on_deref(self, st, ev) -> None:
         p = ev.ptr
+        # (only an object found under RCU is left to the grace period when its tryget
+        # fails: one the function was given or found otherwise is kept by its holder,
+        # and a tryget on a count inside it, `percpu_ref_tryget_live(&c->writes)`, says
+        # nothing of its life)
         if p.kind == "var" and p.text in st.failed and not self.run.in_section(st) \
-                and st.refcount(p.text) == 0:
+                and st.refcount(p.text) == 0 and st.ptr(p.text) is not None:
             self.report(ev.loc, f"`{p.text}` is dereferenced outside RCU on the branch where "
                         "its tryget failed", st)

@@ -179,3 +179,19 @@ static struct mem_cgroup *memcg_or_root(struct mem_cgroup *memcg, struct mem_cgr
 	rcu_read_unlock();
 	return memcg;
 }
+
+/* a tryget of the writers' count inside an object the caller gave: its failure says
+ * the object is going read-only, not that it is dying; the caller keeps it alive */
+struct sess_fs {
+	struct percpu_ref writes;
+	int flags;
+};
+
+static int sess_fs_flush(struct sess_fs *fs)
+{
+	if (fs->flags && percpu_ref_tryget(&fs->writes)) {
+		fs->flags = 0;
+		percpu_ref_put(&fs->writes);
+	}
+	return fs->flags;
+}

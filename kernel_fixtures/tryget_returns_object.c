@@ -117,8 +117,26 @@ static int tbucket_scan_named(struct tbucket_set *set)
 	return done;
 }
 
+/* returns NULL only when given NULL: a get, whose result need not be tested */
+static struct tbucket *tbucket_hold(struct tbucket *b)
+{
+	if (b)
+		refcount_inc(&b->ref);
+	return b;
+}
+
+static int tbucket_count(struct tbucket *b)
+{
+	int nr;
+
+	tbucket_hold(b);
+	nr = b->nr;
+	tbucket_release(b);
+	return nr;
+}
+
 int tbucket_users(struct tbucket_set *set)
 {
 	return tbucket_scan_limit(set, 4) + tbucket_scan_untaken(set) + tbucket_scan(set) +
-		tbucket_scan_named(set);
+		tbucket_scan_named(set) + tbucket_count(NULL);
 }

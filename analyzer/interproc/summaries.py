@@ -366,11 +366,15 @@ def summarize(fn: Function, exit_states, facts: RunFacts, flavours: Flavours) ->
             # such as a bdi's embedded root writeback); never taken when it returns false
             s.trygets.append(i)
     s.trygets = sorted(set(s.trygets) | (facts.returned_trygets - set(s.gets)))
-    if s.returns_ref and s.returns_param is not None and len(rets) < len(facts.returns) \
-            and s.returns_param not in s.gets and not s.trygets:
+    p = fn.params[s.returns_param] if s.returns_param is not None else None
+    if s.returns_ref and p is not None and s.returns_param not in s.gets and \
+            not s.trygets and any(st.ret == 0 and st.truth(p) is not False and
+                                  st.const(p) != 0 for st in exits):
         # `if (refcount_inc_not_zero(&a->ref)) return a; return NULL;`: the caller's own
-        # object back with a reference, or NULL with none: a tryget on it, which a
-        # caller may test without naming the result (`if (!tarr_get(a)) continue;`)
+        # object back with a reference, or NULL with none although it was given one: a
+        # tryget on it, which a caller may test without naming the result (`if
+        # (!tarr_get(a)) continue;`).  (`if (t) kref_get(&t->kref); return t;` returns
+        # NULL only when given NULL: a get.)
         s.trygets = [s.returns_param]
         s.returns_ref = False
     s.out_refs, s.out_ref_if_ok = _out_refs(fn, facts.exit_puts)
