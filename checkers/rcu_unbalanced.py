@@ -512,7 +512,8 @@ def _explained_by_return(held, free) -> bool:
     if None in hr:
         # (an error the held paths return too says nothing of the section)
         return all(r <= 0 for r in fr) and all(r is None or r > 0 for r in hr)
-    # true/1 with the section held, false/0 without; or 0 (success) held and -errno not
-    held_true = all(r > 0 for r in hr) and all(r == 0 for r in fr)
+    # true/1 (or an object known not NULL) with the section held, false/0 (or an error)
+    # without; or 0 (success) held and -errno not
+    held_true = all(r > 0 for r in hr) and all(r <= 0 for r in fr)
     held_false = all(r == 0 for r in hr) and all(r < 0 for r in fr)
     return held_true or held_false

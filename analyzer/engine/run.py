@@ -545,7 +545,8 @@ class FunctionRun:
 
     def return_value(self, st: State, value) -> int | None:
         """The constant a return hands back, if known; -1 for some negative errno
-        (`return PTR_ERR(p);`, a call the model says returns one)."""
+        (`return PTR_ERR(p);`, a call the model says returns one); 1 for a pointer known
+        not to be NULL."""
         if value is None:
             return None
         ret = value.const if value.const is not None else st.const(value.text)
@@ -553,6 +554,11 @@ class FunctionRun:
             fm = self.calls.get(value.tmp, (None, None))[1]
             if fm is not None and fm.errno:
                 return -1
+        if ret is None and self.fn.returns_ptr and value.kind == "var" and \
+                st.truth(value.text) is True:
+            # `if (!ruser) unlock(); return ruser;`: a pointer tested non-NULL on the
+            # way is a true result (held exactly when it returns one: `enters_if`)
+            return 1
         return ret
 
     def notify(self, hook: str, st: State, *args) -> State:

@@ -258,15 +258,18 @@ def summarize(fn: Function, exit_states, facts: RunFacts, flavours: Flavours) ->
     # it carries such sections across its boundary (`__releases(&head->srcu)`); an
     # unannotated helper's partner may leave the section under a condition of its own
     # (`if (trans->srcu_held)`), which a summary does not keep
+    # (sections it takes or leaves on every path are a contract whatever its annotations:
+    # `static void release_user(u, idx) { srcu_read_unlock(&u->barrier, idx); }`)
     annotated = {f.partition(":")[0] for _, f in fn.annotations} & flavours.handled
-    handles = _param_handles(fn, exits, flavours) if annotated else {}
+    handles = _param_handles(fn, exits, flavours)
     for fkey in sorted(flavours.explicit) + sorted(handles):
+        every_path_only = fkey in handles and not annotated
         depths = [st.depth(fkey) - (1 if fkey in st.borrowed and st.depth(fkey) > 0 else 0)
                   for st in exits]
         if exits and UNKNOWN not in depths:
             if all(d > 0 for d in depths):
                 s.enters = s.enters or fkey
-            elif any(d > 0 for d in depths):
+            elif any(d > 0 for d in depths) and not every_path_only:
                 held_ret = {st.ret for st in exits if st.depth(fkey) > 0}
                 free_ret = {st.ret for st in exits if st.depth(fkey) == 0}
                 if None not in held_ret and all(r > 0 for r in held_ret) and free_ret == {0}:
@@ -277,6 +280,8 @@ def summarize(fn: Function, exit_states, facts: RunFacts, flavours: Flavours) ->
                     s.enters_on_zero = True
         if exits and all(fkey in st.borrowed and st.depth(fkey) == 0 for st in exits):
             s.exits = s.exits or fkey
+        if every_path_only:
+            continue
         # releases its caller's section on every path, or drops and retakes it (net
         # nothing on every path): a contract a caller can be a partner of; releasing on
         # some paths only is none, unless the result says which: an iterator's step
@@ -285,7 +290,7 @@ def summarize(fn: Function, exit_states, facts: RunFacts, flavours: Flavours) ->
         kept = [st.depth(fkey) - (1 if fkey in st.borrowed else 0) == 0 for st in exits]
         # (NULL where it released, an object - not a constant - where it kept it)
         at_end = all(r or k for r, k in zip(released, kept, strict=True)) and all(
-            st.ret == 0 if r else st.ret is None
+            st.ret == 0 if r else (st.ret is None or st.ret > 0)
             for st, r in zip(exits, released, strict=True))
         if exits and any(fkey in st.borrowed for st in exits) and (all(released) or
                                                                   all(kept) or at_end):

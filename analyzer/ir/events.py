@@ -221,6 +221,8 @@ class Function:
     temps: tuple[str, ...] = ()
     # per parameter, the struct its pointer reaches (`struct rcu_head`), or ""
     param_types: tuple[str, ...] = ()
+    # returns a pointer: a return of one known not to be NULL is a true result
+    returns_ptr: bool = False
 
     def block(self, i: int) -> Block:
         return self.blocks[i]

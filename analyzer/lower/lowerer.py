@@ -242,7 +242,8 @@ class Lowerer:
                         self.fcur.storage_class == self.ci.StorageClass.STATIC,
                         self.unsupported, param_ptrs, weak, annotations,
                         temps=tuple(sorted(self.temps)),
-                        param_types=tuple(self.record_of(c.type) for c in pdecls))
+                        param_types=tuple(self.record_of(c.type) for c in pdecls),
+                        returns_ptr=self.is_ptr(self.fcur.result_type))
 
     def annotations(self, body, fcur=None) -> tuple[tuple[str, str], ...]:
         """`__acquires(RCU)` and friends on the definition and on its first prototype
