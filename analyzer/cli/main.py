@@ -46,6 +46,8 @@ from checkers import (
 )
 
 MAX_DIAGS_PER_FILE = 5
+# the stored preambles, beside the store (see analyzer/frontend/preamble.py)
+PREAMBLES = "preambles"
 
 
 class _Group(click.Group):
@@ -260,7 +262,11 @@ def _session(ctx: click.Context, models, rules=None, jobs: int = 1, cache: bool 
                    tree=str(tree) if tree is not None and _store_path(ctx, cache) else None,
                    consult=bool(_summaries(ctx)),
                    budget=Budget(disabled=ctx.meta.get("disable_exception", frozenset())),
-                   min_confidence=ctx.meta.get("min_confidence") or "low")
+                   min_confidence=ctx.meta.get("min_confidence") or "low",
+                   # the include blocks of files being worked on, parsed once and kept
+                   # beside the store (see frontend/preamble)
+                   preambles=str(Path(ctx.meta.get("cache_dir") or storage.default_dir()) /
+                                 PREAMBLES) if cache else None)
 
 
 def _sources(tree: KernelTree, files: list[str]) -> list[Path]:
@@ -729,6 +735,10 @@ def _cache_file(cache_dir: str | None) -> Path:
     return Path(cache_dir or storage.default_dir()) / storage.FILE_NAME
 
 
+def _preamble_dir(cache_dir: str | None) -> Path:
+    return Path(cache_dir or storage.default_dir()) / PREAMBLES
+
+
 @cache.command("stats")
 @click.option("--cache-dir", metavar="DIR", envvar="RCUCHECK_CACHE")
 def cache_stats(cache_dir: str | None) -> None:
@@ -743,6 +753,10 @@ def cache_stats(cache_dir: str | None) -> None:
     click.echo(f"{path}: {size / 1e6:.1f} MB")
     for table, n in counts.items():
         click.echo(f"  {table:10} {n}")
+    pre = sorted(_preamble_dir(cache_dir).glob("*.pch"))
+    if pre:
+        click.echo(f"{_preamble_dir(cache_dir)}: {len(pre)} preambles, "
+                   f"{sum(p.stat().st_size for p in pre) / 1e6:.1f} MB")
 
 
 @cache.command("clear")
@@ -752,6 +766,11 @@ def cache_clear(cache_dir: str | None) -> None:
     path = _cache_file(cache_dir)
     removed = storage.remove(path)
     click.echo(f"{path}: {'removed' if removed else 'no store'}")
+    pre = _preamble_dir(cache_dir)
+    if pre.is_dir():
+        import shutil
+        shutil.rmtree(pre, ignore_errors=True)
+        click.echo(f"{pre}: removed")
     legacy = path.parent / "tu"  # the pickled per-unit cache of rcucheck before the store
     if legacy.is_dir() and all(p.suffix in (".pickle", ".tmp") for p in legacy.iterdir()):
         import shutil

@@ -18,7 +18,8 @@ from analyzer.driver import store as storage
 from analyzer.driver.executors import LocalExecutor, TaskOutcome
 from analyzer.errors import InputError
 from analyzer.frontend import clang as clangsetup
-from analyzer.frontend.parse import Diagnostic, parse_file
+from analyzer.frontend.parse import Diagnostic, PreambleUse, parse_file
+from analyzer.frontend.preamble import Preambles
 from analyzer.interproc.observer import CallSite
 from analyzer.interproc.program import Budget, Node, Program, UnitInfo, check_inputs, split_unit
 from analyzer.interproc.summaries import Summary
@@ -37,6 +38,9 @@ class Job:
     file: str
     args: tuple[str, ...]
     name: str
+    # parse against a stored preamble built with these flags (the tree's own file's);
+    # empty: parse the whole file
+    preamble_args: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, cmd: CompileCommand) -> Job:
@@ -72,10 +76,17 @@ class MapOutput:
     check_inputs: str = ""
 
 
-def lower_job(job: Job, model: ApiModel, known=frozenset()) -> Outcome:
-    """Parse and lower one job in this process (header inlines in `known` are not)."""
+def lower_job(job: Job, model: ApiModel, known=frozenset(),
+              preambles: str | None = None) -> Outcome:
+    """Parse and lower one job in this process (header inlines in `known` are not), against
+    a preamble stored in the directory `preambles` when the job asks for one."""
+    use = None
+    if preambles and job.preamble_args:
+        cindex = clangsetup.load()
+        use = PreambleUse(Preambles(Path(preambles), version=clangsetup.libclang_version(
+            cindex)), job.preamble_args, str(Path(job.name).parent))
     try:
-        parsed = parse_file(Path(job.file), list(job.args))
+        parsed = parse_file(Path(job.file), list(job.args), use)
     except InputError as exc:
         return Outcome(job, error=str(exc))
     if parsed.errors:
@@ -99,10 +110,11 @@ def lower_many(jobs: list[Job], model: ApiModel, workers: int = 1,
 
 
 def map_unit(job: Job, key: str, model: ApiModel, checkers: list, check_key: str,
-             budget: Budget, libclang: str | None) -> MapOutput | Outcome:
+             budget: Budget, libclang: str | None,
+             preambles: str | None = None) -> MapOutput | Outcome:
     """The map task: lower, summarise and check locally, encode."""
     clangsetup.load(libclang)
-    out = lower_job(job, model)
+    out = lower_job(job, model, preambles=preambles)
     low = out.lowered
     if low is None:
         return out

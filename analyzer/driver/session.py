@@ -22,7 +22,7 @@ import hashlib
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from analyzer.driver import phase1
@@ -114,6 +114,8 @@ class Session:
     inspect: Callable[[object], None] | None = None
     # leave out findings whose evidence is weaker than this (`--min-confidence`)
     min_confidence: str = "low"
+    # the directory of stored preambles, for jobs that ask for one (`Job.preamble_args`)
+    preambles: str | None = None
 
     def lower(self, jobs: list[Job]) -> list[Outcome]:
         """Phase 1 only, in this process's memory (`cfg`, the mutants, affected units)."""
@@ -271,6 +273,12 @@ class _Run:
                     self.tick(Outcome(job, meta=su.meta))
             else:
                 todo.append(i)
+                if self.s.preambles and self.s.tree and not job.preamble_args and \
+                        job.file == job.name and self.store.analysed_before(self.s.tree,
+                                                                            job.name):
+                    # analysed before, changed since: a file being worked on, parsed
+                    # against its stored include block
+                    jobs[i] = replace(job, preamble_args=job.args)
         self._map(jobs, todo, units)
         for i, su in units.items():
             self.outcomes[i] = Outcome(jobs[i], meta=su.meta)
@@ -306,7 +314,8 @@ class _Run:
                 self.tick(report)
 
         self.ex.map(phase1.map_unit, [(jobs[i], self.keys[i], s.model, s.checkers,
-                                       s.check_key(), s.budget, s.libclang) for i in todo],
+                                       s.check_key(), s.budget, s.libclang, s.preambles)
+                                      for i in todo],
                     done)
 
     # --- check ------------------------------------------------------------------------

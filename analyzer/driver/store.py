@@ -292,6 +292,11 @@ class Store:
                 db.executemany("INSERT OR REPLACE INTO latest VALUES (?, ?, ?)",
                                [(tree, name, key) for name, key in units])
 
+    def analysed_before(self, tree: str, name: str) -> bool:
+        """Did an earlier run of this tree analyse the file `name`?"""
+        return self.db.execute("SELECT 1 FROM latest WHERE tree=? AND name=?",
+                               (tree, name)).fetchone() is not None
+
     def latest(self, tree: str, skip: set[str]) -> list[StoredUnit]:
         """Every unit of the tree's latest analysis still valid, but those named in `skip`
         (the files a run analyses itself)."""

@@ -76,6 +76,29 @@ def is_from_main_file(cindex, location) -> bool:
     return bool(cindex.conf.lib.clang_Location_isFromMainFile(location))
 
 
+def main_file_children(cindex, cursor) -> list:
+    """The children of `cursor` that the main file holds, in order.
+
+    A kernel unit's top level has ~70k children, nearly all from headers; the bindings'
+    `get_children()` makes a Python cursor of each (and, against a precompiled preamble,
+    each is read back from it).  Here the visit asks libclang where each child is and
+    keeps only the main file's.
+    """
+    lib = cindex.conf.lib
+    location, in_main = lib.clang_getCursorLocation, lib.clang_Location_isFromMainFile
+    tu = cursor._tu
+    out: list = []
+
+    def visit(child, _parent, _data) -> int:
+        if in_main(location(child)):
+            child._tu = tu
+            out.append(child)
+        return 1  # CXChildVisit_Continue
+
+    lib.clang_visitChildren(cursor, cindex.callbacks["cursor_visit"](visit), None)
+    return out
+
+
 def libclang_version(cindex) -> str:
     lib = cindex.conf.lib
     fn = lib.clang_getClangVersion

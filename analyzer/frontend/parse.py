@@ -15,6 +15,7 @@ from analyzer.build.compdb import CompileCommand
 from analyzer.errors import InputError
 from analyzer.frontend import clang as clangsetup
 from analyzer.frontend.macros import MacroIndex, MacroUse
+from analyzer.frontend.preamble import Preambles, blanked, without_includes
 
 # CXTranslationUnit_KeepGoing: do not stop at the first fatal error.
 _KEEP_GOING = 0x200
@@ -60,6 +61,8 @@ class ParsedTU:
     args: list[str] = field(repr=False, default_factory=list)
     # the main file's own function-like macros: name -> the definition's tokens
     macro_defs: dict[str, tuple[str, ...]] = field(repr=False, default_factory=dict)
+    # the headers a stored preamble it was parsed against includes (see `preamble`)
+    preamble_includes: tuple[str, ...] = ()
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -70,7 +73,8 @@ class ParsedTU:
 
     def includes(self) -> list[str]:
         """Every header the TU included, for caches and for patches that change one."""
-        return sorted({inc.include.name for inc in self.tu.get_includes()})
+        return sorted({inc.include.name for inc in self.tu.get_includes()} |
+                      set(self.preamble_includes))
 
 
 def parse_command(cmd: CompileCommand, extra_args: list[str] | None = None) -> ParsedTU:
@@ -78,8 +82,21 @@ def parse_command(cmd: CompileCommand, extra_args: list[str] | None = None) -> P
     return parse_file(Path(cmd.file), [*cmd.args, *(extra_args or [])])
 
 
-def parse_file(path: Path, args: list[str]) -> ParsedTU:
-    """Parse `path` with libclang arguments `args` (already translated)."""
+@dataclass(frozen=True)
+class PreambleUse:
+    """Parse against a stored preamble: the store of them, the flags of the tree's own
+    file (what the preamble is built with), the directory its quoted includes resolve
+    from, and whether to build one when none is stored."""
+
+    store: Preambles
+    args: tuple[str, ...]
+    quote_dir: str
+    build: bool = True
+
+
+def parse_file(path: Path, args: list[str], preamble: PreambleUse | None = None) -> ParsedTU:
+    """Parse `path` with libclang arguments `args` (already translated), against a stored
+    preamble when `preamble` says so and one can be had."""
     cindex = clangsetup.load()
     index = clangsetup.index()
     try:
@@ -90,14 +107,34 @@ def parse_file(path: Path, args: list[str]) -> ParsedTU:
         raise InputError(f"{path} is not C source (it contains NUL bytes)")
     options = cindex.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD | _KEEP_GOING
     t0 = time.perf_counter()
-    try:
-        tu = index.parse(str(path), args=args, options=options)
-    except cindex.TranslationUnitLoadError:
-        raise InputError(f"libclang could not parse {path} at all") from None
+    tu, pre = None, None
+    for _ in range(2 if preamble is not None else 0):
+        pre = preamble.store.find(cindex, index, data, list(preamble.args),
+                                  preamble.quote_dir, preamble.build)
+        if pre is None:
+            break
+        try:
+            tu = index.parse(str(path), args=[*without_includes(args), "-include-pch",
+                                              str(pre.pch)],
+                             unsaved_files=[(str(path), blanked(data, pre.length))],
+                             options=options)
+        except cindex.TranslationUnitLoadError:
+            tu = None
+        if tu is not None and not any(d.severity >= 3 for d in tu.diagnostics):
+            break
+        # a header changed since the preamble was built (clang refuses it): build it again
+        preamble.store.drop(pre)
+        tu, pre = None, None
+    if tu is None:
+        try:
+            tu = index.parse(str(path), args=args, options=options)
+        except cindex.TranslationUnitLoadError:
+            raise InputError(f"libclang could not parse {path} at all") from None
     elapsed = time.perf_counter() - t0
     diags = [_diagnostic(d) for d in tu.diagnostics]
     functions, macros, defs = _index_main_file(cindex, tu)
-    return ParsedTU(path, tu, elapsed, diags, functions, MacroIndex(macros), list(args), defs)
+    return ParsedTU(path, tu, elapsed, diags, functions, MacroIndex(macros), list(args), defs,
+                    pre.includes if pre is not None else ())
 
 
 def _diagnostic(d) -> Diagnostic:
@@ -119,27 +156,22 @@ def _index_main_file(cindex, tu) -> tuple[list[FunctionDef], list[MacroUse],
     functions: list[FunctionDef] = []
     macros: list[MacroUse] = []
     defs: dict[str, tuple[str, ...]] = {}
-    for cur in tu.cursor.get_children():
+    for cur in clangsetup.main_file_children(cindex, tu.cursor):
         kind = cur.kind
         if kind == kinds.MACRO_DEFINITION:
-            if clangsetup.is_from_main_file(cindex, cur.location):
-                toks = list(cur.get_tokens())
-                # function-like: the parenthesis touches the name
-                if len(toks) > 2 and toks[1].spelling == "(" and \
-                        toks[1].extent.start.offset == toks[0].extent.end.offset:
-                    defs[cur.spelling] = tuple(t.spelling for t in toks)
+            toks = list(cur.get_tokens())
+            # function-like: the parenthesis touches the name
+            if len(toks) > 2 and toks[1].spelling == "(" and \
+                    toks[1].extent.start.offset == toks[0].extent.end.offset:
+                defs[cur.spelling] = tuple(t.spelling for t in toks)
         elif kind == kinds.MACRO_INSTANTIATION:
             loc = cur.location
-            if not clangsetup.is_from_main_file(cindex, loc):
-                continue
             ext = cur.extent
             tokens = tuple(t.spelling for t in cur.get_tokens())
             macros.append(MacroUse(cur.spelling, loc.line, loc.column,
                                    ext.start.offset, ext.end.offset, tokens))
         elif kind == kinds.FUNCTION_DECL and cur.is_definition():
             loc = cur.location
-            if not clangsetup.is_from_main_file(cindex, loc):
-                continue
             functions.append(FunctionDef(
                 cur.spelling, loc.line, loc.column, cur,
                 cur.storage_class == cindex.StorageClass.STATIC,

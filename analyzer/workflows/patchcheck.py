@@ -288,6 +288,9 @@ def _jobs(tree: KernelTree, units: list[str], files: dict[str, str | None],
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 dest.write_text(text)
     jobs = []
+    # a changed file is parsed against its stored include block (built from the tree as
+    # it is), unless the change touches a header that block may include
+    preamble = not any(rel.endswith(".h") for rel, text in files.items())
     for rel in units:
         if rel in files and files[rel] is None:
             continue  # the file does not exist on this side
@@ -301,7 +304,7 @@ def _jobs(tree: KernelTree, units: list[str], files: dict[str, str | None],
             dest.parent.mkdir(parents=True, exist_ok=True)
             dest.write_text(src.read_text())
         args = (*_overlaid(list(cmd.args), tree.root, overlay), "-iquote", str(src.parent))
-        jobs.append(Job(str(dest), args, str(src)))
+        jobs.append(Job(str(dest), args, str(src), tuple(cmd.args) if preamble else ()))
     return jobs
 
 
