@@ -302,3 +302,21 @@ static void route_map_set_ok(struct route_map *m, unsigned int i, struct route *
 	m->plain[i & 15] = r;
 	mutex_unlock(&m->lock);
 }
+
+/* `__rcu` on the pointers each bucket array holds: the array of buckets itself is a plain
+ * pointer array, set up before anything is published */
+struct ptun {
+	int key;
+};
+
+struct ptun_net {
+	struct ptun __rcu **buckets[2];
+	struct ptun __rcu *wildcard[1];
+	struct ptun __rcu *hashed[16];
+};
+
+static void ptun_init_net(struct ptun_net *pn)
+{
+	pn->buckets[0] = pn->wildcard;
+	pn->buckets[1] = pn->hashed;
+}

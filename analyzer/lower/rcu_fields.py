@@ -75,7 +75,8 @@ def _declares_rcu_pointer(text: bytes, name: str) -> bool:
 
 
 def _declares_rcu_elements(text: bytes, name: str) -> bool:
-    """`void __rcu *revmap[]`, `struct file __rcu **fd`: each element is RCU-shared."""
-    n = re.escape(name.encode())
-    return re.search(rb"__rcu\s*\*\s*" + n + rb"\s*\[", text) is not None or \
-        re.search(rb"__rcu\s*\*\*\s*" + n + rb"\b", text) is not None
+    """`void __rcu *revmap[]`, `struct file __rcu **fd`: each element is RCU-shared.  One
+    level further (`struct ip6_tnl __rcu **tnls[2]`: the pointers each `tnls[i]` points
+    to) the elements are plain pointers to the shared ones."""
+    m = re.search(rb"__rcu\s*(\**)\s*" + re.escape(name.encode()) + rb"\s*(\[)?", text)
+    return m is not None and len(m.group(1)) - 1 + (1 if m.group(2) else 0) == 1
