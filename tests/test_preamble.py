@@ -3,6 +3,8 @@ lowers to exactly what a whole parse lowers to."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from analyzer.driver.phase1 import Job, lower_job
@@ -82,43 +84,24 @@ def test_preambles_are_bounded_least_recently_used_first_out(tmp_path):
     for i, key in enumerate(["a", "b", "c"]):
         for suffix in (".pch", ".json", ".h"):
             (tmp_path / f"{key}{suffix}").write_text("{}")
-        import os
         os.utime(tmp_path / f"{key}.json", (1000 + i, 1000 + i))
     store._evict()
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "b.h", "b.json", "b.pch", "c.h", "c.json", "c.pch"]
 
 
-BUGGY_UNIT = """// SPDX-License-Identifier: GPL-2.0
-#include <linux/rcupdate.h>
-#include <linux/slab.h>
-
-struct pcfg { int weight; };
-struct ptbl { struct pcfg __rcu *cur; };
-
-int pcfg_weight(struct ptbl *t)
-{
-	struct pcfg *c;
-
-	rcu_read_lock();
-	c = rcu_dereference(t->cur);
-	rcu_read_unlock();
-	return c ? c->weight : 0;
-}
-"""
-
-
 def test_a_file_scanned_again_after_a_change_is_parsed_against_its_preamble(tmp_path):
     from tests.conftest import fixture_tree, run_cli
+    from tests.test_workflows import NEW_FILE
 
-    root = fixture_tree(tmp_path / "linux", {"mm/p.c": BUGGY_UNIT})
+    root = fixture_tree(tmp_path / "linux", {"mm/p.c": NEW_FILE})
     env = {"RCUCHECK_CACHE": str(tmp_path / "cache")}
     scan = ("scan", "--tree", str(root), "--fail-on", "never", "mm/p.c")
     first = run_cli(*scan, env=env)
     assert first.returncode == 0 and "rcu-use-after-unlock" in first.stdout
     # analysed once, unchanged: no preamble; changed since: one is built and used
     assert not list((tmp_path / "cache" / "preambles").glob("*.pch"))
-    (root / "mm" / "p.c").write_text(BUGGY_UNIT.replace("c->weight", "c->weight + 1"))
+    (root / "mm" / "p.c").write_text(NEW_FILE.replace("c->weight", "c->weight + 1"))
     second = run_cli(*scan, env=env)
     assert list((tmp_path / "cache" / "preambles").glob("*.pch"))
     whole = run_cli(*scan, "--no-cache", env=env)
