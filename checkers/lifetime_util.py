@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from analyzer.engine.lifetimes import obj_key, ref_key, value_key
+from analyzer.engine.lifetimes import obj_key, out_param, ref_key, value_key
 from analyzer.engine.state import State
 from analyzer.ir import Assign, Dead, Walk
 
@@ -59,5 +59,5 @@ def reset_names(ev) -> tuple[str, ...]:
     return ()
 
 
-__all__ = ["believed", "ended_at", "is_local", "loaded_at", "obj_key", "protected", "ref_key",
-           "reset_names", "taken_at", "value_key", "without"]
+__all__ = ["believed", "ended_at", "is_local", "loaded_at", "obj_key", "out_param",
+           "protected", "ref_key", "reset_names", "taken_at", "value_key", "without"]

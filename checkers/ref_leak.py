@@ -12,6 +12,7 @@ from checkers.lifetime_util import (
     believed,
     is_local,
     obj_key,
+    out_param,
     ref_key,
     reset_names,
     taken_at,
@@ -429,17 +430,16 @@ class RefLeak(Checker):
     # --- references handed back through `*param` ---------------------------------------
     def out_stored_at(self, st, ev, srcs):
         """`*dst = rt`: whether `*dst` now holds a reference this function took."""
-        t, value = ev.target, ev.value
-        if not (ev.ptr and t.kind == "deref" and t.root in self.fn.params and
-                t.text == "*" + t.root):
+        dst = out_param(self.fn, ev)
+        if dst is None:
             return srcs
-        k = None if value.is_null else value_key(st, value)
+        k = None if ev.value.is_null else value_key(st, ev.value)
         held = k is not None and st.refcount(k) > 0
-        out = srcs - {(t.root, _OUT)}
+        out = srcs - {(dst, _OUT)}
         if held:
-            self.out_stored.setdefault(t.root, ev.loc.line)
-            return out | {(t.root, _OUT)}
-        return out | {(t.root, _OUT_UNDONE)} if (t.root, _OUT) in srcs else out
+            self.out_stored.setdefault(dst, ev.loc.line)
+            return out | {(dst, _OUT)}
+        return out | {(dst, _OUT_UNDONE)} if (dst, _OUT) in srcs else out
 
     def out_given(self, st, ev):
         """`dst_release(*dst)`: what `*dst` held is released or handed on by the call."""

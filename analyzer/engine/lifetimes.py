@@ -56,6 +56,14 @@ def local_structure(val: Val | None, locals_) -> bool:
         val.root in locals_
 
 
+def out_param(fn, ev: Assign) -> str | None:
+    """The pointer parameter `dst` a store `*dst = x` hands its caller a value through."""
+    t = ev.target
+    if ev.ptr and t.kind == "deref" and t.root in fn.params and t.text == "*" + t.root:
+        return t.root
+    return None
+
+
 def on_call(st: State, ev: Call, fm: FnModel | None, in_section: bool,
             locals_: frozenset[str] = frozenset(),
             holders: frozenset[str] = frozenset()) -> State:

@@ -231,12 +231,11 @@ class SummaryObserver(Hooks):
             self.facts.loaded.add(ev.value.text)
         if ev.ptr and ev.target.kind == "var" and self.opaque(ev.value):
             self.opaque_vars.add(ev.target.text)
-        t = ev.target
-        if ev.ptr and t.kind == "deref" and t.root in self.fn.params and \
-                t.text == "*" + t.root:
+        dst = lifetimes.out_param(self.fn, ev)
+        if dst is not None:
             # `*dst = rt`: the caller's variable now holds what the function stored there,
             # with the reference the function held on it, or none
-            out = ("out", self.fn.params.index(t.root))
+            out = ("out", self.fn.params.index(dst))
             k = None if ev.value.is_null else lifetimes.value_key(st, ev.value)
             kept = self.get(st) - {out}
             return self.put(st, kept | {out} if k is not None and st.refcount(k) > 0
