@@ -44,6 +44,8 @@ HELPER = exception(
 # some paths only (_MAYBE), or to one not named as a put (_HELPER)
 _MAYBE = "maybe-put"
 _HELPER = "helper-put"
+# (mark, variable): the variable holds an error pointer on this path (`IS_ERR(v)` taken)
+_ERR = "\0err"
 
 
 @register
@@ -51,9 +53,12 @@ class RefDoublePut(Checker):
     """
     ## What it finds
     A put (`css_put()`, `mem_cgroup_put()`, `obj_cgroup_put()`, `shrinker_put()`,
-    `kref_put()` …) on an object whose reference this path already dropped, or on an
+    `kref_put()` …) on an object whose reference this path already dropped, on an
     object found under RCU for which no reference was ever taken on this path and
-    none came in with a parameter. Unlinking an object from a list or tree
+    none came in with a parameter, or on a variable that holds an error pointer on
+    this path (`IS_ERR(index)` was true and nothing was assigned since): puts accept
+    NULL, but only those that test for it themselves (`IS_ERR_OR_NULL()`, the model's
+    `accepts_err`) accept an error pointer. Unlinking an object from a list or tree
     (`list_del_init()`, `rb_erase()`) gives back the reference the structure may
     have held: one more put is allowed per unlink. A reference known only from the function's own
     release of its taker's result (see ref-leak) is one of the function's, not
@@ -95,11 +100,39 @@ class RefDoublePut(Checker):
     slot = Slot(frozenset(), frozenset.intersection)
 
     def credits(self, st, k: str) -> int:
-        return next((n for o, n in self.get(st) if o == k), 0)
+        return next((n for o, n in self.get(st) if o == k and isinstance(n, int)), 0)
 
     def credit(self, st, k: str, n: int):
-        rest = frozenset(x for x in self.get(st) if x[0] != k)
+        rest = frozenset(x for x in self.get(st) if not (x[0] == k and isinstance(x[1], int)))
         return self.put(st, rest | {(k, min(n, 4))} if n > 0 else rest)
+
+    # --- error pointers ---------------------------------------------------------------
+    def on_branch(self, st, subject, outcome):
+        v = self.run.err_tested(st, subject, outcome, strict=True)
+        if v is None:
+            return None
+        return self.put(st, self.get(st) | {(_ERR, v)})
+
+    def on_assign(self, st, ev):
+        if ev.target.kind == "var" and (_ERR, ev.target.text) in self.get(st):
+            return self.put(st, self.get(st) - {(_ERR, ev.target.text)})
+        return None
+
+    def on_dead(self, st, ev):
+        gone = {(_ERR, n) for n in ev.names} & self.get(st)
+        return self.put(st, self.get(st) - gone) if gone else None
+
+    def err_put(self, st, ev, fm) -> bool:
+        """A put given a variable that holds an error pointer on this path."""
+        a = ev.args[fm.put]
+        if a.kind != "var" or fm.accepts_err or st.merged:
+            return False
+        c = st.const(a.text)
+        if (_ERR, a.text) not in self.get(st) and not (c is not None and c < 0):
+            return False
+        self.report(ev.loc, f"{ev.callee}() is given `{a.text}`, an error pointer on this "
+                    "path: there is no reference to drop, and the put dereferences it", st)
+        return True
 
     def on_call(self, st, ev, fm):
         out = self.check_put(st, ev, fm)
@@ -128,6 +161,8 @@ class RefDoublePut(Checker):
             if k is not None:
                 return self.credit(st, k, self.credits(st, k) + 1)
         if fm is None or fm.put is None or fm.put >= len(ev.args):
+            return None
+        if self.err_put(st, ev, fm):
             return None
         a = ev.args[fm.put]
         k = ref_key(st, a, fm)

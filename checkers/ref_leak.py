@@ -7,6 +7,7 @@ import re
 from analyzer.engine.beliefs import says_nothing
 from analyzer.engine.exceptions import exception
 from analyzer.ir import Rule
+from checkers import put_contract
 from checkers.base import Checker, Slot, register
 from checkers.lifetime_util import (
     believed,
@@ -192,6 +193,9 @@ class RefLeak(Checker):
         # the value returned, parameters whose `*param` holds one, ... that released one)
         self.out_exits: list[tuple] = []
         self.out_stored: dict[str, int] = {}  # parameter -> the line of the first store
+        # the parameter this function is declared to put, and by what (see put_contract)
+        self.contract = put_contract.declared(run)
+        self.contract_exits: list[put_contract.Exit] = []
 
     def passed_on(self, st, ev, fm):
         """A believed reference given to a callee nothing is known of may be the one it
@@ -231,6 +235,12 @@ class RefLeak(Checker):
         if owned is not None:
             st, passed = self.put(st, owned), True
         out = self._on_call(st, ev, fm)
+        if self.contract[1]:
+            released = put_contract.released_params(self.run, st, ev, fm)
+            if released:
+                base = out if out is not None else st
+                return self.put(base, self.get(base) |
+                                {(p, put_contract.RELEASED) for p in released})
         return out if out is not None else (st if passed is not None else None)
 
     # --- references held in fields of the function's own containers -------------------
@@ -345,6 +355,10 @@ class RefLeak(Checker):
     def on_return(self, st, ev):
         value = ev.value
         srcs = self.get(st)
+        if self.contract[1]:
+            self.contract_exits.append(put_contract.Exit(
+                st, ev.loc, frozenset(k for k, m in srcs if m == put_contract.RELEASED),
+                frozenset(k for k, m in srcs if m == put_contract.NONE)))
         self.freed_leaks(srcs)
         if self.out_stored:
             self.out_exits.append((st, ev.loc, self.run.return_value(st, value),
@@ -385,6 +399,7 @@ class RefLeak(Checker):
 
     def on_end(self, exit_states) -> None:
         self.out_leaks()
+        self.contract_leaks()
         for st, p, loc in self.void_keeps:
             # `if (!css_tryget_online(&memcg->css)) return; ...; }` in a function that
             # returns nothing: the caller cannot know whether it now owns a reference,
@@ -428,6 +443,14 @@ class RefLeak(Checker):
                         confidence="medium" if belief is not None else "high")
 
     # --- references handed back through `*param` ---------------------------------------
+    def contract_leaks(self) -> None:
+        param, by = self.contract
+        for e, p in put_contract.broken(self.run, self.contract_exits, param, by):
+            why = "its model entry says it drops" if by == "model" else \
+                "its name and its other returns say it drops"
+            self.report(e.loc, f"{self.fn.name}() returns here without releasing the "
+                        f"reference on `{p}` ({why} the caller's reference)", e.state)
+
     def out_stored_at(self, st, ev, srcs):
         """`*dst = rt`: whether `*dst` now holds a reference this function took."""
         dst = out_param(self.fn, ev)
@@ -519,6 +542,13 @@ class RefLeak(Checker):
         kept = frozenset(x for x in srcs if x[0] != _TESTED)
         if subject.kind == "field":
             kept |= {(_TESTED, subject.text)}
+        if subject.kind == "deref" and not outcome and subject.root and \
+                subject.text == "*" + subject.root:
+            # `if (*fence)` false: what the path stored through `fence` was NULL
+            kept -= {(subject.root, _OUT)}
+        if self.contract[1]:
+            kept |= {(p, put_contract.NONE)
+                     for p in put_contract.none_on_branch(self.run, st, subject, outcome)}
         return self.put(st, kept) if kept != srcs else None
 
     def on_assign(self, st, ev):

@@ -254,3 +254,21 @@ int tlink_insert(struct tnet *net, int id, struct tlink *new, struct tlink **fou
 	net->links[id & 15] = new;
 	return 0;
 }
+
+/* correct: what was stored is tested; a NULL one holds nothing on the -EINVAL return,
+ * and a link that fails the check is released before the error return */
+int tlink_lookup_tested(struct tnet *net, int id, struct tlink **out)
+{
+	int ret;
+
+	*out = tlink_find(net, id);
+	if (*out) {
+		if ((*out)->id == id)
+			return 0;
+		tlink_put(*out);
+		ret = -ESTALE;
+	} else {
+		ret = -EINVAL;
+	}
+	return ret;
+}

@@ -38,6 +38,7 @@ from analyzer.ir import (
     PlainAccess,
     RcuAccess,
     Return,
+    Val,
     Walk,
     evaluate,
 )
@@ -617,6 +618,13 @@ class FunctionRun:
             return st
         if fm.assume is not None:
             st = replace(st, consts=st.consts | {(ev.result, fm.assume)})
+        if fm.err_test is not None and fm.err_test < len(ev.args) and \
+                ev.args[fm.err_test].kind == "var":
+            # `IS_ERR(p)`, tested at once or through a flag that keeps its result
+            # (`__ret_warn_on = !!(IS_ERR(p))` inside WARN_ON())
+            kind = "errnull" if fm.err_or_null else "err"
+            st = replace(st, pending=st.pending | {(ev.result, kind,
+                                                    ev.args[fm.err_test].text)})
         if fm.asserts:
             st = replace(st, assumed=st.assumed | {fm.asserts})
         if fm.enter:
@@ -747,6 +755,10 @@ class FunctionRun:
                      for (k, kind, f) in st.pending if k == src}
             if extra:
                 st = replace(st, pending=st.pending | extra)
+                if value.tmp:
+                    # (a call's result has one name at a time)
+                    st = replace(st, pending=frozenset(
+                        p for p in st.pending if not (p[0] == src and p[1] in _ERR)))
                 if src in self.pending_openers:
                     self.pending_openers[name] = self.pending_openers[src]
             c = st.const(src) if value.kind == "var" else None
@@ -808,12 +820,13 @@ class FunctionRun:
                 c = st.const(call.args[fm.err_test].text)
                 if c is not None and (c < 0) != outcome:
                     return None
-        if subj.kind == "call" and outcome:
-            call, fm = self.calls.get(key, (None, None))
-            if fm is not None and fm.err_test is not None and fm.err_test < len(call.args) \
-                    and call.args[fm.err_test].kind == "var":
-                # `IS_ERR(n)` true: an error pointer, no object and no reference
-                st = lifetimes.no_object(st, call.args[fm.err_test].text)
+        err = self.err_tested(st, subj, outcome)
+        if subj.kind == "call" and subj.tmp:
+            st = replace(st, pending=frozenset(
+                p for p in st.pending if not (p[0] == subj.tmp and p[1] in _ERR)))
+        if err is not None:
+            # `IS_ERR(n)` true: an error pointer, no object and no reference
+            st = lifetimes.no_object(st, err)
         if subj.kind == "call" and key is not None:
             c = st.const(key)
             if c is not None and bool(c) != outcome:
@@ -860,6 +873,23 @@ class FunctionRun:
                     continue
                 st = self.enter(st, fkey, None, cond.loc, opener=self.pending_openers.get(key))
         return st
+
+
+    def err_tested(self, st: State, subj: Val, outcome: bool,
+                   strict: bool = False) -> str | None:
+        """The variable a branch shows to be an error pointer (or NULL): `IS_ERR(n)`
+        taken, directly or through a flag that holds its result.  `strict`: an error
+        pointer for certain (not IS_ERR_OR_NULL())."""
+        key = subj.tmp if subj.kind == "call" else subj.text if subj.kind == "var" \
+            else None
+        for k, kind, var in st.pending:
+            if k == key and kind in _ERR and outcome != kind.startswith("~") and \
+                    not (strict and kind.endswith("null")):
+                return var
+        return None
+
+
+_ERR = ("err", "~err", "errnull", "~errnull")
 
 
 def _program_order(fn: Function) -> dict[int, int]:

@@ -78,6 +78,8 @@ class RunFacts:
     returned_trygets: set[int] = field(default_factory=set)
     # parameters passed on as the count of references taken or dropped
     count_params: set[int] = field(default_factory=set)
+    # parameters the body tests for an error pointer itself (`IS_ERR_OR_NULL(p)`)
+    err_params: set[int] = field(default_factory=set)
 
 
 # `->cgroups`, `->ops->tbl`: a field path a caller can name (no subscript, no call)
@@ -140,6 +142,9 @@ class SummaryObserver(Hooks):
         if fm.count is not None and fm.count < len(ev.args) and \
                 ev.args[fm.count].text in self.fn.params:
             facts.count_params.add(self.fn.params.index(ev.args[fm.count].text))
+        if fm.err_test is not None and fm.err_test < len(ev.args) and \
+                ev.args[fm.err_test].text in self.fn.params:
+            facts.err_params.add(self.fn.params.index(ev.args[fm.err_test].text))
         here = run.param_condition(st)
         if fm.asserts:
             facts.asserts.append((fm.asserts, ev.loc, f"{ev.callee}()", here))

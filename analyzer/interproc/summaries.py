@@ -97,6 +97,8 @@ class Summary:
     puts: list[int] = dc_field(default_factory=list)
     # ... of those, the ones put on some paths only (not on every one where not NULL)
     puts_maybe: list[int] = dc_field(default_factory=list)
+    # parameters the body tests for an error pointer itself: a put of one takes them
+    err_params: list[int] = dc_field(default_factory=list)
     # waits for a grace period on every path (`tracepoint_synchronize_unregister()`)
     grace_period: bool = False
     gets: list[int] = dc_field(default_factory=list)
@@ -159,6 +161,7 @@ class Summary:
             returns_rcu=self.returns_rcu,
             put=self.puts[0] if self.puts else None,
             put_maybe=bool(self.puts) and self.puts[0] in self.puts_maybe,
+            accepts_err=bool(self.puts) and self.puts[0] in self.err_params,
             grace_period=self.grace_period,
             get=self.gets[0] if self.gets else None,
             tryget=self.trygets[0] if self.trygets else None,
@@ -388,6 +391,7 @@ def summarize(fn: Function, exit_states, facts: RunFacts, flavours: Flavours) ->
     s.stores = [i for i in stored_params(fn) if i not in facts.param_gets]
     s.derefs = list(dereferenced_params(fn))
     s.puts_handles = [list(h) for h in sorted(facts.put_handles)]
+    s.err_params = sorted(facts.err_params)
     if len(facts.count_params) == 1:
         s.count = next(iter(facts.count_params))
     handles = {h for r in facts.returns if not r[0] for h in [r[3]]}

@@ -78,6 +78,11 @@ class FnModel:
     # argument index of a pointer the call tests for an error pointer (IS_ERR()): when
     # it returns true the pointer holds no object, and no reference
     err_test: int | None = None
+    # the test is also true for NULL (IS_ERR_OR_NULL())
+    err_or_null: bool = False
+    # a put that takes an error pointer and does nothing with it (inferred where the body
+    # tests the parameter with IS_ERR()/IS_ERR_OR_NULL() itself)
+    accepts_err: bool = False
     # argument index of the function that runs when the last reference is dropped
     # (kref_put()'s release, percpu_ref_init()'s)
     release: int | None = None

@@ -64,4 +64,5 @@ void __warn(void);
 static inline void *ERR_PTR(long error) { return (void *)error; }
 static inline bool IS_ERR(const void *p) { return (unsigned long)p >= (unsigned long)-4095; }
 static inline long PTR_ERR(const void *p) { return (long)p; }
+static inline bool IS_ERR_OR_NULL(const void *p) { return !p || IS_ERR(p); }
 #endif
