@@ -23,6 +23,16 @@ from checkers.lifetime_util import (
 
 # the field a pointer-field expression ends with: `it->cur_task` → cur_task
 _FIELD = re.compile(r"(?:->|\.)\s*(\w+)$")
+
+
+def _member(text: str, c: str) -> bool:
+    """`c->field` or `c[i]`: one step into the container `c`."""
+    if text.startswith(f"{c}->"):
+        return text.count("->") == 1
+    return text.startswith(f"{c}[") and text.endswith("]") and text.count("[") == 1 and \
+        "->" not in text and "." not in text
+
+
 # the slot's mark that this path put the field spelled next to it
 _PUT = "\0put"
 # the slot's mark of the field the last branch tested
@@ -266,6 +276,10 @@ class RefLeak(Checker):
         for i, a in enumerate(ev.args):
             if a.kind == "field":
                 out.discard((a.root, _OWNS + a.text))
+                if a.text.startswith(f"{a.root}["):
+                    # `put(arr[i])`: whichever element the index names
+                    out -= {x for x in out if x[0] == a.root and
+                            x[1].startswith(f"{_OWNS}{a.root}[")}
                 continue
             if a.kind != "var":
                 continue
@@ -307,8 +321,7 @@ class RefLeak(Checker):
             srcs = frozenset(x for x in srcs
                              if not (x[0] == value.text and x[1].startswith(_OWNS)))
         c = target.root
-        if target.kind == "field" and ev.ptr and is_local(self.fn, c) and \
-                target.text.startswith(f"{c}->") and target.text.count("->") == 1:
+        if target.kind == "field" and ev.ptr and is_local(self.fn, c) and _member(target.text, c):
             k = value_key(st, value)
             if k is not None and k != c and st.refcount(k) > 0:
                 shown = value.text if k.startswith("%") else k

@@ -316,3 +316,39 @@ static void job_walk_yielding(struct job *head)
 	job_yield(head);
 	rcu_read_unlock();
 }
+
+/* a helper whose allocation sleeps as its caller's mask allows */
+static struct job *job_copy(struct job *j, gfp_t gfp)
+{
+	struct job *copy = kmalloc(sizeof(*copy), gfp);
+
+	if (copy)
+		copy->prio = j->prio;
+	return copy;
+}
+
+/* buggy: GFP_KERNEL given to the helper inside the section */
+static struct job *job_snapshot(struct job *head)
+{
+	struct job *j, *copy = NULL;
+
+	rcu_read_lock();
+	j = rcu_dereference(head->next);
+	if (j)
+		copy = job_copy(j, GFP_KERNEL);		/* expect: rcu-sleep-in-reader@warning */
+	rcu_read_unlock();
+	return copy;
+}
+
+/* correct: the same helper given an atomic mask */
+static struct job *job_snapshot_atomic(struct job *head)
+{
+	struct job *j, *copy = NULL;
+
+	rcu_read_lock();
+	j = rcu_dereference(head->next);
+	if (j)
+		copy = job_copy(j, GFP_ATOMIC);
+	rcu_read_unlock();
+	return copy;
+}

@@ -382,3 +382,23 @@ out:
 		tnode_put(n);
 	return err;
 }
+
+/* a put named by the verb inside its name (`tnet_put_node()`) releases the node after
+ * the call given it, so the call keeps nothing: the early return leaks the node */
+void tnet_put_node(struct tnode *n);
+struct tslot *tnode_slot(struct tnode *n);
+
+int tnode_detach_slot(struct tnet *net, int id)
+{
+	struct tnode *n = tnode_lookup(net, id);
+	struct tslot *slot;
+
+	if (!n)
+		return -ENOENT;
+	slot = tnode_slot(n);
+	if (!slot)
+		return -ENOENT;				/* expect: ref-leak@warning */
+	slot->node = NULL;
+	tnet_put_node(n);
+	return 0;
+}

@@ -161,3 +161,39 @@ out:
 	tns_put(ns);
 	return ret;
 }
+
+/* an array the function allocated owns the references stored in its elements */
+int treq_gather(int pid, int n)
+{
+	struct tns **set = kzalloc(n * sizeof(*set), GFP_KERNEL);
+	int err;
+
+	if (!set)
+		return -ENOMEM;
+	set[0] = tns_get(tns_of_task(pid));
+	err = treq_start((struct treq *)set);
+	if (err) {
+		kfree(set);				/* expect: ref-leak@warning */
+		return err;
+	}
+	return 0;
+}
+
+/* each element is released, whichever index names it, before the array goes */
+int treq_gather_undone(int pid, int n)
+{
+	struct tns **set = kzalloc(n * sizeof(*set), GFP_KERNEL);
+	int i, err;
+
+	if (!set)
+		return -ENOMEM;
+	set[0] = tns_get(tns_of_task(pid));
+	err = treq_start((struct treq *)set);
+	if (err) {
+		for (i = 0; i < 1; i++)
+			tns_put(set[i]);
+		kfree(set);
+		return err;
+	}
+	return 0;
+}

@@ -197,6 +197,7 @@ def _passed(call: Call, model_for) -> Val | None:
 
 
 def kept_after(fn: Function, model_for: Callable[[str, bool], FnModel | None],
+               puts_inside: Callable[[Call], bool] = lambda ev: False,
                budget: int = 200_000) -> set[tuple[str, str]]:
     """Calls that leave an object with this function: (call result, variable) for each
     call given `variable` from which a put of the same variable can still be reached
@@ -215,6 +216,8 @@ def kept_after(fn: Function, model_for: Callable[[str, bool], FnModel | None],
         for i, ev in enumerate(b.events):
             if isinstance(ev, Call) and ev.callee:
                 fm = model_for(ev.callee, ev.not_a_put)
+                if fm is None and puts_inside(ev):
+                    fm = FnModel(ev.callee, put=0, inferred=True)  # `ice_put_vf(vf)`
                 if fm is not None and fm.put is not None and fm.put < len(ev.args):
                     k = obj_key(_EMPTY, ev.args[fm.put])
                     if k is not None and k not in fn.params:

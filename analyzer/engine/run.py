@@ -168,7 +168,8 @@ class FunctionRun:
                         self.beliefs[ev.callee] = got
         # calls after which the function still releases what it gave them: (call
         # result, variable); they consumed nothing
-        self.kept_after = beliefs.kept_after(fn, self.model_for) if self.beliefs else set()
+        self.kept_after = beliefs.kept_after(fn, self.model_for, self.puts_inside) \
+            if self.beliefs else set()
         # structures on the stack that keep what is linked into them: those whose address
         # no other call is given (`list_add(&w->list, &dispose); ... dispose_list(&dispose);`
         # hands the list, and what it holds, to the call that empties it)

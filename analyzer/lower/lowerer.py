@@ -1156,6 +1156,10 @@ class Lowerer:
         blocks = None
         if fm is not None and fm.gfp is not None and fm.gfp < len(arg_cs):
             blocks = self.gfp_blocks(arg_cs[fm.gfp])
+        if fm is None and name is not None:
+            # `ima_lsm_copy_rule(rule, GFP_KERNEL)`: a constant mask or mode given to an
+            # analysed callee decides the conditions its summary puts on that parameter
+            vals = tuple(self.constant(a, v) for a, v in zip(arg_cs, vals, strict=True))
         if self.fresh and name is not None and name.endswith("_rcu"):
             # list_add_rcu(&t->node, head): readers can find it now
             self.fresh -= {v.root for v in vals}
@@ -1259,6 +1263,17 @@ class Lowerer:
                         break
             self.ctx.noreturn[name] = known
         return known
+
+    def constant(self, arg, val: Val) -> Val:
+        """`val` with its value when `arg` is a constant integer expression of macros
+        and enumerators (no variable in it), as the compiler folds it."""
+        if val.const is not None or val.root is not None or val.kind not in ("other",):
+            return val
+        if self.ctx.gfp_reclaim_bit is None and arg.type.spelling == "gfp_t":
+            # (the bit a mask's reclaim flag is, once some constant mask shows it)
+            self.ctx.gfp_reclaim_bit = self.reclaim_bit(arg)
+        value = self.x.evaluate_int(arg)
+        return val if value is None else replace(val, const=value)
 
     def gfp_blocks(self, arg) -> bool | None:
         """Does a constant gfp mask hold the model's direct-reclaim bit? None if unknown."""
