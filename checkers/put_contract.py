@@ -69,10 +69,11 @@ def none_on_branch(run, st, subject, outcome) -> set[str]:
     params = run.fn.params
     if subject.kind == "var" and subject.text in params and not outcome:
         return {subject.text}
-    if subject.kind != "var" and subject.root in params and not _decided(run, subject):
+    root = st.alias(subject.root) or subject.root if subject.root else None
+    if subject.kind != "var" and root in params and not _decided(run, subject):
         # a state of the object's own decides (`if (css->flags & CSS_NO_REF)`,
         # `atomic_read(&s->refcnt) <= 0`, `e->state == 3`)
-        return {subject.root}
+        return {root}
     err = run.err_tested(st, subject, outcome)
     if err in params:
         return {err}  # `IS_ERR_OR_NULL(p)`

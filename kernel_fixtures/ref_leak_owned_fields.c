@@ -197,3 +197,31 @@ int treq_gather_undone(int pid, int n)
 	}
 	return 0;
 }
+
+struct towner {
+	struct tns *ns;
+};
+
+/* the namespace the owner points to, with a reference for the caller */
+static struct tns *towner_ns(struct towner *o)
+{
+	return tns_get(o->ns);
+}
+
+/* buggy: the reference towner_ns() hands over is never dropped */
+int towner_id(struct towner *o)
+{
+	struct tns *ns = towner_ns(o);
+
+	return ns->id;					/* expect: ref-leak@warning */
+}
+
+/* correct: dropped once the id is read */
+int towner_id_put(struct towner *o)
+{
+	struct tns *ns = towner_ns(o);
+	int id = ns->id;
+
+	tns_put(ns);
+	return id;
+}

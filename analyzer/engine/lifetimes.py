@@ -77,9 +77,10 @@ def on_call(st: State, ev: Call, fm: FnModel | None, in_section: bool,
     a = arg(ev, fm.get)
     if a is not None:
         k = ref_key(st, a, fm)
-        if k is None and a.kind == "call" and fm.same_object == fm.get:
-            # `get_net(sock_net(sk))`: the object has no name yet; the call's result,
-            # the same object, carries the reference to where it is assigned or stored
+        if k is None and a.kind in ("call", "field") and fm.same_object == fm.get:
+            # `get_net(sock_net(sk))`, `get_device(fwnode->dev)`: the object has no name
+            # yet; the call's result, the same object, carries the reference to where
+            # it is assigned, stored or returned
             k = ev.result
         if k is not None:
             st = take(st, k, ev.loc, f"{ev.callee}()")

@@ -391,8 +391,14 @@ class FunctionRun:
         fm = self.model.fn(name)
         if fm is None and self.lookup is not None:
             fm = self.lookup(name)
-        if fm is None and not not_a_put and self.model.names_a_put(name):
+        if not_a_put or not self.model.names_a_put(name):
+            return fm
+        if fm is None:
             fm = FnModel(name, put=0, inferred=True)
+        elif fm.inferred and fm.put is None and 0 in fm.opaque_params:
+            # a body that hands its argument to what it cannot see (`fwnode_handle_put()`
+            # calls `fwnode->ops->put(fwnode)`) does not contradict its name
+            fm = replace(fm, put=0)
         return fm
 
     def handle_of(self, ev: Call, fm: FnModel) -> str | None:
@@ -832,6 +838,14 @@ class FunctionRun:
             c = st.const(key)
             if c is not None and bool(c) != outcome:
                 return None  # a call the model says returns a known value
+            call, fm = self.calls.get(key, (None, None))
+            if not outcome and fm is not None and fm.same_object is not None and \
+                    fm.tryget is None and fm.same_object < len(call.args) and \
+                    call.args[fm.same_object].kind == "addr":
+                # `if (!get_device(&chip->dev))`: it returns the object it was given (a
+                # tryget may fail with NULL; this does not), and a member's address is
+                # never NULL
+                return None
         if subj.op is not None and subj.op[0] == "==" and subj.op[2] < 0 and outcome:
             call, fm = self.calls.get(subj.op[1], (None, None))
             if fm is not None and fm.errno and call.args and call.args[0].kind == "var":

@@ -80,6 +80,8 @@ class RunFacts:
     count_params: set[int] = field(default_factory=set)
     # parameters the body tests for an error pointer itself (`IS_ERR_OR_NULL(p)`)
     err_params: set[int] = field(default_factory=set)
+    # parameters given to a callee nothing is known of (an ops pointer's `->put(p)`)
+    opaque_params: set[int] = field(default_factory=set)
 
 
 # `->cgroups`, `->ops->tbl`: a field path a caller can name (no subscript, no call)
@@ -138,7 +140,14 @@ class SummaryObserver(Hooks):
         if fm is None:
             if ev.callee:
                 facts.unknown.add(ev.callee)
-            return None
+            facts.opaque_params |= {self.fn.params.index(a.text) for a in ev.args
+                                    if a.kind == "var" and a.text in self.fn.params}
+            # `get_device(dev); if (async_schedule_dev_nocall(func, dev)) return true;`:
+            # a held parameter given to a callee nothing is known of may be its now
+            given = {("given", self.fn.params.index(a.text)) for a in ev.args
+                     if a.kind == "var" and a.text in self.fn.params and
+                     st.refcount(a.text) > 0}
+            return self.put(st, self.get(st) | given) if given else None
         if fm.count is not None and fm.count < len(ev.args) and \
                 ev.args[fm.count].text in self.fn.params:
             facts.count_params.add(self.fn.params.index(ev.args[fm.count].text))
@@ -308,7 +317,8 @@ class SummaryObserver(Hooks):
             # `lifetimes.value_key`) a tagged form of it: `(struct key *)((unsigned
             # long)key_ref & ~1UL)` is the object key_ref points to
             name = value.text if value.kind == "var" else \
-                value.root if value.kind == "other" and not value.neg else None
+                value.root if value.kind == "other" and not value.neg and not value.truth \
+                else None  # (`head->next == head` is a truth value, not the object)
             stable = name is not None and name in self.run.stable_params
             self.facts.returned_params.add(self.fn.params.index(name) if stable else -1)
         self.facts.returns.append((

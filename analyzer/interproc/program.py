@@ -150,6 +150,9 @@ class Program:
         self.load = load
         # global definitions by name, strong ones first
         self.externs: dict[str, list[str]] = {}
+        # header inlines by name, from every unit that brought them: what a header inline
+        # calls in another header (`virt_to_folio()` → `_compound_head()`) is found here
+        self.header_names: dict[str, str] = {}
         self.summaries: dict[str, Summary] = {}
         # (unit, callee name) -> the first function (by node) of the unit whose own code
         # releases that callee's result: (node, its name, the releasing call, line, file)
@@ -187,6 +190,8 @@ class Program:
     def add_unit(self, info: UnitInfo, nodes: list[Node]) -> None:
         """A unit as its nodes: bodies come from `load` when needed."""
         self.units[info.path] = info
+        for name, nid in info.headers.items():
+            self.header_names.setdefault(name, nid)
         for node in nodes:
             if node.unit is None and node.nid in self.nodes:
                 continue  # a header inline another unit brought already
@@ -218,6 +223,8 @@ class Program:
         unit = self.units.get(node.unit) if node.unit else None
         if unit is not None and name in unit.headers and unit.headers[name] in self.nodes:
             return unit.headers[name]
+        if node.unit is None and self.header_names.get(name) in self.nodes:
+            return self.header_names[name]
         defs = self.externs.get(name)
         return defs[0] if defs else None
 

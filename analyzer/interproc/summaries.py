@@ -99,6 +99,8 @@ class Summary:
     puts_maybe: list[int] = dc_field(default_factory=list)
     # parameters the body tests for an error pointer itself: a put of one takes them
     err_params: list[int] = dc_field(default_factory=list)
+    # parameters given to a callee nothing is known of: what happens to them is not shown
+    opaque_params: list[int] = dc_field(default_factory=list)
     # waits for a grace period on every path (`tracepoint_synchronize_unregister()`)
     grace_period: bool = False
     gets: list[int] = dc_field(default_factory=list)
@@ -162,6 +164,7 @@ class Summary:
             put=self.puts[0] if self.puts else None,
             put_maybe=bool(self.puts) and self.puts[0] in self.puts_maybe,
             accepts_err=bool(self.puts) and self.puts[0] in self.err_params,
+            opaque_params=tuple(self.opaque_params),
             grace_period=self.grace_period,
             get=self.gets[0] if self.gets else None,
             tryget=self.trygets[0] if self.trygets else None,
@@ -362,6 +365,7 @@ def summarize(fn: Function, exit_states, facts: RunFacts, flavours: Flavours) ->
     s.grace_period = bool(facts.exit_gp) and all(facts.exit_gp)
     s.puts_maybe = [i for i in s.puts if not all(
         i in p or i in nulls for p, nulls, _ in facts.exit_puts)]
+    given = [kept for kept, _, _ in facts.exit_puts]
     for i, p in enumerate(fn.params):
         held = [st for st in exits if st.refcount(p) > 0]
         if not held:
@@ -369,7 +373,9 @@ def summarize(fn: Function, exit_states, facts: RunFacts, flavours: Flavours) ->
         if len(held) == len(exits):
             s.gets.append(i)  # every path takes it
         elif all(st.ret is not None and st.ret > 0 for st in held) and \
-                all(st.ret is not None and st.ret >= 0 for st in exits):
+                all(st.ret is not None and st.ret >= 0 for st in exits) and \
+                not any(("given", i) in g for st, g in zip(exits, given, strict=False)
+                        if st.refcount(p) > 0):
             # taken when it returns true (true without one: an object that needs none,
             # such as a bdi's embedded root writeback); never taken when it returns false
             s.trygets.append(i)
@@ -392,6 +398,7 @@ def summarize(fn: Function, exit_states, facts: RunFacts, flavours: Flavours) ->
     s.derefs = list(dereferenced_params(fn))
     s.puts_handles = [list(h) for h in sorted(facts.put_handles)]
     s.err_params = sorted(facts.err_params)
+    s.opaque_params = sorted(facts.opaque_params)
     if len(facts.count_params) == 1:
         s.count = next(iter(facts.count_params))
     handles = {h for r in facts.returns if not r[0] for h in [r[3]]}

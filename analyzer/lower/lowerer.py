@@ -919,7 +919,9 @@ class Lowerer:
             return Val(str(v), "const", const=v)
         if k == K.STRING_LITERAL:
             return Val("<string>", "str")
-        if k in (K.CXX_UNARY_EXPR, K.GENERIC_SELECTION_EXPR):
+        if k == K.GENERIC_SELECTION_EXPR:
+            return self.generic_selection(c)
+        if k == K.CXX_UNARY_EXPR:
             return OTHER
         for ch in c.get_children():
             if ch.kind.is_expression():
@@ -927,6 +929,17 @@ class Lowerer:
             elif ch.kind.is_statement():
                 self.stmt(ch)
         return OTHER
+
+    def generic_selection(self, c) -> Val:
+        """`_Generic(ptr, const T *: A, default: B)` (container_of_const(), kobj_to_dev()):
+        only the association the compiler selects runs, the one of the expression's own
+        type; the controlling expression is never evaluated."""
+        arms = list(c.get_children())[1:]
+        want = c.type.get_canonical().spelling
+        chosen = [a for a in arms if a.type.get_canonical().spelling == want]
+        if len(chosen) != 1:
+            return OTHER
+        return self.expr(chosen[0])
 
     def named_constant(self, c) -> Val | None:
         """An operand that is the whole expansion of an object-like macro with a constant

@@ -83,6 +83,9 @@ class FnModel:
     # a put that takes an error pointer and does nothing with it (inferred where the body
     # tests the parameter with IS_ERR()/IS_ERR_OR_NULL() itself)
     accepts_err: bool = False
+    # inferred: parameters the body gives to a callee nothing is known of (an ops
+    # pointer's `fwnode->ops->put(fwnode)`): the body does not show what becomes of them
+    opaque_params: tuple[int, ...] = ()
     # argument index of the function that runs when the last reference is dropped
     # (kref_put()'s release, percpu_ref_init()'s)
     release: int | None = None
