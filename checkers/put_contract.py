@@ -48,7 +48,7 @@ def declared(run) -> tuple[str | None, str]:
 
 def released_params(run, st, ev, fm) -> set[str]:
     """The parameters a call releases: puts, frees, or keeps (consumes) them."""
-    if fm is None:
+    if fm is None or not _shown(run, ev.callee):
         return set()
     out = set()
     last = 0 if fm.last else None  # `atomic_dec_and_test(&p->users)`: its counter
@@ -62,6 +62,15 @@ def released_params(run, st, ev, fm) -> set[str]:
         if k in run.fn.params:
             out.add(k)
     return out
+
+
+def _shown(run, callee: str | None) -> bool:
+    """A release the model or an analysed body shows, not a callee's name alone
+    (`snd_hda_mixer_amp_volume_put(kcontrol, ucontrol)` writes a control's value)."""
+    if not callee:
+        return False
+    return run.model.fn(callee) is not None or (
+        run.lookup is not None and run.lookup(callee) is not None)
 
 
 def none_on_branch(run, st, subject, outcome) -> set[str]:

@@ -145,7 +145,14 @@ class RefLeak(Checker):
     the branch where the call succeeded. In such a callee, an error return that leaves
     the stored reference in `*dst` leaks it when the function's other error returns
     release what they stored there (`dst_release(*dst); *dst = NULL;`): callers find
-    nothing to release after a failure.
+    nothing to release after a failure. A reference stored into an element of an array
+    the function allocated (`set[0] = get(x)`) is owned by the array as a field is.
+    A put checks its own body too: a function declared to drop its argument's
+    reference — by its model entry (`mem_cgroup_iter_break()`), or by its name
+    (`tsess_put(s, why)`) when its other returns show the drop — leaks for every
+    caller on a return that skips it, unless the argument is NULL, an error pointer,
+    the caller's other handle (`prev == root`) or an object whose own state the
+    function tested (`if (css->flags & CSS_NO_REF)`), or the return is an error one.
 
     ## Why is this bad
     A leaked reference keeps the object alive forever: a memory cgroup that can
@@ -555,6 +562,9 @@ class RefLeak(Checker):
         kept = frozenset(x for x in srcs if x[0] != _TESTED)
         if subject.kind == "field":
             kept |= {(_TESTED, subject.text)}
+            if not outcome:
+                # `if (!set[i])`: what the path stored there was NULL, and holds nothing
+                kept -= {(subject.root, _OWNS + subject.text)}
         if subject.kind == "deref" and not outcome and subject.root and \
                 subject.text == "*" + subject.root:
             # `if (*fence)` false: what the path stored through `fence` was NULL

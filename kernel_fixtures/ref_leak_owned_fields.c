@@ -225,3 +225,37 @@ int towner_id_put(struct towner *o)
 	tns_put(ns);
 	return id;
 }
+
+/* the task's namespace with a reference, or NULL */
+static struct tns *tns_lookup(int pid)
+{
+	struct tns *ns = tns_of_task(pid);
+
+	if (ns)
+		refcount_inc(&ns->ns.count);
+	return ns;
+}
+
+/* each lookup stored, tested, and on failure every earlier one put before the array
+ * goes: a NULL one holds nothing */
+int treq_gather_all(int *pids, int n, struct tns ***out)
+{
+	struct tns **set = kzalloc(n * sizeof(*set), GFP_KERNEL);
+	int i;
+
+	if (!set)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		set[i] = tns_lookup(pids[i]);
+		if (!set[i])
+			goto err_put;
+	}
+	*out = set;
+	return 0;
+
+err_put:
+	while (i-- > 0)
+		tns_put(set[i]);
+	kfree(set);
+	return -ENOENT;
+}

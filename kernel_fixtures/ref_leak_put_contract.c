@@ -121,3 +121,18 @@ void tsess_put_guarded(struct tsess *s)
 	else if (atomic_dec_and_test(&s->users))
 		tsess_release(s);
 }
+
+/* a control's "put" writes a value: the callee of the same naming is no release */
+struct tctl {
+	unsigned long private_value;
+};
+int tctl_mixer_put(struct tctl *ctl, long *val);
+
+int tctl_volume_put(struct tctl *ctl, long *val, int effective)
+{
+	int changed = 1;
+
+	if (effective)
+		changed = tctl_mixer_put(ctl, val);
+	return changed;
+}
