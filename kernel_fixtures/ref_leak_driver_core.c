@@ -18,6 +18,7 @@ struct kobject {
 struct tdev;
 struct tdev_ops {
 	void (*put)(struct tdev *d);
+	void (*put_fh)(struct tdev *d, void *fh);
 };
 
 struct tdev {
@@ -113,4 +114,22 @@ void tdev_kick(struct tdev *d)
 	if (tdev_queue(d))
 		return;
 	tdev_work(d);
+}
+
+/* puts a filter handle through the device's operations, not the device */
+static void tdev_fh_put(struct tdev *d, void *fh)
+{
+	if (d->ops->put_fh && fh)
+		d->ops->put_fh(d, fh);
+}
+
+int tdev_id_fh(struct tdev *d, void *fh)
+{
+	struct tdev *held = tdev_get(d);
+	int id;
+
+	tdev_fh_put(held, fh);
+	id = held->id;
+	tdev_put(held);
+	return id;
 }

@@ -395,9 +395,11 @@ class FunctionRun:
             return fm
         if fm is None:
             fm = FnModel(name, put=0, inferred=True)
-        elif fm.inferred and fm.put is None and 0 in fm.opaque_params:
-            # a body that hands its argument to what it cannot see (`fwnode_handle_put()`
-            # calls `fwnode->ops->put(fwnode)`) does not contradict its name
+        elif fm.inferred and fm.put is None and fm.opaque_params == (0,) and \
+                len(fm.param_types) == 1:
+            # a body that hands its one argument to what it cannot see
+            # (`fwnode_handle_put()` calls `fwnode->ops->put(fwnode)`) does not contradict
+            # its name (`tfilter_put(tp, fh)` puts `fh` through `tp->ops->put(tp, fh)`)
             fm = replace(fm, put=0)
         return fm
 
