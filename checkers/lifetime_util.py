@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from analyzer.engine.lifetimes import obj_key, out_param, ref_key, value_key
+from analyzer.engine.lifetimes import field_root, obj_key, out_param, ref_key, value_key
 from analyzer.engine.state import State
 from analyzer.ir import Assign, Dead, Walk
 
@@ -35,7 +35,8 @@ def protected(st: State, name: str) -> bool:
 
 
 def is_local(fn, name: str | None) -> bool:
-    return bool(name) and name not in fn.params
+    """Not a parameter's object (nor one a parameter's field points to)."""
+    return bool(name) and (field_root(name) or name) not in fn.params
 
 
 def without(entries: frozenset, names) -> frozenset:

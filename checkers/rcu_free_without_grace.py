@@ -275,9 +275,12 @@ class RcuFreeWithoutGrace(Checker):
             how = f" by {where[2]} at line {where[1].line}" if where else ""
             # taken off an index: only if readers look it up there under RCU
             index_of = where[3] if where and len(where) > 3 else None
-            self.report(ev.loc, f"{frees} `{k}`{last}, unpublished{how}, with no "
+            # (named as the code names it here: paths that reach the object through
+            # another name, a macro's temporary, are one finding)
+            name = arg.text if arg.kind == "var" else k
+            self.report(ev.loc, f"{frees} `{name}`{last}, unpublished{how}, with no "
                         "grace period in between: RCU readers may still hold it (use "
-                        "kfree_rcu() or synchronize_rcu() first)", st,
+                        "kfree_rcu() or synchronize_rcu() first)", st, obj=name,
                         conditions=(("rcu-read", index_of),) if index_of else ())
             return
         t = _type(ev, index, fm)

@@ -6,6 +6,7 @@ import re
 
 from analyzer.engine.beliefs import says_nothing
 from analyzer.engine.exceptions import exception
+from analyzer.engine.lifetimes import field_root
 from analyzer.ir import Rule
 from checkers import put_contract
 from checkers.base import Checker, Slot, register
@@ -402,7 +403,7 @@ class RefLeak(Checker):
                                    if n > 0 and not is_local(self.fn, k) and
                                    self.tried(st, k))
             return
-        failed = (value.const is not None and value.const < 0) or (
+        failed = (self.run.return_value(st, value) or 0) < 0 or (
             value.kind == "var" and self.results.get(value.text) is False
             and st.truth(value.text) is True)
         if not failed:
@@ -410,6 +411,12 @@ class RefLeak(Checker):
         for p in self.fn.params:
             if st.refcount(p) > 0:
                 self.param_leaks.append((st, p, ev.loc))
+        for k, n in st.refs:
+            # a reference on what an object's field points to (`try_module_get(
+            # t->me)`) is kept for that object when the function succeeds: only an
+            # error return that keeps it while the others do not leaks it
+            if n > 0 and field_root(k) is not None:
+                self.param_leaks.append((st, k, ev.loc))
 
     def tried(self, st, p: str) -> bool:
         """Was the reference `p` holds taken by a tryget (one that may fail)?"""
@@ -542,6 +549,11 @@ class RefLeak(Checker):
         name = ev.cursor.text
         if ev.step and st.refcount(name) > 0:
             self.leak(st, name, ev.loc, f"before the {ev.macro}() walk moves `{name}` on")
+        for k, n in st.refs:
+            # (`try_module_get(p->owner)` on each element, never dropped: the walk's
+            # elements keep nothing for the function)
+            if ev.step and n > 0 and field_root(k) == name:
+                self.leak(st, k, ev.loc, f"before the {ev.macro}() walk moves `{name}` on")
         return self.put(st, without(self.get(st), reset_names(ev)))
 
     def overwrites_held_field(self, st, ev, srcs) -> None:

@@ -9,6 +9,7 @@
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/xarray.h>
+#include <linux/rculist.h>
 
 struct qmap {
 	struct rcu_head rcu;
@@ -110,6 +111,24 @@ static void qset_drop_slot_if_empty(struct qset *s, int i)
 		return;
 	RCU_INIT_POINTER(s->maps[i], NULL);
 	kfree(m);					/* expect: rcu-free-without-grace@warning */
+}
+
+struct qent {
+	struct hlist_node hnode;
+	int key;
+};
+
+/* every entry of the bucket, reached through the walk's own temporaries as well as
+ * through `e`: one free, one finding */
+static void qtable_flush(struct hlist_head *bucket)
+{
+	struct qent *e;
+	struct hlist_node *tmp;
+
+	hlist_for_each_entry_safe(e, tmp, bucket, hnode) {
+		hlist_del_rcu(&e->hnode);
+		kfree(e);				/* expect: rcu-free-without-grace@warning */
+	}
 }
 
 static void qset_forget(struct qset *s, unsigned long idx)

@@ -352,3 +352,16 @@ static struct job *job_snapshot_atomic(struct job *head)
 	rcu_read_unlock();
 	return copy;
 }
+
+/* a slot still NULL: IS_ERR_OR_NULL() is true for it, so the wait runs in the reader */
+void job_wait_slot(struct job *j)
+{
+	struct job *slot = NULL;
+
+	rcu_read_lock();
+	if (j->prio > 0)
+		j->prio = 0;
+	if (IS_ERR_OR_NULL(slot))
+		msleep(1);			/* expect: rcu-sleep-in-reader@warning */
+	rcu_read_unlock();
+}

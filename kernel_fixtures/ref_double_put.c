@@ -70,14 +70,15 @@ err:
 	return ret;
 }
 
-/* two puts in a row through different spellings */
+/* two puts in a row through different spellings, on the one path there is: a note
+ * (ref-double-put.extra-put-on-every-path) */
 static void memcg_drop_twice(struct mm_struct *mm)
 {
 	struct mem_cgroup *memcg = get_mem_cgroup_from_mm(mm);
 
 	use_memcg(memcg);
 	mem_cgroup_put(memcg);
-	css_put(&memcg->css);				/* expect: ref-double-put@warning */
+	css_put(&memcg->css);				/* expect: ref-double-put@note */
 }
 
 /* a put on an object found under RCU, no reference taken */
@@ -126,7 +127,7 @@ static int objcg_drain(struct mem_cgroup *memcg, int n)
 	return n;
 }
 
-/* an alias makes the second put easy to miss */
+/* an alias makes the second put easy to miss (a note: every path makes it) */
 static void css_drop_alias(struct mm_struct *mm)
 {
 	struct mem_cgroup *memcg = get_mem_cgroup_from_mm(mm);
@@ -134,17 +135,18 @@ static void css_drop_alias(struct mm_struct *mm)
 
 	use_memcg(memcg);
 	css_put(css);
-	mem_cgroup_put(memcg);				/* expect: ref-double-put@warning */
+	mem_cgroup_put(memcg);				/* expect: ref-double-put@note */
 }
 
 /* ---- correct ----------------------------------------------------------------------- */
 
 /* pinned across a helper that drops a reference: which one, its name does not say (the
  * caller's, as here, or one the entry holds for a list or a queue) */
-void entry_finish(struct entry *e)
+void entry_finish(struct entry *e, bool done)
 {
 	entry_get(e);
-	entry_done(e);
+	if (done)
+		entry_done(e);
 	entry_put(e);
 }
 
@@ -159,10 +161,11 @@ static void entry_complete_put(struct entry *e)
 
 /* the helper drops the reference the queue held, when it still held one; the one
  * this function took is its own to drop */
-void entry_settle(struct entry *e)
+void entry_settle(struct entry *e, bool queued)
 {
 	entry_get(e);
-	entry_complete_put(e);
+	if (queued)
+		entry_complete_put(e);
 	entry_put(e);
 }
 
@@ -262,4 +265,29 @@ static void entry_retire(struct entry *e)
 	list_del_init(&e->list);
 	entry_put(e);
 	entry_put(e);
+}
+
+/* ---- correct: the extra put is the object's own reference, dropped on every path ----- */
+
+struct entry_owner {
+	struct entry *e;
+	int busy;
+};
+
+void entry_quiesce(struct entry *e);
+
+/* the owner's ->release(): pins the entry across the quiesce, then drops its pin and
+ * the owner's reference for good, whatever the state was */
+static void entry_owner_release(struct entry_owner *o)
+{
+	struct entry *e = o->e;
+
+	if (!e)
+		return;
+	entry_get(e);
+	if (o->busy)
+		entry_quiesce(e);
+	o->e = NULL;
+	entry_put(e);
+	entry_put(e);				/* expect: ref-double-put@note */
 }

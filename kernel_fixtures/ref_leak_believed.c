@@ -402,3 +402,31 @@ int tnode_detach_slot(struct tnet *net, int id)
 	tnet_put_node(n);
 	return 0;
 }
+
+/* ---- correct: results borrowed from an iterator's state on the stack ---------------- */
+
+struct tnode_iter {
+	struct tnet *net;
+	struct tnode *cur;
+};
+
+void tnode_iter_begin(struct tnet *net, struct tnode_iter *it);
+struct tnode *tnode_iter_next(struct tnode_iter *it);
+void tnode_iter_end(struct tnode_iter *it);
+
+/* the iterator holds the node it returns and drops it at the next step; the put
+ * drops the reference the node's binding held */
+void tnode_unbind_all(struct tnet *net, int flags)
+{
+	struct tnode_iter it;
+	struct tnode *n;
+
+	tnode_iter_begin(net, &it);
+	while ((n = tnode_iter_next(&it))) {
+		if (n->flags != flags)
+			continue;
+		n->flags = 0;
+		tnode_put(n);
+	}
+	tnode_iter_end(&it);
+}

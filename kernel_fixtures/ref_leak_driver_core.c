@@ -133,3 +133,101 @@ int tdev_id_fh(struct tdev *d, void *fh)
 	tdev_put(held);
 	return id;
 }
+
+/* ---- a module reference is the module's, apart from the device's ------------------- */
+
+struct tdev_table {
+	struct tdev *slots[8];
+	int users[8];
+};
+
+struct tdev *tdev_lookup(struct tdev_table *t, int minor);
+
+/* the device's lookup reference and its driver's module reference: two counters,
+ * each dropped on its own failure path; both stay with an open device */
+int tdev_open_minor(struct tdev_table *t, int minor)
+{
+	struct tdev *d = tdev_lookup(t, minor);
+	int err = 0;
+
+	if (!d)
+		return -ENODEV;
+	if (t->users[minor] == 0) {
+		if (!try_module_get(d->owner)) {
+			err = -EBUSY;
+			goto out;
+		}
+		err = tdev_start(d);
+		if (err < 0) {
+			module_put(d->owner);
+			goto out;
+		}
+	}
+	t->users[minor]++;
+	t->slots[minor] = d;
+	err = 0;
+out:
+	if (err)
+		tdev_put(d);
+	return err;
+}
+
+/* the module pinned while the table has entries: kept when the table is filled */
+int tdev_table_fill(struct tdev_table *t, int minor, int n)
+{
+	struct tdev *d = tdev_lookup(t, minor);
+
+	if (!d)
+		return -ENODEV;
+	if (n && !t->users[minor] && !try_module_get(d->owner)) {
+		tdev_put(d);
+		return -ENOENT;
+	}
+	t->users[minor] = n;
+	tdev_put(d);
+	return 0;
+}
+
+/* the module reference kept on an error return, dropped on the others */
+int tdev_bind_minor(struct tdev_table *t, int minor, int flags)
+{
+	struct tdev *d = tdev_lookup(t, minor);
+	int err;
+
+	if (!d)
+		return -ENODEV;
+	if (!try_module_get(d->owner)) {
+		tdev_put(d);
+		return -EBUSY;
+	}
+	err = tdev_start(d);
+	if (err < 0) {
+		tdev_put(d);
+		return err;				/* expect: ref-leak@warning */
+	}
+	module_put(d->owner);
+	tdev_put(d);
+	return 0;
+}
+
+static void tdev_release_module(struct tdev *d)
+{
+	module_put(d->owner);
+}
+
+/* the module reference dropped by a helper on the error path, here on the other */
+int tdev_bind_helper(struct tdev *d)
+{
+	int err;
+
+	if (!try_module_get(d->owner))
+		return -EBUSY;
+	err = tdev_start(d);
+	if (err < 0) {
+		tdev_release_module(d);
+		return err;
+	}
+	tdev_work(d);
+	module_put(d->owner);
+	return 0;
+}

@@ -11,7 +11,10 @@ leaks that upstream fixes).
 The evidence is a put whose argument, at the put, can only hold results of that
 callee (or NULL): reaching definitions over the CFG decide it.  A call given the
 variable's address (`lookup_net(req, &net)`) may store anything there: it is a
-definition of the variable with no known producer.  A function that also
+definition of the variable with no known producer.  A callee given the address of a
+structure on the caller's stack (`drm_connector_list_iter_next(&iter)`) keeps its
+state there, and with it what its result needs: its result is borrowed from that
+structure, and a put of it releases some other reference.  A function that also
 gets on the variable pairs its put with its own get, and one that compares the variable
 with another pointer may put it for a reference taken under the other name: neither
 says anything of the callee.
@@ -122,7 +125,13 @@ def owned_results(fn: Function, model_for: Callable[[str, bool], FnModel | None]
             elif isinstance(ev, Assign) and ev.target.kind == "var":
                 callee = None
                 v = ev.value
-                if v.kind == "call" and v.tmp in calls and ev.ptr and not v.neg:
+                if v.kind == "call" and v.tmp in calls and ev.ptr and not v.neg and \
+                        calls[v.tmp].on_stack:
+                    # `connector = drm_connector_list_iter_next(&iter)`: a callee that
+                    # keeps its state in the caller's structure may keep there what the
+                    # result needs; the result is borrowed from it
+                    callee = ""
+                elif v.kind == "call" and v.tmp in calls and ev.ptr and not v.neg:
                     callee = calls[v.tmp].callee
                     made_by[len(defs)] = (b.id, i, calls[v.tmp])
                 elif v.is_null:

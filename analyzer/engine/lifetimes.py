@@ -43,10 +43,22 @@ def arg(ev: Call, index: int | None) -> Val | None:
 
 
 def ref_key(st: State, val: Val, fm: FnModel) -> str | None:
-    """The object a get, tryget or put acts on (the container, for `pins_container`)."""
+    """The object a get, tryget or put acts on.  For `pins_container`, the object the
+    field points to, named through its container (`dev->driver->module`): a counter
+    of its own, apart from the container's (`comedi_dev_put(dev)` is not a module put),
+    whose reference keeps the container alive (`State.pinned`)."""
     if fm.pins_container and val.kind == "field" and val.root:
-        return st.alias(val.root) or val.root
+        root = st.alias(val.root) or val.root
+        if val.text.startswith(val.root + "->"):
+            return root + val.text[len(val.root):]
+        return root
     return obj_key(st, val)
+
+
+def field_root(k: str) -> str | None:
+    """The container a `pins_container` reference's key names its object through."""
+    root, sep, _ = k.partition("->")
+    return root if sep else None
 
 
 def local_structure(val: Val | None, locals_) -> bool:
@@ -100,6 +112,11 @@ def on_call(st: State, ev: Call, fm: FnModel | None, in_section: bool,
         k = value_key(st, a) if a.kind != "addr" else obj_key(st, a)
         if k is not None and st.refcount(k) > 0:
             st = hand_off(st, k, ev.loc, f"passed to {ev.callee}(), which keeps it")
+            if fm.consumes_if and ev.result:
+                # kept only if the call succeeds: the branch that shows it failed gives
+                # the reference back
+                st = replace(st, pending=st.pending | {(ev.result, "back " + fm.consumes_if,
+                                                        k)})
     if fm.returns_ref and ev.result:
         # the result carries a new reference until it is assigned, stored or returned
         st = take(st, ev.result, ev.loc, f"{ev.callee}()")
@@ -381,6 +398,11 @@ def on_dead(st: State, names: tuple[str, ...], temps=()) -> State:
         st = forget_var(st, name)
         if st.refcount(name) > 0:
             st = st.with_refcount(name, 0)
+        # (a reference on what a field of the dead variable's object points to, kept
+        # when the function returns: the object's own, see ref-leak)
+        for k, n in st.refs:
+            if n > 0 and field_root(k) == name:
+                st = st.with_refcount(k, 0)
     return st
 
 
@@ -408,6 +430,7 @@ def on_branch(st: State, subject: Val, outcome: bool, loc: Loc) -> State:
         if truth is not None:
             effects = [p for p in st.pending if p[0] == subject.op[1] and p[1] == "~ref"]
             nonzero = truth
+    st = _given_back(st, subject, outcome, loc)
     for k, kind, obj in effects:
         st = replace(st, pending=st.pending - {(k, kind, obj)})
         if nonzero != kind.startswith("~"):
@@ -420,6 +443,49 @@ def on_branch(st: State, subject: Val, outcome: bool, loc: Loc) -> State:
         st = no_object(st, subject.text)  # the pointer is NULL here
     if subject.same is not None and outcome != subject.neg:
         st = one_object(st, *subject.same, loc)
+    return st
+
+
+# (comparison with 0, outcome) -> the value is negative: True, or not: False
+SIGN_SHOWN = {("<", True): True, ("<", False): False, (">=", True): False,
+              (">=", False): True}
+# ... read as the callee's failure or success (`if (ret > 0)` after `idr_alloc()` from 1)
+_NEGATIVE = {("<", True): True, ("<", False): False, (">=", True): False,
+             (">=", False): True, (">", True): False, (">", False): True,
+             ("<=", True): True, ("<=", False): False}
+# ... the value is non-zero
+_NONZERO = {("!=", True): True, ("!=", False): False, ("==", True): False,
+            ("==", False): True, ("<", True): True, (">=", False): True,
+            (">=", True): False, ("<", False): False}
+
+
+def _given_back(st: State, subject: Val, outcome: bool, loc: Loc) -> State:
+    """A store that keeps its reference only on success (`consumes_if`), tested: where
+    the branch shows it failed, the reference is the caller's again; where it shows it
+    succeeded, the store keeps it.  `ret > 0` after `idr_alloc()` reads as success (ids
+    the caller asked to start above 0)."""
+    if subject.op is not None and subject.op[2] == 0:
+        key, op = subject.op[1], subject.op[0]
+    elif subject.op is None:
+        key, op = subject.tmp if subject.kind == "call" else subject.text, None
+    else:
+        return st
+    for p in [p for p in st.pending if p[0] == key and p[1].lstrip("~").startswith("back ")]:
+        cond = p[1].lstrip("~").split(" ", 1)[1]
+        truth = outcome != p[1].startswith("~")
+        if op is None:
+            failed = truth if cond == "ok" else None  # `if (err)`; an id may be 0
+        elif cond == "ok":
+            failed = _NONZERO.get((op, truth))
+        else:
+            failed = _NEGATIVE.get((op, truth))
+        if failed is None:
+            continue
+        st = replace(st, pending=st.pending - {p})
+        if failed:
+            st = st.with_refcount(p[2], st.refcount(p[2]) + 1).note(
+                loc, f"the store failed on this branch: the reference on {_named(p[2])} "
+                "is the caller's again", about=p[2])
     return st
 
 

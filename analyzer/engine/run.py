@@ -560,6 +560,8 @@ class FunctionRun:
         if value is None:
             return None
         ret = value.const if value.const is not None else st.const(value.text)
+        if ret is None and value.kind == "var" and st.negative(value.text):
+            return -1  # `if (ret < 0) return ret;`
         if ret is None and value.tmp is not None:
             fm = self.calls.get(value.tmp, (None, None))[1]
             if fm is not None and fm.errno:
@@ -651,6 +653,12 @@ class FunctionRun:
             st = self.leave(st, fkey, ev)
         for i, label in fm.puts_handles:
             k = self.handle_object(ev, i, label)
+            a = ev.args[i] if i < len(ev.args) else None
+            if k is None and a is not None and a.kind == "var":
+                # (`module_put(p->owner)` inside: the reference this path holds on what
+                # the argument's field points to)
+                k = (st.alias(a.text) or a.text) + label
+                k = k if st.refcount(k) > 0 else None
             if k is not None:
                 st = lifetimes.drop(st, k, ev.loc, f"{ev.callee}()")
         return lifetimes.on_call(st, ev, fm, self.in_section(st), self.locals, self.holders)
@@ -827,8 +835,8 @@ class FunctionRun:
                     and call.args[fm.err_test].kind == "var":
                 # `file = ERR_PTR(-ENOMEM); ... if (IS_ERR(file))`: decided by the value
                 c = st.const(call.args[fm.err_test].text)
-                if c is not None and (c < 0) != outcome:
-                    return None
+                if c is not None and (c < 0 or (fm.err_or_null and c == 0)) != outcome:
+                    return None  # (IS_ERR_OR_NULL() of a NULL is true)
         err = self.err_tested(st, subj, outcome)
         if subj.kind == "call" and subj.tmp:
             st = replace(st, pending=frozenset(
@@ -853,6 +861,15 @@ class FunctionRun:
             if fm is not None and fm.errno and call.args and call.args[0].kind == "var":
                 # `PTR_ERR(keyring) == -ENOKEY`: an error pointer, no object, no reference
                 st = lifetimes.no_object(st, call.args[0].text)
+        if subj.op is not None and subj.op[2] == 0 and \
+                (subj.op[0], outcome) in lifetimes.SIGN_SHOWN:
+            # `ret < 0`: a known sign decides the branch; an unknown one is learnt
+            neg = lifetimes.SIGN_SHOWN[(subj.op[0], outcome)]
+            known = st.negative(subj.op[1])
+            if known is not None and known != neg:
+                return None
+            if known is None:
+                st = replace(st, signs=st.signs | {(subj.op[1], neg)})
         if subj.op is not None:
             self.cond_ops[subj.text] = subj.op
             # `seq & 1` with `seq` known: the branch is decided

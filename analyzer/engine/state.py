@@ -90,6 +90,8 @@ class State:
     consts: frozenset[tuple[str, int]] = _f(frozenset(), "and")
     # what earlier branches established about local values: (name, is true)
     truths: frozenset[tuple[str, bool]] = _f(frozenset(), "and")
+    # local values whose sign a comparison with 0 showed: (name, is negative)
+    signs: frozenset[tuple[str, bool]] = _f(frozenset(), "and")
     # effects that happen only if a value tests true: (value key, kind, flavour or object)
     pending: frozenset[tuple[str, str, str]] = _f(frozenset(), "and")
     # the constant a path returns, if any (for trylock-style effects)
@@ -200,12 +202,22 @@ class State:
         pending = frozenset(p for p in self.pending if p[0] != name) if self.pending \
             else self.pending
         truths = self.truths
+        signs = frozenset(x for x in self.signs if x[0] != name) if self.signs \
+            else self.signs
         if any(name in t[0] for t in truths):
             word = re.compile(rf"(?<![\w.>]){re.escape(name)}\b")
             truths = frozenset(t for t in truths if not word.search(t[0]))
-        if consts == self.consts and pending == self.pending and truths == self.truths:
+        if consts == self.consts and pending == self.pending and truths == self.truths \
+                and signs == self.signs:
             return self
-        return replace(self, consts=consts, pending=pending, truths=truths)
+        return replace(self, consts=consts, pending=pending, truths=truths, signs=signs)
+
+    def negative(self, name: str) -> bool | None:
+        """Whether a comparison with 0 showed `name` negative (False: not negative)."""
+        for k, v in self.signs:
+            if k == name:
+                return v
+        return None
 
     def truth(self, name: str) -> bool | None:
         for k, v in self.truths:
@@ -244,8 +256,11 @@ class State:
         todo = [name]
         while todo:
             cur = todo.pop()
-            if self.refcount(self.alias(cur) or cur) > 0:
+            base = self.alias(cur) or cur
+            if self.refcount(base) > 0:
                 return True
+            if any(n > 0 and k.startswith(base + "->") for k, n in self.refs):
+                return True  # `try_module_get(ops->owner)`: the module keeps ops
             for var, src in self.derived:
                 if src == cur and var not in seen:
                     seen.add(var)

@@ -82,6 +82,9 @@ class RunFacts:
     err_params: set[int] = field(default_factory=set)
     # parameters given to a callee nothing is known of (an ops pointer's `->put(p)`)
     opaque_params: set[int] = field(default_factory=set)
+    # parameters handed, on some path, to a callee that keeps them (`queue_work(wq,
+    # &c->work)`, `idr_alloc(&idr, c, ...)`, an analysed body that stores them)
+    consumed: set[int] = field(default_factory=set)
 
 
 # `->cgroups`, `->ops->tbl`: a field path a caller can name (no subscript, no call)
@@ -180,6 +183,7 @@ class SummaryObserver(Hooks):
             # and what this path frees from now on is freed after a grace period
             st = self.put(st, self.get(st) | {self.AFTER_GP})
         self.note_replaces(ev, fm)
+        self.note_consumed(st, ev, fm)
         # `synchronize_rcu(); kvfree(to_free);` (ext4_kvfree_array_rcu()'s fallback):
         # the caller's object is freed after a grace period, as call_rcu() would
         frees = facts.defers if self.AFTER_GP in self.get(st) else facts.frees
@@ -214,7 +218,27 @@ class SummaryObserver(Hooks):
                     st = self.put(st, self.get(st) | {self.fn.params.index(k)})
             elif bucket is facts.param_puts and k in run.handles and st.refcount(k) == 0:
                 facts.put_handles.add(run.handles[k])
+            elif bucket is facts.param_puts and k is not None and \
+                    lifetimes.field_root(k) in self.fn.params and st.refcount(k) == 0:
+                # `module_put(p->owner)`: what the caller's `p->owner` holds
+                root = lifetimes.field_root(k)
+                facts.put_handles.add((self.fn.params.index(root), k[len(root):]))
         return st
+
+    def note_consumed(self, st, ev, fm) -> None:
+        """Parameters given to a callee that keeps them, here on this path: the function
+        hands its caller's reference on (on some paths only, as a helper that queues
+        work only for the first item does)."""
+        if fm.into is not None and lifetimes.local_structure(
+                lifetimes.arg(ev, fm.into), self.run.holders):
+            return
+        for index in (fm.consumes, *fm.consumes_more):
+            a = lifetimes.arg(ev, index)
+            if a is None:
+                continue
+            k = lifetimes.obj_key(st, a) if a.kind == "addr" else lifetimes.value_key(st, a)
+            if k in self.fn.params:
+                self.facts.consumed.add(self.fn.params.index(k))
 
     def note_replaces(self, ev, fm) -> None:
         """A new value published at a field of a parameter (`rcu_assign_pointer(

@@ -394,7 +394,8 @@ def summarize(fn: Function, exit_states, facts: RunFacts, flavours: Flavours) ->
     s.out_refs, s.out_ref_if_ok = _out_refs(fn, facts.exit_puts)
     # a store of a parameter it took its own reference on (`css_get(); stock->cached =
     # memcg;`) keeps that reference, not the caller's
-    s.stores = [i for i in stored_params(fn) if i not in facts.param_gets]
+    s.stores = [i for i in dict.fromkeys((*stored_params(fn), *sorted(facts.consumed)))
+                if i not in facts.param_gets]
     s.derefs = list(dereferenced_params(fn))
     s.puts_handles = [list(h) for h in sorted(facts.put_handles)]
     s.err_params = sorted(facts.err_params)

@@ -94,6 +94,9 @@ class Call:
     # for `&objcg->refcnt`), or "" — recorded only for calls the model says free, defer,
     # publish, get or put (the checks that relate objects by type need no more)
     types: tuple[str, ...] = ()
+    # arguments that are the address of a structure on the caller's stack (`&iter`): a
+    # callee given one may keep there what its result needs (an iterator's reference)
+    on_stack: tuple[int, ...] = ()
     # the callee's sparse annotations, when the model has no entry for it: (kind,
     # flavour) as in `Function.annotations`
     declared: tuple[tuple[str, str], ...] = ()

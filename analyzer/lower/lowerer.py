@@ -1188,8 +1188,12 @@ class Lowerer:
         other = fm is None and name is not None and bool(arg_cs) and \
             self.model.names_a_get(name) and \
             self.record_of(c.type) not in ("", self.record_of(arg_cs[0].type))
+        on_stack = tuple(i for i, (a, v) in enumerate(zip(arg_cs, vals, strict=True))
+                         if v.kind == "addr" and v.text == f"&{v.root}" and
+                         self.stack_record(a))
         self.emit(Call(self.loc(c), name, vals, tmp, arg_text, callee_text=callee_text,
                        gfp_blocks=blocks, not_a_put=not_a_put, types=types,
+                       on_stack=on_stack,
                        declared=declared, gets_other=other))
         if name is not None and self.noreturn(name, u.referenced):
             self.cur = None  # BUG(), panic(): nothing after the call runs
@@ -1197,6 +1201,19 @@ class Lowerer:
         root = next((v.root for v in vals if v.kind in ("var", "addr", "field") and v.root),
                     None)
         return Val(f"{name or callee_text}()", "call", root=root, tmp=tmp)
+
+    def stack_record(self, c) -> bool:
+        """`&iter`, `iter` a structure on this function's stack (not a pointer, a
+        parameter or a global): where a callee keeps its state for the caller."""
+        u = self.unwrap(c)
+        kids = list(u.get_children()) if u.kind == self.K.UNARY_OPERATOR else []
+        ref = self.unwrap(kids[0]) if kids else None
+        if ref is None or ref.kind != self.K.DECL_REF_EXPR or ref.referenced is None:
+            return False
+        d = ref.referenced
+        return d.kind == self.K.VAR_DECL and \
+            d.linkage == self.ci.LinkageKind.NO_LINKAGE and \
+            d.type.get_canonical().kind == self.ci.TypeKind.RECORD
 
     def record_of(self, t) -> str:
         """`struct x` for a pointer to (or an array of pointers to) struct x, else ""."""

@@ -98,6 +98,10 @@ class FnModel:
     pins_container: bool = False
     same_object: int | None = None
     consumes: int | None = None
+    # the callee keeps it only when it succeeds: "ok" when it returns 0 (and fails with
+    # a negative errno), "nonneg" when it returns an id >= 0; a branch that shows the
+    # failure gives the reference back to the caller
+    consumes_if: str = ""
     # argument index of an object unlinked from a list: the reference the list held
     # comes back with it (a put that follows drops that one, not the caller's)
     takes_back: int | None = None

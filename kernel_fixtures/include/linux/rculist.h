@@ -26,6 +26,10 @@
 	for (pos = hlist_entry_safe(READ_ONCE((head)->first), typeof(*(pos)), member); \
 	     pos; \
 	     pos = hlist_entry_safe(READ_ONCE((pos)->member.next), typeof(*(pos)), member))
+#define hlist_for_each_entry_safe(pos, n, head, member) \
+	for (pos = hlist_entry_safe((head)->first, typeof(*pos), member); \
+	     pos && ({ n = pos->member.next; 1; }); \
+	     pos = hlist_entry_safe(n, typeof(*pos), member))
 
 #define LIST_HEAD(name) struct list_head name = { &(name), &(name) }
 /* inline, as in the kernel: a caller's analysis sees the stores, not a name */
