@@ -140,3 +140,42 @@ int tbucket_users(struct tbucket_set *set)
 	return tbucket_scan_limit(set, 4) + tbucket_scan_untaken(set) + tbucket_scan(set) +
 		tbucket_scan_named(set) + tbucket_count(NULL);
 }
+
+/* ---- an object returned through one of its members ---------------------------------- */
+
+struct tpair_half {
+	struct list_head node;
+	int dir;
+};
+
+struct tpair {
+	refcount_t use;
+	struct tpair_half half[2];
+};
+
+struct tpair_half *tpair_lookup(struct tbucket_set *set, int key);
+
+/* which half is given decides the offset: container_of() by a computed member */
+static inline struct tpair *tpair_of(struct tpair_half *h)
+{
+	return container_of(h, struct tpair, half[h->dir]);
+}
+
+/* the reference taken on the pair goes back with its half: one object */
+struct tpair_half *tpair_find_get(struct tbucket_set *set, int key)
+{
+	struct tpair_half *h;
+	struct tpair *p;
+
+	rcu_read_lock();
+	h = tpair_lookup(set, key);
+	if (h) {
+		p = tpair_of(h);
+		if (refcount_inc_not_zero(&p->use)) {
+			rcu_read_unlock();
+			return h;
+		}
+	}
+	rcu_read_unlock();
+	return NULL;
+}

@@ -232,7 +232,6 @@ def value_key(st: State, value: Val) -> str | None:
 
 
 # container_of(): the member's address minus its offset in the container
-_CONTAINER = re.compile(r"\w+ - \d+")
 
 
 def forget_var(st: State, name: str) -> State:
@@ -299,8 +298,7 @@ def on_assign(st: State, ev: Assign, calls: dict[str, tuple[Call, FnModel | None
         if src_key is not None and src_key != name:
             st = replace(st, aliases=st.aliases | {(name, src_key)})
     elif value.kind == "addr" or (value.kind == "other" and ev.ptr and value.root and
-                                  _CONTAINER.fullmatch(value.text) and
-                                  st.ptr(value.root) is None):
+                                  value.container and st.ptr(value.root) is None):
         # `&memcg->css`, and container_of()'s `__mptr - offset` of a member that was not
         # found under RCU (an RCU cursor's container keeps its own provenance): one object
         k = obj_key(st, value) if value.kind == "addr" else \

@@ -343,6 +343,8 @@ class SummaryObserver(Hooks):
             name = value.text if value.kind == "var" else \
                 value.root if value.kind == "other" and not value.neg and not value.truth \
                 else None  # (`head->next == head` is a truth value, not the object)
+            if name is not None and value.kind == "other" and value.container:
+                name = st.alias(name) or name  # container_of()'s `__mptr`: the argument
             stable = name is not None and name in self.run.stable_params
             self.facts.returned_params.add(self.fn.params.index(name) if stable else -1)
         self.facts.returns.append((

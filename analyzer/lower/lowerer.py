@@ -84,8 +84,8 @@ class Lowerer:
         self.scopes: list[_Scope] = []
         self.loops: list[tuple[int, int | None, int]] = []  # (break, continue, scope depth)
         self.switches: list[_Switch] = []
-        self.labels: dict[str, int] = {}
-        self.label_paths: dict[str, tuple[int, ...]] | None = None
+        self.labels: dict[int | str, int] = {}
+        self.label_paths: dict[int | str, tuple[int, ...]] | None = None
         self.suppress = 0
         self.in_walk_header = 0
         self.consumed: set[int] = set()
@@ -378,7 +378,7 @@ class Lowerer:
         elif k in (K.CASE_STMT, K.DEFAULT_STMT):
             self.case_stmt(c)
         elif k == K.LABEL_STMT:
-            blk = self.label_block(c.spelling)
+            blk = self.label_block(c.hash)
             self.jump(blk)
             self.cur = blk
             for ch in c.get_children():
@@ -630,13 +630,19 @@ class Lowerer:
         if kids:
             self.stmt(kids[-1])
 
-    def label_block(self, name: str) -> int:
-        if name not in self.labels:
-            self.labels[name] = self.new()
-        return self.labels[name]
+    def label_block(self, label: int | str) -> int:
+        """The block of a label, by the label statement's identity: a macro's local
+        label (`__label__ out;` in a statement expression) is not the function's `out`."""
+        if label not in self.labels:
+            self.labels[label] = self.new()
+        return self.labels[label]
 
     def goto_stmt(self, c) -> None:
-        name = next((ch.spelling for ch in c.get_children()), None)
+        target = c.referenced
+        name: int | str | None = target.hash if target is not None and \
+            target.kind == self.K.LABEL_STMT else None
+        if name is None:
+            name = next((ch.spelling for ch in c.get_children()), None)
         if name is None:
             toks = [t.spelling for t in c.get_tokens()]
             name = toks[1] if len(toks) > 1 else "?"
@@ -650,7 +656,7 @@ class Lowerer:
             self.kill([s for s in self.scopes if s.key not in path], self.loc(c))
         self.jump(self.label_block(name))
 
-    def label_path(self, name: str) -> tuple[int, ...]:
+    def label_path(self, name: int | str) -> tuple[int, ...]:
         """Keys of the scopes enclosing label `name` (for guards left by a goto)."""
         if self.label_paths is None:
             K = self.K
@@ -662,7 +668,7 @@ class Lowerer:
                 if k in (K.COMPOUND_STMT, K.FOR_STMT):
                     path = (*path, cur.hash)
                 elif k == K.LABEL_STMT:
-                    self.label_paths[cur.spelling] = path
+                    self.label_paths[cur.hash] = path
                 stack.extend((ch, path) for ch in cur.get_children())
         return self.label_paths.get(name, ())
 
@@ -1117,8 +1123,11 @@ class Lowerer:
         elif b.kind in ("var", "field") and a.const is not None and \
                 op in ("&", "|", "==", "!=", "^"):
             rel = (op, b.text, a.const)
+        # `(char *)__mptr - offsetof(struct nf_conn, tuplehash[dir])`: container_of()
+        container = op == "-" and a.kind in ("var", "other") and a.root is not None and \
+            self.is_ptr(lhs.type) and not self.is_ptr(rhs.type)
         return Val(f"{a.text} {op} {b.text}", "other", root=a.root or b.root, op=rel,
-                   truth=op in _COMPARISONS)
+                   truth=op in _COMPARISONS, container=container)
 
     def stmt_expr(self, c) -> Val:
         comp = next(iter(c.get_children()), None)
