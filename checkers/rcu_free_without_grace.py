@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 
 from analyzer.engine.exceptions import exception
@@ -10,15 +9,11 @@ from analyzer.ir import Rule, Val
 from checkers.base import Checker, Slot, register
 from checkers.lifetime_util import obj_key, reset_names, value_key, without
 
-_LAST_NAME = re.compile(r"(\w+)\W*$")
-# `&slab->rcu_head`, `&d->d_u.d_rcu`: the address of a member named as an rcu_head is
-_MEMBER_ADDR = re.compile(r"&\s*\(?\s*\w+\s*(->|\.).*(rcu|head)\w*\)?$")
 
-
-def index_name(text: str) -> str:
-    """The name an index (xarray, idr) goes by: `&net->dev_by_index` → dev_by_index."""
-    m = _LAST_NAME.search(text)
-    return m.group(1) if m else text
+def index_name(val: Val) -> str:
+    """The name an index (xarray, idr) goes by: `&net->dev_by_index` → dev_by_index,
+    `&ids` → ids."""
+    return val.last_member or val.root or val.text
 
 
 # marks an RCU load that says no reader can reach the object any more
@@ -172,7 +167,7 @@ class RcuFreeWithoutGrace(Checker):
                 if node is not None:
                     self.run.emit(self.rule, ("fn-value", node))
         if len(ev.args) == 1 and ev.callee and (fm is None or fm.inferred) and \
-                _MEMBER_ADDR.match(ev.args[0].text):
+                ev.member_type in self.run.model.rcu_head_types:
             callee = self.run.context.resolve(ev.callee)
             if callee is not None:
                 # `rcu_free_slab(&slab->rcu_head)`: an RCU callback run at once
@@ -192,7 +187,7 @@ class RcuFreeWithoutGrace(Checker):
         if fm.returns_rcu is True and not fm.inferred and ev.args:
             # an index RCU readers look objects up in (xa_load(), idr_find()): under a
             # section here, or in a helper its callers call under one
-            index = index_name(ev.args[0].text)
+            index = index_name(ev.args[0])
             self.run.emit(self.rule, ("rcu-lookup", index) if held else
                           ("rcu-lookup-in", index, self.run.context.node))
         elif fm.inferred and held:
@@ -263,7 +258,7 @@ class RcuFreeWithoutGrace(Checker):
         call, cfm = self.run.calls.get(arg.tmp, (None, None)) if arg.tmp else (None, None)
         if cfm is not None and cfm.returns_old and call.args:
             # `kvfree(xa_erase(&xa, i))`: freed as it comes off readers' view
-            index_of = index_name(call.args[0].text) if cfm.publishes is None else None
+            index_of = index_name(call.args[0]) if cfm.publishes is None else None
             self.report(ev.loc, f"{ev.callee}() frees what {call.callee}() took off RCU "
                         "readers' view, with no grace period in between: RCU readers "
                         "may still hold it (use kfree_rcu() or synchronize_rcu() first)",
@@ -364,7 +359,7 @@ class RcuFreeWithoutGrace(Checker):
         call, fm = self.run.calls.get(value.tmp, (None, None)) if value.tmp else (None, None)
         if fm is not None and fm.returns_old:
             # `old = rcu_replace_pointer(...)`, `old = xa_erase(...)`: off readers' view
-            index = index_name(call.args[0].text) if fm.publishes is None and call.args \
+            index = index_name(call.args[0]) if fm.publishes is None and call.args \
                 else None
             facts = replace(facts, unpublished=facts.unpublished | {target.text},
                             where=(*facts.where, (target.text, ev.loc, f"{call.callee}()",

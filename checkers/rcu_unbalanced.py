@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
 from analyzer.engine.exceptions import exception
 from analyzer.engine.state import UNKNOWN
 from analyzer.ir import Rule
 from checkers.base import Checker, Slot, register
 
 # constants named in a branch condition: the flags a dual-mode section follows
-_FLAG = re.compile(r"\b[A-Z][A-Z0-9_]{2,}\b")
 # how each effect is named, annotated and described
 _NAMES = {"enters": ("acquires", "trylock"), "enters_if": ("trylock", "acquires"),
           "exits": ("releases",), "borrows": ("releases", "acquires"), "dual": ("acquires",)}
@@ -164,7 +161,7 @@ class RcuUnbalanced(Checker):
             if fkey in st.borrowed or st.opener(fkey) is not None:
                 # a section another function took, released under a flag: a partner for
                 # one held under it (a function's own section under a flag pairs nothing)
-                for token in _flags(st.truths, self.run.cond_texts):
+                for token in _flags(st.truths, self.run.cond_named):
                     self.run.emit(self.rule, ("released-under", token, fl.family(fkey)))
             return
         other = fl.mismatched(st, fkey)
@@ -187,7 +184,7 @@ class RcuUnbalanced(Checker):
             self.report(ev.loc, msg, st)
             return
         # the caller's section: released under a flag, it pairs with one held under it
-        for token in _flags(st.truths, self.run.cond_texts):
+        for token in _flags(st.truths, self.run.cond_named):
             self.run.emit(self.rule, ("released-under", token, fl.family(fkey)))
         if ev.callee and self.model.fn(ev.callee) is None:
             # released by an analysed helper: this function's effect is the helper's
@@ -331,7 +328,7 @@ class RcuUnbalanced(Checker):
                         self.run.allows(PARTNER_BY_NAME):
                     continue
                 # released under a flag that another function returns holding it under
-                tokens = _flags(st.truths, self.run.cond_texts)
+                tokens = _flags(st.truths, self.run.cond_named)
                 flag = (("no-flag-partner", self.run.context.node, tokens, fam,
                          "held-under"),) if tokens else ()
                 self.report(loc, f"{name} releases an {fl.name(fkey)} section that "
@@ -364,7 +361,7 @@ class RcuUnbalanced(Checker):
             if free and _explained_by_return(held, free):
                 self.unexplained(held, fkey, "enters_if", "exactly when it returns true")
                 continue
-            tokens = _explaining_flags(held, free, self.slot_index, self.run.cond_texts)
+            tokens = _explaining_flags(held, free, self.slot_index, self.run.cond_named)
             if free and tokens:
                 for token in tokens:
                     self.run.emit(self.rule, ("held-under", token, fam))
@@ -462,10 +459,9 @@ def _stem(name: str | None) -> str:
     return name.rsplit("_", 1)[0] if name and "_" in name else ""
 
 
-def _flags(truths, texts) -> tuple[str, ...]:
-    """The named constants of the conditions known true here (`nd->flags & LOOKUP_RCU`),
-    from their source text."""
-    return tuple(sorted({t for k, v in truths if v for t in _FLAG.findall(texts.get(k, k))}))
+def _flags(truths, named) -> tuple[str, ...]:
+    """The named constants of the conditions known true here (`nd->flags & LOOKUP_RCU`)."""
+    return tuple(sorted({t for k, v in truths if v for t in named.get(k, ())}))
 
 
 def _entered(st, fkey: str) -> str:
@@ -478,7 +474,7 @@ def _net(st, fkey: str) -> int:
     return d - 1 if d > 0 and fkey in st.borrowed else d
 
 
-def _explaining_flags(held, free, slot: int, texts) -> tuple[str, ...]:
+def _explaining_flags(held, free, slot: int, named) -> tuple[str, ...]:
     """The flags a section follows: held exactly when a tested condition naming one holds.
 
     Dual-mode code (namei's RCU walk) takes RCU on one setting of a flag and returns
@@ -493,7 +489,7 @@ def _explaining_flags(held, free, slot: int, texts) -> tuple[str, ...]:
     for key in sorted(common or ()):
         hv = {v for _, st, _ in held for k, v in st.truths if k == key}
         fv = {v for _, st, _ in free for k, v in st.truths if k == key}
-        tokens = tuple(sorted(set(_FLAG.findall(texts.get(key, key)))))
+        tokens = tuple(sorted(set(named.get(key, ()))))
         if len(hv) == 1 and len(fv) <= 1 and hv != fv and tokens:
             return tokens
     return ()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from analyzer.engine.beliefs import says_nothing
 from analyzer.engine.exceptions import exception
 from analyzer.engine.lifetimes import field_root
@@ -21,9 +19,6 @@ from checkers.lifetime_util import (
     value_key,
     without,
 )
-
-# the field a pointer-field expression ends with: `it->cur_task` → cur_task
-_FIELD = re.compile(r"(?:->|\.)\s*(\w+)$")
 
 
 def _member(text: str, c: str) -> bool:
@@ -342,10 +337,10 @@ class RefLeak(Checker):
             # (`try_module_get(ops->owner)`: the reference is the taker's, not the field's)
             for i in (fm.get, fm.tryget, fm.put):
                 a = ev.args[i] if i is not None and i < len(ev.args) else None
-                if a is not None and a.kind == "field" and _FIELD.search(a.text):
+                if a is not None and a.kind == "field" and a.last_member:
                     # `get_task_struct(it->cur_task)`: this function counts the
                     # references that field holds
-                    self.counted_fields.add(_FIELD.search(a.text).group(1))
+                    self.counted_fields.add(a.last_member)
         # whatever the callee does with a field's object (puts it, hands it on), the
         # path no longer holds it unaccounted for
         passed = {(_PUT, a.text) for a in ev.args if a.kind == "field"}
@@ -561,12 +556,12 @@ class RefLeak(Checker):
         this function counts (it gets or puts through it) is known to hold one, just
         tested, and loses it while no call was given it and no local took it over."""
         text = ev.target.text
-        m = _FIELD.search(text)
-        if m is None or st.truth(text) is not True or (_TESTED, text) not in srcs or \
+        member = ev.target.last_member
+        if member is None or st.truth(text) is not True or (_TESTED, text) not in srcs or \
                 (_PUT, text) in srcs or \
                 any(src == text and v[0] != "\0" for v, src in srcs):
             return
-        self.overwrites.append((st, ev.loc, text, m.group(1)))
+        self.overwrites.append((st, ev.loc, text, member))
 
     def on_branch(self, st, subject, outcome):
         # the field this path has just tested: a store it controls follows

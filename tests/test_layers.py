@@ -91,3 +91,25 @@ def test_rule_docs_cite_what_a_user_can_look_up(rule):
         assert heading in doc
     for private in ("seed", "KERNEL-APIS", "../shared"):
         assert private.lower() not in doc.lower(), f"{rule} cites {private}"
+
+
+@pytest.mark.parametrize("layer", ["analyzer/engine", "analyzer/interproc", "checkers"])
+def test_rules_never_match_patterns_over_expression_text(layer):
+    """Identity is structure (`Val.path`, `Val.root`, `Val.container`, `Val.named`), never
+    text: the engine, the summaries and the rules import no pattern matcher."""
+    matchers = {"re", "regex", "fnmatch", "glob"}
+    offenders = [f"{path.relative_to(ROOT)}: {name}"
+                 for path in sorted((ROOT / layer).rglob("*.py"))
+                 for name in layer_imports_all(path) if name.split(".")[0] in matchers]
+    assert not offenders, offenders
+
+
+def layer_imports_all(path: Path) -> set[str]:
+    """Every module `path` imports, analyzer's or not."""
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            out.add(node.module)
+        elif isinstance(node, ast.Import):
+            out |= {a.name for a in node.names}
+    return out

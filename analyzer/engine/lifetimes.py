@@ -9,15 +9,10 @@ returned or stored is no longer this function's to drop).
 
 from __future__ import annotations
 
-import re
-
 from analyzer.engine.exceptions import exception
 from analyzer.engine.state import State, replace
 from analyzer.ir import Assign, Call, Loc, Val, Walk
 from analyzer.model import FnModel
-
-# `&memcg->css`, and members of embedded structures: `&net->ns.count`, `&memcg->id.ref`
-_MEMBER_OF = re.compile(r"^&\(?([A-Za-z_]\w*)\)?->([A-Za-z_]\w*)(?:\.[A-Za-z_]\w*)*$")
 
 
 def obj_key(st: State, val: Val) -> str | None:
@@ -26,13 +21,11 @@ def obj_key(st: State, val: Val) -> str | None:
     `&memcg->css` (an embedded refcounted member) designates `memcg`; a variable
     designates itself, or what it aliases.
     """
-    text = val.text
-    m = _MEMBER_OF.match(text)
-    if m:
-        base = m.group(1)
-        return st.alias(base) or base
+    if val.member_of_root and val.root:
+        # `&memcg->css`, and members of embedded structures: `&net->ns.count`
+        return st.alias(val.root) or val.root
     if val.kind in ("var", "global"):
-        return st.alias(text) or text
+        return st.alias(val.text) or val.text
     return None
 
 

@@ -14,7 +14,6 @@ facts in their slots.
 from __future__ import annotations
 
 import heapq
-import re
 import time
 from collections import deque
 from collections.abc import Callable
@@ -46,7 +45,6 @@ from analyzer.model import ApiModel, FnModel
 from analyzer.model.gfp import gfp_may_sleep
 
 # a named constant (a flag): `LOOKUP_RCU`, `MAY_NOT_BLOCK`
-_FLAG = re.compile(r"\b[A-Z][A-Z0-9_]{2,}\b")
 DEFAULT_BOUND = 8
 # joined states kept apart per block, past the bound (one more takes the rest)
 MERGE_PARTS = 8
@@ -138,6 +136,8 @@ class FunctionRun:
         self.cond_ops: dict[str, tuple] = {}
         # the source text of each tested condition, by its key (macro names intact)
         self.cond_texts: dict[str, str] = {}
+        # the named constants each tested value's condition names (`LOOKUP_RCU`)
+        self.cond_named: dict[str, tuple[str, ...]] = {}
         # structure copies seen (`*msg = uwq->msg`): (destination prefix, source prefix)
         self.struct_copies: set[tuple[str, str]] = set()
         assigned = {ev.target.text for b in fn.blocks for ev in b.events
@@ -329,7 +329,7 @@ class FunctionRun:
                 if p not in self.stable_params:
                     continue
                 pointer = i < len(self.fn.param_ptrs) and self.fn.param_ptrs[i]
-                named = bool(_FLAG.search(self.cond_texts.get(key, key)))
+                named = bool(self.cond_named.get(key))
                 bit = rel == "&" and c > 0 and c & (c - 1) == 0
                 if where == p and not pointer and (rel == "&" or not op or named):
                     path = ""
@@ -794,7 +794,11 @@ class FunctionRun:
         dst = target.text[1:] + "->" if target.kind == "deref" else target.text + "."
         self.struct_copies.add((dst, src))
         extra = {(k.replace(src, dst), v) for k, v in st.truths if src in k}
-        return replace(st, truths=st.truths | extra) if extra else st
+        if not extra:
+            return st
+        roots = {r for r in (target.root, value.root) if r}
+        return replace(st, truths=st.truths | extra,
+                       truth_roots=st.truth_roots | {(k, r) for k, _ in extra for r in roots})
 
     def copied_keys(self, key: str) -> list[str]:
         """The same test spelled through a structure copy."""
@@ -815,6 +819,7 @@ class FunctionRun:
             subj = replace(subj, neg=False)
             outcome = not outcome
         self.cond_texts[subj.tmp if subj.kind == "call" else subj.text] = cond.text
+        self.cond_named[subj.tmp if subj.kind == "call" else subj.text] = subj.named
         st = self.notify("on_branch", st, subj, outcome)
         st = lifetimes.on_branch(st, subj, outcome, cond.loc)
         if subj.is_err is not None and outcome:
@@ -895,8 +900,11 @@ class FunctionRun:
             if any(st.truth(k) not in (None, outcome) for k in copies):
                 return None
             if known is None and c is None:
+                roots = _roots(subj)
                 st = replace(st, truths=st.truths | {(key, outcome)} |
-                             {(k, outcome) for k in copies})
+                             {(k, outcome) for k in copies},
+                             truth_roots=st.truth_roots | {(key, r) for r in roots} |
+                             {(k, r) for k in copies for r in roots})
                 if not outcome and subj.kind == "var":
                     st = replace(st, consts=st.consts | {(key, 0)})  # false means 0/NULL
         effects = [p for p in st.pending if p[0] == key and p[1].lstrip("~") == "enter"]
@@ -942,6 +950,17 @@ def _program_order(fn: Function) -> dict[int, int]:
             done.add(nxt)
             stack.append((nxt, iter(s for s, _ in fn.blocks[nxt].succs)))
     return {b: i for i, b in enumerate(reversed(post))}
+
+
+def _roots(subj: Val) -> set[str]:
+    """The variables a tested value was computed from."""
+    out = {subj.root} if subj.root else set()
+    if subj.op is not None:
+        out.add(subj.op[1])
+    out |= set(subj.same or ())
+    if subj.equals is not None:
+        out.add(subj.equals[0])
+    return out
 
 
 def _invert(kind: str) -> str:

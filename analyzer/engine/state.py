@@ -13,7 +13,6 @@ is part of the state's identity, so `key()` and `join()` cannot drift apart.
 from __future__ import annotations
 
 import operator
-import re
 from dataclasses import dataclass, field, fields
 
 from analyzer.ir import Loc
@@ -90,6 +89,9 @@ class State:
     consts: frozenset[tuple[str, int]] = _f(frozenset(), "and")
     # what earlier branches established about local values: (name, is true)
     truths: frozenset[tuple[str, bool]] = _f(frozenset(), "and")
+    # the variables each truth's value was computed from: (truth key, variable); a new
+    # value of the variable makes the truth unknown (`State.forget`)
+    truth_roots: frozenset[tuple[str, str]] = _f(frozenset(), "or", key=False)
     # local values whose sign a comparison with 0 showed: (name, is negative)
     signs: frozenset[tuple[str, bool]] = _f(frozenset(), "and")
     # effects that happen only if a value tests true: (value key, kind, flavour or object)
@@ -204,9 +206,10 @@ class State:
         truths = self.truths
         signs = frozenset(x for x in self.signs if x[0] != name) if self.signs \
             else self.signs
-        if any(name in t[0] for t in truths):
-            word = re.compile(rf"(?<![\w.>]){re.escape(name)}\b")
-            truths = frozenset(t for t in truths if not word.search(t[0]))
+        if truths:
+            stale = {k for k, r in self.truth_roots if r == name}
+            if stale or any(t[0] == name for t in truths):
+                truths = frozenset(t for t in truths if t[0] != name and t[0] not in stale)
         if consts == self.consts and pending == self.pending and truths == self.truths \
                 and signs == self.signs:
             return self

@@ -8,7 +8,6 @@ the state at each (for the call graph's edges), and callees nothing is known of.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from analyzer.engine import beliefs, lifetimes
@@ -87,8 +86,6 @@ class RunFacts:
     consumed: set[int] = field(default_factory=set)
 
 
-# `->cgroups`, `->ops->tbl`: a field path a caller can name (no subscript, no call)
-_FIELDS = re.compile(r"(->\w+)(->\w+|\.\w+)*")
 
 
 class SummaryObserver(Hooks):
@@ -255,10 +252,12 @@ class SummaryObserver(Hooks):
         if fm.publishes is not None and fm.publishes[0] < len(ev.args):
             where = ev.args[fm.publishes[0]]
             ctype = ev.types[fm.publishes[0]] if fm.publishes[0] < len(ev.types) else ""
-            if where.kind == "field" and where.root in params and ctype and \
-                    _FIELDS.fullmatch(where.text[len(where.root):]):
-                self.facts.replaces.add((params.index(where.root),
-                                         where.text[len(where.root):], ctype))
+            # (`->cgroups`, `->ops->tbl`: a field path a caller can name, no subscript)
+            if where.kind == "field" and where.root in params and ctype and where.path \
+                    and where.path[0].startswith("->") and "[]" not in where.path and \
+                    all(step.lstrip("-.>") for step in where.path):
+                self.facts.replaces.add((params.index(where.root), "".join(where.path),
+                                         ctype))
         for index, path, ctype in fm.replaces:
             if index < len(ev.args) and ev.args[index].kind == "var" and \
                     ev.args[index].text in params:

@@ -57,6 +57,25 @@ class Val:
     # a pointer moved back by an offset (`__mptr - offsetof(T, m)`, container_of()'s
     # arithmetic): the object that holds what `root` points to
     container: bool = False
+    # the access path from `root`, when the expression is `root` followed by members and
+    # subscripts only (of a `field`, or of the operand of an `addr`): `("->id", ".ref")`
+    # for `&memcg->id.ref`, `("->slots", "[]")` for `t->slots[i]`; None otherwise
+    path: tuple[str, ...] | None = None
+    # the named constants the expression tests (`LOOKUP_RCU` in `nd->flags & LOOKUP_RCU`)
+    named: tuple[str, ...] = ()
+
+    @property
+    def member_of_root(self) -> bool:
+        """`&p->m` (or `&p->m.n`): the address of a member of the object `p` points to."""
+        return self.kind == "addr" and bool(self.path) and self.path[0].startswith("->") \
+            and all(s.startswith(".") for s in self.path[1:])
+
+    @property
+    def last_member(self) -> str | None:
+        """The member an access ends with (`cur_task` for `it->cur_task`)."""
+        if self.path and self.path[-1] != "[]":
+            return self.path[-1].lstrip("-.>")
+        return None
 
     @property
     def is_null(self) -> bool:
@@ -100,6 +119,9 @@ class Call:
     # arguments that are the address of a structure on the caller's stack (`&iter`): a
     # callee given one may keep there what its result needs (an iterator's reference)
     on_stack: tuple[int, ...] = ()
+    # of a call nothing models given one member's address (`rcu_free_slab(&slab->rcu)`):
+    # the member's struct (`struct callback_head` for an rcu_head)
+    member_type: str = ""
     # the callee's sparse annotations, when the model has no entry for it: (kind,
     # flavour) as in `Function.annotations`
     declared: tuple[tuple[str, str], ...] = ()

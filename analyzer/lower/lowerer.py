@@ -791,8 +791,9 @@ class Lowerer:
         errptr = next((v.text for v, w, c in ((va, vb, b), (vb, va, a))
                        if v.kind == "var" and w.kind == "call" and self.makes_errptr(w, c)),
                       None)
+        named = _named_constants(x, y)
         subject = Val(f"{x.text} == {y.text}", "other", root=x.root or y.root, op=rel,
-                      same=same, equals=loaded, is_err=errptr)
+                      same=same, equals=loaded, is_err=errptr, named=named)
         self.branch(Cond(subject, self.text(c), self.loc(c), "", self.loop_test), t, f)
         return True
 
@@ -854,8 +855,8 @@ class Lowerer:
                         or ref.semantic_parent.kind == K.TRANSLATION_UNIT):
                     if not addr_of and ref.semantic_parent.kind == K.TRANSLATION_UNIT:
                         self.note_plain(c, ref, name)
-                    return Val(name, "global", root=name)
-            return Val(name, "var", root=name)
+                    return Val(name, "global", root=name, path=())
+            return Val(name, "var", root=name, path=())
         if k == K.MEMBER_REF_EXPR:
             kids = list(c.get_children())
             if not kids:
@@ -867,14 +868,20 @@ class Lowerer:
                 self.deref(self.loc(c), base)
             sep = "->" if arrow else "."
             name = c.spelling
+            path = base.path if base.kind in ("var", "global", "field") else None
             if "(anonymous" in name or not name:
                 # an anonymous struct or union member: its fields are spelled as the
                 # enclosing object's (`skb->_skb_refdst`)
-                return Val(f"{base.text}{sep}", "field", root=base.root)
+                return Val(f"{base.text}{sep}", "field", root=base.root,
+                           path=(*path, sep) if path is not None else None)
+            if path is not None and path and path[-1] in ("->", "."):
+                path = (*path[:-1], path[-1] + name)  # (after an anonymous member)
+            elif path is not None:
+                path = (*path, sep + name)
             if base.text.endswith(("->", ".")):
-                v = Val(f"{base.text}{name}", "field", root=base.root)
+                v = Val(f"{base.text}{name}", "field", root=base.root, path=path)
             else:
-                v = Val(f"{base.text}{sep}{name}", "field", root=base.root)
+                v = Val(f"{base.text}{sep}{name}", "field", root=base.root, path=path)
             if not addr_of:
                 self.note_plain(c, c.referenced, v.text, v.root)
             return v
@@ -893,7 +900,9 @@ class Lowerer:
                     held.referenced is not None:
                 # an element of an array of RCU-shared pointers (`domain->revmap[hwirq]`)
                 self.note_plain(c, held.referenced, text, base.root, element=True)
-            return Val(text, "field", root=base.root)
+            path = (*base.path, "[]") if base.kind in ("var", "global", "field") and \
+                base.path is not None else None
+            return Val(text, "field", root=base.root, path=path)
         if k == K.UNARY_OPERATOR:
             return self.unary(c)
         if k in (K.BINARY_OPERATOR, K.COMPOUND_ASSIGNMENT_OPERATOR):
@@ -1054,13 +1063,15 @@ class Lowerer:
         op = self.ops.unary(c)
         if op == "&":
             v = self.expr(kids[0], addr_of=True)
-            return Val("&" + v.text, "addr", root=v.root)
+            return Val("&" + v.text, "addr", root=v.root,
+                       path=v.path if v.kind in ("var", "global", "field") else None)
         if op == "*":
             v = self.expr(kids[0])
             if v.kind != "addr":
                 self.deref(self.loc(c), v)
                 return Val("*" + v.text, "deref", root=v.root)
-            return Val(v.text[1:], "var" if IDENT.fullmatch(v.text[1:]) else "field", root=v.root)
+            return Val(v.text[1:], "var" if IDENT.fullmatch(v.text[1:]) else "field",
+                       root=v.root, path=v.path)
         if op in ("++", "--"):
             v = self.expr(kids[0])
             self.assign(self.loc(c), v, OTHER)
@@ -1126,8 +1137,9 @@ class Lowerer:
         # `(char *)__mptr - offsetof(struct nf_conn, tuplehash[dir])`: container_of()
         container = op == "-" and a.kind in ("var", "other") and a.root is not None and \
             self.is_ptr(lhs.type) and not self.is_ptr(rhs.type)
+        named = _named_constants(a, b)
         return Val(f"{a.text} {op} {b.text}", "other", root=a.root or b.root, op=rel,
-                   truth=op in _COMPARISONS, container=container)
+                   truth=op in _COMPARISONS, container=container, named=named)
 
     def stmt_expr(self, c) -> Val:
         comp = next(iter(c.get_children()), None)
@@ -1200,9 +1212,11 @@ class Lowerer:
         on_stack = tuple(i for i, (a, v) in enumerate(zip(arg_cs, vals, strict=True))
                          if v.kind == "addr" and v.text == f"&{v.root}" and
                          self.stack_record(a))
+        member_type = self.record_of(arg_cs[0].type) if fm is None and len(vals) == 1 \
+            and vals[0].member_of_root else ""
         self.emit(Call(self.loc(c), name, vals, tmp, arg_text, callee_text=callee_text,
                        gfp_blocks=blocks, not_a_put=not_a_put, types=types,
-                       on_stack=on_stack,
+                       on_stack=on_stack, member_type=member_type,
                        declared=declared, gets_other=other))
         if name is not None and self.noreturn(name, u.referenced):
             self.cur = None  # BUG(), panic(): nothing after the call runs
@@ -1421,3 +1435,9 @@ def mark_back_edges(blocks: list[Block], entry: int) -> None:
 
 def lower_function(ctx: LowerContext, fcur) -> Function:
     return Lowerer(ctx, fcur).lower()
+
+
+def _named_constants(*vals: Val) -> tuple[str, ...]:
+    """The named constants of the operands (a macro's or an enumerator's name)."""
+    return tuple(dict.fromkeys(n for v in vals for n in (
+        *v.named, *((v.text,) if v.kind == "const" and v.text.isidentifier() else ()))))

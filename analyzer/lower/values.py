@@ -36,7 +36,52 @@ def val_from_text(text: str) -> Val:
         kind = "field"
     else:
         kind = "other"
-    return Val(t, kind, root=root)
+    path = access_path(t[1:] if kind == "addr" else t) if kind in ("addr", "var", "field") \
+        else None
+    return Val(t, kind, root=root, path=path)
+
+
+def access_path(t: str) -> tuple[str, ...] | None:
+    """The steps after the root of `a->b.c[i]` as `Val.path` has them (`("->b", ".c",
+    "[]")`), or None when the text is not a root followed by members and subscripts."""
+    t = t.strip()
+    if t.startswith("("):  # `(p)->f`: a parenthesised root
+        close = t.find(")")
+        if close < 0 or not IDENT.fullmatch(t[1:close].strip()):
+            return None
+        t = t[1:close].strip() + t[close + 1:]
+    m = IDENT.match(t)
+    if m is None:
+        return None
+    steps: list[str] = []
+    i, n = m.end(), len(t)
+    while i < n:
+        if t[i].isspace():
+            i += 1
+            continue
+        if t[i] == "[":
+            depth = 0
+            for j in range(i, n):
+                depth += {"[": 1, "]": -1}.get(t[j], 0)
+                if depth == 0:
+                    break
+            else:
+                return None
+            steps.append("[]")
+            i = j + 1
+            continue
+        sep = "->" if t.startswith("->", i) else "." if t[i] == "." else None
+        if sep is None:
+            return None
+        i += len(sep)
+        while i < n and t[i].isspace():
+            i += 1
+        name = IDENT.match(t, i)
+        if name is None:
+            return None
+        steps.append(sep + name.group(0))
+        i = name.end()
+    return tuple(steps)
 
 
 def _balanced(s: str) -> bool:

@@ -237,6 +237,8 @@ class ApiModel:
         self.walks: dict[str, WalkModel] = {}
         self.flavours: dict[str, Flavour] = {}
         self.immortal: set[str] = set()
+        # the types of the heads call_rcu() takes (`struct callback_head`)
+        self.rcu_head_types: set[str] = set()
         self.naming = Naming()
         self.gfp = Gfp()
         self.guards = Guards()
@@ -317,10 +319,13 @@ class ApiModel:
         for name, entry in data.get("flavour", {}).items():
             self.flavours[name] = _build(Flavour, name, entry, origin)
         objects = data.get("objects", {})
-        if not isinstance(objects, dict) or set(objects) - {"immortal"} or not all(
-                isinstance(n, str) for n in objects.get("immortal", [])):
-            raise InputError(f"{origin}: [objects] takes only immortal = [names]")
+        if not isinstance(objects, dict) or set(objects) - {"immortal", "rcu_head"} or \
+                not all(isinstance(n, str) for key in ("immortal", "rcu_head")
+                        for n in objects.get(key, [])):
+            raise InputError(f"{origin}: [objects] takes only immortal = [names] and "
+                             "rcu_head = [struct types]")
         self.immortal |= set(objects.get("immortal", []))
+        self.rcu_head_types |= set(objects.get("rcu_head", []))
         if "naming" in data:
             self.naming = Naming(**{k: _regex(v, f"{origin}: [naming] {k}")
                                     for k, v in _table(data, "naming", Naming, origin).items()})
