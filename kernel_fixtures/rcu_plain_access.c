@@ -320,3 +320,53 @@ static void ptun_init_net(struct ptun_net *pn)
 	pn->buckets[0] = pn->wildcard;
 	pn->buckets[1] = pn->hashed;
 }
+
+/* ---- moves between two RCU-shared locations ---------------------------------------- */
+
+struct rnode {
+	struct rnode __rcu *next;
+	int key;
+};
+
+struct rlist {
+	struct rnode __rcu *head;
+	struct mutex lock;
+};
+
+/* unlinks a node: its successor moves from one RCU-shared slot to another; readers
+ * see either pointer, both published */
+static void rlist_unlink(struct rlist *l, struct rnode *n)
+{
+	struct rnode __rcu **pp = &l->head;
+	struct rnode *cur;
+
+	mutex_lock(&l->lock);
+	while ((cur = rcu_dereference_protected(*pp, 1)) != NULL) {
+		if (cur == n) {
+			*pp = n->next;
+			break;
+		}
+		pp = &cur->next;
+	}
+	mutex_unlock(&l->lock);
+}
+
+/* the successor copied into a node's own slot before the node is linked */
+static void rlist_push(struct rlist *l, struct rnode *n)
+{
+	mutex_lock(&l->lock);
+	n->next = l->head;
+	rcu_assign_pointer(l->head, n);
+	mutex_unlock(&l->lock);
+}
+
+/* a plain read of the list head handed to a helper still says nothing of its lock */
+static int rlist_first_key(struct rlist *l)
+{
+	struct rnode *n;
+
+	mutex_lock(&l->lock);
+	n = l->head;					/* expect: rcu-plain-access@warning */
+	mutex_unlock(&l->lock);
+	return n ? n->key : -1;
+}

@@ -30,6 +30,7 @@ from analyzer.ir import (
     Val,
     Walk,
 )
+from analyzer.lower import rcu_fields
 from analyzer.lower.context import LowerContext
 from analyzer.lower.values import IDENT, val_from_text
 
@@ -102,6 +103,10 @@ class Lowerer:
         self.loop_body: int | None = None  # ... and the block of its body
         self.target = None  # the cursor an assignment stores to, and what it stores
         self.storing: Val | None = None
+        # the source of an assignment between two RCU-shared locations, and whether the
+        # assignment being lowered is one (see `binary`)
+        self.rcu_move = None
+        self.moving = False
         self.fresh: set[str] = set()  # locals holding an object allocated here
         # locals and parameters this function publishes later (`rcu_assign_pointer(*fapp,
         # new)`): their object is not yet visible to readers, wherever it was allocated
@@ -979,9 +984,11 @@ class Lowerer:
         """A plain load (or, as an assignment's target, store) of a pointer field or
         global written in the main file (or of an element of one, `element`)."""
         kind = "read"
+        if self.rcu_move is not None and c == self.rcu_move:
+            return  # read to be stored at another RCU-shared location (see `binary`)
         if self.target is not None and c == self.target:
             v = self.storing
-            if v is None or v.is_null or v.kind in ("rcu", "protected") or \
+            if v is None or v.is_null or v.kind in ("rcu", "protected") or self.moving or \
                     (v.kind == "var" and v.root in self.moved):
                 return  # storing NULL, or moving a published pointer, needs no ordering
             kind = "write"
@@ -994,6 +1001,25 @@ class Lowerer:
         if key is not None:
             self.emit(PlainAccess(self.loc(c), text, kind, key,
                                   fresh=bool(root) and root in self.fresh))
+
+    def rcu_location(self, c) -> bool:
+        """`t->cur`, `dom->revmap[i]`, `*pp` (`struct x __rcu **pp`): a location RCU
+        readers load pointers from (declared `__rcu`, or read through an accessor)."""
+        K, fields = self.K, self.ctx.rcu_fields
+        if c.kind == K.MEMBER_REF_EXPR and c.referenced is not None:
+            key = fields.key_of(c.referenced, self.ctx.bytes_of)
+            return key is not None and fields.why(key) is not None
+        kids = [self.unwrap(k) for k in c.get_children()]
+        if c.kind == K.ARRAY_SUBSCRIPT_EXPR and kids and \
+                kids[0].kind in (K.MEMBER_REF_EXPR, K.DECL_REF_EXPR) and \
+                kids[0].referenced is not None:
+            key = fields.element_key_of(kids[0].referenced, self.ctx.bytes_of)
+            return key is not None and fields.why(key) is not None
+        if c.kind == K.UNARY_OPERATOR and self.ops.unary(c) == "*" and kids and \
+                kids[0].kind == K.DECL_REF_EXPR and kids[0].referenced is not None and \
+                kids[0].referenced.kind in (K.VAR_DECL, K.PARM_DECL):
+            return rcu_fields.declares_rcu_elements(kids[0].referenced, self.ctx.bytes_of)
+        return False
 
     def published_values(self, body) -> set[str]:
         """The plain variables that publishing macros in `body` make readers' view."""
@@ -1110,8 +1136,16 @@ class Lowerer:
             self.discard(self.expr(lhs))
             return self.expr(rhs)
         if op == "=":
+            # `*mc_hash = im->next_hash`: a pointer moved from one RCU-shared location to
+            # another is neither a publication nor a read that needs an accessor (sparse
+            # sees one address space on both sides)
+            src = self.unwrap(rhs)
+            move = self.rcu_location(src) and self.rcu_location(self.unwrap(lhs))
+            self.rcu_move = src if move else None
             value = self.expr(rhs)
+            self.rcu_move = None
             self.target, self.storing = self.unwrap(lhs), value
+            self.moving = move
             try:
                 target = self.expr(lhs)
             finally:

@@ -80,3 +80,13 @@ def _declares_rcu_elements(text: bytes, name: str) -> bool:
     to) the elements are plain pointers to the shared ones."""
     m = re.search(rb"__rcu\s*(\**)\s*" + re.escape(name.encode()) + rb"\s*(\[)?", text)
     return m is not None and len(m.group(1)) - 1 + (1 if m.group(2) else 0) == 1
+
+
+def declares_rcu_elements(decl, bytes_of) -> bool:
+    """A local or parameter declared as a pointer to RCU-shared pointers (`struct
+    ip_mc_list __rcu **mc_hash`): what it points to is RCU-shared."""
+    loc, ext = decl.location, decl.extent
+    if loc.file is None:
+        return False
+    text = bytes_of(loc.file.name)[ext.start.offset:ext.end.offset]
+    return b"__rcu" in text and _declares_rcu_elements(text, decl.spelling)
