@@ -75,5 +75,5 @@ class RcuCallbackContext(Checker):
         why = " (it calls " + ", which calls ".join(cbfm.why) + ")" if cbfm.why else ""
         deep = len(cbfm.why) > DEEP_CHAIN
         self.report(ev.loc, f"{cb.text}() runs from {ev.callee}() in softirq context but may "
-                    f"sleep{why}", st, demote=DEEP if deep else None,
+                    f"sleep{why}", st, obj=cb.text, demote=DEEP if deep else None,
                     confidence="low" if deep else "high")

@@ -153,9 +153,10 @@ class RcuDerefUnprotected(Checker):
             caller_held = bool(fl.entry) and (fl.family(u.needs) in fl.entry or (
                 u.needs in fl.vanilla and fl.entry & fl.vanilla))
             if locks_itself or caller_held or u.loc in held_somewhere:
-                self.report(u.loc, f"{u.what} with no {lock} held on this path", u.state)
+                self.report(u.loc, f"{u.what} with no {lock} held on this path", u.state,
+                            obj=u.what)
             elif not self.run.context.has_callers:
                 # with callers in the analysed code, the requirement is checked at their calls
                 self.report(u.loc, f"{u.what} in {self.fn.name}() with no read-side section "
-                            f"here: every caller must hold {lock}", u.state, demote=CALLERS,
-                            confidence="medium")
+                            f"here: every caller must hold {lock}", u.state, obj=u.what,
+                            demote=CALLERS, confidence="medium")

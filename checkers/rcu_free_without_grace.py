@@ -174,7 +174,7 @@ class RcuFreeWithoutGrace(Checker):
                 self.report(ev.loc, f"{ev.callee}() is an RCU callback (its one parameter "
                             "is the object's rcu_head) but is called directly here, and "
                             "nothing hands it to call_rcu(): what it frees goes with no "
-                            "grace period (use call_rcu())", st,
+                            "grace period (use call_rcu())", st, obj=ev.callee,
                             conditions=(("rcu-callback", callee), ("never-deferred", callee)))
         filled = {a.text[1:] for a in ev.args if a.kind == "addr" and a.text[1:].isidentifier()}
         if filled:
@@ -262,7 +262,8 @@ class RcuFreeWithoutGrace(Checker):
             self.report(ev.loc, f"{ev.callee}() frees what {call.callee}() took off RCU "
                         "readers' view, with no grace period in between: RCU readers "
                         "may still hold it (use kfree_rcu() or synchronize_rcu() first)",
-                        st, conditions=(("rcu-read", index_of),) if index_of else ())
+                        st, obj=arg.text,
+                        conditions=(("rcu-read", index_of),) if index_of else ())
             return
         k = obj_key(st, arg) or (arg.text if arg.kind == "field" else None)
         if k is not None and k in facts.unpublished:
@@ -294,7 +295,7 @@ class RcuFreeWithoutGrace(Checker):
         self.report(ev.loc, f"{frees} `{k}`, a {t}{last}, after the store to "
                     f"`{off[-1]}` replaced the {t} RCU readers find there, with no grace "
                     "period in between: they may still hold it (use kfree_rcu() or "
-                    "synchronize_rcu() first)", st)
+                    "synchronize_rcu() first)", st, obj=k)
 
     def check_release(self, st, ev, k: str, t: str, facts: _Facts) -> None:
         """A free as the last reference goes, of a struct RCU readers tryget: a reader
@@ -308,7 +309,8 @@ class RcuFreeWithoutGrace(Checker):
             conditions = (("unsafe-last-put", t), ("release-fn", node))
         self.report(ev.loc, f"{ev.callee}() frees `{k}`, a {t}, {when}, with no grace "
                     f"period: RCU readers find {t} objects and tryget them, so one may still "
-                    "be looking at it (use kfree_rcu() or call_rcu())", st, conditions=conditions)
+                    "be looking at it (use kfree_rcu() or call_rcu())", st, obj=k,
+                    conditions=conditions)
 
     def replaced(self, st, where, value, loc, ctype: str = "", plain: bool = False):
         """Publishing a new value (or NULL) unpublishes the one RCU readers could see

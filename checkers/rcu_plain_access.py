@@ -78,7 +78,7 @@ class RcuPlainAccess(Checker):
                 self.report(ev.loc, f"`{ev.text}` ({ev.why}) is assigned plainly: RCU "
                             "readers may see the pointer before what it points to (use "
                             "rcu_assign_pointer(), or RCU_INIT_POINTER() before it is "
-                            "published)", st)
+                            "published)", st, obj=ev.text)
             return
         fl = self.run.flavours
         if fl.held_explicit(st):
@@ -88,7 +88,7 @@ class RcuPlainAccess(Checker):
             self.report(ev.loc, f"`{ev.text}` ({ev.why}) is read plainly inside an RCU "
                         "read-side section: use rcu_dereference()" +
                         (", or rcu_dereference_protected() if the lock held here is "
-                         "the update side's" if locked else ""), st,
+                         "the update side's" if locked else ""), st, obj=ev.text,
                         demote=UPDATE_LOCK if locked else None)
         elif ev.why.startswith("declared __rcu"):
             # Fields RCU-shared only by use are read plainly under their update-side
@@ -97,4 +97,4 @@ class RcuPlainAccess(Checker):
             # say so (measured, a note here hid real bugs and removed no false alarm).
             self.report(ev.loc, f"`{ev.text}` ({ev.why}) is read plainly: say what "
                         "protects it (rcu_dereference_protected() under the update-side "
-                        "lock)", st, confidence="medium")
+                        "lock)", st, obj=ev.text, confidence="medium")

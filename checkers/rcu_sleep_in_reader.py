@@ -81,14 +81,15 @@ class RcuSleepInReader(Checker):
             fkey, origin = held
             self.report(ev.loc, f"{ev.callee}() inside the {fl.name(fkey)} read-side "
                         f"section{_since(origin)} waits for a grace period that cannot end "
-                        "until this reader exits: deadlock", st)
+                        "until this reader exits: deadlock", st, obj=fkey)
             return
         if fm.waits_gp in fl.handled:
             handle = self.run.handle_of(ev, fm)
             key = fl.key(fm.waits_gp, handle) if handle else None
             if key and st.depth(key) > 0:
                 self.report(ev.loc, f"{ev.callee}({handle}) inside a reader of the same "
-                            f"srcu_struct{_since(st.origin(key))} waits for itself: deadlock", st)
+                            f"srcu_struct{_since(st.origin(key))} waits for itself: deadlock", st,
+                            obj=key)
                 return
             # another srcu_struct's grace period: it still sleeps, which an RCU reader
             # must not (an SRCU reader may)
@@ -106,7 +107,7 @@ class RcuSleepInReader(Checker):
             if fm.sleeps_maybe:
                 demote = MAYBE
             self.report(ev.loc, f"{ev.callee}() may sleep{why} inside the "
-                        f"{fl.name(fkey)} read-side section{_since(origin)}", st,
+                        f"{fl.name(fkey)} read-side section{_since(origin)}", st, obj=fkey,
                         demote=demote, confidence=confidence if demote is None else "low")
 
 

@@ -181,7 +181,7 @@ class RcuUnbalanced(Checker):
             else:
                 msg = (f"{ev.callee}() ends the {fl.name(other)} section{where}: "
                        f"flavour mismatch, expected {fl.unlock(other)}")
-            self.report(ev.loc, msg, st)
+            self.report(ev.loc, msg, st, obj=fkey)
             return
         # the caller's section: released under a flag, it pairs with one held under it
         for token in _flags(st.truths, self.run.cond_named):
@@ -221,7 +221,7 @@ class RcuUnbalanced(Checker):
                             st.depth(fkey) != UNKNOWN and not (ret is not None and ret < 0):
                         self.report(ev.loc, f"{self.fn.name}() returns without the "
                                     f"{fl.name(fkey)} section here, but it is declared "
-                                    f"__acquires({_context(flavour)})", st)
+                                    f"__acquires({_context(flavour)})", st, obj=fkey)
             elif ks == {"releases"}:
                 for ev, st, _ in self.returns:
                     # a seq_file `->stop(seq, v)` with v NULL: the walk's last step
@@ -231,7 +231,7 @@ class RcuUnbalanced(Checker):
                             k in st.borrowed and st.depth(k) == 0 for k in keys):
                         self.report(ev.loc, f"{self.fn.name}() returns still holding its "
                                     f"caller's {fl.name(fkey)} section here, but it is "
-                                    f"declared __releases({_context(flavour)})", st)
+                                    f"declared __releases({_context(flavour)})", st, obj=fkey)
 
     def check_contract(self) -> bool:
         """A function the model describes as a lock or unlock helper must be one.
@@ -252,21 +252,21 @@ class RcuUnbalanced(Checker):
                 if not fm.enter_if and d == 0:
                     self.report(ev.loc, f"{self.fn.name}() returns without the "
                                 f"{fl.name(fkey)} section here, but the API model says it "
-                                "returns holding it", st)
+                                "returns holding it", st, obj=fkey)
                 elif fm.enter_if and ret is not None and \
                         ((ret == 0) if fm.enter_if == "zero" else (ret != 0)) != (d > 0):
                     when = "0" if fm.enter_if == "zero" else "true"
                     self.report(ev.loc, f"{self.fn.name}() returns {ret} "
                                 f"{'without' if d == 0 else 'holding'} the {fl.name(fkey)} "
                                 "section here, but the API model says it holds it exactly "
-                                f"when it returns {when}", st)
+                                f"when it returns {when}", st, obj=fkey)
             if fm.exit and not fm.enter:
                 fkey = fl.key(fm.exit)
                 if st.depth(fkey) != UNKNOWN and not (fkey in st.borrowed
                                                       and st.depth(fkey) == 0):
                     self.report(ev.loc, f"{self.fn.name}() returns without releasing its "
                                 f"caller's {fl.name(fkey)} section here, but the API model "
-                                "says it releases it", st)
+                                "says it releases it", st, obj=fkey)
         return True
 
     # --- evidence -------------------------------------------------------------------------
@@ -311,10 +311,10 @@ class RcuUnbalanced(Checker):
             name = f"{ev.callee}()"
             if fkey in st.entered:
                 self.report(loc, f"{name} with no {fl.name(fkey)} section held: it was "
-                            "already left on this path (double unlock)", st)
+                            "already left on this path (double unlock)", st, obj=fkey)
             elif (loc, fkey) in self.released_own:
                 # the same unlock closes a section on other paths: the lock is conditional
-                self.report(loc, f"{name} with no matching lock on this path", st)
+                self.report(loc, f"{name} with no matching lock on this path", st, obj=fkey)
             else:
                 # the caller's section, released for good or to be taken again
                 fam = fl.family(fkey)
@@ -335,7 +335,7 @@ class RcuUnbalanced(Checker):
                             f"{self.fn.name}() never entered, and nothing shows that its "
                             "callers hold one (no annotation such as __releases(RCU), "
                             "no model entry, no analysed caller calling it inside a "
-                            "section)", st, conditions=(cond, *flag))
+                            "section)", st, obj=fkey, conditions=(cond, *flag))
 
     def check_exits(self) -> None:
         fl = self.run.flavours
@@ -372,19 +372,19 @@ class RcuUnbalanced(Checker):
                 self.report(ev.loc, f"{self.fn.name}() returns with the {fl.name(fkey)} "
                             f"section{_entered(st, fkey)} still held when "
                             f"{' or '.join(tokens)} is set, and no analysed function "
-                            "releases it under that flag", st,
+                            "releases it under that flag", st, obj=fkey,
                             conditions=(cond, mine, *self.opened(st, fkey)))
                 continue
             if releases_itself or not any(fl.family(k) == fam for k in self.enters):
                 for ev, st, _ in held:
                     self.report(ev.loc, f"{self.fn.name}() returns with the {fl.name(fkey)} "
                                 f"section{_entered(st, fkey)} still held on this path", st,
-                                conditions=(mine, *self.opened(st, fkey)))
+                                obj=fkey, conditions=(mine, *self.opened(st, fkey)))
             else:
                 for ev, st, _ in free:
                     self.report(ev.loc, f"{self.fn.name}() returns without the "
                                 f"{fl.name(fkey)} section here but holding it on other "
-                                "paths", st, conditions=(mine,))
+                                "paths", st, obj=fkey, conditions=(mine,))
 
     def opened(self, st, fkey) -> tuple:
         """A section a helper opened is this function's imbalance only if the helper's
@@ -405,7 +405,7 @@ class RcuUnbalanced(Checker):
         self.report(ev.loc, f"{self.fn.name}() returns with the {fl.name(fkey)} section"
                     f"{_entered(st, fkey)} still held {when}, and nothing says it is meant "
                     "to (no annotation such as __acquires(RCU), no model entry, no "
-                    "analysed caller that releases it)", st,
+                    "analysed caller that releases it)", st, obj=fkey,
                     conditions=(cond, *self.opened(st, fkey)))
 
     # --- the whole program ------------------------------------------------------------------

@@ -85,11 +85,12 @@ class RcuUseAfterUnlock(Checker):
         self.reported.add(name)
         if kind == "rcu":
             self.report(loc, f"`{name}`{loaded_at(st, name)} {how} after the RCU read-side "
-                        f"section ended{ended_at(st)}, with no reference held on it", st)
+                        f"section ended{ended_at(st)}, with no reference held on it", st,
+                        obj=name)
         else:
             self.report(loc, f"`{name}`{loaded_at(st, name)} came from an RCU-protected "
                         f"object and {how} after the section ended{ended_at(st)}: what keeps "
-                        "it alive here?", st, demote=SECOND_HAND, confidence="medium")
+                        "it alive here?", st, obj=name, demote=SECOND_HAND, confidence="medium")
 
     def on_deref(self, st, ev) -> None:
         p = ev.ptr

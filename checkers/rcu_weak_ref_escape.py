@@ -64,4 +64,4 @@ class RcuWeakRefEscape(Checker):
             return  # a field of a local structure lives no longer than the function
         self.report(ev.loc, f"`{name}`{loaded_at(st, name)} is stored in `{target.text}` "
                     "without a reference: the stored pointer outlives the RCU section and "
-                    "must be invalidated or revalidated (tryget) before use", st)
+                    "must be invalidated or revalidated (tryget) before use", st, obj=name)

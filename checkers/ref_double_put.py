@@ -125,7 +125,7 @@ class RefDoublePut(Checker):
             fewer = any((_LAST, k) in self.get(s) and (_OVER, k) not in self.get(s)
                         for s in exit_states)
             self.run.waived = waived  # (an exception that would have silenced it)
-            self.report(loc, message, st, demote=None if fewer else EVERY_PATH)
+            self.report(loc, message, st, obj=k, demote=None if fewer else EVERY_PATH)
 
     def credits(self, st, k: str) -> int:
         return next((n for o, n in self.get(st) if o == k and isinstance(n, int)), 0)
@@ -159,7 +159,8 @@ class RefDoublePut(Checker):
         if (_ERR, a.text) not in self.get(st) and not (c is not None and c < 0):
             return False
         self.report(ev.loc, f"{ev.callee}() is given `{a.text}`, an error pointer on this "
-                    "path: there is no reference to drop, and the put dereferences it", st)
+                    "path: there is no reference to drop, and the put dereferences it", st,
+                    obj=a.text)
         return True
 
     def on_call(self, st, ev, fm):
@@ -223,5 +224,5 @@ class RefDoublePut(Checker):
         if p is not None and p[0] == "rcu" and is_local(self.fn, k) and k not in st.walks \
                 and not fm.inferred:
             self.report(ev.loc, f"{ev.callee}() on `{k}`, found under RCU, with no "
-                        "reference taken on this path", st)
+                        "reference taken on this path", st, obj=k)
         return None

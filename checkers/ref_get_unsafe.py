@@ -108,17 +108,17 @@ class RefGetUnsafe(Checker):
         msg = (f"{ev.callee}() on `{name}`{loaded_at(st, name)}, found under RCU, may "
                "resurrect a dying object: use a tryget and check it")
         if source is not None and source.returns_rcu == "task":
-            self.task_gets.append((ev.loc, msg, st))
+            self.task_gets.append((ev.loc, msg, st, name))
             return
-        self.report(ev.loc, msg, st)
+        self.report(ev.loc, msg, st, obj=name)
 
     def on_end(self, exit_states) -> None:
         # A task's cgroup is pinned by its css_set until the task migrates.  A get that
         # other paths make on an ancestor reached by walking up from it (pinned by its
         # child) picks one object of the walk; the start is then only a note.
-        for loc, msg, st in self.task_gets:
+        for loc, msg, st, name in self.task_gets:
             if loc in self.walked:
                 self.report(loc, msg + " (the task's cgroup is pinned until the task "
-                            "migrates)", st, demote=TASK_CGROUP, confidence="medium")
+                            "migrates)", st, obj=name, demote=TASK_CGROUP, confidence="medium")
             else:
-                self.report(loc, msg, st)
+                self.report(loc, msg, st, obj=name)

@@ -432,7 +432,7 @@ class RefLeak(Checker):
         for st, loc, text, name in self.overwrites:
             if name in self.counted_fields:
                 self.report(loc, f"the reference held in `{text}` is overwritten here without "
-                            "being released", st)
+                            "being released", st, obj=text)
         for st, p, loc in self.param_leaks:
             # a reference on the caller's object, kept on an error return, while a path
             # that gets this far without failing does not keep one
@@ -471,7 +471,8 @@ class RefLeak(Checker):
             why = "its model entry says it drops" if by == "model" else \
                 "its name and its other returns say it drops"
             self.report(e.loc, f"{self.fn.name}() returns here without releasing the "
-                        f"reference on `{p}` ({why} the caller's reference)", e.state)
+                        f"reference on `{p}` ({why} the caller's reference)", e.state,
+                        obj=p)
 
     def out_stored_at(self, st, ev, srcs):
         """`*dst = rt`: whether `*dst` now holds a reference this function took."""

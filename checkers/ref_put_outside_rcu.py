@@ -97,7 +97,7 @@ class RefPutOutsideRcu(Checker):
             self.report(put[1], f"{put[2]} drops the reference on `{ev.cursor.text}` outside "
                         f"the RCU read-side section (left{where}), but the {ev.macro}() walk "
                         f"at line {ev.loc.line} continues from `{ev.cursor.text}`: put it "
-                        "after rcu_read_lock()", st,
+                        "after rcu_read_lock()", st, obj=ev.cursor.text,
                         notes=[(ev.loc, f"the walk advances from `{ev.cursor.text}` here")])
         return self.forget(st, ev)
 

@@ -49,7 +49,7 @@ class RefUncheckedTryget(Checker):
             return
         if fm.tryget is not None and ev.discarded:
             self.report(ev.loc, f"the result of {ev.callee}() is ignored: the reference may "
-                        "not have been taken", st)
+                        "not have been taken", st, obj=ev.result)
             return
         for idx, what in ((fm.put, "drops a reference on"), (fm.get, "takes a reference on")):
             if idx is None or idx >= len(ev.args):
@@ -57,7 +57,7 @@ class RefUncheckedTryget(Checker):
             k = ref_key(st, ev.args[idx], fm)
             if k is not None and k in st.failed and st.refcount(k) == 0:
                 self.report(ev.loc, f"{ev.callee}() {what} `{k}` on the branch where its "
-                            "tryget failed", st)
+                            "tryget failed", st, obj=k)
 
     def on_deref(self, st, ev) -> None:
         p = ev.ptr
@@ -68,4 +68,4 @@ class RefUncheckedTryget(Checker):
         if p.kind == "var" and p.text in st.failed and not self.run.in_section(st) \
                 and st.refcount(p.text) == 0 and st.ptr(p.text) is not None:
             self.report(ev.loc, f"`{p.text}` is dereferenced outside RCU on the branch where "
-                        "its tryget failed", st)
+                        "its tryget failed", st, obj=p.text)

@@ -93,8 +93,10 @@ class Checker(Hooks):
 
     rule: ClassVar[Rule]
 
-    def report(self, loc, message, state=None, **kw) -> None:
-        self.run.report(self.rule, loc, message, state, **kw)
+    def report(self, loc, message, state=None, *, obj: str | None, **kw) -> None:
+        """One finding of this rule at `loc` about `obj` (the object or section it is
+        about, as the function names it): one per rule, place and object."""
+        self.run.report(self.rule, loc, message, state, obj=obj, **kw)
 
     @classmethod
     def resolve(cls, findings: list, facts: list[tuple[str, tuple]]) -> list:

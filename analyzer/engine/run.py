@@ -421,18 +421,19 @@ class FunctionRun:
     # --- reporting ------------------------------------------------------------------------
     def report(self, rule, loc: Loc, message: str, state: State | None = None,
                notes: list[tuple[Loc, str]] | None = None, level: str | None = None,
-               confidence: str = "high", conditions: tuple = (), obj: str | None = None,
+               confidence: str = "high", conditions: tuple = (), *, obj: str | None,
                first: int = 0, demote=None) -> None:
-        """One finding per rule, place and object (`obj`, when the rule names one; the
-        message otherwise): two paths that reach a leak of `w` with `w` taken by
-        different calls are one leak, told by the path whose `first` (the line the
-        reference was taken at) comes first in the source.  `demote`, a registered
-        exception, makes it a note that names the exception, unless it is turned off."""
+        """One finding per rule, place and object (`obj`: the variable, access path or
+        section it is about; never its message): two paths that reach a leak of `w`
+        with `w` taken by different calls are one leak, told by the path whose `first`
+        (the line the reference was taken at) comes first in the source.  `demote`, a
+        registered exception, makes it a note that names the exception, unless it is
+        turned off."""
         demoted_by: tuple[str, ...] = ()
         if demote is not None and self.allows(demote):
             level, demoted_by = "note", (demote.id,)
         waived, self.waived = ((self.waived,) if self.waived else ()), None
-        dkey = (rule.id, loc, ("obj", obj) if obj is not None else message)
+        dkey = (rule.id, loc, obj)
         if dkey in self.findings and first >= self.first_of.get(dkey, 0):
             return
         self.first_of[dkey] = first
