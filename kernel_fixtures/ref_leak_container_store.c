@@ -178,3 +178,69 @@ void tchan_send(struct tchan *c, struct tmsg *m)
 	tchan_get(c);
 	tchan_post(c, m);
 }
+
+/* ---- a timer keeps the reference taken for it ---------------------------------------- */
+
+struct timer_list { unsigned long expires; };
+int mod_timer(struct timer_list *timer, unsigned long expires);
+
+struct tgroup {
+	refcount_t ref;
+	struct timer_list timer;
+};
+
+static void tgroup_put(struct tgroup *g)
+{
+	if (refcount_dec_and_test(&g->ref))
+		kfree(g);
+}
+
+/* the armed timer's callback drops the reference; an already pending one had its own */
+void tgroup_start_timer(struct tgroup *g, unsigned long when)
+{
+	if (!refcount_inc_not_zero(&g->ref))
+		return;
+	if (mod_timer(&g->timer, when))
+		tgroup_put(g);
+}
+
+/* the pending timer had its reference already: this one is nobody's */
+void tgroup_restart_timer(struct tgroup *g, unsigned long when)
+{
+	if (!refcount_inc_not_zero(&g->ref))
+		return;
+	if (mod_timer(&g->timer, when))
+		return;					/* expect: ref-leak@warning */
+}
+
+/* ---- the dcache takes the inode reference ----------------------------------------- */
+
+struct inode { int i_ino; };
+struct dentry { struct inode *d_inode; };
+struct inode *tfs_iget(int ino);
+void iput(struct inode *inode);
+struct dentry *d_splice_alias(struct inode *inode, struct dentry *dentry);
+
+/* the inode goes to the dentry (or is dropped by d_splice_alias() on failure) */
+static struct dentry *tfs_splice(struct dentry *dn, struct inode *in)
+{
+	return d_splice_alias(in, dn);
+}
+
+int tfs_fill(struct dentry **dns, int *inos, int n)
+{
+	struct inode *in;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		in = tfs_iget(inos[i]);
+		if (!in)
+			return -ENOMEM;
+		if (inos[i] < 0) {
+			iput(in);
+			continue;
+		}
+		tfs_splice(dns[i], in);
+	}
+	return 0;
+}
