@@ -231,3 +231,60 @@ int tdev_bind_helper(struct tdev *d)
 	module_put(d->owner);
 	return 0;
 }
+
+/* ---- a lookup that returns ops with their module pinned ---------------------------- */
+
+struct tcls_ops {
+	const char *kind;
+	struct module *owner;
+	int (*create)(void);
+	struct tcls_ops *next;
+};
+
+extern struct tcls_ops *tcls_base;
+int strcmp(const char *a, const char *b);
+
+static struct tcls_ops *tcls_lookup_ops(const char *kind)
+{
+	struct tcls_ops *t, *res = NULL;
+
+	for (t = tcls_base; t; t = t->next) {
+		if (strcmp(kind, t->kind) == 0) {
+			if (try_module_get(t->owner))
+				res = t;
+			break;
+		}
+	}
+	return res;
+}
+
+/* the ops' module stays pinned for the template it creates, or is released */
+int tcls_template_add(const char *kind)
+{
+	struct tcls_ops *ops = tcls_lookup_ops(kind);
+
+	if (!ops)
+		return -ENOENT;
+	if (!ops->create) {
+		module_put(ops->owner);
+		return -EINVAL;
+	}
+	if (ops->create() < 0) {
+		module_put(ops->owner);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* the unsupported case returns with the module pinned */
+int tcls_template_check(const char *kind)
+{
+	struct tcls_ops *ops = tcls_lookup_ops(kind);
+
+	if (!ops)
+		return -ENOENT;
+	if (!ops->create)
+		return -EINVAL;			/* expect: ref-leak@warning */
+	module_put(ops->owner);
+	return 0;
+}

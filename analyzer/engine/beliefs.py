@@ -78,7 +78,8 @@ def says_nothing(fm: FnModel | None) -> bool:
     if fm is None:
         return True
     return fm.inferred and fm.returns_opaque and not (
-        fm.returns_ref or fm.returns_rcu or fm.same_object is not None or fm.returns_handle
+        fm.returns_ref or fm.returns_pin or fm.returns_rcu or fm.same_object is not None
+        or fm.returns_handle
         or fm.get is not None or fm.put is not None or fm.tryget is not None
         or fm.allocates)
 

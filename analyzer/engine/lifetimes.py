@@ -255,6 +255,9 @@ def on_assign(st: State, ev: Assign, calls: dict[str, tuple[Call, FnModel | None
     if st.refcount(name) > 0 and src_key != name:
         st = st.with_refcount(name, 0)
     call, fm = calls.get(value.tmp, (None, None)) if value.tmp else (None, None)
+    if fm is not None and fm.returns_pin and value.kind == "call":
+        # `ops = tcf_proto_lookup_ops(...)`: the module behind `ops->owner` is pinned
+        st = take(st, name + fm.returns_pin, ev.loc, f"{call.callee}()")
     if value.kind == "call" and value.tmp and st.refcount(value.tmp) > 0:
         # the reference a get took on the object the call returns moves to its name
         origin = st.lookup(st.ref_origin, value.tmp)
@@ -514,4 +517,7 @@ def no_object(st: State, name: str) -> State:
     """`name` is NULL or an error pointer here: it holds no reference and points nowhere."""
     if st.refcount(name) > 0:
         st = st.with_refcount(name, 0)
+    for k, n in st.refs:
+        if n > 0 and field_root(k) == name:
+            st = st.with_refcount(k, 0)  # nor on what its fields point to
     return replace(st, ptrs=frozenset(p for p in st.ptrs if p[0] != name))

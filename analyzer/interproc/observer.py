@@ -41,8 +41,9 @@ class RunFacts:
     other_asserts: bool = False
     # (flavour needed, held, where, what, the conditions on the arguments it needs)
     rcu_uses: list[tuple[str, bool, Loc, str, frozenset]] = field(default_factory=list)
-    # per return: (null or 0, a reference goes with it, an RCU pointer, its handle)
-    returns: list[tuple[bool, bool, bool, tuple | None]] = field(default_factory=list)
+    # per return: (null or 0, a reference goes with it, an RCU pointer, its handle, the
+    # field of it whose object a reference pins or "")
+    returns: list[tuple[bool, bool, bool, tuple | None, str]] = field(default_factory=list)
     # some value returned comes from a callee nothing is known of
     returns_opaque: bool = False
     # per non-NULL return, the parameter it returns unchanged (-1: something else)
@@ -350,4 +351,7 @@ class SummaryObserver(Hooks):
             value.is_null or ret == 0 or (ret is not None and ret < 0),
             (k is not None and st.refcount(k) > 0) or k in self.model.immortal,
             rcu or ("own" if own else False),
-            self.run.handles.get(value.text) if value.kind == "var" else None))
+            self.run.handles.get(value.text) if value.kind == "var" else None,
+            # (`try_module_get(t->owner)`: the reference pins what the field points to)
+            next((x[len(k):] for x, n in st.refs if n > 0 and k is not None and
+                  lifetimes.field_root(x) == k), "")))

@@ -89,6 +89,8 @@ class Summary:
     sleeps_after_release: bool = False
     requires_why: str = ""
     returns_ref: bool = False
+    # every object it returns comes with a reference on what this field points to
+    returns_pin: str = ""
     returns_rcu: bool = False
     # some value it returns comes from a callee nothing is known of
     returns_opaque: bool = False
@@ -158,6 +160,7 @@ class Summary:
             else self.may_sleep,
             requires=self.requires,
             returns_ref=self.returns_ref,
+            returns_pin=self.returns_pin,
             returns_opaque=self.returns_opaque,
             same_object=self.returns_param,
             returns_rcu=self.returns_rcu,
@@ -356,6 +359,9 @@ def summarize(fn: Function, exit_states, facts: RunFacts, flavours: Flavours) ->
     s.releases_results = [list(r) for r in facts.released]
     rets = [r for r in facts.returns if not r[0]]
     s.returns_ref = bool(rets) and all(r[1] for r in rets)
+    pins = {r[4] for r in rets}
+    if rets and not s.returns_ref and len(pins) == 1 and "" not in pins:
+        s.returns_pin = next(iter(pins))
     s.returns_opaque = facts.returns_opaque and not s.returns_ref
     if len(facts.returned_params) == 1 and -1 not in facts.returned_params:
         s.returns_param = next(iter(facts.returned_params))

@@ -90,6 +90,9 @@ class FnModel:
     # (kref_put()'s release, percpu_ref_init()'s)
     release: int | None = None
     returns_ref: bool = False
+    # inferred: the object it returns comes with a reference on what one of its fields
+    # points to (`"->owner"`: `if (try_module_get(t->owner)) return t;`)
+    returns_pin: str = ""
     # inferred: some value it returns comes from a callee nothing is known of, so the
     # body does not show whether a reference goes with it (see engine/beliefs.py)
     returns_opaque: bool = False
