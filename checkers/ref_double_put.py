@@ -122,8 +122,9 @@ class RefDoublePut(Checker):
     def on_end(self, exit_states) -> None:
         for loc, message, st, k, waived in self.extra:
             # an exit whose path had the object (and released it) without the extra put
+            # (a joined state's marks are those of all its paths: it shows nothing)
             fewer = any((_LAST, k) in self.get(s) and (_OVER, k) not in self.get(s)
-                        for s in exit_states)
+                        for s in exit_states if not s.merged)
             self.run.waived = waived  # (an exception that would have silenced it)
             self.report(loc, message, st, obj=k, demote=None if fewer else EVERY_PATH)
 
@@ -205,19 +206,21 @@ class RefDoublePut(Checker):
             # reference ("once for the caching bgs list and once for us")
             return self.credit(st, k, self.credits(st, k) - 1)
         if k in st.dropped:
+            # (this path puts past its own references, reported or not: see `on_end`)
+            over = self.put(st, self.get(st) | {(_OVER, k)})
             if (_MAYBE, k) in self.get(st) and self.run.allows(MAYBE):
-                return None  # dropped by a helper that puts on some paths only
+                return over  # dropped by a helper that puts on some paths only
             if (_HELPER, k) in self.get(st) and self.run.allows(HELPER):
-                return None  # dropped by a helper whose put may be of another reference
+                return over  # dropped by a helper whose put may be of another reference
             if believed(self.run, st, k) is not None and self.run.allows(NOT_ONLY):
                 # one reference is known to be this function's; others it cannot see
                 # (the parent's, a list's) may be what the earlier put dropped
-                return None
+                return over
             # (reported at the end: whether another path with the object puts it once
             # less decides the level)
             self.extra.append((ev.loc, f"{ev.callee}() drops a reference on `{k}` that "
                                "this path already released", st, k, self.run.waived))
-            return self.put(st, self.get(st) | {(_OVER, k)})
+            return over
         p = st.ptr(k)
         # a put a summary inferred may be conditional on another count (an ID reference
         # that pins the css): only the model's puts are certain enough here
