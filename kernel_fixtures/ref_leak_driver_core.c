@@ -288,3 +288,19 @@ int tcls_template_check(const char *kind)
 	module_put(ops->owner);
 	return 0;
 }
+
+/* each element's module is pinned while its name is compared, and dropped for the next
+ * one; an element without a module takes nothing */
+struct tcls_ops *tcls_find(const char *kind)
+{
+	struct tcls_ops *t;
+
+	for (t = tcls_base; t; t = t->next) {
+		if (t->owner && !try_module_get(t->owner))
+			continue;
+		if (strcmp(kind, t->kind) == 0)
+			return t;
+		module_put(t->owner);
+	}
+	return NULL;
+}

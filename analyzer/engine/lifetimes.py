@@ -233,9 +233,14 @@ def forget_var(st: State, name: str) -> State:
     ptrs = frozenset(p for p in st.ptrs if p[0] != name)
     aliases = frozenset(a for a in st.aliases if name not in a)
     derived = frozenset(d for d in st.derived if d[0] != name)
+    # (and what was known of the objects its old value's fields point to: `pe->module`
+    # of the walk's previous element is not the next one's)
+    gone = {name} | {k for k in (*st.failed, *st.dropped, *st.owed) if field_root(k) == name}
+    for k, n in st.refs:
+        if n > 0 and field_root(k) == name:
+            st = st.with_refcount(k, 0)
     return replace(st, ptrs=ptrs, aliases=aliases, derived=derived, walks=st.walks - {name},
-                   failed=st.failed - {name}, dropped=st.dropped - {name},
-                   owed=st.owed - {name})
+                   failed=st.failed - gone, dropped=st.dropped - gone, owed=st.owed - gone)
 
 
 def on_assign(st: State, ev: Assign, calls: dict[str, tuple[Call, FnModel | None]],
