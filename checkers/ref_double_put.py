@@ -81,7 +81,11 @@ class RefDoublePut(Checker):
     necessarily the only one: a second put on it is not reported. Nor is a put after
     a helper dropped the function's last reference when the helper is not named as a
     put or puts on some of its paths only (`get(x); helper(x); put(x);` pins `x`
-    across a call that drops one of its other references).
+    across a call that drops one of its other references). A put past the function's
+    own references that every path with the object makes (`sock_hold(sk); ...
+    sock_put(sk); sock_put(sk); /* final */` in a `->release()`) drops a reference the
+    function owns by contract: it is a note; the warning is for a path that puts once
+    more than another path with the object does (an error path, a retry).
 
     ## Why is this bad
     Each put must pair with a get. An extra put drops a reference someone else owns:

@@ -104,10 +104,18 @@ class RefLeak(Checker):
     a structure or a global, consumed by a callee, or linked into a list that
     outlives the function (`list_add(&w->wlist, &parent->watches)`; a list on the
     stack keeps nothing, unless the function gives it to a call that may empty it:
-    `dispose_list(&dispose)`) is handed off, not leaked; on the branch where `IS_ERR()`
-    says a pointer is an error pointer it holds no reference at all. A
-    reference taken on a parameter's object (`try_module_get(ops->owner)`) leaks
-    when an error return keeps it while the function's non-error returns do not.
+    `dispose_list(&dispose)`), stored into an ID map (`idr_alloc()`, `xa_insert()`:
+    only when the store succeeds, so a branch that shows the failure, `if (ret < 0)`,
+    gives the reference back), given to queued work or an armed timer (`mod_timer()`
+    only when the timer was not pending), or given to a helper that does any of these
+    on some of its paths, is handed off, not leaked; on the branch where `IS_ERR()`
+    says a pointer is an error pointer it holds no reference at all. A reference
+    taken on a parameter's object, or on what an object's field points to
+    (`try_module_get(t->owner)`: a counter of the module's, apart from the object's
+    own, kept for the object when the function succeeds), leaks when an error
+    return keeps it while the function's non-error returns do not. A result borrowed
+    from an iterator whose state is on the caller's stack
+    (`drm_connector_list_iter_next(&iter)`) holds no reference of the function's.
     A reference dropped exactly when a later call failed (`if (!kobj)
     module_put(owner);`) is kept by what that call set up on success. The path is
     reported: where the reference was taken, the branches taken, the exit.
