@@ -244,3 +244,25 @@ int tfs_fill(struct dentry **dns, int *inos, int n)
 	}
 	return 0;
 }
+
+/* ---- a tagged pointer kept in an unsigned long ------------------------------------- */
+
+struct tpkt {
+	unsigned long owner_tag;	/* the owning channel, low bits its state */
+};
+
+static void tpkt_set_tag(struct tpkt *p, unsigned long tag)
+{
+	p->owner_tag = tag;
+}
+
+/* the packet keeps the channel found, tagged with its state */
+int tpkt_attach(struct tfile *f, struct tpkt *p, unsigned long id, unsigned int state)
+{
+	struct tchan *c = tchan_find(f, id);
+
+	if (!c)
+		return -ENOENT;
+	tpkt_set_tag(p, (unsigned long)c | state);
+	return 0;
+}

@@ -45,8 +45,11 @@ def stored_params(fn: Function) -> list[int]:
             if target.root == value.root:
                 continue
             idx = fn.params.index(value.root)
-            if idx < len(fn.param_ptrs) and not fn.param_ptrs[idx]:
-                continue  # an integer parameter carries no reference
+            if idx < len(fn.param_ptrs) and not fn.param_ptrs[idx] and not (
+                    idx < len(fn.param_words) and fn.param_words[idx]):
+                # an integer parameter carries no reference, unless it is as wide as a
+                # pointer (`skb_set_nfct(skb, (unsigned long)ct | info)` stores `ct`)
+                continue
             if idx not in out:
                 out.append(idx)
     return out

@@ -251,6 +251,8 @@ class Function:
     param_types: tuple[str, ...] = ()
     # returns a pointer: a return of one known not to be NULL is a true result
     returns_ptr: bool = False
+    # per parameter: an integer as wide as a pointer, which may carry a tagged one
+    param_words: tuple[bool, ...] = ()
 
     def block(self, i: int) -> Block:
         return self.blocks[i]

@@ -152,6 +152,12 @@ class Lowerer:
     def is_ptr(self, ctype) -> bool:
         return ctype.get_canonical().kind == self.ci.TypeKind.POINTER
 
+    def is_word(self, ctype) -> bool:
+        """An integer as wide as a pointer (`unsigned long`, `uintptr_t`): the type the
+        kernel keeps tagged pointers in (`skb->_nfct`, `page->private`)."""
+        TK = self.ci.TypeKind
+        return ctype.get_canonical().kind in (TK.ULONG, TK.LONG)
+
     def tested(self, u) -> str:
         """What a tested value is, as a path note says it: NULL, false or 0 (a comparison
         is true or false, though C types it int)."""
@@ -248,7 +254,8 @@ class Lowerer:
                         self.unsupported, param_ptrs, weak, annotations,
                         temps=tuple(sorted(self.temps)),
                         param_types=tuple(self.record_of(c.type) for c in pdecls),
-                        returns_ptr=self.is_ptr(self.fcur.result_type))
+                        returns_ptr=self.is_ptr(self.fcur.result_type),
+                        param_words=tuple(self.is_word(c.type) for c in pdecls))
 
     def annotations(self, body, fcur=None) -> tuple[tuple[str, str], ...]:
         """`__acquires(RCU)` and friends on the definition and on its first prototype
