@@ -11,6 +11,7 @@
 #include <linux/slab.h>
 #include <linux/refcount.h>
 #include <linux/xarray.h>
+#include <linux/rculist.h>
 
 struct idr { void *top; };
 struct work_struct { unsigned long data; };
@@ -30,7 +31,10 @@ struct tchan {
 	int id;
 	struct llist_head pending;
 	struct work_struct kick;
+	struct list_head poll_node;
 };
+
+extern struct list_head tchan_poll_list;
 
 struct tmsg {
 	struct llist_node node;
@@ -66,12 +70,18 @@ static struct tchan *tchan_find(struct tfile *f, unsigned long id)
 	return c;
 }
 
-/* queues the channel's work only for the first message: its worker drops the
- * reference that came with the channel */
+/* links the channel into the poller's list for the first message only: the list
+ * keeps the reference that came with the channel */
 static void tchan_post(struct tchan *c, struct tmsg *m)
 {
 	if (llist_add(&m->node, &c->pending))
-		queue_work(tchan_wq, &c->kick);
+		list_add_tail(&c->poll_node, &tchan_poll_list);
+}
+
+/* a work item embedded in the channel is queued with or without a reference */
+static void tchan_kick(struct tchan *c)
+{
+	queue_work(tchan_wq, &c->kick);
 }
 
 /* ---- buggy ------------------------------------------------------------------------- */
@@ -170,6 +180,17 @@ void tfile_kick(struct tfile *f, unsigned long id, struct tmsg *m, int closed)
 		return;
 	}
 	tchan_post(c, m);
+}
+
+/* the kick queues work that holds no reference: the channel's is dropped here */
+void tchan_send_kick(struct tfile *f, unsigned long id)
+{
+	struct tchan *c = tchan_find(f, id);
+
+	if (!c)
+		return;
+	tchan_kick(c);
+	tchan_put(c);
 }
 
 /* the posted message takes the caller's reference with the channel */

@@ -82,8 +82,8 @@ class RunFacts:
     err_params: set[int] = field(default_factory=set)
     # parameters given to a callee nothing is known of (an ops pointer's `->put(p)`)
     opaque_params: set[int] = field(default_factory=set)
-    # parameters handed, on some path, to a callee that keeps them (`queue_work(wq,
-    # &c->work)`, `idr_alloc(&idr, c, ...)`, an analysed body that stores them)
+    # parameters handed, on some path, to a callee that keeps them (`idr_alloc(&idr, c,
+    # ...)`, an analysed body that stores them)
     consumed: set[int] = field(default_factory=set)
 
 
@@ -232,7 +232,11 @@ class SummaryObserver(Hooks):
             return
         for index in (fm.consumes, *fm.consumes_more):
             a = lifetimes.arg(ev, index)
-            if a is None:
+            # (the object itself, or one linked into a structure that keeps it,
+            # `list_add(&o->node, &q->list)`: a work item or a timer embedded in it,
+            # `&memcg->high_work`, is queued whether or not a reference goes with it; only
+            # a caller that took one for it shows that one does, see `lifetimes.on_call`)
+            if a is None or (a.kind == "addr" and fm.into is None):
                 continue
             k = lifetimes.obj_key(st, a) if a.kind == "addr" else lifetimes.value_key(st, a)
             if k in self.fn.params:
