@@ -200,6 +200,9 @@ class RefLeak(Checker):
         self.put_guards: dict[str, dict[str, set[bool]]] = {}
         # references on parameters held at an error return
         self.param_leaks: list[tuple] = []
+        # per error return, the caller's objects (and their fields' objects) whose
+        # reference the path took and released before it
+        self.error_releases: list[frozenset] = []
         # references a tryget took on parameters, held at a return that gives no value
         self.void_keeps: list[tuple] = []
         # (container, field) -> (object, where its reference was taken) for the references
@@ -411,6 +414,8 @@ class RefLeak(Checker):
             and st.truth(value.text) is True)
         if not failed:
             return
+        self.error_releases.append(frozenset(
+            k for k in st.dropped if k in self.fn.params or field_root(k) is not None))
         for p in self.fn.params:
             if st.refcount(p) > 0:
                 self.param_leaks.append((st, p, ev.loc))
@@ -443,11 +448,15 @@ class RefLeak(Checker):
                             "being released", st, obj=text)
         for st, p, loc in self.param_leaks:
             # a reference on the caller's object, kept on an error return, while a path
-            # that gets this far without failing does not keep one
+            # that gets this far without failing does not keep one, or another error
+            # return releases the one it took (`put_module:`)
             if any(s.refcount(p) == 0 and s.ret is not None and s.ret >= 0
                    for s in exit_states):
                 self.candidates.append((st, p, loc, "before this error return: the "
                                         "other returns do not keep it", None))
+            elif any(p in released for released in self.error_releases):
+                self.candidates.append((st, p, loc, "before this error return: other "
+                                        "error returns release it", None))
         for st, name, loc, why, waived in self.candidates:
             self.run.waived = waived  # the exception that would have dropped it earlier
             origin = st.lookup(st.ref_origin, name)

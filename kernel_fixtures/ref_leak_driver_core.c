@@ -304,3 +304,22 @@ struct tcls_ops *tcls_find(const char *kind)
 	}
 	return NULL;
 }
+
+/* the module stays pinned for the opened device; the refused open forgets the put that
+ * the failed start makes */
+int tdev_open_checked(struct tdev *d, int mode)
+{
+	int err;
+
+	if (!try_module_get(d->owner))
+		return -ENODEV;
+	if (mode & 4)
+		return -EBUSY;				/* expect: ref-leak@warning */
+	err = tdev_start(d);
+	if (err < 0)
+		goto put_module;
+	return 0;
+put_module:
+	module_put(d->owner);
+	return err;
+}
