@@ -113,7 +113,8 @@ class RefLeak(Checker):
     taken on a parameter's object, or on what an object's field points to
     (`try_module_get(t->owner)`: a counter of the module's, apart from the object's
     own, kept for the object when the function succeeds), leaks when an error
-    return keeps it while the function's non-error returns do not. A result borrowed
+    return keeps it while the function's non-error returns do not, or while another
+    error return releases the one it took (`goto put_module;`). A result borrowed
     from an iterator whose state is on the caller's stack
     (`drm_connector_list_iter_next(&iter)`) holds no reference of the function's.
     A reference dropped exactly when a later call failed (`if (!kobj)
