@@ -433,7 +433,9 @@ class FunctionRun:
         if demote is not None and self.allows(demote):
             level, demoted_by = "note", (demote.id,)
         waived, self.waived = ((self.waived,) if self.waived else ()), None
-        dkey = (rule.id, loc, obj)
+        # (a finding that holds only under conditions the whole program decides does not
+        # stand for one that holds without them)
+        dkey = (rule.id, loc, obj, conditions)
         if dkey in self.findings and first >= self.first_of.get(dkey, 0):
             return
         self.first_of[dkey] = first
