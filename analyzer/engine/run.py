@@ -134,8 +134,6 @@ class FunctionRun:
         # the structure of each tested condition (`mask & MAY_NOT_BLOCK`), by its key,
         # and the parameters the function never assigns (tests of them test the argument)
         self.cond_ops: dict[str, tuple] = {}
-        # the source text of each tested condition, by its key (macro names intact)
-        self.cond_texts: dict[str, str] = {}
         # the named constants each tested value's condition names (`LOOKUP_RCU`)
         self.cond_named: dict[str, tuple[str, ...]] = {}
         # structure copies seen (`*msg = uwq->msg`): (destination prefix, source prefix)
@@ -821,7 +819,6 @@ class FunctionRun:
         if subj.neg:
             subj = replace(subj, neg=False)
             outcome = not outcome
-        self.cond_texts[subj.tmp if subj.kind == "call" else subj.text] = cond.text
         self.cond_named[subj.tmp if subj.kind == "call" else subj.text] = subj.named
         st = self.notify("on_branch", st, subj, outcome)
         st = lifetimes.on_branch(st, subj, outcome, cond.loc)
