@@ -224,9 +224,6 @@ def value_key(st: State, value: Val) -> str | None:
     return None
 
 
-# container_of(): the member's address minus its offset in the container
-
-
 def forget_var(st: State, name: str) -> State:
     """`name` gets a new value: its provenance, alias and walk state go, and so do the
     aliases of its old value (`p = leader; leader = next(...)`: p is not leader now)."""
@@ -234,7 +231,8 @@ def forget_var(st: State, name: str) -> State:
     aliases = frozenset(a for a in st.aliases if name not in a)
     derived = frozenset(d for d in st.derived if d[0] != name)
     # (and what was known of the objects its old value's fields point to: `pe->module`
-    # of the walk's previous element is not the next one's)
+    # of the walk's previous element is not the next one's; a reference on one kept when
+    # the function returns is the object's own, see ref-leak)
     gone = {name} | {k for k in (*st.failed, *st.dropped, *st.owed) if field_root(k) == name}
     for k, n in st.refs:
         if n > 0 and field_root(k) == name:
@@ -397,11 +395,6 @@ def on_dead(st: State, names: tuple[str, ...], temps=()) -> State:
         st = forget_var(st, name)
         if st.refcount(name) > 0:
             st = st.with_refcount(name, 0)
-        # (a reference on what a field of the dead variable's object points to, kept
-        # when the function returns: the object's own, see ref-leak)
-        for k, n in st.refs:
-            if n > 0 and field_root(k) == name:
-                st = st.with_refcount(k, 0)
     return st
 
 
