@@ -225,8 +225,8 @@ class SummaryObserver(Hooks):
 
     def note_consumed(self, st, ev, fm) -> None:
         """Parameters given to a callee that keeps them, here on this path: the function
-        hands its caller's reference on (on some paths only, as a helper that queues
-        work only for the first item does)."""
+        hands its caller's reference on (on some paths only, as a helper that links the
+        object into a list only for its first item does)."""
         if fm.into is not None and lifetimes.local_structure(
                 lifetimes.arg(ev, fm.into), self.run.holders):
             return
