@@ -108,8 +108,9 @@ class RefLeak(Checker):
     only when the store succeeds, so a branch that shows the failure, `if (ret < 0)`,
     gives the reference back), given to queued work or an armed timer (`mod_timer()`
     only when the timer was not pending), or given to a helper that stores it or
-    links it into a list on some of its paths, is handed off, not leaked; on the branch where `IS_ERR()`
-    says a pointer is an error pointer it holds no reference at all. A reference
+    links it into a list on some of its paths, is handed off, not leaked; on the
+    branch where `IS_ERR()` says a pointer is an error pointer it holds no reference
+    at all. A reference
     taken on a parameter's object, or on what an object's field points to
     (`try_module_get(t->owner)`: a counter of the module's, apart from the object's
     own, kept for the object when the function succeeds), leaks when an error
