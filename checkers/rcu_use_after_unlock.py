@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from analyzer.engine.exceptions import exception
-from analyzer.ir import Rule
+from analyzer.ir import Call, Rule
 from checkers.base import Checker, register
 from checkers.lifetime_util import ended_at, loaded_at, protected, ref_key
 
@@ -20,16 +20,31 @@ SECOND_HAND = exception(
     effect="demotes")
 
 
+NAMED_GET = exception(
+    "rcu-use-after-unlock.named-get", "rcu-use-after-unlock",
+    "a pointer given to a one-argument call named like a get, that nothing describes, is "
+    "taken to hold a reference",
+    """`t = rcu_dereference(sq->thread); tsk_hold(t); rcu_read_unlock(); use(t);`: the
+    kernel's gets are named *_get, get_*, *_hold, *_grab, *_inc (sock_hold(), dev_hold(),
+    get_device(); Documentation/core-api/kref.rst), and one whose body is in another file
+    is not counted; the function shows that it took a reference before the unlock.""",
+    "rcu_use_after_unlock.c:tsq_cpu_usec_held", "rcu_use_after_unlock.c:tsq_cpu_usec")
+
+
 @register
 class RcuUseAfterUnlock(Checker):
     """
     ## What it finds
     A pointer obtained inside an RCU read-side section — from `rcu_dereference()`,
     an RCU list walk, or an RCU lookup such as `idr_find()` or `xa_load()` — that is
-    dereferenced, handed to a get/put, or used to continue an RCU walk after every
-    read-side section has ended, with no reference taken on it before the section
-    closed. A section re-entered later does not help: the object may have been freed
-    in the window between.
+    dereferenced, handed to a get/put or to a callee that dereferences it, or used to
+    continue an RCU walk after every read-side section has ended, with no reference
+    taken on it before the section closed. A section re-entered later does not help:
+    the object may have been freed in the window between. A callee whose body is in
+    another file and that nothing describes (`io_sq_cpu_usec(tsk)`) is taken to use
+    the pointer it is given (medium confidence), unless it is given it through `...`
+    (`pr_debug("%p", p)`); a call named like a get given the pointer before the unlock
+    (`tsk_hold(t)`) is taken to have taken the reference.
 
     A pointer loaded from a field of such an object (second hand, such as
     `unit = info->unit[i]`) and used after the unlock is reported at `note` level:
@@ -69,6 +84,13 @@ class RcuUseAfterUnlock(Checker):
     def __init__(self, run) -> None:
         super().__init__(run)
         self.reported: set[str] = set()
+        # variables given to a one-argument call named like a get that nothing
+        # describes (see NAMED_GET)
+        self.named_gets = {ev.args[0].text for b in self.fn.blocks for ev in b.events
+                           if isinstance(ev, Call) and ev.callee and len(ev.args) == 1 and
+                           ev.args[0].kind == "var" and not ev.gets_other and
+                           run.model.names_a_get(ev.callee) and
+                           run.model_for(ev.callee) is None}
 
     def stale(self, st, name: str | None):
         if not name:
@@ -79,14 +101,17 @@ class RcuUseAfterUnlock(Checker):
         key = st.alias(name) or name
         if key in st.dropped or key in st.failed:
             return None  # ref-double-put / ref-unchecked-tryget say it more precisely
+        if name in self.named_gets and self.run.allows(NAMED_GET):
+            return None
         return p[0]
 
-    def complain(self, st, name: str, kind: str, loc, how: str) -> None:
+    def complain(self, st, name: str, kind: str, loc, how: str,
+                 confidence: str = "high") -> None:
         self.reported.add(name)
         if kind == "rcu":
             self.report(loc, f"`{name}`{loaded_at(st, name)} {how} after the RCU read-side "
                         f"section ended{ended_at(st)}, with no reference held on it", st,
-                        obj=name)
+                        obj=name, confidence=confidence)
         else:
             self.report(loc, f"`{name}`{loaded_at(st, name)} came from an RCU-protected "
                         f"object and {how} after the section ended{ended_at(st)}: what keeps "
@@ -108,6 +133,8 @@ class RcuUseAfterUnlock(Checker):
                 if kind:
                     self.complain(st, a.root, kind, ev.loc,
                                   f"is passed (as `{a.text}`) to {ev.callee or 'a call'}()")
+        if fm is None or (fm.inferred and fm.opaque_params):
+            self.unknown_callee(st, ev, fm)
         if fm is None:
             return
         for idx in fm.derefs:
@@ -126,6 +153,22 @@ class RcuUseAfterUnlock(Checker):
                 kind = self.stale(st, name)
                 if kind:
                     self.complain(st, name, kind, ev.loc, f"is passed to {ev.callee}()")
+
+    def unknown_callee(self, st, ev, fm) -> None:
+        """A callee defined in another file that nothing describes (or whose body hands
+        the argument on to one): what else would it do with an object's pointer than
+        use it?  Not an argument passed through `...`, whose use no prototype states."""
+        if not ev.callee:
+            return
+        for idx, a in enumerate(ev.args):
+            if a.kind != "var" or (0 <= ev.variadic_from <= idx) or \
+                    (fm is not None and idx not in fm.opaque_params):
+                continue
+            kind = self.stale(st, a.text)
+            if kind:
+                self.complain(st, a.text, kind, ev.loc,
+                              f"is passed to {ev.callee}(), which is not analysed here and "
+                              "may use it", confidence="medium")
 
     def on_walk(self, st, ev, wm) -> None:
         if not ev.step:

@@ -45,11 +45,14 @@ class RefGetUnsafe(Checker):
     period it is freed anyway and the new reference points to freed memory. Only a
     tryget can tell a live object from a dying one.
 
-    Objects pinned by something the analyzer cannot see (an ancestor pinned by its
-    child, a reference owned by a charged folio) are safe; those are usually reached
-    second hand and are not reported. A task's cgroup (`mem_cgroup_from_task()`) is
-    pinned by the task's css_set until the task migrates: a get on it is a note, since
-    only a concurrent migration and removal of the cgroup make it dying.
+    Objects whose last reference is dropped only a grace period after readers can
+    no longer find them (a task_struct, a struct pid: the model's `get_under_rcu`)
+    may take a plain get. Objects pinned by something the analyzer cannot see (an
+    ancestor pinned by its child, a reference owned by a charged folio) are safe;
+    those are usually reached second hand and are not reported. A task's cgroup
+    (`mem_cgroup_from_task()`) is pinned by the task's css_set until the task
+    migrates: a get on it is a note, since only a concurrent migration and removal of
+    the cgroup make it dying.
 
     ## Example
     ```c
@@ -89,6 +92,8 @@ class RefGetUnsafe(Checker):
     def on_call(self, st, ev, fm) -> None:
         if fm is None or fm.get is None or fm.get >= len(ev.args):
             return
+        if fm.get_under_rcu:
+            return  # the object keeps a reference for readers until a grace period ends
         a = ev.args[fm.get]
         k = ref_key(st, a, fm)
         name = a.root

@@ -254,3 +254,125 @@ static int memcg_id_switch(unsigned short id)
 	mem_cgroup_put(memcg);
 	return kid;
 }
+
+/* ---- callees defined elsewhere, pid lookups ------------------------------------------ */
+
+struct tsk {
+	refcount_t usage;
+	int cpu;
+};
+
+struct tsq {
+	struct tsk __rcu *thread;
+};
+
+struct pid;
+struct task_struct;
+struct pid *find_vpid(int nr);
+struct task_struct *find_task_by_vpid(int nr);
+struct pid *get_pid(struct pid *pid);
+void put_pid(struct pid *pid);
+void get_task_struct(struct task_struct *t);
+void put_task_struct(struct task_struct *t);
+int task_may_access(struct task_struct *t, unsigned int mode);
+int pid_session_of(struct pid *pid);
+long tsk_cpu_usec(struct tsk *t);
+void tsk_hold(struct tsk *t);
+void tsk_release(struct tsk *t);
+int tsk_log(const char *fmt, ...);
+
+/* a callee in another file, given the pointer after the section: it uses it */
+static long tsq_cpu_usec(struct tsq *sq)
+{
+	struct tsk *t;
+	long usec = 0;
+
+	rcu_read_lock();
+	t = rcu_dereference(sq->thread);
+	if (t) {
+		rcu_read_unlock();
+		usec = tsk_cpu_usec(t);			/* expect: rcu-use-after-unlock@warning */
+	} else {
+		rcu_read_unlock();
+	}
+	return usec;
+}
+
+/* a task found by pid is valid only inside the section */
+static int task_check_access(int nr)
+{
+	struct task_struct *task;
+	int ok;
+
+	rcu_read_lock();
+	task = find_task_by_vpid(nr);
+	rcu_read_unlock();
+	if (!task)
+		return -1;
+	ok = task_may_access(task, 1);		/* expect: rcu-use-after-unlock@warning */
+	return ok;
+}
+
+/* correct: a reference taken before the unlock, by a get named so */
+static long tsq_cpu_usec_held(struct tsq *sq)
+{
+	struct tsk *t;
+	long usec = 0;
+
+	rcu_read_lock();
+	t = rcu_dereference(sq->thread);
+	if (t) {
+		tsk_hold(t);
+		rcu_read_unlock();
+		usec = tsk_cpu_usec(t) + t->cpu;
+		tsk_release(t);
+	} else {
+		rcu_read_unlock();
+	}
+	return usec;
+}
+
+/* correct: the pointer's value printed through `...`, not used */
+static void tsq_trace(struct tsq *sq)
+{
+	struct tsk *t;
+
+	rcu_read_lock();
+	t = rcu_dereference(sq->thread);
+	rcu_read_unlock();
+	tsk_log("thread %p\n", t);
+}
+
+/* correct: a task's last reference goes a grace period after it is unhashed, so a plain
+ * get under RCU is safe; the task is used with that reference */
+static int task_check_access_held(int nr)
+{
+	struct task_struct *task;
+	int ok;
+
+	rcu_read_lock();
+	task = find_task_by_vpid(nr);
+	if (!task) {
+		rcu_read_unlock();
+		return -1;
+	}
+	get_task_struct(task);
+	rcu_read_unlock();
+	ok = task_may_access(task, 1);
+	put_task_struct(task);
+	return ok;
+}
+
+/* correct: the callee is given the pointer inside the section */
+static int pid_session_now(int nr)
+{
+	struct pid *pid;
+	int s = 0;
+
+	rcu_read_lock();
+	pid = find_vpid(nr);
+	if (pid)
+		s = pid_session_of(pid);
+	rcu_read_unlock();
+	return s;
+}

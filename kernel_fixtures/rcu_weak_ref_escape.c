@@ -173,3 +173,49 @@ static void cache_set_mm(struct cache *c, struct mm_struct *mm)
 	c->hint = memcg;
 	rcu_read_unlock();
 }
+
+/* ---- a field that holds counted references ------------------------------------------ */
+
+struct pid;
+struct pid *find_vpid(int nr);
+struct pid *get_pid(struct pid *pid);
+void put_pid(struct pid *pid);
+
+struct tterm {
+	struct pid *pgrp;
+};
+
+/* buggy: the old group's reference is dropped, the new one stored without one: the next
+ * change puts a reference nobody took */
+static int tterm_set_pgrp(struct tterm *t, int nr)
+{
+	struct pid *pgrp;
+
+	rcu_read_lock();
+	pgrp = find_vpid(nr);
+	if (!pgrp) {
+		rcu_read_unlock();
+		return -1;
+	}
+	put_pid(t->pgrp);
+	t->pgrp = pgrp;					/* expect: rcu-weak-ref-escape@warning */
+	rcu_read_unlock();
+	return 0;
+}
+
+/* correct: the stored group comes with its reference */
+static int tterm_set_pgrp_ref(struct tterm *t, int nr)
+{
+	struct pid *pgrp;
+
+	rcu_read_lock();
+	pgrp = find_vpid(nr);
+	if (!pgrp) {
+		rcu_read_unlock();
+		return -1;
+	}
+	put_pid(t->pgrp);
+	t->pgrp = get_pid(pgrp);
+	rcu_read_unlock();
+	return 0;
+}

@@ -128,6 +128,9 @@ class Call:
     # named like a get, but returns an object of another type than its first argument's
     # (`nfs_get_lock_context(ctx)`): what it gets is the object it returns
     gets_other: bool = False
+    # the index of the first argument passed through `...` (`pr_info(fmt, p)`): no
+    # prototype says what the callee does with it; -1: the callee is not variadic
+    variadic_from: int = -1
 
 
 @dataclass

@@ -1202,6 +1202,15 @@ class Lowerer:
         self.pop_scope(self.loc_end(c), kill=False)
         return value
 
+    def variadic_from(self, decl) -> int:
+        """How many parameters `decl`'s prototype names before its `...`; -1 when it has
+        none."""
+        t = decl.type.get_canonical() if decl is not None else None
+        if t is None or t.kind != self.ci.TypeKind.FUNCTIONPROTO or \
+                not t.is_function_variadic():
+            return -1
+        return len(list(t.argument_types()))
+
     def call(self, c) -> Val:
         K = self.K
         kids = list(c.get_children())
@@ -1258,7 +1267,9 @@ class Lowerer:
         self.emit(Call(self.loc(c), name, vals, tmp, arg_text, callee_text=callee_text,
                        gfp_blocks=blocks, not_a_put=not_a_put, types=types,
                        on_stack=on_stack, member_type=member_type,
-                       declared=declared, gets_other=other))
+                       declared=declared, gets_other=other,
+                       variadic_from=self.variadic_from(u.referenced) if fm is None and
+                       name is not None else -1))
         if name is not None and self.noreturn(name, u.referenced):
             self.cur = None  # BUG(), panic(): nothing after the call runs
         # the result is taken to be reached from the first pointer-like argument

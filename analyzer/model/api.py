@@ -60,6 +60,10 @@ class FnModel:
     # the call returns the pointer it replaced or removed (now unpublished)
     returns_old: bool = False
     get: int | None = None
+    # the get's object keeps a reference for RCU readers until a grace period after they
+    # can no longer find it (a task_struct's last put is call_rcu()'d): a plain get
+    # under RCU cannot resurrect it
+    get_under_rcu: bool = False
     put: int | None = None
     # (inferred) the put happens on some of the callee's paths only, not on every one
     # where its argument is not NULL (`if (refcount_dec_and_test(&x->users)) put(x)`)
