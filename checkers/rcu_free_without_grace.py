@@ -109,7 +109,8 @@ class RcuFreeWithoutGrace(Checker):
     replaces, and otherwise by type: after `RCU_INIT_POINTER(dev->maps, NULL)` (or a
     new value stored there) a `struct maps` freed at once is the one readers could
     see, unless this path allocated it. Also reported: a free of a struct that RCU
-    readers find and tryget (`obj_cgroup_tryget()` under `rcu_read_lock()`) made as
+    readers find and tryget (`obj_cgroup_tryget()` under `rcu_read_lock()`, or
+    `atomic_inc_not_zero()` of the counter whose dec-and-test guards the free) made as
     its last reference goes — after `refcount_dec_and_test()`, or in the release
     callback given to `kref_put()`/`percpu_ref_init()` — since a reader may have
     found it just before; and an RCU callback (a static function whose one parameter
@@ -194,7 +195,8 @@ class RcuFreeWithoutGrace(Checker):
             callee = self.run.context.resolve(ev.callee) if ev.callee else None
             if callee is not None:
                 self.run.emit(self.rule, ("rcu-call", callee))
-        t = _type(ev, fm.tryget, fm) if fm.tryget is not None else ""
+        tried = fm.tryget if fm.tryget is not None else fm.counter_tryget
+        t = _type(ev, tried, fm) if tried is not None else ""
         if t:
             # readers that find this struct under RCU and try to pin it (here, or in a
             # helper called under a section): its count may reach zero while they see it

@@ -352,6 +352,53 @@ static void tent_put_destroy(struct tent *e)
 		tent_destroy(e);
 }
 
+/* a buffer list counted by a plain atomic_t: readers find it under RCU and pin it with
+ * atomic_inc_not_zero(), so its count is a reference count and its last put races them */
+struct tbuf {
+	struct rcu_head rcu;
+	atomic_t refs;
+	atomic_t users;
+};
+
+/* ... and a struct whose counter nobody increments unless zero */
+struct tstat {
+	struct rcu_head rcu;
+	atomic_t refs;
+};
+
+static struct tbuf __rcu *cur_buf;
+
+static bool tbuf_pin(void)
+{
+	struct tbuf *b;
+	bool ok = false;
+
+	rcu_read_lock();
+	b = rcu_dereference(cur_buf);
+	if (b)
+		ok = atomic_inc_not_zero(&b->refs);
+	rcu_read_unlock();
+	return ok;
+}
+
+static void tbuf_put(struct tbuf *b)
+{
+	if (atomic_dec_and_test(&b->refs))
+		kfree(b);				/* expect: rcu-free-without-grace@warning */
+}
+
+static void tbuf_put_deferred(struct tbuf *b)
+{
+	if (atomic_dec_and_test(&b->refs))
+		kfree_rcu(b, rcu);
+}
+
+static void tstat_put(struct tstat *s)
+{
+	if (atomic_dec_and_test(&s->refs))
+		kfree(s);
+}
+
 void tdev_ops(struct tdev *d, struct tmap *m, struct tent *e)
 {
 	tdev_reset(d, m, 0);
@@ -373,4 +420,8 @@ void tdev_ops(struct tdev *d, struct tmap *m, struct tent *e)
 	tdev_apply(d, m, 2);
 	tnode_put(NULL);
 	tent_put_destroy(e);
+	tbuf_pin();
+	tbuf_put(NULL);
+	tbuf_put_deferred(NULL);
+	tstat_put(NULL);
 }

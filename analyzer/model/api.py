@@ -69,6 +69,11 @@ class FnModel:
     # where its argument is not NULL (`if (refcount_dec_and_test(&x->users)) put(x)`)
     put_maybe: bool = False
     tryget: int | None = None
+    # argument index of a plain counter incremented unless it is zero
+    # (`atomic_inc_not_zero(&bl->refs)`): a tryget of the counter's object where that
+    # counter is its reference count — which only the free its dec-and-test guards shows
+    # (see rcu-free-without-grace); otherwise any counter
+    counter_tryget: int | None = None
     # argument index of a pointer's address (`&dst`) through which the call hands back a
     # new reference; out_ref_if "ok": only when it returns 0 (failing with a -errno)
     out_ref: int | None = None
@@ -146,6 +151,7 @@ class FnModel:
         """The lowering records its arguments' struct types (see `Call.types`)."""
         return any(i is not None for i in (self.frees, self.defers_free, self.publishes,
                                             self.get, self.put, self.tryget,
+                                            self.counter_tryget,
                                             self.unpublishes, self.callback,
                                             self.release))
 

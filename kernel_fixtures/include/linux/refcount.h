@@ -15,6 +15,7 @@ int kref_put(struct kref *kref, void (*release)(struct kref *kref));
 void refcount_add(int i, refcount_t *r);
 bool refcount_sub_and_test(int i, refcount_t *r);
 bool atomic_dec_and_test(atomic_t *v);
+bool atomic_inc_not_zero(atomic_t *v);
 int atomic_read(const atomic_t *v);
 bool atomic_long_dec_and_test(atomic_long_t *v);
 
