@@ -101,6 +101,8 @@ class RcuUseAfterUnlock(Checker):
         key = st.alias(name) or name
         if key in st.dropped or key in st.failed:
             return None  # ref-double-put / ref-unchecked-tryget say it more precisely
+        if st.lookup(st.ref_origin, key) is not None:
+            return None  # pinned on this path, its reference handed to a holder since
         if name in self.named_gets and self.run.allows(NAMED_GET):
             return None
         return p[0]
@@ -162,7 +164,7 @@ class RcuUseAfterUnlock(Checker):
             return
         for idx, a in enumerate(ev.args):
             if a.kind != "var" or (0 <= ev.variadic_from <= idx) or \
-                    (fm is not None and idx not in fm.opaque_params):
+                    (fm is not None and (idx not in fm.opaque_params or idx in fm.derefs)):
                 continue
             kind = self.stale(st, a.text)
             if kind:

@@ -376,3 +376,45 @@ static int pid_session_now(int nr)
 	rcu_read_unlock();
 	return s;
 }
+
+/* ---- accessors expanded inside a subsystem's own macros ------------------------------ */
+
+struct tchain {
+	struct tchain __rcu *next;
+	int val;
+};
+
+#define tchain_for_each_rcu(c, head) \
+	for (c = rcu_dereference(head); c; c = rcu_dereference((c)->next))
+
+/* buggy: the subsystem's walk macro loads with rcu_dereference() all the same */
+static int tchain_last_val(struct tchain __rcu *head)
+{
+	struct tchain *c, *last = NULL;
+
+	rcu_read_lock();
+	tchain_for_each_rcu(c, head)
+		last = c;
+	rcu_read_unlock();
+	return last ? last->val : -1;			/* expect: rcu-use-after-unlock@warning */
+}
+
+struct tsq_holder {
+	struct tsk *pinned;
+};
+
+/* correct: the thread's reference goes to a holder that keeps it alive */
+static int tsq_thread_keep(struct tsq *sq, struct tsq_holder *h)
+{
+	struct tsk *t;
+
+	rcu_read_lock();
+	t = rcu_dereference(sq->thread);
+	if (!t || !refcount_inc_not_zero(&t->usage)) {
+		rcu_read_unlock();
+		return -1;
+	}
+	h->pinned = t;
+	rcu_read_unlock();
+	return t->cpu;
+}

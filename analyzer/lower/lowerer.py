@@ -1187,6 +1187,10 @@ class Lowerer:
         if comp is None:
             return OTHER
         kids = list(comp.get_children())
+        if not self.suppress:
+            found = self.expanded_access(kids)
+            if found is not None:
+                return self.expanded_access_event(c, *found)
         self.scopes.append(_Scope(comp.hash))
         for ch in kids[:-1]:
             self.stmt(ch)
@@ -1447,6 +1451,64 @@ class Lowerer:
                 kids = list(cur.get_children())[1:]
                 return kids[fm.gfp] if fm.gfp < len(kids) else None
         return None
+
+    # --- RCU accessors no macro record names --------------------------------------------
+    def expanded_access(self, kids) -> tuple[object, str] | None:
+        """`rcu_dereference()` expanded inside another macro (`for_each_fib6_node_rt_rcu()`)
+        or in a header inline: no macro use of the main file names it, but the expansion
+        has the accessor's shape (include/linux/rcupdate.h, __rcu_dereference_check()): a
+        local initialised by a volatile read of the pointer (READ_ONCE()), then lockdep's
+        check `c || rcu_read_lock_held()` — a call the model says asserts a section.
+        Returns the pointer's cursor and whether `c` is the constant 0 (no other
+        protection stated)."""
+        K = self.K
+        if len(kids) < 2 or kids[0].kind != K.DECL_STMT:
+            return None
+        decls = list(kids[0].get_children())
+        if len(decls) != 1 or decls[0].kind != K.VAR_DECL or not self.is_ptr(decls[0].type):
+            return None
+        init = [x for x in decls[0].get_children() if x.kind.is_expression()]
+        ptr = self.volatile_read(init[-1]) if init else None
+        if ptr is None:
+            return None
+        for k in kids[1:]:
+            for node in k.walk_preorder():
+                if node.kind != K.BINARY_OPERATOR or self.ops.binary(node) != "||":
+                    continue
+                a, b = list(node.get_children())
+                b = self.unwrap(b)
+                fm = self.model.fn(b.spelling) if b.kind == K.CALL_EXPR else None
+                if fm is not None and fm.asserts:
+                    return ptr, self.const_of(self.unwrap(a)) == 0
+        return None
+
+    def volatile_read(self, c):
+        """READ_ONCE(x)'s `x`: the lvalue read through a volatile-qualified pointer."""
+        K = self.K
+        for node in c.walk_preorder():
+            if node.kind != K.CSTYLE_CAST_EXPR:
+                continue
+            t = node.type.get_canonical()
+            if t.kind != self.ci.TypeKind.POINTER or \
+                    not t.get_pointee().is_volatile_qualified():
+                continue
+            inner = self.unwrap(list(node.get_children())[-1])
+            if inner.kind == K.UNARY_OPERATOR and self.ops.unary(inner) == "&":
+                return next(iter(inner.get_children()), None)
+        return None
+
+    def expanded_access_event(self, c, ptr_c, plain: bool) -> Val:
+        """The access an expanded accessor makes, as `access_macro` makes it."""
+        self.suppress += 1
+        ptr = self.expr(ptr_c)
+        self.suppress -= 1
+        name = "rcu_dereference" if plain else "rcu_dereference_check"
+        # (a condition other than 0 states a protection of its own: its text is not
+        # needed, only that it is not false)
+        args = (ptr.text,) if plain else (ptr.text, "1")
+        tmp = self.tmp()
+        self.emit(RcuAccess(self.loc(c), name, ptr, args, tmp))
+        return Val(f"{name}({ptr.text})", "rcu", tmp=tmp)
 
     def access_macro(self, c, use: MacroUse) -> Val:
         """`rcu_dereference(p)` and friends: derefs inside stay, the access is one event."""
