@@ -7,6 +7,7 @@
 #include <linux/rculist.h>
 #include <linux/memcontrol.h>
 #include <linux/shrinker.h>
+#include <linux/tslot.h>
 
 struct node {
 	struct list_head list;
@@ -417,4 +418,28 @@ static int tsq_thread_keep(struct tsq *sq, struct tsq_holder *h)
 	h->pinned = t;
 	rcu_read_unlock();
 	return t->cpu;
+}
+
+/* buggy: a header inline's accessor returns a pointer valid only inside the section */
+static int tslot_weight(struct tslot *s)
+{
+	struct tslot_item *it;
+
+	rcu_read_lock();
+	it = tslot_cur(s);
+	rcu_read_unlock();
+	return it ? it->weight : 0;			/* expect: rcu-use-after-unlock@warning */
+}
+
+/* correct: used inside the section */
+static int tslot_weight_locked(struct tslot *s)
+{
+	struct tslot_item *it;
+	int w;
+
+	rcu_read_lock();
+	it = tslot_cur(s);
+	w = it ? it->weight : 0;
+	rcu_read_unlock();
+	return w;
 }
