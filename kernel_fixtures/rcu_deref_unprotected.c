@@ -8,6 +8,7 @@
 #include <linux/rculist.h>
 #include <linux/sched.h>
 #include <linux/memcontrol.h>
+#include <linux/tslot.h>
 
 struct cfg {
 	struct list_head node;
@@ -76,6 +77,22 @@ static int tbl_sum(struct tbl *t, bool fast)
 	if (fast)
 		rcu_read_unlock();
 	list_for_each_entry_rcu(c, &t->cfgs, node)	/* expect: rcu-deref-unprotected@warning */
+		sum += c->weight;
+	if (!fast)
+		rcu_read_unlock();
+	return sum;
+}
+
+/* the same walk through a header's wrapper of list_for_each_entry_rcu() */
+static int tbl_sum_wrapped(struct tbl *t, bool fast)
+{
+	struct cfg *c;
+	int sum = 0;
+
+	rcu_read_lock();
+	if (fast)
+		rcu_read_unlock();
+	tslot_for_each_rcu(c, &t->cfgs)		/* expect: rcu-deref-unprotected@warning */
 		sum += c->weight;
 	if (!fast)
 		rcu_read_unlock();

@@ -61,11 +61,13 @@ def join_tokens(tokens: list[str]) -> str:
 
 def unwrap(uses: list[MacroUse], defs: dict[str, tuple[str, ...]],
            names: set[str]) -> list[MacroUse]:
-    """Uses of a file's own wrapper macros as uses of what they wrap.
+    """Uses of wrapper macros (the file's own or a header's) as uses of what they wrap.
 
     `#define xmap_dereference(P) rcu_dereference_protected((P), lockdep_is_held(&m))`
-    makes `xmap_dereference(x)` a use of `rcu_dereference_protected((x), ...)`: libclang
-    records only the outermost expansion, so without this the accessor inside is lost.
+    makes `xmap_dereference(x)` a use of `rcu_dereference_protected((x), ...)`, and
+    include/net/sock.h's `sk_for_each_rcu(sk, list)` one of `hlist_for_each_entry_rcu(sk,
+    list, sk_node)`: libclang records only the outermost expansion, so without this the
+    accessor or walk inside is lost.
     A wrapper counts only when its whole body is one call of a macro in `names`.
     """
     wraps: dict[str, tuple[list[str], list[str]]] = {}

@@ -151,11 +151,13 @@ def _diagnostic(d) -> Diagnostic:
 def _index_main_file(cindex, tu) -> tuple[list[FunctionDef], list[MacroUse],
                                            dict[str, tuple[str, ...]]]:
     """One pass over the TU's top level: main-file function definitions, macro uses and
-    function-like macro definitions."""
+    the definitions of the function-like macros it defines or uses."""
     kinds = cindex.CursorKind
     functions: list[FunctionDef] = []
     macros: list[MacroUse] = []
     defs: dict[str, tuple[str, ...]] = {}
+    header: dict[str, tuple[str, ...]] = {}
+    seen: set[str] = set()
     for cur in clangsetup.main_file_children(cindex, tu.cursor):
         kind = cur.kind
         if kind == kinds.MACRO_DEFINITION:
@@ -170,10 +172,21 @@ def _index_main_file(cindex, tu) -> tuple[list[FunctionDef], list[MacroUse],
             tokens = tuple(t.spelling for t in cur.get_tokens())
             macros.append(MacroUse(cur.spelling, loc.line, loc.column,
                                    ext.start.offset, ext.end.offset, tokens))
+            if len(tokens) > 2 and tokens[1] == "(" and cur.spelling not in seen:
+                # a header's function-like macro used here (`sk_for_each_rcu()`): its
+                # definition, for uses that wrap a model macro (see `macros.unwrap`)
+                seen.add(cur.spelling)
+                d = cur.referenced
+                if d is not None and d.kind == kinds.MACRO_DEFINITION:
+                    toks = list(d.get_tokens())
+                    if len(toks) > 2 and toks[1].spelling == "(" and \
+                            toks[1].extent.start.offset == toks[0].extent.end.offset:
+                        header[cur.spelling] = tuple(t.spelling for t in toks)
         elif kind == kinds.FUNCTION_DECL and cur.is_definition():
             loc = cur.location
             functions.append(FunctionDef(
                 cur.spelling, loc.line, loc.column, cur,
                 cur.storage_class == cindex.StorageClass.STATIC,
             ))
-    return functions, macros, defs
+    # (the file's own definition wins: it is the one its uses below it expand)
+    return functions, macros, {**header, **defs}

@@ -2,6 +2,7 @@
 #ifndef _RCUCHECK_LINUX_TSLOT_H
 #define _RCUCHECK_LINUX_TSLOT_H
 #include <linux/rcupdate.h>
+#include <linux/rculist.h>
 
 struct tslot_item { int weight; };
 struct tslot { struct tslot_item __rcu *cur; };
@@ -10,4 +11,7 @@ static inline struct tslot_item *tslot_cur(struct tslot *s)
 {
 	return rcu_dereference(s->cur);
 }
+
+/* a subsystem's own walk: one call of the generic one */
+#define tslot_for_each_rcu(pos, head) list_for_each_entry_rcu(pos, head, node)
 #endif
