@@ -89,3 +89,29 @@ int tmsg_mark(struct tmsg *msg, int type)
 	tmsg_release(m);
 	return err;
 }
+
+/* correct: a control's "put" writes a value; the size it stores is no reference */
+struct tlang {
+	size_t total;
+	int valid;
+};
+
+void *tbuf_dup(const unsigned int *bytes, size_t size);
+void tbuf_free(void *buf);
+
+static void tlang_set_total(struct tlang *l, size_t size)
+{
+	l->total = size;
+}
+
+int tlang_model_put(struct tlang *l, const unsigned int *bytes, size_t size)
+{
+	void *buf = tbuf_dup(bytes, size);
+
+	if (!buf)
+		return 1;
+	if (l->valid)
+		tlang_set_total(l, size);
+	tbuf_free(buf);
+	return 0;
+}

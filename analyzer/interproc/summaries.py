@@ -45,14 +45,17 @@ def stored_params(fn: Function) -> list[int]:
             if target.root == value.root:
                 continue
             idx = fn.params.index(value.root)
-            if idx < len(fn.param_ptrs) and not fn.param_ptrs[idx] and not (
-                    idx < len(fn.param_words) and fn.param_words[idx]):
-                # an integer parameter carries no reference, unless it is as wide as a
-                # pointer (`skb_set_nfct(skb, (unsigned long)ct | info)` stores `ct`)
-                continue
-            if idx not in out:
+            if idx not in out and carries_pointer(fn, idx):
                 out.append(idx)
     return out
+
+
+def carries_pointer(fn: Function, idx: int) -> bool:
+    """Can parameter `idx` carry an object (and a reference with it)?  An integer one
+    cannot, unless it is as wide as a pointer (`skb_set_nfct(skb, (unsigned long)ct |
+    info)` stores `ct`)."""
+    return not (idx < len(fn.param_ptrs) and not fn.param_ptrs[idx] and not (
+        idx < len(fn.param_words) and fn.param_words[idx]))
 
 
 def dereferenced_params(fn: Function) -> tuple[int, ...]:
@@ -404,7 +407,7 @@ def summarize(fn: Function, exit_states, facts: RunFacts, flavours: Flavours) ->
     # a store of a parameter it took its own reference on (`css_get(); stock->cached =
     # memcg;`) keeps that reference, not the caller's
     s.stores = [i for i in dict.fromkeys((*stored_params(fn), *sorted(facts.consumed)))
-                if i not in facts.param_gets]
+                if i not in facts.param_gets and carries_pointer(fn, i)]
     s.derefs = list(dereferenced_params(fn))
     s.puts_handles = [list(h) for h in sorted(facts.put_handles)]
     s.err_params = sorted(facts.err_params)

@@ -154,9 +154,18 @@ class Lowerer:
 
     def is_word(self, ctype) -> bool:
         """An integer as wide as a pointer (`unsigned long`, `uintptr_t`): the type the
-        kernel keeps tagged pointers in (`skb->_nfct`, `page->private`)."""
+        kernel keeps tagged pointers in (`skb->_nfct`, `page->private`) — not one declared
+        as a size or an offset (`size_t size`), which counts bytes or pages."""
         TK = self.ci.TypeKind
-        return ctype.get_canonical().kind in (TK.ULONG, TK.LONG)
+        if ctype.get_canonical().kind not in (TK.ULONG, TK.LONG):
+            return False
+        t = ctype
+        while t.kind in (TK.TYPEDEF, TK.ELABORATED):
+            d = t.get_declaration()
+            if d is None or d.spelling in _COUNT_TYPES:
+                return d is None
+            t = d.underlying_typedef_type if t.kind == TK.TYPEDEF else t.get_named_type()
+        return True
 
     def tested(self, u) -> str:
         """What a tested value is, as a path note says it: NULL, false or 0 (a comparison
@@ -1524,6 +1533,13 @@ class Lowerer:
         am = self.model.access.get(use.name)
         kind = "rcu" if am is None or am.reader else "protected"
         return Val(f"{use.name}({args[0] if args else ''})", kind, tmp=tmp)
+
+
+# typedefs of sizes, offsets and indexes (include/linux/types.h, posix_types.h): integers
+# as wide as a pointer that never carry one
+_COUNT_TYPES = frozenset(("size_t", "ssize_t", "__kernel_size_t", "__kernel_ssize_t",
+                          "loff_t", "__kernel_loff_t", "off_t", "__kernel_off_t", "pgoff_t",
+                          "ptrdiff_t", "__kernel_ptrdiff_t"))
 
 
 def mark_back_edges(blocks: list[Block], entry: int) -> None:
