@@ -34,6 +34,20 @@ TEARDOWN = exception(
     attributed=False)  # decided at the store, reported at the free
 
 
+LOCKED_LOOKUP = exception(
+    "rcu-free-without-grace.lookup-under-lock", "rcu-free-without-grace",
+    "a lookup or tryget made under a spinlock alone, with no rcu_read_lock(), does not "
+    "show lockless readers",
+    """`spin_lock(&root->inode_lock); node = xa_load(&root->nodes, ino); if (node)
+    refcount_inc_not_zero(&node->refs);`: a spinlock makes its holder an RCU reader
+    too (consolidated RCU), but the lookup is protected by the lock, and an updater
+    that unlinks under that lock before the free leaves nobody to wait for
+    (__btrfs_release_delayed_node()).  An object readers look up under
+    rcu_read_lock() is the RCU idiom, whose last put must wait for a grace period.""",
+    "rcu_free_by_type.c:tlock_put", "rcu_free_by_type.c:tbuf_put",
+    attributed=False)  # a program-wide fact, decided at the lookup, reported at the free
+
+
 def _sole(ev) -> bool:
     """`rcu_dereference_raw(p)`, `rcu_dereference_protected(p, 1)`: loads whose writer
     states that it alone has the object (teardown), not that a lock keeps readers out."""
@@ -185,6 +199,9 @@ class RcuFreeWithoutGrace(Checker):
         if fm is None:
             return st if filled else None
         held = self.run.flavours.holds(st, "rcu")
+        if held and self.run.flavours.held_explicit(st) is None and \
+                self.run.enabled(LOCKED_LOOKUP):
+            held = False  # only a spinlock's implicit section: a locked lookup
         if fm.returns_rcu is True and not fm.inferred and ev.args:
             # an index RCU readers look objects up in (xa_load(), idr_find()): under a
             # section here, or in a helper its callers call under one

@@ -399,6 +399,40 @@ static void tstat_put(struct tstat *s)
 		kfree(s);
 }
 
+/* a table looked up and pinned under its spinlock only, unlinked under it before the
+ * free: no lockless reader */
+struct tlocked {
+	struct rcu_head rcu;
+	refcount_t ref;
+};
+
+static struct tlocked *tlocked_slot;
+static spinlock_t tlocked_lock;
+
+static struct tlocked *tlock_find(void)
+{
+	struct tlocked *t;
+
+	spin_lock(&tlocked_lock);
+	t = tlocked_slot;
+	if (t && !refcount_inc_not_zero(&t->ref))
+		t = NULL;
+	spin_unlock(&tlocked_lock);
+	return t;
+}
+
+static void tlock_put(struct tlocked *t)
+{
+	spin_lock(&tlocked_lock);
+	if (!refcount_dec_and_test(&t->ref)) {
+		spin_unlock(&tlocked_lock);
+		return;
+	}
+	tlocked_slot = NULL;
+	spin_unlock(&tlocked_lock);
+	kfree(t);
+}
+
 void tdev_ops(struct tdev *d, struct tmap *m, struct tent *e)
 {
 	tdev_reset(d, m, 0);
@@ -424,4 +458,5 @@ void tdev_ops(struct tdev *d, struct tmap *m, struct tent *e)
 	tbuf_put(NULL);
 	tbuf_put_deferred(NULL);
 	tstat_put(NULL);
+	tlock_put(tlock_find());
 }
