@@ -197,7 +197,8 @@ class RefLeak(Checker):
         self.candidates: list[tuple] = []
         # variables holding a call's result, and for each object whether its puts were
         # made with each result failed (`if (ret) module_put(ops->owner);`) or not
-        # (pointer results fail as NULL, others as non-zero error codes)
+        # (pointers and trygets' flags fail as NULL or false, others as non-zero error
+        # codes)
         self.results: dict[str, bool] = {}
         self.put_guards: dict[str, dict[str, set[bool]]] = {}
         # references on parameters held at an error return
@@ -604,7 +605,11 @@ class RefLeak(Checker):
     def on_assign(self, st, ev):
         target, value = ev.target, ev.value
         if target.kind == "var" and value.kind == "call":
-            self.results[target.text] = ev.ptr
+            # does a true value say the call succeeded: a pointer, or a tryget's flag
+            # (`held = refcount_inc_not_zero(...)`); an int is an error code
+            fm = self.run.calls.get(value.tmp, (None, None))[1]
+            self.results[target.text] = ev.ptr or (fm is not None and (
+                fm.tryget is not None or fm.enter_if == "true"))
         srcs = self.get(st)
         if target.kind != "var":
             if target.kind == "field" and ev.ptr:

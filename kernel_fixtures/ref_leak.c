@@ -497,3 +497,19 @@ int memcg_depth_parents(struct mm_struct *mm)
 	}
 	return depth;
 }
+
+/* correct: a hold that reports through its flag whether it took the count; true is its
+ * success, and the caller unholds */
+struct tres {
+	refcount_t hold;
+	int cookie;
+};
+
+bool tres_hold(struct tres *r, bool *cookie)
+{
+	bool held = refcount_inc_not_zero(&r->hold);
+
+	if (held)
+		*cookie = true;
+	return held;
+}
