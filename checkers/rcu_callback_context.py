@@ -22,7 +22,10 @@ DEEP = exception(
 class RcuCallbackContext(Checker):
     """
     ## What it finds
-    A function handed to `call_rcu()` (or `call_rcu_hurry()`) as the callback whose body
+    A function handed to `call_rcu()` (or `call_rcu_hurry()`) as the callback, or to
+    `percpu_ref_init()` as the release ("@release must not sleep - it may potentially
+    be called from RCU callback context by percpu_ref_kill()", lib/percpu-refcount.c),
+    whose body
     — directly or through its callees — may sleep: takes a mutex or rwsem, waits for
     a completion or a work item, allocates with `GFP_KERNEL`, calls
     `synchronize_rcu()`. `vfree()`/`kvfree()` are not reported: they defer the work

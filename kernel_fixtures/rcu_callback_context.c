@@ -8,6 +8,7 @@
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/memcontrol.h>
+#include <linux/refcount.h>
 
 struct cfg {
 	struct list_head all;
@@ -198,4 +199,45 @@ static void cfg_release_kfree_rcu(struct cfg *c)
 {
 	cfg_unlink(c);
 	kfree_rcu(c, rcu);
+}
+
+/* ---- a percpu_ref's release: called from RCU callback context by percpu_ref_kill() ---- */
+
+struct twb {
+	struct percpu_ref refcnt;
+	struct work_struct release_work;
+};
+
+bool schedule_work(struct work_struct *work);
+
+static void twb_release_workfn(struct work_struct *work)
+{
+	mutex_lock(&cfg_mutex);
+	mutex_unlock(&cfg_mutex);
+}
+
+/* buggy: the release runs the sleeping teardown in place */
+static void twb_release_inline(struct percpu_ref *ref)
+{
+	struct twb *wb = container_of(ref, struct twb, refcnt);
+
+	twb_release_workfn(&wb->release_work);
+}
+
+/* correct: the release hands the teardown to a work item */
+static void twb_release(struct percpu_ref *ref)
+{
+	struct twb *wb = container_of(ref, struct twb, refcnt);
+
+	schedule_work(&wb->release_work);
+}
+
+static int twb_init_inline(struct twb *wb)
+{
+	return percpu_ref_init(&wb->refcnt, twb_release_inline, 0, GFP_KERNEL); /* expect: rcu-callback-context@warning */
+}
+
+static int twb_init(struct twb *wb)
+{
+	return percpu_ref_init(&wb->refcnt, twb_release, 0, GFP_KERNEL);
 }

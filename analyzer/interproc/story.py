@@ -48,7 +48,7 @@ def _steps(ev: Call, m: FnModel, modelled: bool) -> list[Step]:
         out.append(Step(line, "ref", api, "", modelled))
     if m.waits_gp or m.grace_period:
         out.append(Step(line, "grace", api, "", modelled))
-    if m.defers_free is not None or m.callback is not None:
+    if m.defers_free is not None:
         out.append(Step(line, "defer", api, arg(m.defers_free), modelled))
     if m.frees is not None:
         out.append(Step(line, "free", api, arg(m.frees), modelled))
