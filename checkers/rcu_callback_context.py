@@ -22,11 +22,12 @@ DEEP = exception(
 class RcuCallbackContext(Checker):
     """
     ## What it finds
-    A function handed to `call_rcu()` (or `call_rcu_hurry()`) as the callback, or to
-    `percpu_ref_init()` as the release ("@release must not sleep - it may potentially
-    be called from RCU callback context by percpu_ref_kill()", lib/percpu-refcount.c),
-    whose body
-    — directly or through its callees — may sleep: takes a mutex or rwsem, waits for
+    A function handed to `call_rcu()` (or `call_rcu_hurry()`, `call_srcu()`,
+    `call_rcu_tasks()`: their callbacks run with bottom halves disabled) as the
+    callback, or to `percpu_ref_init()` as the release ("@release must not sleep - it
+    may potentially be called from RCU callback context by percpu_ref_kill()",
+    lib/percpu-refcount.c), whose body — directly or through its callees — may
+    sleep: takes a mutex or rwsem, waits for
     a completion or a work item, allocates with `GFP_KERNEL`, calls
     `synchronize_rcu()`. `vfree()`/`kvfree()` are not reported: they defer the work
     themselves when called from interrupt context.

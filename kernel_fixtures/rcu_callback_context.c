@@ -241,3 +241,15 @@ static int twb_init(struct twb *wb)
 {
 	return percpu_ref_init(&wb->refcnt, twb_release, 0, GFP_KERNEL);
 }
+
+/* ---- SRCU's callbacks run with bottom halves disabled too ---------------------------- */
+
+struct srcu_struct;
+void call_srcu(struct srcu_struct *ssp, struct rcu_head *head,
+	       void (*func)(struct rcu_head *head));
+static struct srcu_struct *cfg_srcu;
+
+static void cfg_release_srcu(struct cfg *c)
+{
+	call_srcu(cfg_srcu, &c->rcu, cfg_free_mutex);	/* expect: rcu-callback-context@warning */
+}
