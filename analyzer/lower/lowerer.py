@@ -1462,7 +1462,7 @@ class Lowerer:
         return None
 
     # --- RCU accessors no macro record names --------------------------------------------
-    def expanded_access(self, kids) -> tuple[object, str] | None:
+    def expanded_access(self, kids) -> tuple[object, bool] | None:
         """`rcu_dereference()` expanded inside another macro (`for_each_fib6_node_rt_rcu()`)
         or in a header inline: no macro use of the main file names it, but the expansion
         has the accessor's shape (include/linux/rcupdate.h, __rcu_dereference_check()): a
