@@ -195,3 +195,48 @@ static int sess_fs_flush(struct sess_fs *fs)
 	}
 	return fs->flags;
 }
+
+/* an rcuref_t-counted route: rcuref_get() fails once the count died */
+struct troute {
+	struct troute __rcu *next;
+	rcuref_t ref;
+	int metric;
+};
+
+void troute_free(struct troute *rt);
+
+static int troute_metric_ignored(struct troute __rcu **head)
+{
+	struct troute *rt;
+	int metric = -1;
+
+	rcu_read_lock();
+	rt = rcu_dereference(*head);
+	if (rt)
+		rcuref_get(&rt->ref);			/* expect: ref-unchecked-tryget@warning */
+	rcu_read_unlock();
+	if (rt) {
+		metric = rt->metric;
+		if (rcuref_put(&rt->ref))		/* expect: ref-double-put@warning */
+			troute_free(rt);
+	}
+	return metric;
+}
+
+static int troute_metric(struct troute __rcu **head)
+{
+	struct troute *rt;
+	int metric = -1;
+
+	rcu_read_lock();
+	rt = rcu_dereference(*head);
+	if (rt && !rcuref_get(&rt->ref))
+		rt = NULL;
+	rcu_read_unlock();
+	if (rt) {
+		metric = rt->metric;
+		if (rcuref_put(&rt->ref))
+			troute_free(rt);
+	}
+	return metric;
+}

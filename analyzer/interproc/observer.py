@@ -42,8 +42,9 @@ class RunFacts:
     # (flavour needed, held, where, what, the conditions on the arguments it needs)
     rcu_uses: list[tuple[str, bool, Loc, str, frozenset]] = field(default_factory=list)
     # per return: (null or 0, a reference goes with it, an RCU pointer, its handle, the
-    # field of it whose object a reference pins or "")
-    returns: list[tuple[bool, bool, bool, tuple | None, str]] = field(default_factory=list)
+    # field of it whose object a reference pins or "", it comes from a callee nothing
+    # is known of)
+    returns: list[tuple[bool, bool, bool, tuple | None, str, bool]] = field(default_factory=list)
     # some value returned comes from a callee nothing is known of
     returns_opaque: bool = False
     # per non-NULL return, the parameter it returns unchanged (-1: something else)
@@ -338,7 +339,8 @@ class SummaryObserver(Hooks):
         rcu = value.kind == "rcu" or (p is not None and p[0] == "rcu" and not p[1])
         # `&cgrp->self`: a part of the caller's own object, alive as long as it is
         own = value.kind == "addr" and value.root in self.fn.params
-        if not value.is_null and self.opaque(value):
+        opaque = not value.is_null and self.opaque(value)
+        if opaque:
             self.facts.returns_opaque = True
         if not (value.is_null or ret == 0 or (ret is not None and ret < 0)):
             # the parameter itself, or (as a store or return of it hands it on, see
@@ -358,4 +360,5 @@ class SummaryObserver(Hooks):
             self.run.handles.get(value.text) if value.kind == "var" else None,
             # (`try_module_get(t->owner)`: the reference pins what the field points to)
             next((x[len(k):] for x, n in st.refs if n > 0 and k is not None and
-                  lifetimes.field_root(x) == k), "")))
+                  lifetimes.field_root(x) == k), ""),
+            opaque))

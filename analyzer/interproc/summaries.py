@@ -365,6 +365,12 @@ def summarize(fn: Function, exit_states, facts: RunFacts, flavours: Flavours) ->
     s.releases_results = [list(r) for r in facts.released]
     rets = [r for r in facts.returns if not r[0]]
     s.returns_ref = bool(rets) and all(r[1] for r in rets)
+    if not s.returns_ref and any(r[1] for r in rets) and all(r[1] or r[5] for r in rets):
+        # a new reference on some paths, and on the others what a callee nothing
+        # describes returned (`ip6_route_output_flags()`: a held dst, or one "whose
+        # refcnt is already taken"): a caller cannot tell the paths apart, so what it
+        # gets is a reference it must drop
+        s.returns_ref = True
     pins = {r[4] for r in rets}
     if rets and not s.returns_ref and len(pins) == 1 and "" not in pins:
         s.returns_pin = next(iter(pins))

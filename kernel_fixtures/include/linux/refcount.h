@@ -19,6 +19,11 @@ bool atomic_inc_not_zero(atomic_t *v);
 int atomic_read(const atomic_t *v);
 bool atomic_long_dec_and_test(atomic_long_t *v);
 
+/* <linux/rcuref.h>: the count readers may race with its last put under RCU */
+typedef struct { atomic_t refcnt; } rcuref_t;
+bool rcuref_get(rcuref_t *ref);
+bool rcuref_put(rcuref_t *ref);
+
 /* <linux/percpu-refcount.h> */
 struct percpu_ref { atomic_long_t count; };
 typedef void (percpu_ref_func_t)(struct percpu_ref *);
