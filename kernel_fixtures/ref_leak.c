@@ -513,3 +513,4 @@ bool tres_hold(struct tres *r, bool *cookie)
 		*cookie = true;
 	return held;
 }
+

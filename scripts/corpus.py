@@ -31,7 +31,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from mutate import scan_alone
 
+from analyzer.build.symbols import DefinitionIndex
 from analyzer.build.tree import KernelTree
+from analyzer.driver import follow as follow_mod
+from analyzer.driver import store as storage
 from analyzer.driver.phase1 import Job
 from analyzer.driver.session import Budget, Session
 from analyzer.errors import InputError
@@ -285,7 +288,8 @@ def score_file(tree: KernelTree, session: Session, rel: str,
     if base_out.lowered is None:
         return [Result(e, error=f"the fixed file does not parse: {base_out.error}")
                 for e in entries]
-    base = scan_alone(session, base_out.lowered)
+    followed: dict = {}
+    base = scan_alone(session, base_out.lowered, followed)
     base_fp = Counter(f.fingerprint for f in base)
     results = []
     for e, out in zip(entries, mutant_outs, strict=True):
@@ -297,7 +301,7 @@ def score_file(tree: KernelTree, session: Session, rel: str,
             continue
         left = Counter(base_fp)
         new = []
-        for f in scan_alone(session, out.lowered):
+        for f in scan_alone(session, out.lowered, followed):
             if left[f.fingerprint] > 0:
                 left[f.fingerprint] -= 1
             else:
@@ -400,6 +404,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", help="write each entry's result to this file")
     ap.add_argument("-j", "--jobs", type=int, default=2, help="N parses at once")
     ap.add_argument("-v", "--verbose", action="store_true", help="one line per entry")
+    ap.add_argument("--follow", type=int, default=follow_mod.DEFAULT_FILES, metavar="N",
+                    help="other files followed per scanned file, as `rcucheck scan "
+                         "--follow` (0: off)")
     ap.add_argument("--disable-exception", action="append", default=[], metavar="ID",
                     help="turn off a registered exception (repeatable; 'all'): what it "
                          "hides shows as entries found")
@@ -433,6 +440,10 @@ def main(argv: list[str] | None = None) -> int:
             raise InputError(f"no registered exception {exc.args[0]}") from None
         session = Session(ApiModel.load(), checker_classes(), workers=args.jobs,
                           rel=tree.relative, budget=Budget(disabled=off))
+        if args.follow:
+            session.follow = follow_mod.Follow(
+                tree, DefinitionIndex.open(tree.root, storage.default_dir()),
+                files_per_unit=args.follow)
         t0 = time.perf_counter()
         results = score(tree, session, entries, args.verbose)
     except InputError as exc:

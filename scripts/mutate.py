@@ -338,10 +338,29 @@ def function_extents(parsed) -> dict[str, tuple[int, int]]:
             for f in parsed.functions}
 
 
-def scan_alone(session: Session, low) -> list:
+def scan_alone(session: Session, low, followed: dict | None = None) -> list:
+    """The unit's findings, as `rcucheck scan` of the file alone gives them: with the
+    callees the session follows into other files (`followed` keeps their lowered units
+    from one call to the next)."""
     prog = Program(session.model, session.checkers, session.budget)
     prog.add(low)
-    res = prog.analyze()
+    if session.follow is not None:
+        kept = followed if followed is not None else {}
+
+        def add(jobs: list[Job]) -> list[str]:
+            todo = [j for j in jobs if j not in kept]
+            for j, out in zip(todo, session.lower(todo), strict=True):
+                kept[j] = out.lowered
+            added = []
+            for j in jobs:
+                unit = kept[j]
+                if unit is not None and unit.path not in prog.units:
+                    prog.add(unit, tu=j.file)
+                    added.append(unit.path)
+            return added
+
+        session.follow.run(prog, [low.path], add)
+    res = prog.analyze([low.path])
     return fingerprints.assign([f for r in res.values() for f in r.findings], session.rel)
 
 

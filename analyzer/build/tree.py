@@ -200,11 +200,12 @@ class KernelTree:
             return False  # command_for() explains the missing entry
         return self.objects.built(source) is False
 
-    def command_for(self, source: Path) -> CompileCommand:
-        """The compile command kbuild would use for `source`."""
+    def command_for(self, source: Path, derive: bool = False) -> CompileCommand:
+        """The compile command kbuild would use for `source` (`derive`: for a file
+        missing from the compile database too, whatever the tree's setting)."""
         if self.compdb is not None:
             cmd = self.compdb.get(str(source))
-            if cmd is None and not self.derive:
+            if cmd is None and not (self.derive or derive):
                 raise InputError(
                     f"{self.relative(source)} is not in the compile database {self.compdb.path}; "
                     "build its object and regenerate the database "

@@ -18,10 +18,12 @@ from pathlib import Path
 import click
 
 from analyzer import __version__
+from analyzer.build.symbols import DefinitionIndex
 from analyzer.build.tree import KernelTree
 from analyzer.cli import config as runconfig
 from analyzer.cli.progress import Progress
 from analyzer.cli.progress import wanted as progress_wanted
+from analyzer.driver import follow as follow_mod
 from analyzer.driver import policy
 from analyzer.driver import store as storage
 from analyzer.driver.phase1 import Job
@@ -115,6 +117,12 @@ def _phase1_options(f):
                      help="No progress bar (there is none when stderr is not a terminal).")(f)
     f = click.option("-j", "--jobs", default=1, show_default=True, type=click.IntRange(1),
                      help="Parse and lower this many translation units at once.")(f)
+    f = click.option("--follow", "follow", default=follow_mod.DEFAULT_FILES,
+                     show_default=True, type=click.IntRange(0), metavar="N",
+                     expose_value=False, callback=_meta,
+                     help="Per analysed file, parse up to N other files of the tree that "
+                          "define functions it calls and nothing describes, for their "
+                          "summaries (needs universal-ctags; 0: off).")(f)
     f = click.option("--scheduler", metavar="ADDR", envvar="RCUCHECK_DASK_SCHEDULER",
                      expose_value=False, callback=_meta,
                      help="With --executor dask: the scheduler (tcp://HOST:PORT); without "
@@ -269,6 +277,23 @@ def _session(ctx: click.Context, models, rules=None, jobs: int = 1, cache: bool 
                                  PREAMBLES) if cache else None)
 
 
+def _follow(ctx: click.Context, session: Session, tree: KernelTree) -> None:
+    """Let the session follow callees into the tree's other files (`--follow`)."""
+    n = ctx.meta.get("follow", follow_mod.DEFAULT_FILES)
+    if not n:
+        return
+    cache_dir = Path(ctx.meta.get("cache_dir") or storage.default_dir())
+    try:
+        if not (cache_dir / "symbols").is_dir():
+            click.echo("rcucheck: indexing the tree's definitions once (ctags, under a "
+                       "minute)", err=True)
+        index = DefinitionIndex.open(tree.root, cache_dir)
+    except InputError as exc:
+        click.echo(f"rcucheck: note: {exc}", err=True)
+        return
+    session.follow = follow_mod.Follow(tree, index, files_per_unit=n)
+
+
 def _sources(tree: KernelTree, files: list[str]) -> list[Path]:
     """The files to analyse; those this configuration does not build are named and
     skipped, and an error only when nothing is left."""
@@ -404,6 +429,7 @@ def scan(ctx: click.Context, tree_dir: str | None, compdb: str | None, derive_fl
     rules, models, sup, fail_on = _settings(ctx, tree.root, rules, models, suppress, fail_on)
     session = _session(ctx, models, rules, jobs, cache, tree.relative, quiet, tree.root)
     session.budget = Budget(max_steps, max_seconds, session.budget.disabled)
+    _follow(ctx, session, tree)
     if verbose:
         for cmd in commands:
             click.echo(f"{tree.relative(cmd.file)}: libclang {' '.join(cmd.args)}", err=True)
@@ -673,6 +699,7 @@ def check_patch(ctx: click.Context, tree_dir: str | None, compdb: str | None,
         mails += patchcheck.split_mails(data)
     session = _session(ctx, models, rules, jobs=jobs, cache=cache, rel=tree.relative,
                        quiet=quiet, tree=tree.root)
+    _follow(ctx, session, tree)
     t_start = time.perf_counter()
     if git_range:
         change = patchcheck.change_from_git(tree, git_range)

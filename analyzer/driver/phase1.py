@@ -41,6 +41,9 @@ class Job:
     # parse against a stored preamble built with these flags (the tree's own file's);
     # empty: parse the whole file
     preamble_args: tuple[str, ...] = ()
+    # only these definitions and what they reach in the file: a file followed for the
+    # callees another one has there (`follow`), summarised, never checked
+    focus: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, cmd: CompileCommand) -> Job:
@@ -92,7 +95,8 @@ def lower_job(job: Job, model: ApiModel, known=frozenset(),
     if parsed.errors:
         return Outcome(job, error=f"{len(parsed.errors)} parse errors",
                        parse_errors=parsed.errors)
-    return Outcome(job, lowered=lower_tu(parsed, model, known, name=job.name))
+    return Outcome(job, lowered=lower_tu(parsed, model, known, name=job.name,
+                                         focus=job.focus))
 
 
 def _lower_in_worker(job: Job, model: ApiModel, libclang: str | None) -> Outcome:
@@ -124,14 +128,15 @@ def map_unit(job: Job, key: str, model: ApiModel, checkers: list, check_key: str
     prog.bodies = bodies
     t0 = time.perf_counter()
     prog.summarize()
-    checked = prog.check_unit(info.path)
+    checked = prog.check_unit(info.path) if not job.focus else None
     meta = storage.UnitMeta(low.path, low.parse_seconds, low.lower_seconds, low.includes,
                             low.parse_errors, analysis_seconds=time.perf_counter() - t0)
     owned = [k for k, fn in low.headers.values() if fn is not None]
     return MapOutput(meta, info, nodes, owned,
                      {nid: storage.CODEC.dumps(fn) for nid, fn in bodies.items()},
                      prog.made, storage.fingerprints(job.file, low.includes),
-                     storage.CODEC.dumps(checked), check_inputs(prog, info.path, check_key))
+                     storage.CODEC.dumps(checked) if checked is not None else b"",
+                     check_inputs(prog, info.path, check_key) if checked is not None else "")
 
 
 def _failed(job: Job, r: TaskOutcome) -> Outcome:

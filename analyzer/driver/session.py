@@ -116,6 +116,8 @@ class Session:
     min_confidence: str = "low"
     # the directory of stored preambles, for jobs that ask for one (`Job.preamble_args`)
     preambles: str | None = None
+    # callees in other files, followed through the tree's definition index (`follow`)
+    follow: object | None = None
 
     def lower(self, jobs: list[Job]) -> list[Outcome]:
         """Phase 1 only, in this process's memory (`cfg`, the mutants, affected units)."""
@@ -176,6 +178,9 @@ class _Run:
         self.store = store
         self.ex = ex
         self.reused = {"units": 0, "summaries": 0, "checks": 0, "runs": 0}
+        # map outputs of followed files (their summaries), and those files' units
+        self.followed_maps: list[MapOutput] = []
+        self.context: set[str] = set()
 
     def run(self, jobs: list[Job]) -> RunResult:
         s = self.s
@@ -185,13 +190,18 @@ class _Run:
         for su in units.values():
             prog.add_unit(su.info, su.nodes)
             ours[su.info.path] = su
+        followed: list[storage.StoredUnit] = []
+        if s.follow is not None and ours:
+            self.know(prog)
+            s.follow.run(prog, list(ours), lambda jobs: self.followed(prog, jobs, followed))
+        self.context = {su.info.path for su in followed}
         others = []
         if s.tree and s.consult:
             others = [su for su in self.store.latest(s.tree, skip={j.name for j in jobs})
                       if su.info.path not in prog.units]
             for su in others:
                 prog.add_unit(su.info, su.nodes)
-        digest = run_digest(s.check_key(), [*ours.values(), *others])
+        digest = run_digest(s.check_key(), [*ours.values(), *others, *followed])
         results = None if s.need_program else self.store.run(digest)
         if results is not None:
             # the very same units as a run before: its results stand
@@ -218,14 +228,17 @@ class _Run:
         return RunResult(fingerprints.assign(found, s.rel), reports, prog,
                          elsewhere=fingerprints.assign(elsewhere, s.rel), reused=self.reused)
 
-    def reduce_and_check(self, prog: Program, ours: dict, others: list) -> dict[str, Checked]:
-        s = self.s
+    def know(self, prog: Program) -> None:
+        """Let `prog` take the summaries the map tasks made, or the store kept."""
         made: dict[tuple[str, str], tuple] = {}
-        for out in self.mapped.values():
-            for node, inputs, summary, sites in out.summaries:
-                made[node.nid, inputs] = (summary, sites)
+        taken: set[int] = set()
 
         def known(node, inputs):
+            for out in [*self.mapped.values(), *self.followed_maps]:
+                if id(out) not in taken:
+                    taken.add(id(out))
+                    for n, i, summary, sites in out.summaries:
+                        made[n.nid, i] = (summary, sites)
             got = made.get((node.nid, inputs))
             if got is None:
                 got = self.store.summary(node, inputs)
@@ -234,6 +247,10 @@ class _Run:
             return got
 
         prog.known = known
+
+    def reduce_and_check(self, prog: Program, ours: dict, others: list) -> dict[str, Checked]:
+        s = self.s
+        self.know(prog)
         self._stage(f"summaries of {len(prog.nodes)} functions", prog.summarize)
         self.store.put_summaries(prog.made)
         checked = self._stage("checks", lambda: self.check(prog, ours, others))
@@ -318,6 +335,42 @@ class _Run:
                                       for i in todo],
                     done)
 
+    def followed(self, prog: Program, jobs: list[Job],
+                 into: list[storage.StoredUnit]) -> list[str]:
+        """Units of files followed for their definitions (`follow`), from the store or
+        mapped, added to `prog`; those that fail to parse are left out quietly (their
+        calls stay unknown, as without following)."""
+        s = self.s
+        got, todo = [], []
+        for job in jobs:
+            su = self.store.unit(job)
+            if su is not None:
+                got.append(su)
+            else:
+                todo.append((job, self.store.key(job)))
+        outs = self.ex.map(phase1.map_unit, [(job, key, s.model, s.checkers, s.check_key(),
+                                              s.budget, s.libclang, None)
+                                             for job, key in todo])
+        for (job, key), r in zip(todo, outs, strict=True):
+            out = phase1.as_outcome(job, r)
+            if not isinstance(out, MapOutput):
+                continue
+            self.store.put_unit(key, job.file, out.deps or [], out.meta, out.info,
+                                out.nodes, out.owned, out.bodies)
+            self.store.put_summaries(out.summaries)
+            self.followed_maps.append(out)
+            out.bodies = {}
+            got.append(storage.StoredUnit(key, out.meta, out.info, out.nodes, out.owned,
+                                          storage.version(out.deps or [])))
+        added = []
+        for su in got:
+            if su.info.path in prog.units:
+                continue
+            prog.add_unit(su.info, su.nodes)
+            into.append(su)
+            added.append(su.info.path)
+        return added
+
     # --- check ------------------------------------------------------------------------
     def check(self, prog: Program, ours: dict, others: list) -> dict[str, Checked]:
         """Every unit of the run, and every other unit whose inputs changed since its
@@ -326,7 +379,8 @@ class _Run:
         checked: dict[str, Checked] = {}
         todo: list[tuple[str, str, str]] = []
         candidates = [(p, su.key, True) for p, su in ours.items()] + \
-            [(su.info.path, su.key, False) for su in others if su.info.path not in ours]
+            [(su.info.path, su.key, False) for su in others if su.info.path not in ours
+             and su.info.path not in self.context]
         local = {out.info.path: out for out in self.mapped.values()}
         for path, key, mine in candidates:
             inputs = check_inputs(prog, path, s.check_key())

@@ -177,7 +177,8 @@ class Store:
 
     # --- units ------------------------------------------------------------------------
     def key(self, job) -> str:
-        data = "\0".join([self.prefix, job.file, job.name, *job.args])
+        data = "\0".join([self.prefix, job.file, job.name, *job.args,
+                          *(("focus", *job.focus) if job.focus else ())])
         return hashlib.sha256(data.encode()).hexdigest()[:32]
 
     def unit(self, job) -> StoredUnit | None:

@@ -429,10 +429,11 @@ class Program:
         """Every function of the unit has a run to reuse: checking it costs nothing."""
         return all(self.reusable(nid) is not None for nid in self.units[path].functions)
 
-    def analyze(self) -> dict[str, UnitResult]:
-        """Summaries, then every unit checked, then conditional findings decided."""
+    def analyze(self, paths: list[str] | None = None) -> dict[str, UnitResult]:
+        """Summaries, then every unit checked (or those of `paths`: the others only
+        give summaries), then conditional findings decided."""
         self.summarize()
-        checked = [self.check_unit(path) for path in self.units]
+        checked = [self.check_unit(path) for path in (self.units if paths is None else paths)]
         resolve_conditions(self.checkers, [c.result for c in checked],
                            [f for c in checked for f in c.facts])
         return self.results

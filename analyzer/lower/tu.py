@@ -7,6 +7,7 @@ import time
 import traceback
 from dataclasses import dataclass, field
 
+from analyzer.frontend import clang as clangsetup
 from analyzer.frontend import deepstack
 from analyzer.frontend.parse import ParsedTU
 from analyzer.ir import Assign, Call, Function, PlainAccess
@@ -38,23 +39,26 @@ class LoweredTU:
 
 def lower_tu(parsed: ParsedTU, model: ApiModel,
              known: set[tuple[str, int, str]] | frozenset = frozenset(),
-             name: str | None = None) -> LoweredTU:
+             name: str | None = None, focus: tuple[str, ...] = ()) -> LoweredTU:
     """Lower a parsed TU's functions and the header inlines its calls reach.
 
     Header inlines in `known` (lowered already for another TU of the run) are not
-    lowered again; `name` is the path main-file locations carry.
+    lowered again; `name` is the path main-file locations carry.  With a `focus`, only
+    those functions and what they call in the file are lowered (a file followed for the
+    definitions another file calls).
     """
     out = LoweredTU(name or str(parsed.path), parsed.parse_seconds,
                     includes=parsed.includes(), parse_errors=len(parsed.errors))
     t0 = time.perf_counter()
-    deepstack.run(lambda: _lower(parsed, model, known, out))
+    deepstack.run(lambda: _lower(parsed, model, known, out, focus))
     out.lower_seconds = time.perf_counter() - t0
     return out
 
 
-def _lower(parsed: ParsedTU, model: ApiModel, known, out: LoweredTU) -> None:
+def _lower(parsed: ParsedTU, model: ApiModel, known, out: LoweredTU,
+           focus: tuple[str, ...] = ()) -> None:
     ctx = LowerContext.for_tu(parsed, model, out.path)
-    for fdef in parsed.functions:
+    for fdef in _reached(parsed, focus) if focus else parsed.functions:
         try:
             out.functions.append(lower_function(ctx, fdef.cursor))
         except Exception as exc:  # one bad function must not stop the file
@@ -70,6 +74,36 @@ def _lower(parsed: ParsedTU, model: ApiModel, known, out: LoweredTU) -> None:
         for fn in [*out.functions, *(f for _, f in out.headers.values() if f)]:
             fn.gfp_bit = ctx.gfp_reclaim_bit
             fn.typesafe_caches = typesafe
+
+
+def _reached(parsed: ParsedTU, focus: tuple[str, ...]):
+    """The definitions named in `focus` and those of the file they reach through calls
+    or by address (a callback), in source order."""
+    by_name = {f.name: f for f in parsed.functions}
+    seen: set[str] = set()
+    todo = [n for n in focus if n in by_name]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        for ref in _referenced(by_name[name].cursor):
+            if ref in by_name and ref not in seen:
+                todo.append(ref)
+    return [f for f in parsed.functions if f.name in seen]
+
+
+def _referenced(cursor) -> set[str]:
+    """Names of functions a definition refers to (calls, callbacks): a cursor walk, no
+    lowering."""
+    kinds = clangsetup.load().CursorKind
+    out = set()
+    for c in cursor.walk_preorder():
+        if c.kind == kinds.DECL_REF_EXPR:
+            ref = c.referenced
+            if ref is not None and ref.kind == kinds.FUNCTION_DECL:
+                out.add(ref.spelling)
+    return out
 
 
 def _typesafe_caches(functions, model: ApiModel) -> tuple[str, ...]:
