@@ -513,4 +513,3 @@ bool tres_hold(struct tres *r, bool *cookie)
 		*cookie = true;
 	return held;
 }
-
