@@ -21,6 +21,8 @@ class CheckTask:
     summaries: dict[str, Summary] = field(default_factory=dict)  # of every definition reached
     # what other functions release of the callees the unit's functions call
     elsewhere: dict[str, list] = field(default_factory=dict)
+    # the definitions reached that were read in files followed for them
+    followed: set[str] = field(default_factory=set)
 
 
 def check_unit(task: CheckTask, model: ApiModel, checkers: list, budget: Budget) -> bytes:
@@ -31,5 +33,6 @@ def check_unit(task: CheckTask, model: ApiModel, checkers: list, budget: Budget)
     prog.fixed = task.fixed
     prog.callers = task.callers
     prog.summaries = task.summaries
+    prog.followed = task.followed
     prog.elsewhere = {(task.info.path, k): tuple(v) for k, v in task.elsewhere.items()}
     return storage.CODEC.dumps(prog.check_unit(task.info.path))

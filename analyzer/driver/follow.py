@@ -61,6 +61,7 @@ class Follow:
             left -= len(jobs)
             n += len(jobs)
             paths = add(jobs)
+            prog.followed.update(nid for p in paths for nid in prog.units[p].functions)
         return n
 
     def plan(self, prog: Program, paths: Iterable[str], budget: int,

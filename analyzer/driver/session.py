@@ -422,4 +422,5 @@ class _Run:
                          {n for n in info.functions if prog.has_callers(n)},
                          {c: prog.summaries[c] for c in reached if c in prog.summaries},
                          {c: list(e) for n in info.functions
-                          for c, e in prog.elsewhere_for(n).items()})
+                          for c, e in prog.elsewhere_for(n).items()},
+                         reached & prog.followed)

@@ -74,10 +74,11 @@ class Belief:
 def says_nothing(fm: FnModel | None) -> bool:
     """The model and the callee's body (if analysed) say nothing of what it returns: no
     entry, or a body whose result comes from such a callee (a body that returns a field
-    or a container it was given shows a borrowed pointer)."""
+    or a container it was given shows a borrowed pointer), or a body read in another file
+    whose callees were followed only so far, that shows no reference going with it."""
     if fm is None:
         return True
-    return fm.inferred and fm.returns_opaque and not (
+    return fm.inferred and (fm.returns_opaque or fm.followed) and not (
         fm.returns_ref or fm.returns_pin or fm.returns_rcu or fm.same_object is not None
         or fm.returns_handle
         or fm.get is not None or fm.put is not None or fm.tryget is not None

@@ -119,6 +119,11 @@ def on_call(st: State, ev: Call, fm: FnModel | None, in_section: bool,
         if k is not None:
             st = replace(st, pending=st.pending | {(ev.result, "ref", k)},
                          ref_origin=(*st.ref_origin, (k, ev.loc, f"{ev.callee}()")))
+        elif fm.same_object == fm.tryget and ev.result:
+            # `xps = xprt_switch_get(rcu_dereference(clnt->xps))`: a tryget that returns
+            # its unnamed argument or NULL: the result carries the reference, and a NULL
+            # one none
+            st = take(st, ev.result, ev.loc, f"{ev.callee}()")
     a = arg(ev, fm.out_ref)
     if a is not None and a.kind == "addr" and a.text == "&" + str(a.root) and \
             a.root in locals_:

@@ -30,7 +30,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from analyzer.engine.beliefs import Belief
@@ -176,6 +176,8 @@ class Program:
         self.results: dict[str, UnitResult] = {}
         # facts the checkers' runs emitted, per rule: (emitting node, fact)
         self.facts: dict[str, list[tuple[str, tuple]]] = {}
+        # functions of files followed for their definitions (`driver/follow`)
+        self.followed: set[str] = set()
 
     # --- what the program is made of --------------------------------------------------
     def add(self, low: LoweredTU, tu: str = "") -> UnitInfo:
@@ -368,7 +370,12 @@ class Program:
         def lookup(name: str) -> FnModel | None:
             callee = self.resolve(nid, name)
             s = self.summaries.get(callee) if callee else None
-            return s.to_model() if s is not None else None
+            if s is None:
+                return None
+            fm = s.to_model()
+            if callee in self.followed:
+                fm = replace(fm, followed=True)
+            return fm
         return lookup
 
     def engine_run(self, nid: str, fn: Function, checks: bool):

@@ -145,6 +145,9 @@ class FnModel:
     # the lowering did not know to type)
     param_types: tuple[str, ...] = ()
     inferred: bool = False
+    # inferred from a body read in another file for its callers (`follow`), whose own
+    # callees were followed only so far: what it shows it does, not what it does not
+    followed: bool = False
 
     @property
     def typed(self) -> bool:
