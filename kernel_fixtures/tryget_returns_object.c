@@ -179,3 +179,43 @@ struct tpair_half *tpair_find_get(struct tbucket_set *set, int key)
 	rcu_read_unlock();
 	return NULL;
 }
+
+/*
+ * The tryget given an object with no name of its own (a load, a call's result): the
+ * result carries the reference, and a NULL one none.
+ */
+struct tbucket_slot {
+	struct tbucket __rcu *cur;
+};
+
+int tbucket_slot_nr(struct tbucket_slot *slot)
+{
+	struct tbucket *b;
+	int nr;
+
+	rcu_read_lock();
+	b = tbucket_tryget(rcu_dereference(slot->cur));
+	rcu_read_unlock();
+	if (!b)
+		return -ENOENT;
+	nr = b->nr;
+	if (nr < 0)
+		return -EINVAL;				/* expect: ref-leak@warning */
+	tbucket_release(b);
+	return nr;
+}
+
+int tbucket_slot_nr_fixed(struct tbucket_slot *slot)
+{
+	struct tbucket *b;
+	int nr;
+
+	rcu_read_lock();
+	b = tbucket_tryget(rcu_dereference(slot->cur));
+	rcu_read_unlock();
+	if (!b)
+		return -ENOENT;
+	nr = b->nr;
+	tbucket_release(b);
+	return nr < 0 ? -EINVAL : nr;
+}

@@ -80,3 +80,19 @@ def test_the_index_finds_global_definitions_only(tmp_path):
     assert index.files("tnode_find") == []      # static: no other file can call it
     assert index.files("tuser_sync") == ["net/tuser/user.c"]
     index.close()
+
+
+def test_a_followed_body_says_what_it_does_not_what_it_does_not():
+    """A body read in another file, its own callees followed only so far, that shows no
+    reference going with its result does not silence the caller's own evidence (a
+    release of that result on another path); one that shows a reference does."""
+    from dataclasses import replace
+
+    from analyzer.engine.beliefs import says_nothing
+    from analyzer.model.api import FnModel
+
+    inferred = FnModel("tnode_peek", inferred=True)
+    assert not says_nothing(inferred)
+    assert says_nothing(replace(inferred, followed=True))
+    assert not says_nothing(replace(inferred, followed=True, returns_ref=True))
+    assert not says_nothing(replace(inferred, followed=True, same_object=0))
