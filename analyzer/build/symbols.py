@@ -8,13 +8,15 @@ knows where they are.  Universal Ctags reads the whole tree in well under a minu
 without preprocessing it, which is all a name-to-file map needs; the map is kept in
 the cache directory and made again when the tree's configuration or top Makefile
 changes.  A definition that has moved since is simply not found where the index says,
-and the call stays unknown, as it was without the index.
+and the call stays unknown, as it was without the index.  Beside it, the index keeps
+the flags kbuild gave for the files followed (asking costs a `make` run).
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import shutil
 import sqlite3
@@ -75,7 +77,9 @@ class DefinitionIndex:
         else:
             with contextlib.suppress(OSError):
                 os.utime(path)  # used last: kept longest
-        return cls(sqlite3.connect(f"file:{path}?mode=ro", uri=True), root)
+        db = sqlite3.connect(path, timeout=30)
+        db.execute("CREATE TABLE IF NOT EXISTS flags (file TEXT PRIMARY KEY, args TEXT)")
+        return cls(db, root)
 
     def files(self, name: str) -> list[str]:
         """Tree-relative .c files that define `name` globally."""
@@ -87,6 +91,20 @@ class DefinitionIndex:
         with a reference or valid only under RCU)?"""
         row = self.db.execute("SELECT max(ptr) FROM defs WHERE name=?", (name,)).fetchone()
         return bool(row and row[0])
+
+    def flags(self, rel: str) -> tuple[str, ...] | None:
+        """The compiler arguments kbuild gave for `rel` when it was asked before."""
+        row = self.db.execute("SELECT args FROM flags WHERE file=?", (rel,)).fetchone()
+        return tuple(json.loads(row[0])) if row else None
+
+    def remember_flags(self, rel: str, args: tuple[str, ...]) -> None:
+        """Keep kbuild's answer for `rel` (`make -n` costs a second per directory)."""
+        try:
+            with self.db:
+                self.db.execute("INSERT OR REPLACE INTO flags VALUES (?, ?)",
+                                (rel, json.dumps(list(args))))
+        except sqlite3.Error:
+            pass  # (a read-only cache: asked again next time)
 
     def close(self) -> None:
         self.db.close()

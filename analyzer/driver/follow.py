@@ -89,31 +89,43 @@ class Follow:
         chosen = sorted(weight, key=lambda f: (rank[f], -_nearness(f, dirs), -weight[f],
                                                f))[:budget]
         done.update(chosen)
-        # (one `make -n` for the files that have no recorded flags)
-        self.tree.ask_kbuild([self.tree.root / rel for rel in chosen])
-        jobs = []
-        for rel in chosen:
+        return [job for rel in chosen
+                for job in [self._job(rel, tuple(sorted(names[rel])), chosen)] if job]
+
+    def _job(self, rel: str, focus: tuple[str, ...], batch: list[str]) -> Job | None:
+        """The job that reads `focus` in `rel`, with kbuild's flags for it: the compile
+        database's, else those the index kept, else kbuild's answer (asked once for the
+        whole batch, and kept)."""
+        src = self.tree.root / rel
+        args = None
+        if self.tree.compdb is None or self.tree.compdb.get(str(src)) is None:
+            args = self.index.flags(rel)
+            if args is None:
+                self.tree.ask_kbuild([self.tree.root / f for f in batch
+                                      if self.index.flags(f) is None])
+        if args is None:
             try:
                 # flags for a file not in the compile database too: it is only read
-                cmd = self.tree.command_for(self.tree.root / rel, derive=True)
+                cmd = self.tree.command_for(src, derive=True)
             except InputError:  # no flags for it: the calls stay unknown
-                continue
-            jobs.append(Job(cmd.file, cmd.args, cmd.file, focus=tuple(sorted(names[rel]))))
-        return jobs
+                return None
+            args = cmd.args
+            if self.tree.compdb is None or self.tree.compdb.get(str(src)) is None:
+                self.index.remember_flags(rel, args)
+        return Job(str(src), args, str(src), focus=focus)
 
     def _defining_file(self, name: str, paths: Iterable[str]) -> str | None:
         """The one file that defines `name` for this configuration: the only one, else
-        one in a directory of the callers', else the only one kbuild builds."""
+        the only one in a directory of the callers'.  Other names defined in several
+        files (a `__weak` default and its overrides, one driver's helper named as
+        another's) are left unknown: which one links is kbuild's to say, at a `make`
+        per directory."""
         files = self.index.files(name)
         if len(files) <= 1:
             return files[0] if files else None
         dirs = {str(Path(self.tree.relative(p)).parent) for p in paths}
         near = [f for f in files if str(Path(f).parent) in dirs]
-        if len(near) == 1:
-            return near[0]
-        built = [f for f in (near or files)[:4]
-                 if self.tree.objects.built(self.tree.root / f)]
-        return built[0] if len(built) == 1 else None
+        return near[0] if len(near) == 1 else None
 
 
 def _nearness(rel: str, dirs: list[tuple[str, ...]]) -> int:
