@@ -327,6 +327,47 @@ static struct job *job_copy(struct job *j, gfp_t gfp)
 	return copy;
 }
 
+/* the same, two levels down, with flags of its own added to the caller's mask: the
+ * mask still allows reclaim exactly when the caller's does */
+static struct job *job_copy_quiet(struct job *j, gfp_t gfp)
+{
+	gfp |= __GFP_NOWARN;
+	if (j->prio < 0)
+		gfp &= ~__GFP_IO;
+	return job_copy(j, gfp);
+}
+
+static struct job *job_copy_accounted(struct job *j, gfp_t gfp)
+{
+	return job_copy_quiet(j, gfp | __GFP_ACCOUNT);
+}
+
+/* correct: an atomic mask, whatever the helpers add to it */
+static struct job *job_snapshot_quiet(struct job *head)
+{
+	struct job *j, *copy = NULL;
+
+	rcu_read_lock();
+	j = rcu_dereference(head->next);
+	if (j)
+		copy = job_copy_accounted(j, GFP_ATOMIC);
+	rcu_read_unlock();
+	return copy;
+}
+
+/* buggy: a mask that allows reclaim, through the same helpers */
+static struct job *job_snapshot_quiet_kernel(struct job *head)
+{
+	struct job *j, *copy = NULL;
+
+	rcu_read_lock();
+	j = rcu_dereference(head->next);
+	if (j)
+		copy = job_copy_accounted(j, GFP_KERNEL);	/* expect: rcu-sleep-in-reader@warning */
+	rcu_read_unlock();
+	return copy;
+}
+
 /* buggy: GFP_KERNEL given to the helper inside the section */
 static struct job *job_snapshot(struct job *head)
 {

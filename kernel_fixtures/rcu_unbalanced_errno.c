@@ -3,7 +3,9 @@
  * rcu-unbalanced, lock helpers in the "0 and held, -errno and free" shape: a helper that
  * returns 0 holding the section and a negative errno (a constant, or PTR_ERR() of an
  * error pointer) without it, and callers that release it after a successful call; and
- * callers of such a helper defined in a file not analysed, named as taking a lock.
+ * callers of such a helper defined in a file not analysed, named as taking a lock.  And
+ * one that returns an id (>= 0) holding the section, a negative errno without it: its
+ * callers test the sign.
  * A line ending in "expect: RULE@level" must be reported with RULE; nothing else may be.
  */
 #include <linux/rcupdate.h>
@@ -20,6 +22,7 @@ int hpool_remote_start(struct hpool *p);
 static void hpool_remote_end(struct hpool *p);
 int hpool_prepare_remote(struct hpool *p);
 int hpool_trylock(struct hpool *p);
+int hpool_alloc_slot(struct hpool *p);
 
 /* 0 holding RCU-bh, -errno without */
 static int hpool_start(struct hpool *p)
@@ -45,7 +48,37 @@ static void hpool_end(struct hpool *p)
 	rcu_read_unlock_bh();
 }
 
+/* the new slot's id, held under RCU-bh for the caller to finish it; -errno without */
+static int hpool_add(struct hpool *p)
+{
+	int id;
+
+	if (p->users < 0)
+		return -EINVAL;
+	rcu_read_lock_bh();
+	id = hpool_alloc_slot(p);
+	if (id < 0) {
+		rcu_read_unlock_bh();
+		return id;
+	}
+	p->users++;
+	return id;
+}
+
 /* ---- buggy ------------------------------------------------------------------------- */
+
+/* releases what a failed hpool_add() never took */
+static int hpool_add_twice(struct hpool *p)
+{
+	int id = hpool_add(p);
+
+	if (id < 0) {
+		rcu_read_unlock_bh();			/* expect: rcu-unbalanced@warning */
+		return id;
+	}
+	hpool_end(p);
+	return id;
+}
 
 /* forgets the release on success */
 static int hpool_use_leaky(struct hpool *p)
@@ -106,6 +139,18 @@ out:
 	return p->users;
 }
 
+/* an id, or the error with nothing held */
+static int hpool_add_one(struct hpool *p)
+{
+	int id = hpool_add(p);
+
+	if (id < 0)
+		return id;
+	p->scratch = NULL;
+	hpool_end(p);
+	return id;
+}
+
 /* a lock helper in a file not analysed here, and its partner, named as a pair */
 static int hpool_use_remote(struct hpool *p)
 {
@@ -126,5 +171,5 @@ int hpool_ops(struct hpool *p)
 {
 	return hpool_use_leaky(p) + hpool_use_backwards(p) + hpool_use(p) +
 	       hpool_use_goto(p) + hpool_use_remote(p) + (hpool_use_unnamed(p), 0) +
-	       (hpool_drain(p), 0);
+	       (hpool_drain(p), 0) + hpool_add_twice(p) + hpool_add_one(p);
 }

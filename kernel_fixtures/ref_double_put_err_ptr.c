@@ -93,3 +93,28 @@ int tdir_unlink_one(struct tdir *d, int id)
 	tent_put(e);
 	return err;
 }
+
+/* the common exit tests the pointer again: an error pointer never reaches the put, on
+ * the first lookup or on one made after the previous entry was put */
+int tdir_walk_chain(struct tdir *d, int id)
+{
+	struct tdent *e;
+	int err = 0;
+
+next:
+	e = tent_lookup(d, id);
+	if (IS_ERR(e)) {
+		err = PTR_ERR(e);
+		goto out;
+	}
+	if (e->flags > 0) {
+		id = e->flags;
+		tent_put(e);
+		goto next;
+	}
+	err = tent_unlink(d, e);
+out:
+	if (!IS_ERR(e))
+		tent_put(e);
+	return err;
+}

@@ -78,6 +78,11 @@ def on_call(st: State, ev: Call, fm: FnModel | None, in_section: bool,
     if a is not None:
         k = ref_key(st, a, fm)
         if k is not None:
+            if fm.put_if and ev.result:
+                # (`if (refcount_dec_not_one(r)) return;`: the branch that shows it
+                # returned false gives the reference back, see `on_branch`)
+                kind = KEPT if st.refcount(k) > 0 else KEPT_CALLERS
+                st = replace(st, pending=st.pending | {(ev.result, kind, k)})
             st = drop(st, k, ev.loc, f"{ev.callee}()")
     a = arg(ev, fm.get)
     if a is not None:
@@ -416,8 +421,32 @@ def on_section_opened(st: State) -> State:
     return replace(st, ptrs=ptrs)
 
 
+# pending effects of a conditional put (`put_if`): on the branch that shows it did not
+# happen, the reference the function held (KEPT) is held again; the caller's
+# (KEPT_CALLERS) was never the function's to count, only its summary observer's
+KEPT = "kept"
+KEPT_CALLERS = "kept by caller"
+
+
+def kept_by(st: State, subject: Val, outcome: bool) -> list[tuple[str, str, str]]:
+    """The conditional puts this branch shows did not happen."""
+    key = subject.tmp if subject.kind == "call" else subject.text
+    return [p for p in st.pending if p[0] == key and
+            p[1].lstrip("~") in (KEPT, KEPT_CALLERS) and outcome == p[1].startswith("~")]
+
+
 def on_branch(st: State, subject: Val, outcome: bool, loc: Loc) -> State:
     key = subject.tmp if subject.kind == "call" else subject.text
+    shown = kept_by(st, subject, outcome)
+    for p in [p for p in st.pending if p[0] == key and
+              p[1].lstrip("~") in (KEPT, KEPT_CALLERS)]:
+        st = replace(st, pending=st.pending - {p})
+        if p in shown and p[1].lstrip("~") == KEPT:
+            k = p[2]
+            st = st.with_refcount(k, st.refcount(k) + 1)
+            st = replace(st, dropped=st.dropped - {k}).note(
+                loc, f"the conditional put leaves the reference on {_named(k)} on this "
+                "branch", about=k)
     effects = [p for p in st.pending if p[0] == key and p[1].lstrip("~") == "ref"]
     nonzero = outcome
     if not effects and subject.op is not None and subject.op[2] == 0:
@@ -448,8 +477,8 @@ SIGN_SHOWN = {("<", True): True, ("<", False): False, (">=", True): False,
               (">=", False): True}
 # ... read as the callee's failure or success (`if (ret > 0)` after `idr_alloc()` from 1)
 _NEGATIVE = {("<", True): True, ("<", False): False, (">=", True): False,
-             (">=", False): True, (">", True): False, (">", False): True,
-             ("<=", True): True, ("<=", False): False}
+              (">=", False): True, (">", True): False, (">", False): True,
+              ("<=", True): True, ("<=", False): False}
 # ... the value is non-zero
 _NONZERO = {("!=", True): True, ("!=", False): False, ("==", True): False,
             ("==", False): True, ("<", True): True, (">=", False): True,
@@ -491,35 +520,37 @@ def one_object(st: State, a: str, b: str, loc: Loc) -> State:
 
     `cfile_css = css_tryget_online_from_dir(...); if (cfile_css != css) {put; fail}`:
     on the equal branch the reference is on `css`'s object (and pays what a store of
-    `css` made before owed).  The variable holding references gives them to the other.
+    `css` made before owed).  The references stay with the name that took them, which
+    the other name now designates too: a put through either drops them, and a return
+    that drops neither leaks the one taken (`if (old == new) return 0;` after a lookup
+    that returned the installed object held).
     """
     ka, kb = st.alias(a) or a, st.alias(b) or b
     if ka == kb:
         return st
     if st.refcount(ka) <= 0:
-        ka, kb, a = kb, ka, b
+        ka, kb, a, b = kb, ka, b, a
     n = st.refcount(ka)
     if n <= 0:
         return st
-    origin = st.lookup(st.ref_origin, ka)
-    st = st.with_refcount(ka, 0)
-    st = replace(st, aliases=frozenset(x for x in st.aliases if x[0] != a) | {(a, kb)})
+    # every name of kb's object is a name of ka's now
+    st = replace(st, aliases=frozenset((v, ka if o == kb else o) for v, o in st.aliases
+                                       if v != b) | {(b, ka)})
     if kb in st.owed:
-        st = replace(st, owed=st.owed - {kb})
-        n -= 1
+        st = replace(st, owed=st.owed - {kb}).with_refcount(ka, n - 1)
         st = st.note(loc, f"the reference on `{a}` is the one the stored `{kb}` owns",
                      about=a)
-    if n > 0:
-        st = st.with_refcount(kb, st.refcount(kb) + n)
-        if origin is not None:
-            st = replace(st, ref_origin=(*st.ref_origin, (kb, *origin[1:])))
     return st
 
 
 def no_object(st: State, name: str) -> State:
-    """`name` is NULL or an error pointer here: it holds no reference and points nowhere."""
+    """`name` is NULL or an error pointer here: it holds no reference and points nowhere.
+    Nor does the object it was found to be (`if (old == new)` then `if (!new)`)."""
     if st.refcount(name) > 0:
         st = st.with_refcount(name, 0)
+    same = st.alias(name)
+    if same and same != name and st.refcount(same) > 0:
+        st = st.with_refcount(same, 0)
     for k, n in st.refs:
         if n > 0 and field_root(k) == name:
             st = st.with_refcount(k, 0)  # nor on what its fields point to

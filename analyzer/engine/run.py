@@ -141,6 +141,13 @@ class FunctionRun:
         assigned = {ev.target.text for b in fn.blocks for ev in b.events
                     if isinstance(ev, Assign) and ev.target.kind == "var"}
         self.stable_params = [p for p in fn.params if p not in assigned]
+        # what is written to each parameter that is assigned (see `param_of`)
+        self.param_writes: dict[str, list[Val]] = {}
+        for b in fn.blocks:
+            for ev in b.events:
+                if isinstance(ev, Assign) and ev.target.kind == "var" and \
+                        ev.target.text in fn.params:
+                    self.param_writes.setdefault(ev.target.text, []).append(ev.value)
         # the function's own variables (they go out of scope): a structure among them
         # is on its stack
         self.locals = frozenset(n for b in fn.blocks for ev in b.events
@@ -283,16 +290,32 @@ class FunctionRun:
                         dead = True
                         break
                     continue
-                if a is not None and a.kind == "var" and a.text in self.stable_params:
-                    left.add((self.fn.params.index(a.text), path, op, c, v))
-                else:
-                    left.add((-1, path, op, c, v))
+                i = self.param_of(a, c if op == "&" and not path else None)
+                left.add((-1 if i is None else i, path, op, c, v))
             if dead:
                 continue
             if not left:
                 return ()
             out.append(frozenset(left))
         return tuple(out) if out else None
+
+    def param_of(self, a: Val | None, bits: int | None = None) -> int | None:
+        """The parameter whose argument `a` still is, or (`bits`) whose argument's bits
+        `bits` it still carries: a parameter never assigned; one assigned only by `|=`
+        and `&=` of constants that leave those bits alone (`gfp_mask |=
+        __GFP_MEMALLOC`); an expression of that kind (`flags | __GFP_NOWARN`, `gfp_mask &
+        ~GFP_DMA`)."""
+        if a is not None and bits is not None and a.kind == "other" and \
+                a.op is not None and _keeps(a.op, bits):
+            a = Val(a.op[1], "var", root=a.op[1])
+        if a is None or a.kind != "var" or a.text not in self.fn.params:
+            return None
+        writes = self.param_writes.get(a.text, [])
+        if writes and (bits is None or not all(
+                w.op is not None and w.op[1] == a.text and _keeps(w.op, bits)
+                for w in writes)):
+            return None
+        return self.fn.params.index(a.text)
 
     def tested_bits(self, st: State, where: str, bits: int) -> bool | None:
         """Is `where & bits` non-zero, by the flag tests this path made of `where`?"""
@@ -611,7 +634,10 @@ class FunctionRun:
             return lifetimes.on_dead(st, ev.names, self.fn.temps)
         if isinstance(ev, Return):
             st = self.notify("on_return", st, ev)
-            return lifetimes.on_return(replace(st, ret=self.return_value(st, ev.value)),
+            ret = self.return_value(st, ev.value)
+            sign = ret < 0 if ret is not None else st.negative(ev.value.text) \
+                if ev.value is not None and ev.value.kind == "var" else None
+            return lifetimes.on_return(replace(st, ret=ret, ret_negative=sign),
                                        ev.value, ev.loc,
                                        self.enabled(lifetimes.RETURNED_WITH_CONTAINER))
         return st
@@ -642,9 +668,10 @@ class FunctionRun:
         if fm.enter:
             fkey = self.flavours.key(fm.enter, self.handle_of(ev, fm))
             opener = self.context.resolve(ev.callee) if fm.inferred else None
-            if fm.enter_if in ("true", "zero"):
-                # entered on the branch where the result is true (or, "zero", false)
-                kind = "enter" if fm.enter_if == "true" else "~enter"
+            if fm.enter_if in ("true", "zero", "nonneg"):
+                # entered on the branch where the result is true (or, "zero", false;
+                # "nonneg", not negative)
+                kind = {"true": "enter", "zero": "~enter"}.get(fm.enter_if, ENTER_NONNEG)
                 self.pending_openers[ev.result] = opener
                 st = replace(st, pending=st.pending | {(ev.result, kind, fkey)})
             else:
@@ -843,12 +870,18 @@ class FunctionRun:
                 if c is not None and (c < 0 or (fm.err_or_null and c == 0)) != outcome:
                     return None  # (IS_ERR_OR_NULL() of a NULL is true)
         err = self.err_tested(st, subj, outcome)
+        sure = self.err_tested(st, subj, outcome, strict=True)
         if subj.kind == "call" and subj.tmp:
             st = replace(st, pending=frozenset(
                 p for p in st.pending if not (p[0] == subj.tmp and p[1] in _ERR)))
         if err is not None:
             # `IS_ERR(n)` true: an error pointer, no object and no reference
             st = lifetimes.no_object(st, err)
+        if sure is not None and st.const(sure) is None:
+            # ... and until it is assigned again, what `ERR_PTR()` would have made it: a
+            # later `IS_ERR(n)` gives the same answer (`if (!IS_ERR(n)) put(n)` at a
+            # common exit is not reached with it false)
+            st = replace(st, consts=st.consts | {(sure, -1)})
         if subj.kind == "call" and key is not None:
             c = st.const(key)
             if c is not None and bool(c) != outcome:
@@ -908,12 +941,17 @@ class FunctionRun:
                 if not outcome and subj.kind == "var":
                     st = replace(st, consts=st.consts | {(key, 0)})  # false means 0/NULL
         effects = [p for p in st.pending if p[0] == key and p[1].lstrip("~") == "enter"]
-        if effects:
-            st = replace(st, pending=st.pending - set(effects))
-            for _, kind, fkey in effects:
-                if outcome == kind.startswith("~"):
-                    continue
-                st = self.enter(st, fkey, None, cond.loc, opener=self.pending_openers.get(key))
+        st = replace(st, pending=st.pending - set(effects))
+        enters = [(fkey, key) for _, kind, fkey in effects if outcome != kind.startswith("~")]
+        if subj.op is not None and subj.op[2] == 0 and \
+                (subj.op[0], outcome) in lifetimes.SIGN_SHOWN:
+            # `if (id < 0)` after a call that enters when it returns an id: by the sign
+            ids = [p for p in st.pending if p[0] == subj.op[1] and p[1] == ENTER_NONNEG]
+            st = replace(st, pending=st.pending - set(ids))
+            if not lifetimes.SIGN_SHOWN[(subj.op[0], outcome)]:
+                enters += [(fkey, v) for v, _, fkey in ids]
+        for fkey, v in enters:
+            st = self.enter(st, fkey, None, cond.loc, opener=self.pending_openers.get(v))
         return st
 
 
@@ -932,6 +970,8 @@ class FunctionRun:
 
 
 _ERR = ("err", "~err", "errnull", "~errnull")
+# a section entered when the call's result is not negative (`enter_if = "nonneg"`)
+ENTER_NONNEG = "enter if nonneg"
 
 
 def _program_order(fn: Function) -> dict[int, int]:
@@ -961,6 +1001,11 @@ def _roots(subj: Val) -> set[str]:
     if subj.equals is not None:
         out.add(subj.equals[0])
     return out
+
+
+def _keeps(op: tuple, bits: int) -> bool:
+    """`x | K`, `x & K`: the result has `bits` as `x` has them."""
+    return (op[0] == "|" and op[2] & bits == 0) or (op[0] == "&" and op[2] & bits == bits)
 
 
 def _invert(kind: str) -> str:

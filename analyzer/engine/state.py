@@ -98,6 +98,9 @@ class State:
     pending: frozenset[tuple[str, str, str]] = _f(frozenset(), "and")
     # the constant a path returns, if any (for trylock-style effects)
     ret: int | None = _f(None, "same")
+    # ... or, when it is no constant, whether it is negative as far as a comparison with
+    # 0 showed (`if (idx < 0) { ...; return idx; } ... return idx;`): None when unknown
+    ret_negative: bool | None = _f(None, "same")
     merged: bool = _f(False, "merged")
     # --- lifetimes (references and RCU provenance) ---
     # references held, by normalised object key, with their count

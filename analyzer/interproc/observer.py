@@ -126,6 +126,12 @@ class SummaryObserver(Hooks):
         self.facts.exit_gp.append(self.AFTER_GP in self.get(st))
 
     def on_branch(self, st, subject, outcome):
+        undone = {self.fn.params.index(k) for _, _, k in lifetimes.kept_by(st, subject, outcome)
+                  if k in self.fn.params}
+        if undone:
+            # a conditional put that did not happen on this branch (`if
+            # (!refcount_dec_not_one(r))`): the caller's reference is still the caller's
+            return self.put(st, self.get(st) - undone)
         if outcome and subject.kind == "call" and subject.tmp is not None:
             fm = self.run.calls.get(subject.tmp, (None, None))[1]
             if fm is not None and fm.last:
@@ -297,10 +303,9 @@ class SummaryObserver(Hooks):
         # `kmalloc(size, gfp)` with gfp the caller's: a sleep if the caller's mask allows
         if fm.sleeps == "gfp" and fm.gfp is not None and fm.gfp < len(ev.args) and \
                 self.fn.gfp_bit is not None and ev.gfp_blocks is None:
-            a = ev.args[fm.gfp]
-            if a.kind == "var" and a.text in run.stable_params:
-                return (frozenset({(self.fn.params.index(a.text), "", "&",
-                                    1 << self.fn.gfp_bit, True)}),)
+            i = run.param_of(ev.args[fm.gfp], 1 << self.fn.gfp_bit)
+            if i is not None:
+                return (frozenset({(i, "", "&", 1 << self.fn.gfp_bit, True)}),)
         return ()
 
     def on_access(self, st, ev, am) -> None:

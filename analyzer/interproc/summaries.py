@@ -78,6 +78,7 @@ class Summary:
     enters: str | None = None       # returns holding this flavour on every path
     enters_if: str | None = None    # ... only when it returns true
     enters_on_zero: bool = False    # ... only when it returns 0 (and fails with -errno)
+    enters_on_nonneg: bool = False  # ... only when it returns >= 0 (an id; else -errno)
     exits: str | None = None        # releases a section its caller holds
     # releases its caller's section on some path (for good, or to take it again)
     releases_caller: str | None = None
@@ -156,7 +157,8 @@ class Summary:
         return FnModel(
             self.name,
             enter=self.enters or self.enters_if,
-            enter_if=("zero" if self.enters_on_zero else "true")
+            enter_if=("zero" if self.enters_on_zero else
+                      "nonneg" if self.enters_on_nonneg else "true")
             if self.enters_if and not self.enters else None,
             exit=self.exits,
             handle=self.section_handle[0] if self.section_handle else None,
@@ -293,6 +295,11 @@ def summarize(fn: Function, exit_states, facts: RunFacts, flavours: Flavours) ->
                     # 0 with the section held, -errno without (`tcp_sigpool_start()`)
                     s.enters_if = s.enters_if or fkey
                     s.enters_on_zero = True
+                elif all(st.ret_negative is False for st in exits if st.depth(fkey) > 0) \
+                        and all(st.ret_negative for st in exits if st.depth(fkey) == 0):
+                    # an id >= 0 with the section held, -errno without (`ipc_addid()`)
+                    s.enters_if = s.enters_if or fkey
+                    s.enters_on_nonneg = True
         if exits and all(fkey in st.borrowed and st.depth(fkey) == 0 for st in exits):
             s.exits = s.exits or fkey
         if every_path_only:

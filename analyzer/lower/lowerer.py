@@ -1172,7 +1172,14 @@ class Lowerer:
         a = self.named_constant(lhs) or self.expr(lhs)
         b = self.named_constant(rhs) or self.expr(rhs)
         if compound:
-            self.assign(self.loc(c), a, OTHER)
+            # `gfp_mask |= __GFP_MEMALLOC`: the new value is the old one with constant bits
+            # set or cleared, which leaves the others as the argument had them
+            bits = op.rstrip("=")
+            k = b.const if b.const is not None else self.x.evaluate_int(rhs)
+            kept = Val(f"{a.text} {bits} {b.text}", "other", root=a.root,
+                       op=(bits, a.text, k)) \
+                if bits in ("|", "&") and a.kind == "var" and k is not None else OTHER
+            self.assign(self.loc(c), a, kept)
             return a
         rel = None
         if a.kind in ("var", "field") and b.const is None and b.kind == "other":

@@ -68,6 +68,10 @@ class FnModel:
     # (inferred) the put happens on some of the callee's paths only, not on every one
     # where its argument is not NULL (`if (refcount_dec_and_test(&x->users)) put(x)`)
     put_maybe: bool = False
+    # "true": the put happens only when the call returns true (`refcount_dec_not_one()`
+    # leaves the count alone when it would drop the last reference); where a branch
+    # shows it returned false, the reference is still held
+    put_if: str = ""
     tryget: int | None = None
     # argument index of a plain counter incremented unless it is zero
     # (`atomic_inc_not_zero(&bl->refs)`): a tryget of the counter's object where that

@@ -9,6 +9,8 @@ void refcount_inc(refcount_t *r);
 void refcount_set(refcount_t *r, int n);
 bool refcount_inc_not_zero(refcount_t *r);
 bool refcount_dec_and_test(refcount_t *r);
+bool refcount_dec_not_one(refcount_t *r);
+bool refcount_dec_if_one(refcount_t *r);
 void kref_get(struct kref *kref);
 int kref_get_unless_zero(struct kref *kref);
 int kref_put(struct kref *kref, void (*release)(struct kref *kref));
