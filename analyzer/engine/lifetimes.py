@@ -48,6 +48,21 @@ def ref_key(st: State, val: Val, fm: FnModel) -> str | None:
     return obj_key(st, val)
 
 
+# the handle label of what a pointer-to-pointer parameter's target points to
+THROUGH = "*"
+
+
+def through_param(val: Val) -> str | None:
+    """`&(*m)->refcount`, `*m`: the object the pointer `*m` points to, named through the
+    variable `m` that holds the pointer (`foo_put(struct foo **m)`)."""
+    path = val.path or ()
+    if path[:1] == (THROUGH,) and all(s.startswith(("->", ".")) for s in path[2:]) and \
+            ((val.kind == "deref" and len(path) == 1) or
+             (val.kind == "addr" and len(path) > 1 and path[1].startswith("->"))):
+        return val.root
+    return None
+
+
 def field_root(k: str) -> str | None:
     """The container a `pins_container` reference's key names its object through."""
     root, sep, _ = k.partition("->")

@@ -687,6 +687,10 @@ class FunctionRun:
                 # the argument's field points to)
                 k = (st.alias(a.text) or a.text) + label
                 k = k if st.refcount(k) > 0 else None
+            elif k is None and a is not None and label == lifetimes.THROUGH and \
+                    a.kind == "addr" and a.path == () and a.root:
+                # `foo_put(&m)`: the object the variable `m` points to
+                k = st.alias(a.root) or a.root
             if k is not None:
                 st = lifetimes.drop(st, k, ev.loc, f"{ev.callee}()")
         return lifetimes.on_call(st, ev, fm, self.in_section(st), self.locals, self.holders)

@@ -223,6 +223,12 @@ class SummaryObserver(Hooks):
                     st = self.put(st, self.get(st) | {self.fn.params.index(k)})
             elif bucket is facts.param_puts and k in run.handles and st.refcount(k) == 0:
                 facts.put_handles.add(run.handles[k])
+            elif bucket is facts.param_puts and k is None and \
+                    lifetimes.through_param(ev.args[index]) in self.fn.params:
+                # `kref_put(&(*m)->refcount, ...)` in `foo_put(struct foo **m)`: what the
+                # caller's variable `m` points to (`foo_put(&m)`)
+                root = lifetimes.through_param(ev.args[index])
+                facts.put_handles.add((self.fn.params.index(root), lifetimes.THROUGH))
             elif bucket is facts.param_puts and k is not None and \
                     lifetimes.field_root(k) in self.fn.params and st.refcount(k) == 0:
                 # `module_put(p->owner)`: what the caller's `p->owner` holds

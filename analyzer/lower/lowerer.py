@@ -889,7 +889,7 @@ class Lowerer:
                 self.deref(self.loc(c), base)
             sep = "->" if arrow else "."
             name = c.spelling
-            path = base.path if base.kind in ("var", "global", "field") else None
+            path = base.path if base.kind in ("var", "global", "field", "deref") else None
             if "(anonymous" in name or not name:
                 # an anonymous struct or union member: its fields are spelled as the
                 # enclosing object's (`skb->_skb_refdst`)
@@ -1111,7 +1111,10 @@ class Lowerer:
             v = self.expr(kids[0])
             if v.kind != "addr":
                 self.deref(self.loc(c), v)
-                return Val("*" + v.text, "deref", root=v.root)
+                # (`(*m)->refcount`: what the pointer `m` points to points to)
+                return Val("*" + v.text, "deref", root=v.root,
+                           path=(*v.path, "*") if v.kind in ("var", "global") and
+                           v.path is not None else None)
             return Val(v.text[1:], "var" if IDENT.fullmatch(v.text[1:]) else "field",
                        root=v.root, path=v.path)
         if op in ("++", "--"):
