@@ -368,6 +368,99 @@ static struct job *job_snapshot_quiet_kernel(struct job *head)
 	return copy;
 }
 
+/* a helper given the caller's mask, whose slow path yields the CPU when the mask allows
+ * it: a test the analysis does not tie to the mask, but the gfp contract does */
+static inline bool job_gfp_blocks(gfp_t gfp)
+{
+	return !!(gfp & __GFP_DIRECT_RECLAIM);
+}
+
+static struct job *job_copy_pooled(struct job *j, gfp_t gfp)
+{
+	if (job_gfp_blocks(gfp))
+		cond_resched();
+	return job_copy(j, gfp);
+}
+
+/* correct: an atomic mask */
+static struct job *job_snapshot_pooled(struct job *head)
+{
+	struct job *j, *copy = NULL;
+
+	rcu_read_lock();
+	j = rcu_dereference(head->next);
+	if (j)
+		copy = job_copy_pooled(j, GFP_ATOMIC);
+	rcu_read_unlock();
+	return copy;
+}
+
+/* buggy: a mask that allows reclaim */
+static struct job *job_snapshot_pooled_kernel(struct job *head)
+{
+	struct job *j, *copy = NULL;
+
+	rcu_read_lock();
+	j = rcu_dereference(head->next);
+	if (j)
+		copy = job_copy_pooled(j, GFP_KERNEL);		/* expect: rcu-sleep-in-reader@warning */
+	rcu_read_unlock();
+	return copy;
+}
+
+void job_free_deferred(struct job *j);
+
+/**
+ * job_release() - Drop a job.
+ * @j: The job.
+ *
+ * A job whose buffers were mapped is freed from a work item.
+ *
+ * Context: May be called in process or interrupt context, and while holding a spinlock.
+ */
+static void job_release(struct job *j)
+{
+	if (j->prio < 0 || !job_gfp_blocks(GFP_KERNEL))
+		job_free_deferred(j);
+	else
+		mutex_lock(&j->lock);
+}
+
+/**
+ * job_drain() - Wait for a job's users.
+ * @j: The job.
+ *
+ * Context: Process context.  May sleep.
+ */
+static void job_drain(struct job *j)
+{
+	mutex_lock(&j->lock);
+}
+
+/* correct: documented as callable from atomic context */
+static void job_snapshot_release(struct job *head)
+{
+	struct job *j;
+
+	rcu_read_lock();
+	j = rcu_dereference(head->next);
+	if (j)
+		job_release(j);
+	rcu_read_unlock();
+}
+
+/* buggy: documented as sleeping */
+static void job_snapshot_drain(struct job *head)
+{
+	struct job *j;
+
+	rcu_read_lock();
+	j = rcu_dereference(head->next);
+	if (j)
+		job_drain(j);				/* expect: rcu-sleep-in-reader@warning */
+	rcu_read_unlock();
+}
+
 /* buggy: GFP_KERNEL given to the helper inside the section */
 static struct job *job_snapshot(struct job *head)
 {

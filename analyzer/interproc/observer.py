@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from analyzer.engine import beliefs, lifetimes
+from analyzer.engine.exceptions import exception
 from analyzer.engine.hooks import Hooks, Slot
-from analyzer.ir import Loc
+from analyzer.ir import Loc, Val
 
 
 @dataclass
@@ -90,6 +91,36 @@ class RunFacts:
 
 
 
+GFP_CONTRACT = exception(
+    "rcu-sleep-in-reader.gfp-contract", "rcu-sleep-in-reader",
+    "a function given a gfp mask that does not allow direct reclaim does not sleep",
+    """A `gfp_t` parameter is the caller's word on whether the function may block
+    (Documentation/core-api/memory-allocation.rst: GFP_ATOMIC and GFP_NOWAIT callers
+    must not sleep, and the function must honour it: `might_sleep_if(
+    gfpflags_allow_blocking(gfp))`).  A sleep inside such a function (reached through an
+    allocator's slow path whose mask the analysis loses on the way, or a callee it does
+    not model) is read as happening only when the caller's mask allows reclaim.  A
+    function that sleeps whatever its mask says, given GFP_ATOMIC from a reader, is not
+    reported.""",
+    "rcu_sleep_in_reader.c:job_snapshot_pooled", "rcu_sleep_in_reader.c:job_snapshot_pooled_kernel",
+    attributed=False)
+
+
+DOCUMENTED_ATOMIC = exception(
+    "rcu-sleep-in-reader.documented-atomic", "rcu-sleep-in-reader",
+    "a function whose kernel-doc says it may be called in atomic context does not sleep",
+    """kernel-doc's `Context:` section says whether a function can sleep
+    (Documentation/doc-guide/kernel-doc.rst).  One documented as callable from interrupt
+    or atomic context, or under a spinlock, without a word of sleeping (folio_put():
+    "May be called in process or interrupt context ... while holding a spinlock"), sleeps
+    on no path its callers can take: what its body seems to show (a hugetlb page's free
+    that defers its sleeping part to a work item under a flag the analysis does not
+    follow) is read as no sleep.  A function documented so that does sleep is not
+    reported.""",
+    "rcu_sleep_in_reader.c:job_snapshot_release", "rcu_sleep_in_reader.c:job_snapshot_drain",
+    attributed=False)
+
+
 class SummaryObserver(Hooks):
     """Collects `RunFacts` while the engine runs a function."""
 
@@ -165,9 +196,10 @@ class SummaryObserver(Hooks):
         here = run.param_condition(st)
         if fm.asserts:
             facts.asserts.append((fm.asserts, ev.loc, f"{ev.callee}()", here))
-        for cond in self.sleep_conditions(ev, fm):
+        for cond in self.sleep_conditions(ev, fm) if not self.documented_atomic() else ():
             where = f"{ev.loc.file.rsplit('/', 1)[-1]}:{ev.loc.line}"
-            step = (ev.loc, f"{ev.callee or '?'}() at {where}", fm.why, here | cond)
+            step = (ev.loc, f"{ev.callee or '?'}() at {where}", fm.why,
+                    here | cond | self.gfp_contract())
             facts.sleeps.append(step)
             if fm.sleeps != "process":
                 facts.hard_sleeps.append(step)
@@ -296,6 +328,20 @@ class SummaryObserver(Hooks):
             return self.put(st, kept | {out} if k is not None and st.refcount(k) > 0
                             else kept)
         return None
+
+    def documented_atomic(self) -> bool:
+        """Its kernel-doc says it may be called where sleeping is not allowed."""
+        return self.fn.atomic_context and self.run.enabled(DOCUMENTED_ATOMIC)
+
+    def gfp_contract(self) -> frozenset:
+        """A function given a gfp mask blocks only as the mask allows (GFP_CONTRACT)."""
+        fn = self.fn
+        if not fn.gfp_params or fn.gfp_bit is None or not self.run.enabled(GFP_CONTRACT):
+            return frozenset()
+        i, bit = fn.gfp_params[0], 1 << fn.gfp_bit
+        if self.run.param_of(Val(fn.params[i], "var", root=fn.params[i]), bit) is None:
+            return frozenset()  # (the function makes its own mask)
+        return frozenset({(i, "", "&", bit, True)})
 
     def sleep_conditions(self, ev, fm) -> tuple[frozenset, ...]:
         """Under which conditions on this function's arguments the call may sleep."""

@@ -256,6 +256,11 @@ class Function:
     returns_ptr: bool = False
     # per parameter: an integer as wide as a pointer, which may carry a tagged one
     param_words: tuple[bool, ...] = ()
+    # the parameters declared `gfp_t`: the caller's word on whether the function may block
+    gfp_params: tuple[int, ...] = ()
+    # its kernel-doc says it may be called in interrupt or atomic context
+    # (`lower/kerneldoc.py`)
+    atomic_context: bool = False
 
     def block(self, i: int) -> Block:
         return self.blocks[i]

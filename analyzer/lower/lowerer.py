@@ -30,7 +30,7 @@ from analyzer.ir import (
     Val,
     Walk,
 )
-from analyzer.lower import rcu_fields
+from analyzer.lower import kerneldoc, rcu_fields
 from analyzer.lower.context import LowerContext
 from analyzer.lower.values import IDENT, val_from_text
 
@@ -264,7 +264,10 @@ class Lowerer:
                         temps=tuple(sorted(self.temps)),
                         param_types=tuple(self.record_of(c.type) for c in pdecls),
                         returns_ptr=self.is_ptr(self.fcur.result_type),
-                        param_words=tuple(self.is_word(c.type) for c in pdecls))
+                        param_words=tuple(self.is_word(c.type) for c in pdecls),
+                        gfp_params=tuple(i for i, c in enumerate(pdecls)
+                                         if c.type.spelling == "gfp_t"),
+                        atomic_context=kerneldoc.atomic_context(self.fcur))
 
     def annotations(self, body, fcur=None) -> tuple[tuple[str, str], ...]:
         """`__acquires(RCU)` and friends on the definition and on its first prototype
