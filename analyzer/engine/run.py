@@ -138,9 +138,6 @@ class FunctionRun:
         self.cond_named: dict[str, tuple[str, ...]] = {}
         # structure copies seen (`*msg = uwq->msg`): (destination prefix, source prefix)
         self.struct_copies: set[tuple[str, str]] = set()
-        assigned = {ev.target.text for b in fn.blocks for ev in b.events
-                    if isinstance(ev, Assign) and ev.target.kind == "var"}
-        self.stable_params = [p for p in fn.params if p not in assigned]
         # what is written to each parameter that is assigned (see `param_of`)
         self.param_writes: dict[str, list[Val]] = {}
         for b in fn.blocks:
@@ -148,6 +145,7 @@ class FunctionRun:
                 if isinstance(ev, Assign) and ev.target.kind == "var" and \
                         ev.target.text in fn.params:
                     self.param_writes.setdefault(ev.target.text, []).append(ev.value)
+        self.stable_params = [p for p in fn.params if p not in self.param_writes]
         # the function's own variables (they go out of scope): a structure among them
         # is on its stack
         self.locals = frozenset(n for b in fn.blocks for ev in b.events
