@@ -59,7 +59,8 @@ def branch_note(cond: Cond, outcome: bool) -> str:
     """The assumption a path makes at a test, as a reader checks it against the source:
     `info` is not NULL (whatever `if (!info)` or `if (info)` wrote around it)."""
     text = _short(cond.text)
-    truth = outcome  # the branch is on the truth of the expression the text shows
+    # the branch is on the truth of the subject; the text may show its negation
+    truth = outcome != cond.negated
     if cond.subject.kind == "call":
         said = {"ptr": ("returns an object", "returns NULL"),
                 "bool": ("returns true", "returns false"),

@@ -215,6 +215,8 @@ class Cond:
     # as list_for_each_entry_rcu()), "" for none; its notes enter and leave it
     loop: str = ""
     enters: bool = False  # a loop's test: the outcome that enters its body
+    # the text shows the negation of the subject (`a != b`, whose subject is `a == b`)
+    negated: bool = False
 
 
 @dataclass

@@ -768,7 +768,7 @@ class Lowerer:
                             self.cond(x, t, f)
                         return
                 if self.equality(u, a, b, t, f) if op == "==" else \
-                        self.equality(u, a, b, f, t):
+                        self.equality(u, a, b, f, t, negated=True):
                     return
         value = self.const_of(u)
         if value is None and k in self.foldable_kinds:
@@ -791,7 +791,7 @@ class Lowerer:
         finally:
             self.testing = False
 
-    def equality(self, c, a, b, t: int, f: int) -> bool:
+    def equality(self, c, a, b, t: int, f: int, negated: bool = False) -> bool:
         """`x != y` is the negation of `x == y`: one subject, so a later test of either
         agrees with an earlier one.  False when the comparison is a constant."""
         value = self.x.evaluate_int(c)
@@ -818,7 +818,8 @@ class Lowerer:
         named = _named_constants(x, y)
         subject = Val(f"{x.text} == {y.text}", "other", root=x.root or y.root, op=rel,
                       same=same, equals=loaded, is_err=errptr, named=named)
-        self.branch(Cond(subject, self.text(c), self.loc(c), "", self.loop_test), t, f)
+        self.branch(Cond(subject, self.text(c), self.loc(c), "", self.loop_test,
+                         negated=negated), t, f)
         return True
 
     def makes_errptr(self, v: Val, c) -> bool:
