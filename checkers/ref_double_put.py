@@ -62,6 +62,10 @@ _ERR = "\0err"
 # dropped the last reference it held on it
 _OVER = "\0over"
 _LAST = "\0last put"
+# (mark, object): the object is also what a name holding no reference of this path's
+# designates (`if (cur == memcg)` with `memcg` the caller's): it has references this
+# function cannot count
+_SHARED = "\0shared"
 
 
 @register
@@ -141,10 +145,28 @@ class RefDoublePut(Checker):
 
     # --- error pointers ---------------------------------------------------------------
     def on_branch(self, st, subject, outcome):
+        shared = self.shared(st, subject, outcome)
+        if shared is not None:
+            st = self.put(st, self.get(st) | {(_SHARED, shared)})
         v = self.run.err_tested(st, subject, outcome, strict=True)
-        if v is None:
+        if v is not None:
+            st = self.put(st, self.get(st) | {(_ERR, v)})
+        return st
+
+    @staticmethod
+    def shared(st, subject, outcome) -> str | None:
+        """Two pointers found equal, one holding this path's references and the other
+        none (a parameter, a pointer loaded from a structure): the object the first
+        designates has references of others too, and a put through the other name may
+        drop one of those (the engine counts it against this path's first, see
+        `lifetimes.one_object`).  Returns the object's key."""
+        if subject.same is None or outcome == subject.neg:
             return None
-        return self.put(st, self.get(st) | {(_ERR, v)})
+        keys = [st.alias(n) or n for n in subject.same]
+        held = [k for k in keys if st.refcount(k) > 0]
+        others = [k for k in keys if st.refcount(k) <= 0 and k not in st.dropped
+                  and k not in st.failed]
+        return held[0] if len(held) == 1 and others else None
 
     def on_assign(self, st, ev):
         if ev.target.kind == "var" and (_ERR, ev.target.text) in self.get(st):
@@ -205,6 +227,8 @@ class RefDoublePut(Checker):
             return None
         if st.merged:
             return None
+        if (_SHARED, k) in self.get(st):
+            return None  # (the object has references this function cannot count)
         if k in st.dropped and self.credits(st, k) > 0:
             # `list_del_init(&bg->dirty_list); btrfs_put_block_group(bg);`: the list's
             # reference ("once for the caching bgs list and once for us")

@@ -110,7 +110,9 @@ class RefLeak(Checker):
     only when the timer was not pending), or given to a helper that stores it or
     links it into a list on some of its paths, is handed off, not leaked; on the
     branch where `IS_ERR()` says a pointer is an error pointer it holds no reference
-    at all. A reference
+    at all. Nor does an object the path frees (`kfree(rq)`, or the release function
+    its kref_put() names called directly, `treq_destroy(&rq->ref)`, where nobody
+    else has the object yet): every reference held on it goes with it. A reference
     taken on a parameter's object, or on what an object's field points to
     (`try_module_get(t->owner)`: a counter of the module's, apart from the object's
     own, kept for the object when the function succeeds), leaks when an error
@@ -359,6 +361,10 @@ class RefLeak(Checker):
         # path no longer holds it unaccounted for
         passed = {(_PUT, a.text) for a in ev.args if a.kind == "field"}
         out = self.put(st, self.get(st) | passed) if passed else None
+        if fm is not None and fm.frees is not None and fm.frees < len(ev.args):
+            k = obj_key(st, ev.args[fm.frees])
+            if k is not None:
+                self.put_objs.add(k)  # its references go with it (`lifetimes.freed`)
         if fm is not None and fm.put is not None and fm.put < len(ev.args):
             k = ref_key(st, ev.args[fm.put], fm)
             if k is not None:

@@ -138,6 +138,17 @@ static void css_drop_alias(struct mm_struct *mm)
 	mem_cgroup_put(memcg);				/* expect: ref-double-put@note */
 }
 
+/* the memcg found again is dropped twice on the path where it is not the caller's */
+static void memcg_retire_owner_twice(struct mem_cgroup *memcg, struct mm_struct *mm)
+{
+	struct mem_cgroup *cur = get_mem_cgroup_from_mm(mm);
+
+	if (cur != memcg)
+		mem_cgroup_put(cur);
+	mem_cgroup_put(memcg);
+	mem_cgroup_put(cur);			/* expect: ref-double-put@warning */
+}
+
 /* ---- correct ----------------------------------------------------------------------- */
 
 /* pinned across a helper that drops a reference: which one, its name does not say (the
@@ -175,6 +186,18 @@ void entry_trim(struct entry *e)
 	entry_get(e);
 	entry_unlink(e);
 	entry_put(e);
+}
+
+/* the caller's memcg loses the owner's reference; the mm's memcg, held by a reference
+ * of its own, may be the same object: two puts of two of its references */
+static void memcg_retire_owner(struct mem_cgroup *memcg, struct mm_struct *mm)
+{
+	struct mem_cgroup *cur = get_mem_cgroup_from_mm(mm);
+
+	if (cur == memcg)
+		use_memcg(cur);
+	mem_cgroup_put(memcg);
+	mem_cgroup_put(cur);
 }
 
 static int memcg_use_id_ok(unsigned short id)

@@ -130,6 +130,7 @@ def on_call(st: State, ev: Call, fm: FnModel | None, in_section: bool,
                 # the reference back
                 st = replace(st, pending=st.pending | {(ev.result, "back " + fm.consumes_if,
                                                         k)})
+    st = freed(st, arg(ev, fm.frees), ev)
     if fm.returns_ref and ev.result:
         # the result carries a new reference until it is assigned, stored or returned
         st = take(st, ev.result, ev.loc, f"{ev.callee}()")
@@ -155,6 +156,23 @@ def on_call(st: State, ev: Call, fm: FnModel | None, in_section: bool,
         else:
             st = take(st, a.root, ev.loc, f"{ev.callee}()")
     return st
+
+
+def freed(st: State, a: Val | None, ev: Call) -> State:
+    """The object is freed (`kfree(rq)`, or the release a kref_put() names called
+    directly: `treq_destroy(&rq->ref)` on a path where nobody else has the object): the
+    references this path held on it are gone with it, none is left to leak."""
+    k = obj_key(st, a) if a is not None else None
+    n = st.refcount(k) if k is not None else 0
+    if n <= 0:
+        return st
+    st = replace(st.with_refcount(k, 0), dropped=st.dropped | {k})
+    return st.note(ev.loc, f"{ev.callee}() frees `{k}`, and the {_count(n)} this path "
+                   "held on it with it", about=k)
+
+
+def _count(n: int) -> str:
+    return "reference" if n == 1 else f"{n} references"
 
 
 def is_result(k: str) -> bool:

@@ -403,9 +403,13 @@ class FunctionRun:
         A function with neither (defined in a file not analysed) whose name follows
         the kernel's put convention (`put_pid`, `fput`, `kobject_put`) is taken to drop
         a reference on its first argument; anything else stays unknown.  A body that
-        puts nothing of its argument (`put_aio_ring_file()` puts a file the argument
+        puts something else instead (`put_aio_ring_file()` puts a file its argument
         points to) is believed over the name, and so is a prototype shaped like a data
-        writer's (`nlmsg_put(skb, ...)`: `not_a_put`).
+        writer's (`nlmsg_put(skb, ...)`: `not_a_put`).  A body of one parameter that
+        shows no put at all says nothing against the name: it counts with what the
+        analysis cannot see, a counter API the model does not know (`dput()`'s lockref)
+        or a callee nothing is known of (`fwnode_handle_put()` calls
+        `fwnode->ops->put(fwnode)`).
         """
         fm = self.model.fn(name)
         if fm is None and self.lookup is not None:
@@ -414,11 +418,10 @@ class FunctionRun:
             return fm
         if fm is None:
             fm = FnModel(name, put=0, inferred=True)
-        elif fm.inferred and fm.put is None and fm.opaque_params == (0,) and \
+        elif fm.inferred and fm.put is None and not fm.puts_handles and \
                 len(fm.param_types) == 1:
-            # a body that hands its one argument to what it cannot see
-            # (`fwnode_handle_put()` calls `fwnode->ops->put(fwnode)`) does not contradict
-            # its name (`tfilter_put(tp, fh)` puts `fh` through `tp->ops->put(tp, fh)`)
+            # (with more parameters the name does not say which one it puts:
+            # `tfilter_put(tp, fh)` puts `fh` through `tp->ops->put(tp, fh)`)
             fm = replace(fm, put=0)
         return fm
 

@@ -11,6 +11,7 @@ bool refcount_inc_not_zero(refcount_t *r);
 bool refcount_dec_and_test(refcount_t *r);
 bool refcount_dec_not_one(refcount_t *r);
 bool refcount_dec_if_one(refcount_t *r);
+void kref_init(struct kref *kref);
 void kref_get(struct kref *kref);
 int kref_get_unless_zero(struct kref *kref);
 int kref_put(struct kref *kref, void (*release)(struct kref *kref));

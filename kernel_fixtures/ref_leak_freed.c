@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ref-leak: an object freed holds no references any more.  The release function a
+ * kref_put() names may also be called directly on a path where nobody else can have
+ * the object (`treq_destroy(&rq->ref)` after a failed submit): it frees the object and
+ * every reference the path held on it goes with it.  A path that returns without
+ * freeing or putting still leaks.
+ * A line ending in "expect: RULE@level" must be reported with RULE; nothing else may be.
+ */
+#include <linux/rculist.h>
+#include <linux/refcount.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+
+struct tdev {
+	spinlock_t lock;
+	struct list_head pending;
+};
+
+struct treq {
+	struct kref ref;
+	struct list_head node;
+	struct tdev *dev;
+	void *buf;
+};
+
+int tdev_queue(struct tdev *dev, struct treq *rq);
+
+/* what runs when the last reference on a request goes */
+static void treq_destroy(struct kref *kref)
+{
+	struct treq *rq = container_of(kref, struct treq, ref);
+	struct tdev *dev = rq->dev;
+
+	spin_lock(&dev->lock);
+	list_del_init(&rq->node);
+	spin_unlock(&dev->lock);
+	kfree(rq->buf);
+	kfree(rq);
+}
+
+static void treq_put(struct treq *rq)
+{
+	kref_put(&rq->ref, treq_destroy);
+}
+
+static struct treq *treq_alloc(struct tdev *dev)
+{
+	struct treq *rq = kzalloc(sizeof(*rq), GFP_KERNEL);
+
+	if (!rq)
+		return NULL;
+	kref_init(&rq->ref);
+	rq->dev = dev;
+	rq->buf = kmalloc(64, GFP_KERNEL);
+	if (!rq->buf) {
+		kfree(rq);
+		return NULL;
+	}
+	return rq;
+}
+
+/* ---- correct ----------------------------------------------------------------------- */
+
+/* a failed submit: nobody else saw the request, so its release runs here directly and
+ * takes both the caller's reference and the queue's */
+struct treq *treq_submit(struct tdev *dev)
+{
+	struct treq *rq = treq_alloc(dev);
+
+	if (!rq)
+		return NULL;
+	kref_get(&rq->ref);			/* the queue's */
+	if (!tdev_queue(dev, rq))
+		return rq;
+	treq_destroy(&rq->ref);
+	return NULL;
+}
+
+/* the request is freed outright when the device refuses it before anyone else has it */
+struct treq *treq_try(struct tdev *dev)
+{
+	struct treq *rq = treq_alloc(dev);
+
+	if (!rq)
+		return NULL;
+	kref_get(&rq->ref);
+	if (tdev_queue(dev, rq)) {
+		kfree(rq->buf);
+		kfree(rq);
+		return NULL;
+	}
+	treq_put(rq);
+	return rq;
+}
+
+/* ---- buggy ------------------------------------------------------------------------- */
+
+/* a device gone busy returns before the request is queued or freed: both references
+ * stay with a request nobody can reach */
+struct treq *treq_submit_leaky(struct tdev *dev, bool busy)
+{
+	struct treq *rq = treq_alloc(dev);
+
+	if (!rq)
+		return NULL;
+	kref_get(&rq->ref);
+	if (busy)
+		return NULL;			/* expect: ref-leak@warning */
+	if (!tdev_queue(dev, rq))
+		return rq;
+	treq_destroy(&rq->ref);
+	return NULL;
+}
+
+/* the buffer is freed, not the request: the reference taken stays */
+struct treq *treq_try_leaky(struct tdev *dev)
+{
+	struct treq *rq = treq_alloc(dev);
+
+	if (!rq)
+		return NULL;
+	kref_get(&rq->ref);
+	if (tdev_queue(dev, rq)) {
+		kfree(rq->buf);
+		return NULL;			/* expect: ref-leak@warning */
+	}
+	treq_put(rq);
+	return rq;
+}
