@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from analyzer.engine.exceptions import exception
 from analyzer.ir import Call, Rule
-from checkers.base import Checker, register
-from checkers.lifetime_util import ended_at, loaded_at, protected, ref_key
+from checkers.base import Checker, Slot, register
+from checkers.lifetime_util import ended_at, loaded_at, obj_key, protected, ref_key
+
+_TAKEN = "\0taken off"
 
 SECOND_HAND = exception(
     "rcu-use-after-unlock.second-hand", "rcu-use-after-unlock",
@@ -46,6 +48,12 @@ class RcuUseAfterUnlock(Checker):
     (`pr_debug("%p", p)`); a call named like a get given the pointer before the unlock
     (`tsk_hold(t)`) is taken to have taken the reference.
 
+    A pointer that the path takes off the location it loaded it from, after the
+    section (`RCU_INIT_POINTER(steam->input, NULL)`, `rcu_assign_pointer()` of another
+    value there), is the updater's from then on: the structure's hold on it has moved
+    to the function, which waits for its readers before tearing it down
+    (`synchronize_rcu()`); a use before that is still reported.
+
     A pointer loaded from a field of such an object (second hand, such as
     `unit = info->unit[i]`) and used after the unlock is reported at `note` level:
     something else (an owner reference, a lock, an RCU-delayed free of the parent)
@@ -81,8 +89,14 @@ class RcuUseAfterUnlock(Checker):
         tags=("memory-safety", "rcu", "lifetime"),
     )
 
+    # (variable, base, field path): the variable holds what the path loaded under RCU
+    # from that location; (_TAKEN, variable): the path took it off that location since
+    slot = Slot(frozenset(), frozenset.intersection)
+
     def __init__(self, run) -> None:
         super().__init__(run)
+        # RCU loads by result: the location they read (base variable, field path)
+        self.sources: dict[str, tuple[str, tuple]] = {}
         self.reported: set[str] = set()
         # variables given to a one-argument call named like a get that nothing
         # describes (see NAMED_GET)
@@ -105,7 +119,42 @@ class RcuUseAfterUnlock(Checker):
             return None  # pinned on this path, its reference handed to a holder since
         if name in self.named_gets and self.run.allows(NAMED_GET):
             return None
+        if {(_TAKEN, name), (_TAKEN, key)} & self.get(st):
+            return None  # taken off the structure: the updater's now
         return p[0]
+
+    # --- pointers the path takes off the location it loaded them from -------------------
+    def on_access(self, st, ev, am) -> None:
+        p = ev.ptr
+        if p.kind == "field" and p.root and p.path:
+            self.sources[ev.result] = (p.root, tuple(p.path))
+
+    def on_assign(self, st, ev):
+        t, v = ev.target, ev.value
+        if t.kind != "var":
+            return None
+        mine = self.get(st)
+        # the variable's new value, or its base's: what was known of the old one goes
+        out = {x for x in mine if t.text not in x[:2]}
+        src = self.sources.get(v.tmp) if v.tmp else None
+        if src is not None:
+            out.add((t.text, *src))
+        out = frozenset(out)
+        return self.put(st, out) if out != mine else None
+
+    def taken_off(self, st, ev, fm):
+        """`RCU_INIT_POINTER(head->next, NULL)` after `n = rcu_dereference(head->next)`:
+        the pointers loaded from that location are the path's now."""
+        where, what = ev.args[fm.publishes[0]], ev.args[fm.publishes[1]]
+        if where.kind != "field" or not where.root:
+            return None
+        loc = (st.alias(where.root) or where.root, tuple(where.path or ()))
+        new = obj_key(st, what) if not what.is_null else None
+        mine = self.get(st)
+        taken = {(_TAKEN, x[0]) for x in mine if x[0] != _TAKEN and
+                 (st.alias(x[1]) or x[1], x[2]) == loc and
+                 (st.alias(x[0]) or x[0]) != new}
+        return self.put(st, mine | taken) if taken - mine else None
 
     def complain(self, st, name: str, kind: str, loc, how: str,
                  confidence: str = "high") -> None:
@@ -127,7 +176,14 @@ class RcuUseAfterUnlock(Checker):
         if kind:
             self.complain(st, p.text, kind, ev.loc, "is dereferenced")
 
-    def on_call(self, st, ev, fm) -> None:
+    def on_call(self, st, ev, fm):
+        self.uses(st, ev, fm)
+        if fm is not None and fm.publishes is not None and \
+                max(fm.publishes) < len(ev.args):
+            return self.taken_off(st, ev, fm)
+        return None
+
+    def uses(self, st, ev, fm) -> None:
         for a in ev.args:
             # `&obj->field` hands the callee a pointer into the object's memory
             if a.kind == "addr" and "->" in a.text and a.root:

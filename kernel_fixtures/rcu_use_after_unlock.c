@@ -118,6 +118,37 @@ static int node_copy_after(struct node *head)
 	return m ? m->val : -1;				/* expect: rcu-use-after-unlock@warning */
 }
 
+/* used before the function takes it off the structure: until then another updater may
+ * take it off and free it */
+static void node_detach_next_late(struct node *head)
+{
+	struct node *n;
+
+	rcu_read_lock();
+	n = rcu_dereference(head->next);
+	rcu_read_unlock();
+	if (!n)
+		return;
+	n->val = 0;					/* expect: rcu-use-after-unlock@warning */
+	RCU_INIT_POINTER(head->next, NULL);
+	synchronize_rcu();
+}
+
+/* another node's pointer is cleared: this one is still the structure's */
+static int node_detach_other(struct node *head, struct node *other)
+{
+	struct node *n;
+
+	rcu_read_lock();
+	n = rcu_dereference(head->next);
+	rcu_read_unlock();
+	if (!n)
+		return 0;
+	RCU_INIT_POINTER(other->next, NULL);
+	synchronize_rcu();
+	return n->val;					/* expect: rcu-use-after-unlock@warning */
+}
+
 /* ---- correct ----------------------------------------------------------------------- */
 
 static int node_next_val_ok(struct node *head)
@@ -236,6 +267,22 @@ static int node_reload_ok(struct node *head)
 		v = n->val;
 	rcu_read_unlock();
 	return v;
+}
+
+/* the pointer read under RCU is taken off the structure after the section: from then
+ * on it is the updater's, who waits for its readers before tearing it down */
+static void node_detach_next(struct node *head)
+{
+	struct node *n;
+
+	rcu_read_lock();
+	n = rcu_dereference(head->next);
+	rcu_read_unlock();
+	if (!n)
+		return;
+	RCU_INIT_POINTER(head->next, NULL);
+	synchronize_rcu();
+	n->val = 0;
 }
 
 /* memcg switched off at boot is not analysed (workingset_test_recent() shape) */
