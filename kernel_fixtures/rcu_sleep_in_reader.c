@@ -499,3 +499,54 @@ void job_wait_slot(struct job *j)
 		msleep(1);			/* expect: rcu-sleep-in-reader@warning */
 	rcu_read_unlock();
 }
+
+/* a mode chosen by `switch`: only the setup point allocates, with a mask that blocks */
+enum job_point { JOB_POINT_SETUP = 1, JOB_POINT_RUN, JOB_POINT_DONE };
+
+void job_note_point(struct job *j, int point);
+void job_set_buffer(struct job *j, void *buf);
+
+static void job_setup_buffers(struct job *j)
+{
+	job_set_buffer(j, kmalloc(64, GFP_KERNEL));
+}
+
+static void job_point(struct job *j, enum job_point point)
+{
+	switch (point) {
+	case JOB_POINT_SETUP:
+		job_setup_buffers(j);
+		break;
+	case JOB_POINT_RUN:
+	case JOB_POINT_DONE:
+		j->prio = 0;
+		break;
+	default:
+		job_note_point(j, point);
+		break;
+	}
+}
+
+/* correct: the run point does not allocate */
+void job_point_run(struct job *head)
+{
+	struct job *j;
+
+	rcu_read_lock();
+	j = rcu_dereference(head->next);
+	if (j)
+		job_point(j, JOB_POINT_RUN);
+	rcu_read_unlock();
+}
+
+/* buggy: the setup point allocates inside the reader */
+void job_point_setup(struct job *head)
+{
+	struct job *j;
+
+	rcu_read_lock();
+	j = rcu_dereference(head->next);
+	if (j)
+		job_point(j, JOB_POINT_SETUP);	/* expect: rcu-sleep-in-reader@warning */
+	rcu_read_unlock();
+}

@@ -60,7 +60,9 @@ class _Scope:
 @dataclass
 class _Switch:
     dispatch: int
-    cases: list[int] = field(default_factory=list)
+    # each case's block, with its constant (None: `default:`, or a value the lowering
+    # cannot compare, such as a GNU range `case 1 ... 3:`)
+    cases: list[tuple[int, int | None, object]] = field(default_factory=list)
     has_default: bool = False
 
 
@@ -626,7 +628,9 @@ class Lowerer:
 
     def switch_stmt(self, c) -> None:
         kids = list(c.get_children())
-        self.expr(kids[0])
+        tested = self.unwrap(kids[0])
+        plain = tested.kind in (self.K.DECL_REF_EXPR, self.K.MEMBER_REF_EXPR)
+        subject = self.operand(tested) if plain else self.expr(kids[0])
         sw = _Switch(self.ensure())
         out = self.new()
         self.cur = None
@@ -636,21 +640,46 @@ class Lowerer:
         self.jump(out)
         self.loops.pop()
         self.switches.pop()
-        for blk in sw.cases:
-            self.blocks[sw.dispatch].succs.append((blk, None))
-        if not sw.has_default:
-            self.blocks[sw.dispatch].succs.append((out, None))
+        default = next((blk for blk, _, cur in sw.cases if cur is None), out)
+        if plain and subject.kind in ("var", "field") and sw.cases and \
+                all(v is not None or cur is None for _, v, cur in sw.cases):
+            self.dispatch(sw, subject, default)
+        else:
+            for blk, _, _ in sw.cases:
+                self.blocks[sw.dispatch].succs.append((blk, None))
+            if not sw.has_default:
+                self.blocks[sw.dispatch].succs.append((out, None))
         self.cur = out
+
+    def dispatch(self, sw: _Switch, x: Val, default: int) -> None:
+        """`switch (mode)` as the tests it makes, one case after another (`mode == A`,
+        else `mode == B`, ..., else the default): a branch on a known value takes its
+        one case, and what a case does holds under its test (a summary's mode)."""
+        self.cur = sw.dispatch
+        cases = [(blk, v, cur) for blk, v, cur in sw.cases if cur is not None]
+        for i, (blk, v, cur) in enumerate(cases):
+            y = self.named_constant(cur) or self.operand(self.unwrap(cur))
+            if y.kind != "const" or y.const != v:
+                y = Val(str(v), "const", const=v)
+            named = _named_constants(x, y)
+            subject = Val(f"{x.text} == {y.text}", "other", root=x.root,
+                          op=("==", x.text, v), named=named)
+            nxt = self.new() if i < len(cases) - 1 else default
+            self.branch(Cond(subject, f"{x.text} == {y.text}", self.loc(cur), "",
+                             self.loop_test), blk, nxt)
+            self.cur = nxt
 
     def case_stmt(self, c) -> None:
         blk = self.new()
         self.jump(blk)
+        kids = list(c.get_children())
         if self.switches:
             sw = self.switches[-1]
-            sw.cases.append(blk)
+            value = self.x.evaluate_int(kids[0]) if c.kind == self.K.CASE_STMT and \
+                len(kids) == 2 else None
+            sw.cases.append((blk, value, kids[0] if c.kind == self.K.CASE_STMT else None))
             sw.has_default |= c.kind == self.K.DEFAULT_STMT
         self.cur = blk
-        kids = list(c.get_children())
         if kids:
             self.stmt(kids[-1])
 
