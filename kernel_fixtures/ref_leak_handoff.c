@@ -77,6 +77,21 @@ static struct twatch *twatch_find(struct tparent *p, int dev)
 
 int twatch_use(struct twatch *w);
 
+/* where readers find the watch in use */
+struct twslot {
+	struct twatch __rcu *cur;
+};
+
+struct twslot *twslot_this_cpu(void);
+
+/* installs `w` for readers: the caller's reference goes with it */
+static void twatch_install(struct twatch *w)
+{
+	struct twslot *s = twslot_this_cpu();
+
+	rcu_assign_pointer(s->cur, w);
+}
+
 /* ---- buggy ------------------------------------------------------------------------- */
 
 /* the index entry is freed on the error path: the watch's reference it was to keep
@@ -170,6 +185,19 @@ int twatch_probe_or_find(struct tparent *p, int dev)
 	if (twatch_use(w))
 		return -EBUSY;				/* expect: ref-leak@warning */
 	twatch_put(w);
+	return 0;
+}
+
+/* a refused switch returns with the new watch's reference */
+int twatch_switch_leaky(struct tparent *p, int dev, int bad)
+{
+	struct twatch *w = twatch_lookup(p, dev);
+
+	if (!w)
+		return -ENOENT;
+	if (bad)
+		return -EINVAL;				/* expect: ref-leak@warning */
+	twatch_install(w);
 	return 0;
 }
 
@@ -330,5 +358,20 @@ int twatch_collect_dispose(struct tparent *p, int dev)
 	if (w)
 		list_add_tail(&w->wlist, &batch);
 	twatch_dispose(&batch);
+	return 0;
+}
+
+/* the new watch's reference goes to readers with it, or is dropped when refused */
+int twatch_switch(struct tparent *p, int dev, int bad)
+{
+	struct twatch *w = twatch_lookup(p, dev);
+
+	if (!w)
+		return -ENOENT;
+	if (bad) {
+		twatch_put(w);
+		return -EINVAL;
+	}
+	twatch_install(w);
 	return 0;
 }

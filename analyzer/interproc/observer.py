@@ -286,6 +286,16 @@ class SummaryObserver(Hooks):
             k = lifetimes.obj_key(st, a) if a.kind == "addr" else lifetimes.value_key(st, a)
             if k in self.fn.params:
                 self.facts.consumed.add(self.fn.params.index(k))
+        if fm.publishes is not None and max(fm.publishes) < len(ev.args):
+            # `rcu_assign_pointer(task->real_cred, new)` with no reference of its own
+            # taken: readers find the caller's object there now, with the caller's
+            # reference (commit_creds() "eats the caller's reference")
+            where, what = ev.args[fm.publishes[0]], ev.args[fm.publishes[1]]
+            k = lifetimes.value_key(st, what) if not what.is_null else None
+            on_stack = where.root in self.run.locals and \
+                where.text.startswith(f"{where.root}.")  # a field of a local structure
+            if k in self.fn.params and st.refcount(k) == 0 and not on_stack:
+                self.facts.consumed.add(self.fn.params.index(k))
 
     def note_replaces(self, ev, fm) -> None:
         """A new value published at a field of a parameter (`rcu_assign_pointer(
