@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+from analyzer.engine.exceptions import exception
 from analyzer.ir import Rule
 from checkers.base import Checker, register
 from checkers.lifetime_util import ref_key
+
+KEPT_ELSEWHERE = exception(
+    "ref-unchecked-tryget.ignored-outside-rcu", "ref-unchecked-tryget",
+    "an ignored tryget outside any read-side section, on an object not found under RCU, "
+    "is a note",
+    """A tryget fails when the object is dying, which only a reader that found it under
+    RCU can see: an object the function was given, or found in a table its lock keeps
+    (ceph's sessions under `mdsc->mutex`, sctp's transports its caller holds), is alive
+    because something else holds it, and the ignored result states the caller's belief
+    that the count cannot be zero.  The analysis does not check that belief (it does not
+    model which lock or reference keeps the object), so the finding is a note that asks
+    the question.""",
+    "ref_unchecked_tryget.c:sess_table_kick", "ref_unchecked_tryget.c:sess_ref_ignored",
+    effect="demotes")
 
 
 @register
@@ -17,6 +32,9 @@ class RefUncheckedTryget(Checker):
     branch where its tryget failed: put, got unconditionally, or — when it was found
     under RCU — dereferenced after the read-side section ended (an object the function
     was given is kept alive by its caller, whatever a tryget on a count inside it says).
+    An ignored tryget outside any read-side section, on an object not found under RCU
+    (one a lock or the caller keeps), is a note: its failure is possible only if what
+    keeps the object does not, which the analysis does not check.
 
     ## Why is this bad
     A tryget fails exactly when the object is dying: its count already reached zero
@@ -48,8 +66,13 @@ class RefUncheckedTryget(Checker):
         if fm is None:
             return
         if fm.tryget is not None and ev.discarded:
+            a = ev.args[fm.tryget] if fm.tryget < len(ev.args) else None
+            k = ref_key(st, a, fm) if a is not None else None
+            found_under_rcu = k is not None and st.ptr(k) is not None
+            kept = not self.run.in_section(st) and not found_under_rcu
             self.report(ev.loc, f"the result of {ev.callee}() is ignored: the reference may "
-                        "not have been taken", st, obj=ev.result)
+                        "not have been taken", st, obj=ev.result,
+                        demote=KEPT_ELSEWHERE if kept else None)
             return
         for idx, what in ((fm.put, "drops a reference on"), (fm.get, "takes a reference on")):
             if idx is None or idx >= len(ev.args):
