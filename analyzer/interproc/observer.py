@@ -266,6 +266,14 @@ class SummaryObserver(Hooks):
                 # `module_put(p->owner)`: what the caller's `p->owner` holds
                 root = lifetimes.field_root(k)
                 facts.put_handles.add((self.fn.params.index(root), k[len(root):]))
+            elif bucket is facts.param_puts and k is None and \
+                    ev.args[index].kind == "field" and ev.args[index].root in self.fn.params \
+                    and ev.args[index].text.startswith(ev.args[index].root + "->") and \
+                    ev.args[index].root in self.run.stable_params:
+                # `ceph_put_mds_session(req->r_session)`: what the caller's
+                # `req->r_session` holds, not `req`
+                a = ev.args[index]
+                facts.put_handles.add((self.fn.params.index(a.root), a.text[len(a.root):]))
         return st
 
     def note_consumed(self, st, ev, fm) -> None:
