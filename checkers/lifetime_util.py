@@ -34,6 +34,22 @@ def protected(st: State, name: str) -> bool:
     return st.pinned(name)
 
 
+def may_take(fm, index: int) -> bool:
+    """Might a call take over the reference its argument `index` carries?
+
+    Unless its model entry or its analysed body says what it does with the argument
+    (puts, consumes, frees, publishes it), and says it completely (no callee nothing
+    is known of is given the argument, callees were not followed only part of the
+    way), it might."""
+    if fm is None or (fm.inferred and (fm.followed or index in fm.opaque_params)):
+        return True
+    takes = {fm.put, fm.consumes, *fm.consumes_more, fm.frees, fm.defers_free,
+             fm.takes_back, fm.release, *(i for i, _ in fm.puts_handles)}
+    if fm.publishes is not None:
+        takes.add(fm.publishes[1])
+    return index in takes
+
+
 def is_local(fn, name: str | None) -> bool:
     """Not a parameter's object (nor one a parameter's field points to)."""
     return bool(name) and (field_root(name) or name) not in fn.params
@@ -60,5 +76,5 @@ def reset_names(ev) -> tuple[str, ...]:
     return ()
 
 
-__all__ = ["believed", "ended_at", "is_local", "loaded_at", "obj_key", "out_param",
+__all__ = ["believed", "ended_at", "is_local", "loaded_at", "may_take", "obj_key", "out_param",
            "protected", "ref_key", "reset_names", "taken_at", "value_key", "without"]

@@ -11,6 +11,7 @@ from checkers.base import Checker, Slot, register
 from checkers.lifetime_util import (
     believed,
     is_local,
+    may_take,
     obj_key,
     out_param,
     ref_key,
@@ -46,6 +47,11 @@ _FREED = "\0freed "
 # through `*dst`: `*dst` holds one this path stored; this path stored one there and
 # then released it or replaced it by NULL (`dst_release(*dst); *dst = NULL;`)
 _OUT = "\0out"
+# the slot's mark, next to an object, that this path stored the reference it took on it
+# into its caller's structure (`RCU_INIT_POINTER(rq->xdp_prog, prog)` after
+# `bpf_prog_inc(prog)`): the function's error paths undo that store
+_STOWED = "\0stowed"
+_UNSTOWED = "\0unstowed"  # ... and released it again
 _OUT_UNDONE = "\0out undone"
 
 
@@ -136,9 +142,17 @@ class RefLeak(Checker):
     A reference stored into a field of a structure the function holds in a local
     (`reply->net = get_net(net);`) is owned by that structure; a path that frees the
     structure itself (`kfree(reply)`: nobody else can hold it then) while the field
-    still has it — not released, not given to a call, not taken over by a local, the
-    structure not stored, returned or given to a destructor such as `foo_free()` —
-    leaks it.
+    still has it — not released, not given to a call that may take it over (a callee
+    whose body or model entry shows that it only uses the object does not), not taken
+    over by a local, the structure not stored, returned or given to a destructor such
+    as `foo_free()` — leaks it.
+    A reference taken and stored into the caller's structure (`RCU_INIT_POINTER(
+    rq->xdp_prog, prog)` after `bpf_prog_inc(prog)`) is undone by the function's error
+    paths when one of them releases it: an error return after the store that does not
+    leaks it, since a caller whose setup failed releases nothing.
+    An iterator's step that puts the object it is given on some paths and hands it back
+    unchanged on the others (`pgmap = get_dev_pagemap(pfn, pgmap)`) drops that
+    reference and returns one: the variable it assigns holds a reference.
     A field whose references the function counts (it gets or puts through it,
     `get_task_struct(it->cur_task)`) leaks too when a path has just tested it
     non-NULL and then overwrites it with no call given it in between.
@@ -208,6 +222,9 @@ class RefLeak(Checker):
         # per error return, the caller's objects (and their fields' objects) whose
         # reference the path took and released before it
         self.error_releases: list[frozenset] = []
+        # references stored into the caller's structures, not released at an error return
+        self.stowed_leaks: list[tuple] = []
+        self.unstowed: set[str] = set()  # ... and those an error return released
         # references a tryget took on parameters, held at a return that gives no value
         self.void_keeps: list[tuple] = []
         # (container, field) -> (object, where its reference was taken) for the references
@@ -254,23 +271,50 @@ class RefLeak(Checker):
         return None
 
     def on_call(self, st, ev, fm):
+        start = self.get(st)
+        st = self.stowing(st, ev, fm)
         passed = self.passed_on(st, ev, fm)
         if passed is not None:
             st = self.put(st, passed)
         undone = self.out_given(st, ev)
         if undone is not None:
-            st, passed = self.put(st, undone), True
+            st = self.put(st, undone)
         owned = self.fields_on_call(st, ev, fm)
         if owned is not None:
-            st, passed = self.put(st, owned), True
+            st = self.put(st, owned)
         out = self._on_call(st, ev, fm)
+        if out is not None:
+            st = out
         if self.contract[1]:
             released = put_contract.released_params(self.run, st, ev, fm)
             if released:
-                base = out if out is not None else st
-                return self.put(base, self.get(base) |
-                                {(p, put_contract.RELEASED) for p in released})
-        return out if out is not None else (st if passed is not None else None)
+                st = self.put(st, self.get(st) |
+                              {(p, put_contract.RELEASED) for p in released})
+        return st if self.get(st) != start else None
+
+    def stowing(self, st, ev, fm):
+        """A publication into the caller's structure of a reference this path took
+        (`RCU_INIT_POINTER(rq->xdp_prog, prog)`), and its release again."""
+        if fm is None:
+            return st
+        if fm.publishes is not None and max(fm.publishes) < len(ev.args):
+            stowed = self.stowed(st, ev.args[fm.publishes[0]], ev.args[fm.publishes[1]])
+            if stowed is not None:
+                st = self.put(st, self.get(st) | {stowed})
+        if fm.put is not None and fm.put < len(ev.args):
+            k = ref_key(st, ev.args[fm.put], fm)
+            if (k, _STOWED) in self.get(st):
+                st = self.put(st, self.get(st) - {(k, _STOWED)} | {(k, _UNSTOWED)})
+        return st
+
+    def stowed(self, st, where, value):
+        """`rq->xdp_prog = prog` with a reference this path took on prog: the mark that
+        the caller's structure (reached from a parameter) holds it now."""
+        if where.root not in self.fn.params or where.kind not in ("field", "deref") or \
+                value.is_null:
+            return None
+        k = value_key(st, value)
+        return (k, _STOWED) if k is not None and st.refcount(k) > 0 else None
 
     # --- references held in fields of the function's own containers -------------------
     def fields_on_call(self, st, ev, fm):
@@ -287,9 +331,10 @@ class RefLeak(Checker):
         # on) under its other name
         out -= {x for x in srcs if x[1].startswith(_FREED) and
                 x[0] in {obj_key(st, a) for a in ev.args}}
-        # the object a field holds, given to the call under another name
-        # (`cx88_core_put(core, ...)` after `dev->core = core`)
-        given = {obj_key(st, a) for a in ev.args} - {None}
+        # the object a field holds, given under another name to a call that may take
+        # its reference over (`cx88_core_put(core, ...)` after `dev->core = core`; not
+        # a callee whose body or model entry shows it only uses it)
+        given = {obj_key(st, a) for i, a in enumerate(ev.args) if may_take(fm, i)} - {None}
         out -= {x for x in srcs if x[1].startswith(_OWNS) and
                 self.stored.get((x[0], x[1][len(_OWNS):]), (0, 0, None))[2] in given}
         for i, a in enumerate(ev.args):
@@ -425,6 +470,9 @@ class RefLeak(Checker):
             return
         self.error_releases.append(frozenset(
             k for k in st.dropped if k in self.fn.params or field_root(k) is not None))
+        self.stowed_leaks.extend((st, k, ev.loc) for k, mark in self.get(st)
+                                 if mark == _STOWED)
+        self.unstowed |= {k for k, mark in self.get(st) if mark == _UNSTOWED}
         for p in self.fn.params:
             if st.refcount(p) > 0:
                 self.param_leaks.append((st, p, ev.loc))
@@ -466,6 +514,13 @@ class RefLeak(Checker):
             elif any(p in released for released in self.error_releases):
                 self.candidates.append((st, p, loc, "before this error return: other "
                                         "error returns release it", None))
+        for st, k, loc in self.stowed_leaks:
+            # stored into the caller's structure, and released from it by the function's
+            # other error returns: the caller finds nothing to release after a failure
+            if k in self.unstowed:
+                self.candidates.append((st, k, loc, "before this error return, which "
+                                        "leaves it stored in the caller's structure: "
+                                        "other error returns release it", None))
         for st, name, loc, why, waived in self.candidates:
             self.run.waived = waived  # the exception that would have dropped it earlier
             origin = st.lookup(st.ref_origin, name)
@@ -618,6 +673,9 @@ class RefLeak(Checker):
                 fm.tryget is not None or fm.enter_if == "true"))
         srcs = self.get(st)
         if target.kind != "var":
+            stowed = self.stowed(st, target, value) if ev.ptr else None
+            if stowed is not None:
+                srcs |= {stowed}
             if target.kind == "field" and ev.ptr:
                 self.overwrites_held_field(st, ev, srcs)
             srcs = self.fields_on_store(st, ev, srcs)

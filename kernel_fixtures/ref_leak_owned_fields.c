@@ -32,6 +32,13 @@ static inline struct tns *tns_get(struct tns *ns)
 
 void tns_put(struct tns *ns);
 struct tns *tns_of_task(int pid);
+void tns_hand_over(struct tns *ns);
+
+/* reads the namespace, keeps nothing of it */
+static int tns_id(struct tns *ns)
+{
+	return ns->id;
+}
 int treq_start(struct treq *req);
 void treq_uninit(struct treq *req);
 
@@ -55,7 +62,44 @@ int treq_send(int pid, int len)
 	return 0;
 }
 
+/* the element's object is given under its own name to a helper whose body only reads
+ * it: the array still owns the reference when it is freed */
+int treq_gather_checked(int pid, int n)
+{
+	struct tns **set = kzalloc(n * sizeof(*set), GFP_KERNEL);
+	struct tns *ns;
+
+	if (!set)
+		return -ENOMEM;
+	ns = tns_get(tns_of_task(pid));
+	set[0] = ns;
+	if (tns_id(ns) < 0) {
+		kfree(set);				/* expect: ref-leak@warning */
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* ---- correct ----------------------------------------------------------------------- */
+
+/* the element's object is given to a callee nothing is known of: it may have taken the
+ * reference over */
+int treq_gather_handed(int pid, int n)
+{
+	struct tns **set = kzalloc(n * sizeof(*set), GFP_KERNEL);
+	struct tns *ns;
+
+	if (!set)
+		return -ENOMEM;
+	ns = tns_get(tns_of_task(pid));
+	set[0] = ns;
+	if (tns_id(ns) < 0) {
+		tns_hand_over(ns);
+		kfree(set);
+		return -EINVAL;
+	}
+	return 0;
+}
 
 /* the error path releases the field before freeing the request */
 int treq_send_clean(int pid, int len)
