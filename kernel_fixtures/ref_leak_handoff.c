@@ -77,6 +77,13 @@ static struct twatch *twatch_find(struct tparent *p, int dev)
 
 int twatch_use(struct twatch *w);
 
+/* linked first, then the list's own reference taken: nothing is left for the caller */
+static void twatch_link(struct twatch *w, struct tparent *p)
+{
+	list_add(&w->wlist, &p->watches);
+	twatch_get(w);
+}
+
 /* where readers find the watch in use */
 struct twslot {
 	struct twatch __rcu *cur;
@@ -201,7 +208,30 @@ int twatch_switch_leaky(struct tparent *p, int dev, int bad)
 	return 0;
 }
 
+/* the list took its own reference: the lookup's is still this function's to drop */
+int twatch_mirror_leaky(struct tparent *p, struct tparent *from, int dev)
+{
+	struct twatch *w = twatch_lookup(from, dev);
+
+	if (!w)
+		return -ENOENT;
+	twatch_link(w, p);
+	return 0;				/* expect: ref-leak@warning */
+}
+
 /* ---- correct ----------------------------------------------------------------------- */
+
+/* the list took its own reference, and the lookup's is dropped */
+int twatch_mirror(struct tparent *p, struct tparent *from, int dev)
+{
+	struct twatch *w = twatch_lookup(from, dev);
+
+	if (!w)
+		return -ENOENT;
+	twatch_link(w, p);
+	twatch_put(w);
+	return 0;
+}
 
 /* a pointer to the watch's member, stored in an entry that is published, keeps the
  * watch (and its reference) with it */

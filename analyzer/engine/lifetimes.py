@@ -123,7 +123,13 @@ def on_call(st: State, ev: Call, fm: FnModel | None, in_section: bool,
         if a is None or kept_here:
             continue
         k = value_key(st, a) if a.kind != "addr" else obj_key(st, a)
-        if k is not None and st.refcount(k) > 0:
+        if k is not None and st.refcount(k) <= 0 and fm.into is not None and \
+                not fm.consumes_if:
+            # linked into a structure before the reference that goes with it is taken
+            # (`list_add(&lapb->node, &lapb_list); lapb_hold(lapb);`): the get that
+            # follows is the structure's
+            st = hand_off(st, k, ev.loc, f"passed to {ev.callee}(), which keeps it")
+        elif k is not None and st.refcount(k) > 0:
             st = hand_off(st, k, ev.loc, f"passed to {ev.callee}(), which keeps it")
             if fm.consumes_if and ev.result:
                 # kept only if the call succeeds: the branch that shows it failed gives

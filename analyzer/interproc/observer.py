@@ -44,8 +44,9 @@ class RunFacts:
     rcu_uses: list[tuple[str, bool, Loc, str, frozenset]] = field(default_factory=list)
     # per return: (null or 0, a reference goes with it, an RCU pointer, its handle, the
     # field of it whose object a reference pins or "", it comes from a callee nothing
-    # is known of)
-    returns: list[tuple[bool, bool, bool, tuple | None, str, bool]] = field(default_factory=list)
+    # is known of, the parameter whose caller's object it hands back unchanged or None)
+    returns: list[tuple[bool, bool, bool, tuple | None, str, bool, int | None]] = field(
+        default_factory=list)
     # some value returned comes from a callee nothing is known of
     returns_opaque: bool = False
     # per non-NULL return, the parameter it returns unchanged (-1: something else)
@@ -332,6 +333,17 @@ class SummaryObserver(Hooks):
                 self.facts.replaces.add((params.index(ev.args[index].text), path, ctype))
 
     def on_assign(self, st, ev):
+        if ev.ptr and ev.target.kind == "var" and ev.target.text in self.fn.params:
+            # the parameter holds another value from here on this path: a return of it
+            # hands back something else than the caller's object
+            moved = ("moved", self.fn.params.index(ev.target.text))
+            if moved not in self.get(st):
+                st = self.put(st, self.get(st) | {moved})
+                out = self._on_assign(st, ev)
+                return out if out is not None else st
+        return self._on_assign(st, ev)
+
+    def _on_assign(self, st, ev):
         if ev.ptr and ev.value.kind == "field":
             self.facts.loaded.add(ev.value.text)
         if ev.ptr and ev.target.kind == "var" and self.opaque(ev.value):
@@ -428,6 +440,11 @@ class SummaryObserver(Hooks):
                 name = st.alias(name) or name  # container_of()'s `__mptr`: the argument
             stable = name is not None and name in self.run.stable_params
             self.facts.returned_params.add(self.fn.params.index(name) if stable else -1)
+        back = self.handed_back(st, value)
+        if back is not None:
+            # (on this path the caller's reference comes back with the result: a put
+            # of it, when the function puts the parameter on its other paths)
+            st = self.put(st, self.get(st) | {("back to caller", back)})
         self.facts.returns.append((
             value.is_null or ret == 0 or (ret is not None and ret < 0),
             (k is not None and st.refcount(k) > 0) or k in self.model.immortal,
@@ -436,4 +453,15 @@ class SummaryObserver(Hooks):
             # (`try_module_get(t->owner)`: the reference pins what the field points to)
             next((x[len(k):] for x, n in st.refs if n > 0 and k is not None and
                   lifetimes.field_root(x) == k), ""),
-            opaque))
+            opaque, back))
+        return st if back is not None else None
+
+    def handed_back(self, st, value) -> int | None:
+        """The parameter whose own object, with its caller's reference and none of this
+        function's, is returned here (`if (covers(pgmap, pfn)) return pgmap;` in an
+        iterator's step that puts `pgmap` on its other paths)."""
+        if value.kind != "var" or value.text not in self.fn.params or \
+                st.refcount(value.text) > 0:
+            return None
+        i = self.fn.params.index(value.text)
+        return None if ("moved", i) in self.get(st) else i

@@ -370,8 +370,13 @@ def summarize(fn: Function, exit_states, facts: RunFacts, flavours: Flavours) ->
         s.sleeps_after_release = facts.sleeps_after_release and \
             len(facts.sleeps_after_release) == len(facts.sleeps)
     s.releases_results = [list(r) for r in facts.released]
+    # an iterator's step (`get_dev_pagemap(pfn, pgmap)`, `of_find_node_by_name(from,
+    # name)`): it puts the caller's object on some paths and hands it back unchanged on
+    # others, so to its caller the call drops that reference and returns one
+    stepped = {r[6] for r in facts.returns if r[6] is not None} & facts.param_puts
     rets = [r for r in facts.returns if not r[0]]
-    s.returns_ref = bool(rets) and all(r[1] for r in rets)
+    s.returns_ref = bool(rets) and all(r[1] or r[6] in stepped for r in rets) and \
+        any(r[1] for r in rets)
     if not s.returns_ref and any(r[1] for r in rets) and all(r[1] or r[5] for r in rets):
         # a new reference on some paths, and on the others what a callee nothing
         # describes returned (`ip6_route_output_flags()`: a held dst, or one "whose
@@ -389,7 +394,8 @@ def summarize(fn: Function, exit_states, facts: RunFacts, flavours: Flavours) ->
     s.puts = sorted(i for i in facts.param_puts if not _reported_put(i, facts.exit_puts))
     s.grace_period = bool(facts.exit_gp) and all(facts.exit_gp)
     s.puts_maybe = [i for i in s.puts if not all(
-        i in p or i in nulls for p, nulls, _ in facts.exit_puts)]
+        i in p or i in nulls or (i in stepped and ("back to caller", i) in p)
+        for p, nulls, _ in facts.exit_puts)]
     given = [kept for kept, _, _ in facts.exit_puts]
     for i, p in enumerate(fn.params):
         held = [st for st in exits if st.refcount(p) > 0]
