@@ -32,6 +32,8 @@ int tnode_attach(struct tnet *net, struct tnode *n);
 void tnode_fail(struct tnet *net, struct tnode *n);
 struct tfile *tfile_wrap(struct tnode *n);
 int tnode_busy(const struct tnode *n);
+struct tnode *tnode_find_powered(struct tnet *net, int id);
+void tnode_chip_pm_put(struct tnode *n);
 
 /* ---- buggy ------------------------------------------------------------------------- */
 
@@ -145,6 +147,20 @@ struct tpkt {
 struct tnode *tnode_find_for(struct tnet *net, struct tpkt *pkt);
 
 /* ---- correct ----------------------------------------------------------------------- */
+
+/* a power-state usage count dropped (a driver's runtime-PM wrapper) is no release of the
+ * node: it shows nothing of what the lookup returns */
+int tnode_idle(struct tnet *net, int id, int busy)
+{
+	struct tnode *n = tnode_find_powered(net, id);
+
+	if (!n)
+		return -ENOENT;
+	if (busy)
+		return -EBUSY;
+	tnode_chip_pm_put(n);
+	return 0;
+}
 
 /* the last thing done with the node is a call that may consume it */
 void tnode_report_failure(struct tnet *net, int id, int dad)
