@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from analyzer.engine.exceptions import exception
+from analyzer.engine.run import PUBLISHED
 from analyzer.ir import Rule
 from checkers.base import Checker, register
 
@@ -62,7 +63,10 @@ class RcuDerefUnprotected(Checker):
     the callers must hold it. So is one that drops its caller's section to sleep and
     takes it again (`rcu_read_unlock(); request_module(); rcu_read_lock();`): its
     loads are inside the caller's section, and the requirement is checked at its
-    calls.
+    calls. A helper's load through what its parameter points to (`rcu_dereference(
+    *prev)`) needs the section only where others can see that memory: a caller that
+    passes an object it has just allocated and not yet published (`tbl =
+    kmalloc(...); nested_table_alloc(ht, tbl->buckets)`) needs none.
 
     ## Why is this bad
     Without a reader section nothing stops a concurrent updater from freeing the
@@ -117,8 +121,11 @@ class RcuDerefUnprotected(Checker):
         self.check(st, ev.loc, f"{ev.macro}({ev.cursor.text}, {ev.head}, …)", wm.needs, None)
 
     def on_call(self, st, ev, fm) -> None:
-        # a requirement that holds only under conditions the call leaves open is not one
-        if fm is not None and fm.requires and not fm.requires_when:
+        # a requirement that holds only under conditions the call leaves open is not one;
+        # that this function's own parameters point to published objects is no condition
+        # here, where they are taken to (its callers decide it for objects they just made)
+        if fm is not None and fm.requires and (not fm.requires_when or any(
+                all(op == PUBLISHED for _, _, op, _, _ in conj) for conj in fm.requires_when)):
             what = f"{ev.callee}()"
             if fm.inferred and fm.why_requires and fm.why_requires.startswith("declared "):
                 what += f", which is {fm.why_requires},"

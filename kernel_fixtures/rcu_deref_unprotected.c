@@ -9,6 +9,7 @@
 #include <linux/sched.h>
 #include <linux/memcontrol.h>
 #include <linux/tslot.h>
+#include <linux/slab.h>
 
 struct cfg {
 	struct list_head node;
@@ -186,7 +187,40 @@ static int tbl_weight_waiting(struct tbl *t)
 	return w;
 }
 
+/* loads what its argument points to: a reader's load where others can see that memory */
+static struct cfg *tbl_slot_peek(struct cfg __rcu **slot)
+{
+	return rcu_dereference(*slot);
+}
+
+static struct tbl tbl_default;
+
+/* the default table is published: its slot needs a reader */
+static int tbl_default_weight(void)
+{
+	struct cfg *c = tbl_slot_peek(&tbl_default.cur);	/* expect: rcu-deref-unprotected@note */
+
+	return c ? c->weight : 0;
+}
+
 /* ---- correct ----------------------------------------------------------------------- */
+
+/* a table its caller has just allocated: nobody else can see its slot yet */
+static void tbl_init_from(struct tbl *t, struct cfg *def)
+{
+	if (!tbl_slot_peek(&t->cur))
+		RCU_INIT_POINTER(t->cur, def);
+}
+
+static struct tbl *tbl_make(struct cfg *def)
+{
+	struct tbl *t = kzalloc(sizeof(*t), GFP_KERNEL);
+
+	if (!t)
+		return NULL;
+	tbl_init_from(t, def);
+	return t;
+}
 
 static int tbl_weight_found(struct tbl *t)
 {

@@ -45,6 +45,10 @@ from analyzer.model import ApiModel, FnModel
 from analyzer.model.gfp import gfp_may_sleep
 
 # a named constant (a flag): `LOOKUP_RCU`, `MAY_NOT_BLOCK`
+# the operator of a condition that the argument points to memory others can see (not
+# an object its caller allocated and has not published yet)
+PUBLISHED = "published"
+
 DEFAULT_BOUND = 8
 # joined states kept apart per block, past the bound (one more takes the rest)
 MERGE_PARTS = 8
@@ -279,7 +283,18 @@ class FunctionRun:
             for i, path, op, c, v in conj:
                 a = ev.args[i] if 0 <= i < len(ev.args) else None
                 r = None
-                if a is not None and not path and a.const is not None:
+                if op == PUBLISHED:
+                    # others can see what the argument points to, unless the caller
+                    # allocated it and has not published it; what a parameter points to
+                    # is for the caller's callers to say (`foo_init(t)` of a new `t`)
+                    j = self.param_of(a)
+                    if j is None and a is not None and a.root in self.stable_params:
+                        j = self.fn.params.index(a.root)  # (`&t->cur`: in t's object)
+                    if j is not None and i not in ev.fresh:
+                        left.add((j, path, op, c, v))
+                        continue
+                    r = i not in ev.fresh
+                elif a is not None and not path and a.const is not None:
                     r = evaluate((op, "", c), a.const)
                 elif a is not None and st is not None and op == "&":
                     r = self.tested_bits(st, a.text + path, c)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from analyzer.engine import beliefs, lifetimes
 from analyzer.engine.exceptions import exception
 from analyzer.engine.hooks import Hooks, Slot
+from analyzer.engine.run import PUBLISHED
 from analyzer.ir import Loc, Val
 
 
@@ -398,7 +399,16 @@ class SummaryObserver(Hooks):
             self.facts.rcu_uses.append((am.needs, self.run.flavours.holds(st, am.needs)
                                         is not False, ev.loc,
                                         f"{ev.macro}({ev.args[0] if ev.args else ''})",
-                                        self.run.param_condition(st)))
+                                        self.run.param_condition(st) |
+                                        self.published(ev.ptr)))
+
+    def published(self, ptr: Val) -> frozenset:
+        """A load from memory a parameter points to (`rcu_dereference(*prev)`,
+        `rcu_dereference(p->slot)`) needs a section only where others can see that
+        memory: not for a caller that passes an object it has just allocated."""
+        if ptr.root in self.run.stable_params and ptr.text != ptr.root:
+            return frozenset({(self.fn.params.index(ptr.root), "", PUBLISHED, 0, True)})
+        return frozenset()
 
     def on_walk(self, st, ev, wm) -> None:
         if wm is not None and not ev.step and wm.needs != "none" and not (

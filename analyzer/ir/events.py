@@ -131,6 +131,9 @@ class Call:
     # the index of the first argument passed through `...` (`pr_info(fmt, p)`): no
     # prototype says what the callee does with it; -1: the callee is not variadic
     variadic_from: int = -1
+    # arguments that point into an object this function allocated and has not published
+    # (`tbl->buckets` after `tbl = kmalloc(...)`): nobody else can see it yet
+    fresh: tuple[int, ...] = ()
 
 
 @dataclass

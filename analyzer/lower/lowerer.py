@@ -1325,7 +1325,9 @@ class Lowerer:
                        on_stack=on_stack, member_type=member_type,
                        declared=declared, gets_other=other,
                        variadic_from=self.variadic_from(u.referenced) if fm is None and
-                       name is not None else -1))
+                       name is not None else -1,
+                       fresh=tuple(i for i, v in enumerate(vals) if v.root in self.fresh)
+                       if self.fresh else ()))
         if name is not None and self.noreturn(name, u.referenced):
             self.cur = None  # BUG(), panic(): nothing after the call runs
         # the result is taken to be reached from the first pointer-like argument
