@@ -75,7 +75,37 @@ int tdev_id(struct tdev *d)
 	return held->id;				/* expect: ref-leak@warning */
 }
 
+/* the reference `kobj = kobject_get(kobj)` takes is still the kobject's: the early error
+ * return skips its put */
+int tkobj_set_id_leaky(struct kobject *kobj, int id)
+{
+	struct tdev *d = tdev_of(kobj);
+
+	kobj = kobject_get(kobj);
+	if (!kobj)
+		return -EINVAL;
+	if (id < 0)
+		return -ENOENT;				/* expect: ref-leak@warning */
+	d->id = id;
+	kobject_put(kobj);
+	return 0;
+}
+
 /* ---- correct ----------------------------------------------------------------------- */
+
+/* `kobj = kobject_get(kobj)` keeps the object and its other name (`d`): the put through
+ * `kobj` drops the reference */
+int tkobj_set_id(struct kobject *kobj, int id)
+{
+	struct tdev *d = tdev_of(kobj);
+
+	kobj = kobject_get(kobj);
+	if (!kobj)
+		return -EINVAL;
+	d->id = id;
+	kobject_put(kobj);
+	return 0;
+}
 
 int tdev_id_put(struct tdev *d)
 {

@@ -300,13 +300,19 @@ def on_assign(st: State, ev: Assign, calls: dict[str, tuple[Call, FnModel | None
             st = hand_off(st, k, ev.loc, f"stored in `{target.text}`")
         return st
     name = target.text
+    call, fm = calls.get(value.tmp, (None, None)) if value.tmp else (None, None)
+    if fm is not None and fm.same_object is not None and value.kind == "call":
+        a = arg(call, fm.same_object)
+        if a is not None and a.kind == "var" and obj_key(st, a) == (st.alias(name) or name):
+            # `dev = get_device(dev)`: the same object under the same name, its other
+            # names (`kobj = &dev->kobj`) and its references unchanged
+            return st
     src_key = obj_key(st, value) if value.kind in ("var", "global") and not value.neg \
         else None
     st = handover(st, name, temps)
     st = forget_var(st, name)
     if st.refcount(name) > 0 and src_key != name:
         st = st.with_refcount(name, 0)
-    call, fm = calls.get(value.tmp, (None, None)) if value.tmp else (None, None)
     if fm is not None and fm.returns_pin and value.kind == "call":
         # `ops = tcf_proto_lookup_ops(...)`: the module behind `ops->owner` is pinned
         st = take(st, name + fm.returns_pin, ev.loc, f"{call.callee}()")
