@@ -5,6 +5,7 @@
  * caller's stack keeps nothing); an error pointer (`IS_ERR()` true) holds none.
  * A line ending in "expect: RULE@level" must be reported with RULE; nothing else may be.
  */
+#include <linux/rbtree.h>
 #include <linux/rculist.h>
 #include <linux/refcount.h>
 #include <linux/slab.h>
@@ -19,6 +20,14 @@ struct twatch {
 struct tparent {
 	struct list_head watches;
 	struct hlist_head hash;
+	struct rb_root tree;
+};
+
+/* a watch of a parent's tree */
+struct ttwatch {
+	struct rb_node rb;
+	refcount_t count;
+	int dev;
 };
 
 /* an index entry that points at a watch's embedded `dev` member */
@@ -219,7 +228,50 @@ int twatch_mirror_leaky(struct tparent *p, struct tparent *from, int dev)
 	return 0;				/* expect: ref-leak@warning */
 }
 
+/* a tree watch of another parent, with a reference */
+static struct ttwatch *ttwatch_get_first(struct tparent *from)
+{
+	struct ttwatch *w;
+
+	if (!from->tree.rb_node)
+		return NULL;
+	w = container_of(from->tree.rb_node, struct ttwatch, rb);
+	refcount_inc(&w->count);
+	return w;
+}
+
+/* links the watch at the tree's root: the tree keeps it and its reference */
+static void ttwatch_link(struct tparent *p, struct ttwatch *w)
+{
+	rb_link_node(&w->rb, NULL, &p->tree.rb_node);
+	rb_insert_color(&w->rb, &p->tree);
+}
+
+/* the refused watch is neither linked nor released */
+int ttwatch_add_checked(struct tparent *p, struct tparent *from)
+{
+	struct ttwatch *w = ttwatch_get_first(from);
+
+	if (!w)
+		return -ENOENT;
+	if (p->tree.rb_node)
+		return -EBUSY;				/* expect: ref-leak@warning */
+	ttwatch_link(p, w);
+	return 0;
+}
+
 /* ---- correct ----------------------------------------------------------------------- */
+
+/* the tree keeps the watch's reference */
+int ttwatch_add(struct tparent *p, struct tparent *from)
+{
+	struct ttwatch *w = ttwatch_get_first(from);
+
+	if (!w)
+		return -ENOENT;
+	ttwatch_link(p, w);
+	return 0;
+}
 
 /* the list took its own reference, and the lookup's is dropped */
 int twatch_mirror(struct tparent *p, struct tparent *from, int dev)
