@@ -78,6 +78,8 @@ def none_on_branch(run, st, subject, outcome) -> set[str]:
     params = run.fn.params
     if subject.kind == "var" and subject.text in params and not outcome:
         return {subject.text}
+    if subject.is_static in params and outcome:
+        return {subject.is_static}  # `idmap == &nop_mnt_idmap`: a static object, uncounted
     root = st.alias(subject.root) or subject.root if subject.root else None
     if subject.kind != "var" and root in params and not _decided(run, subject):
         # a state of the object's own decides (`if (css->flags & CSS_NO_REF)`,

@@ -173,7 +173,8 @@ class RefLeak(Checker):
     reference — by its model entry (`mem_cgroup_iter_break()`), or by its name
     (`tsess_put(s, why)`) when its other returns show the drop — leaks for every
     caller on a return that skips it, unless the argument is NULL, an error pointer,
-    the caller's other handle (`prev == root`) or an object whose own state the
+    the caller's other handle (`prev == root`), an object of static storage that is
+    never counted (`idmap == &nop_mnt_idmap`) or an object whose own state the
     function tested (`if (css->flags & CSS_NO_REF)`), or the return is an error one.
 
     ## Why is this bad

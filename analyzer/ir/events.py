@@ -54,6 +54,9 @@ class Val:
     equals: tuple[str, str] | None = None
     # `x == ERR_PTR(-E)` of a pointer variable: where it holds, `x` is an error pointer
     is_err: str | None = None
+    # `x == &nop_mnt_idmap` of a pointer variable and the address of an object of static
+    # storage: where it holds, `x` is that object, which is never freed
+    is_static: str | None = None
     # a pointer moved back by an offset (`__mptr - offsetof(T, m)`, container_of()'s
     # arithmetic): the object that holds what `root` points to
     container: bool = False

@@ -844,12 +844,28 @@ class Lowerer:
         errptr = next((v.text for v, w, c in ((va, vb, b), (vb, va, a))
                        if v.kind == "var" and w.kind == "call" and self.makes_errptr(w, c)),
                       None)
+        static = next((v.text for v, w, c in ((va, vb, b), (vb, va, a))
+                       if v.kind == "var" and w.kind == "addr" and self.static_object(c)),
+                      None)
         named = _named_constants(x, y)
         subject = Val(f"{x.text} == {y.text}", "other", root=x.root or y.root, op=rel,
-                      same=same, equals=loaded, is_err=errptr, named=named)
+                      same=same, equals=loaded, is_err=errptr, is_static=static,
+                      named=named)
         self.branch(Cond(subject, self.text(c), self.loc(c), "", self.loop_test,
                          negated=negated), t, f)
         return True
+
+    def static_object(self, c) -> bool:
+        """`&nop_mnt_idmap`: the address of an object of static storage, never freed."""
+        K = self.K
+        c = self.unwrap(c)
+        if c.kind != K.UNARY_OPERATOR or self.ops.unary(c) != "&":
+            return False
+        kids = [self.unwrap(k) for k in c.get_children()]
+        ref = kids[0].referenced if kids and kids[0].kind == K.DECL_REF_EXPR else None
+        return ref is not None and ref.kind == K.VAR_DECL and (
+            ref.storage_class in (self.ci.StorageClass.STATIC, self.ci.StorageClass.EXTERN)
+            or ref.semantic_parent.kind == K.TRANSLATION_UNIT)
 
     def makes_errptr(self, v: Val, c) -> bool:
         """`ERR_PTR(-EAGAIN)`: a call the model says makes an errno, of pointer type."""
