@@ -44,11 +44,11 @@ from analyzer.ir import (
 from analyzer.model import ApiModel, FnModel
 from analyzer.model.gfp import gfp_may_sleep
 
-# a named constant (a flag): `LOOKUP_RCU`, `MAY_NOT_BLOCK`
 # the operator of a condition that the argument points to memory others can see (not
 # an object its caller allocated and has not published yet)
 PUBLISHED = "published"
 
+# distinct states kept per block before the paths reaching it are joined
 DEFAULT_BOUND = 8
 # joined states kept apart per block, past the bound (one more takes the rest)
 MERGE_PARTS = 8
