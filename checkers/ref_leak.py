@@ -47,12 +47,12 @@ _FREED = "\0freed "
 # through `*dst`: `*dst` holds one this path stored; this path stored one there and
 # then released it or replaced it by NULL (`dst_release(*dst); *dst = NULL;`)
 _OUT = "\0out"
+_OUT_UNDONE = "\0out undone"
 # the slot's mark, next to an object, that this path stored the reference it took on it
 # into its caller's structure (`RCU_INIT_POINTER(rq->xdp_prog, prog)` after
 # `bpf_prog_inc(prog)`): the function's error paths undo that store
 _STOWED = "\0stowed"
 _UNSTOWED = "\0unstowed"  # ... and released it again
-_OUT_UNDONE = "\0out undone"
 
 
 CONSUMED = exception(
