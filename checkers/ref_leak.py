@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from analyzer.engine.beliefs import says_nothing
 from analyzer.engine.exceptions import exception
-from analyzer.engine.lifetimes import field_root
+from analyzer.engine.lifetimes import field_root, held_key, shown_failed
 from analyzer.ir import Rule
 from checkers import put_contract
 from checkers.base import Checker, Slot, register
@@ -53,6 +53,9 @@ _OUT_UNDONE = "\0out undone"
 # `bpf_prog_inc(prog)`): the function's error paths undo that store
 _STOWED = "\0stowed"
 _UNSTOWED = "\0unstowed"  # ... and released it again
+# the slot's mark, next to an object, that the call this path gave its reference to
+# (`schedule_work(&n->work)` after `kref_get(&n->kref)`) was shown not to keep it
+_GIVEN_BACK = "\0given back"
 
 
 CONSUMED = exception(
@@ -150,6 +153,13 @@ class RefLeak(Checker):
     rq->xdp_prog, prog)` after `bpf_prog_inc(prog)`) is undone by the function's error
     paths when one of them releases it: an error return after the store that does not
     leaks it, since a caller whose setup failed releases nothing.
+    An object with no variable of its own is named by its access path
+    (`bpf_prog_inc(params->xdp_prog)`, `kref_get(&d->notify->kref)`), until the
+    variable or a member on the path is assigned.  A reference taken for a callee that
+    keeps it only on success — queued work (`schedule_work()`, `queue_work()`: false
+    when the work was already pending), an armed timer, an ID map — leaks when a
+    branch shows the callee did not keep it and the function returns still holding it
+    (`if (!schedule_work(&n->work)) n->missed++;`); a result nobody tests says nothing.
     An iterator's step that puts the object it is given on some paths and hands it back
     unchanged on the others (`pgmap = get_dev_pagemap(pfn, pgmap)`) drops that
     reference and returns one: the variable it assigns holds a reference.
@@ -225,6 +235,8 @@ class RefLeak(Checker):
         self.error_releases: list[frozenset] = []
         # references stored into the caller's structures, not released at an error return
         self.stowed_leaks: list[tuple] = []
+        # references given back by a failed hand-off and still held at a return
+        self.handoff_leaks: list[tuple] = []
         self.unstowed: set[str] = set()  # ... and those an error return released
         # references a tryget took on parameters, held at a return that gives no value
         self.void_keeps: list[tuple] = []
@@ -303,9 +315,11 @@ class RefLeak(Checker):
             if stowed is not None:
                 st = self.put(st, self.get(st) | {stowed})
         if fm.put is not None and fm.put < len(ev.args):
-            k = ref_key(st, ev.args[fm.put], fm)
+            k = held_key(st, ev.args[fm.put], fm)
             if (k, _STOWED) in self.get(st):
                 st = self.put(st, self.get(st) - {(k, _STOWED)} | {(k, _UNSTOWED)})
+            if (k, _GIVEN_BACK) in self.get(st):
+                st = self.put(st, self.get(st) - {(k, _GIVEN_BACK)})
         return st
 
     def stowed(self, st, where, value):
@@ -412,7 +426,7 @@ class RefLeak(Checker):
             if k is not None:
                 self.put_objs.add(k)  # its references go with it (`lifetimes.freed`)
         if fm is not None and fm.put is not None and fm.put < len(ev.args):
-            k = ref_key(st, ev.args[fm.put], fm)
+            k = held_key(st, ev.args[fm.put], fm)
             if k is not None:
                 self.put_objs.add(k)
                 if not fm.returns_ref:  # not an iterator's step (`mem_cgroup_iter()`)
@@ -442,6 +456,9 @@ class RefLeak(Checker):
                 st, ev.loc, frozenset(k for k, m in srcs if m == put_contract.RELEASED),
                 frozenset(k for k, m in srcs if m == put_contract.NONE)))
         self.freed_leaks(srcs)
+        returned = value_key(st, value) if value is not None else None
+        self.handoff_leaks.extend((st, k, ev.loc) for k, mark in srcs if mark == _GIVEN_BACK
+                                  and k != returned and st.refcount(k) > 0)
         if self.out_stored:
             self.out_exits.append((st, ev.loc, self.run.return_value(st, value),
                                    {k for k, m in srcs if m == _OUT},
@@ -545,6 +562,13 @@ class RefLeak(Checker):
             self.report(loc, f"reference on `{name}`{taken_at(st, name)}{shown} is not "
                         f"released {why}", st, obj=name, first=origin[1].line if origin else 0,
                         confidence="medium" if belief is not None else "high")
+        for st, k, loc in self.handoff_leaks:
+            # taken for a callee that keeps it only on success (a work item, a timer), and
+            # kept after the branch that saw the callee refuse it
+            origin = st.lookup(st.ref_origin, k)
+            self.report(loc, f"reference on `{k}`{taken_at(st, k)} is not released before "
+                        "this return, after the call that was to keep it did not", st, obj=k,
+                        first=origin[1].line if origin else 0)
 
     # --- references handed back through `*param` ---------------------------------------
     def contract_leaks(self) -> None:
@@ -650,6 +674,8 @@ class RefLeak(Checker):
         # the field this path has just tested: a store it controls follows
         srcs = self.get(st)
         kept = frozenset(x for x in srcs if x[0] != _TESTED)
+        kept |= {(p[2], _GIVEN_BACK) for p, failed in shown_failed(st, subject, outcome)
+                 if failed}
         if subject.kind == "field":
             kept |= {(_TESTED, subject.text)}
             if not outcome:

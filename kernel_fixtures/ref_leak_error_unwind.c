@@ -64,6 +64,31 @@ err_free_ring:
 	return err;
 }
 
+/* the same, naming the program only through the parameter's field */
+int tqueue_setup_direct(struct tqueue *q, struct tparams *params)
+{
+	int err;
+
+	if (params->prog)
+		tprog_get(params->prog);
+	RCU_INIT_POINTER(q->prog, params->prog);
+
+	err = tqueue_alloc_ring(q, params->size);
+	if (err)
+		goto err_free;
+	err = tqueue_map(q);
+	if (err)
+		goto err_free_ring;
+	return 0;
+
+err_free_ring:
+	tqueue_free_ring(q);
+	if (params->prog)
+		tprog_put(params->prog);
+err_free:
+	return err;					/* expect: ref-leak@warning */
+}
+
 /* ---- correct ----------------------------------------------------------------------- */
 
 /* every error return after the store goes through the unwinding */
@@ -117,4 +142,29 @@ int tqueue_attach(struct tqueue *q, struct tparams *params)
 	if (tqueue_map(q))
 		return -EIO;
 	return 0;
+}
+
+/* every error return releases the field's program */
+int tqueue_setup_direct_unwound(struct tqueue *q, struct tparams *params)
+{
+	int err;
+
+	if (params->prog)
+		tprog_get(params->prog);
+	RCU_INIT_POINTER(q->prog, params->prog);
+
+	err = tqueue_alloc_ring(q, params->size);
+	if (err)
+		goto err_prog;
+	err = tqueue_map(q);
+	if (err)
+		goto err_free_ring;
+	return 0;
+
+err_free_ring:
+	tqueue_free_ring(q);
+err_prog:
+	if (params->prog)
+		tprog_put(params->prog);
+	return err;
 }

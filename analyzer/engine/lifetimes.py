@@ -48,6 +48,40 @@ def ref_key(st: State, val: Val, fm: FnModel) -> str | None:
     return obj_key(st, val)
 
 
+def path_key(st: State, val: Val) -> str | None:
+    """`params->prog`, `&d->notify->kref`: the object a pointer loaded through members
+    designates, named by its access path from a variable (`d->notify`).  The name holds
+    while neither the variable nor a member on the path gets a new value (`forget_var`,
+    `_path_stored`)."""
+    path = val.path
+    if not path or not val.root or not path[0].startswith("->") or \
+            not all(s.startswith(("->", ".")) and s.lstrip("-.>") for s in path):
+        return None
+    if val.kind == "field":
+        steps = path
+    elif val.kind == "addr":
+        # `&d->notify->kref`: the address of a member of what the last `->` reaches
+        last = max(i for i, s in enumerate(path) if s.startswith("->"))
+        if last == 0:
+            return None  # a member of the variable's own object (`obj_key`)
+        steps = path[:last]
+    else:
+        return None
+    return (st.alias(val.root) or val.root) + "".join(steps)
+
+
+def held_key(st: State, val: Val, fm: FnModel) -> str | None:
+    """The object a get, tryget or put acts on, named by an access path where no
+    variable names it (`bpf_prog_inc(params->xdp_prog)`)."""
+    return ref_key(st, val, fm) or path_key(st, val)
+
+
+def held_path(st: State, val: Val) -> str | None:
+    """The access path of an object this path holds a reference on, passed or stored."""
+    k = path_key(st, val)
+    return k if k is not None and st.refcount(k) > 0 else None
+
+
 # the handle label of what a pointer-to-pointer parameter's target points to
 THROUGH = "*"
 
@@ -91,7 +125,7 @@ def on_call(st: State, ev: Call, fm: FnModel | None, in_section: bool,
         return st
     a = arg(ev, fm.put)
     if a is not None:
-        k = ref_key(st, a, fm)
+        k = held_key(st, a, fm)
         if k is not None:
             if fm.put_if and ev.result:
                 # (`if (refcount_dec_not_one(r)) return;`: the branch that shows it
@@ -102,6 +136,9 @@ def on_call(st: State, ev: Call, fm: FnModel | None, in_section: bool,
     a = arg(ev, fm.get)
     if a is not None:
         k = ref_key(st, a, fm)
+        if k is None and a.kind in ("field", "addr") and \
+                not (fm.same_object == fm.get and ev.result):
+            k = path_key(st, a)  # (`bpf_prog_inc(params->xdp_prog)`, `&d->notify->kref`)
         if k is None and a.kind in ("call", "field") and fm.same_object == fm.get:
             # `get_net(sock_net(sk))`, `get_device(fwnode->dev)`: the object has no name
             # yet; the call's result, the same object, carries the reference to where
@@ -122,7 +159,7 @@ def on_call(st: State, ev: Call, fm: FnModel | None, in_section: bool,
         a = arg(ev, index)
         if a is None or kept_here:
             continue
-        k = value_key(st, a) if a.kind != "addr" else obj_key(st, a)
+        k = (value_key(st, a) if a.kind != "addr" else obj_key(st, a)) or held_path(st, a)
         if k is not None and st.refcount(k) <= 0 and fm.into is not None and \
                 not fm.consumes_if:
             # linked into a structure before the reference that goes with it is taken
@@ -143,6 +180,9 @@ def on_call(st: State, ev: Call, fm: FnModel | None, in_section: bool,
     a = arg(ev, fm.tryget)
     if a is not None:
         k = ref_key(st, a, fm)
+        if k is None and a.kind in ("field", "addr") and \
+                not (fm.same_object == fm.tryget and ev.result):
+            k = path_key(st, a)  # (`if (!try_get(&d->notify->ref))`)
         if k is not None:
             st = replace(st, pending=st.pending | {(ev.result, "ref", k)},
                          ref_origin=(*st.ref_origin, (k, ev.loc, f"{ev.callee}()")))
@@ -270,7 +310,7 @@ def value_key(st: State, value: Val) -> str | None:
         return value.tmp  # a call's result that carries a reference (see `on_call`)
     if value.kind in ("other", "call") and value.root:
         return st.alias(value.root) or value.root
-    return None
+    return held_path(st, value)
 
 
 def forget_var(st: State, name: str) -> State:
@@ -298,7 +338,7 @@ def on_assign(st: State, ev: Assign, calls: dict[str, tuple[Call, FnModel | None
         k = value_key(st, value)
         if k is not None and not (target.kind == "field" and target.root == k):
             st = hand_off(st, k, ev.loc, f"stored in `{target.text}`")
-        return st
+        return _path_stored(st, target, temps)
     name = target.text
     call, fm = calls.get(value.tmp, (None, None)) if value.tmp else (None, None)
     if fm is not None and fm.same_object is not None and value.kind == "call":
@@ -359,6 +399,10 @@ def on_assign(st: State, ev: Assign, calls: dict[str, tuple[Call, FnModel | None
             (st.alias(value.root) or value.root)
         if k is not None and k != name:
             st = replace(st, aliases=st.aliases | {(name, k)})
+    held = held_path(st, value) if value.kind == "field" and ev.ptr else None
+    if held is not None and held != name:
+        # `prog = params->prog` after `bpf_prog_inc(params->prog)`: one object
+        st = replace(st, aliases=st.aliases | {(name, held)})
     if value.kind == "field" and ev.ptr and value.root and value.root != name:
         # `uobject = f->private_data` with a reference held on f: f's reference keeps
         # what was reached from it alive
@@ -373,6 +417,21 @@ def on_assign(st: State, ev: Assign, calls: dict[str, tuple[Call, FnModel | None
             st = _loaded(st, name, "field", ev.loc, value.text)
             st = replace(st, derived=st.derived | {(name, src)})
     return st
+
+
+def _path_stored(st: State, target: Val, temps=()) -> State:
+    """`d->notify = NULL`: the access path names another object from here on.  A
+    variable that took the old one over (`n = d->notify`) keeps its references; with
+    none, what the path held is no longer this function's to account for."""
+    tk = path_key(st, target) if target.kind == "field" else None
+    if tk is None:
+        return st
+    for k, n in st.refs:
+        if n > 0 and (k == tk or k.startswith((tk + "->", tk + "."))):
+            st = handover(st, k, temps)
+            if st.refcount(k) > 0:
+                st = st.with_refcount(k, 0)
+    return replace(st, aliases=frozenset(a for a in st.aliases if a[1] != tk))
 
 
 def _loaded(st: State, name: str, kind: str, loc: Loc, what: str) -> State:
@@ -530,33 +589,45 @@ _NONZERO = {("!=", True): True, ("!=", False): False, ("==", True): False,
             (">=", True): False, ("<", False): False}
 
 
-def _given_back(st: State, subject: Val, outcome: bool, loc: Loc) -> State:
-    """A store that keeps its reference only on success (`consumes_if`), tested: where
-    the branch shows it failed, the reference is the caller's again; where it shows it
-    succeeded, the store keeps it.  `ret > 0` after `idr_alloc()` reads as success (ids
-    the caller asked to start above 0)."""
+def shown_failed(st: State, subject: Val, outcome: bool) -> list[tuple[tuple, bool]]:
+    """The conditional stores (`consumes_if`) this branch tests, each with whether it
+    shows the store failed.  `ret > 0` after `idr_alloc()` reads as success (ids the
+    caller asked to start above 0)."""
     if subject.op is not None and subject.op[2] == 0:
         key, op = subject.op[1], subject.op[0]
     elif subject.op is None:
         key, op = subject.tmp if subject.kind == "call" else subject.text, None
     else:
-        return st
+        return []
+    out = []
     for p in [p for p in st.pending if p[0] == key and p[1].lstrip("~").startswith("back ")]:
         cond = p[1].lstrip("~").split(" ", 1)[1]
         truth = outcome != p[1].startswith("~")
         if op is None:
-            failed = truth if cond == "ok" else None  # `if (err)`; an id may be 0
+            # `if (err)`; an id may be 0; `if (!queued)`
+            failed = truth if cond == "ok" else (not truth) if cond == "true" else None
         elif cond == "ok":
             failed = _NONZERO.get((op, truth))
+        elif cond == "true":
+            nonzero = _NONZERO.get((op, truth))
+            failed = None if nonzero is None else not nonzero
         else:
             failed = _NEGATIVE.get((op, truth))
-        if failed is None:
-            continue
+        if failed is not None:
+            out.append((p, failed))
+    return out
+
+
+def _given_back(st: State, subject: Val, outcome: bool, loc: Loc) -> State:
+    """A store that keeps its reference only on success (`consumes_if`), tested: where
+    the branch shows it failed, the reference is the caller's again; where it shows it
+    succeeded, the store keeps it."""
+    for p, failed in shown_failed(st, subject, outcome):
         st = replace(st, pending=st.pending - {p})
         if failed:
             st = st.with_refcount(p[2], st.refcount(p[2]) + 1).note(
-                loc, f"the store failed on this branch: the reference on {_named(p[2])} "
-                "is the caller's again", about=p[2])
+                loc, f"the call that was to keep it did not on this branch: the reference "
+                f"on {_named(p[2])} is the caller's again", about=p[2])
     return st
 
 
