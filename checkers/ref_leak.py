@@ -14,7 +14,6 @@ from checkers.lifetime_util import (
     may_take,
     obj_key,
     out_param,
-    ref_key,
     reset_names,
     taken_at,
     value_key,
