@@ -5,11 +5,13 @@
  * returns a counted reference on every path (the inconsistent-release pattern).
  * A line ending in "expect: RULE@level" must be reported with RULE; nothing else may be.
  */
+#include <linux/refcount.h>
 #include <linux/slab.h>
 
 struct tnet;
 struct tfile;
 struct tnode {
+	refcount_t ref;
 	int id;
 	int flags;
 	struct tnode *cached;
@@ -249,6 +251,67 @@ int tnode_touch(struct tnet *net, int id)
 	tnode_hold(n);
 	n->flags++;
 	tnode_put(n);
+	return 0;
+}
+
+struct tnode *tnode_from_index(struct tnet *net, int id);
+struct tnode *tnode_from_slot(struct tnet *net, int id);
+
+static int __get_live_tnode(struct tnode *n)
+{
+	return refcount_inc_not_zero(&n->ref);
+}
+
+/* a get named so: it takes a reference on a live node and drops it again on a busy one */
+static int get_live_tnode(struct tnode *n)
+{
+	int ret = __get_live_tnode(n);
+
+	if (ret > 0 && tnode_busy(n)) {
+		tnode_put(n);
+		return -EBUSY;
+	}
+	return ret ? 1 : -EBUSY;
+}
+
+static inline struct tnode *tnode_head(struct tnode *n)
+{
+	return n;
+}
+
+/* the put pairs with the reference get_live_tnode() took: the index lookup borrowed */
+int tnode_offline(struct tnet *net, int id)
+{
+	struct tnode *n = tnode_from_index(net, id);
+	int ret;
+
+	if (!n)
+		return -ENODEV;
+	if (id < 0)
+		return -EINVAL;
+	ret = get_live_tnode(n);
+	if (ret < 0)
+		return ret;
+	n->flags = 0;
+	tnode_put(n);
+	return 0;
+}
+
+/* ... also when the put goes through another name of the same object */
+int tnode_offline_head(struct tnet *net, int id)
+{
+	struct tnode *n = tnode_from_slot(net, id);
+	struct tnode *h;
+
+	if (!n)
+		return -ENODEV;
+	if (id < 0)
+		return -EINVAL;
+	if (get_live_tnode(n) < 0)
+		return -EBUSY;
+	h = tnode_head(n);
+	h->flags = 0;
+	tnode_put(h);
 	return 0;
 }
 

@@ -40,7 +40,10 @@ PAIRED_GET = exception(
     """`n = tnode_peek(); tnode_hold(n); ... tnode_put(n);`: the put pairs with the hold,
     so the peek need not return a reference.  Kernel gets are named *_get, get_*,
     *_hold, *_grab, *_inc (Documentation/core-api/kref.rst; sock_hold(), dev_hold(),
-    get_device()).""",
+    get_device()).  A get so named whose body also puts (`get_hwpoison_page(p)` drops
+    the reference it took when the page turns out busy) is such a get, not a release;
+    and a put through another name of the same object (`folio = page_folio(p);
+    folio_put(folio)`) pairs with the get as well.""",
     "ref_leak_believed.c:tnode_touch", "ref_leak_believed.c:tnode_set_flags",
     attributed=False)
 COMPARED = exception(
@@ -107,9 +110,12 @@ def owned_results(fn: Function, model_for: Callable[[str, bool], FnModel | None]
                 fm = model_for(ev.callee, ev.not_a_put) if ev.callee else None
                 if fm is None and puts_inside(ev):
                     fm = FnModel(ev.callee, put=0, inferred=True)  # `nfs_put_client(clp)`
-                if ev.callee and names_a_get and names_a_get(ev.callee) and ev.args and \
-                        (fm is None or fm.put is None) and not ev.gets_other:
-                    # (`tnode_hold(n)`: a get by its name, whose put may follow)
+                named_get = bool(ev.callee and names_a_get and names_a_get(ev.callee) and
+                                 ev.args and not ev.gets_other)
+                if named_get and (fm is None or fm.put is None or fm.inferred):
+                    # (`tnode_hold(n)`: a get by its name, whose put may follow; one whose
+                    # body also puts, `get_hwpoison_page(p)`, drops the reference it took
+                    # when it fails)
                     k = obj_key(_EMPTY, ev.args[0])
                     if k is not None:
                         gets.add(k)
@@ -120,7 +126,8 @@ def owned_results(fn: Function, model_for: Callable[[str, bool], FnModel | None]
                         k = obj_key(_EMPTY, ev.args[idx])
                         if k is not None:
                             gets.add(k)
-                if fm.put is not None and fm.put < len(ev.args):
+                if fm.put is not None and fm.put < len(ev.args) and \
+                        not (named_get and fm.inferred):
                     k = obj_key(_EMPTY, ev.args[fm.put])
                     if k is not None and k not in fn.params:
                         puts.append((b.id, i, k, ev, fm))
@@ -153,6 +160,11 @@ def owned_results(fn: Function, model_for: Callable[[str, bool], FnModel | None]
     # the object, and what produced that argument is what the put shows
     passes = {d: a.text for d, (_, _, call) in made_by.items()
               if (a := _passed(call, model_for)) is not None}
+    # (`folio = page_folio(p); folio_put(folio)` after a get on `p`: the same pairing)
+    got = {defs[d][0] for d, src in passes.items() if src in gets}
+    puts = [p for p in puts if p[2] not in got]
+    if not puts:
+        return {}
     reaching = _reaching(fn, defs, where, {p[2] for p in puts} | set(passes.values()))
 
     def producers(d: int, depth: int = 0) -> set[str | None]:
