@@ -17,7 +17,8 @@ KEPT_ELSEWHERE = exception(
     because something else holds it, and the ignored result states the caller's belief
     that the count cannot be zero.  The analysis does not check that belief (it does not
     model which lock or reference keeps the object), so the finding is a note that asks
-    the question.""",
+    the question.  A tryget the model says fails on a state of the object's owner
+    (`try_module_get()` while the module is going away) is out of it.""",
     "ref_unchecked_tryget.c:sess_table_kick", "ref_unchecked_tryget.c:sess_ref_ignored",
     effect="demotes")
 
@@ -34,7 +35,9 @@ class RefUncheckedTryget(Checker):
     was given is kept alive by its caller, whatever a tryget on a count inside it says).
     An ignored tryget outside any read-side section, on an object not found under RCU
     (one a lock or the caller keeps), is a note: its failure is possible only if what
-    keeps the object does not, which the analysis does not check.
+    keeps the object does not, which the analysis does not check.  Not so a tryget
+    that fails on a state rather than a zero count (`try_module_get()` once the module
+    is going away): ignoring it is a warning wherever it is.
 
     ## Why is this bad
     A tryget fails exactly when the object is dying: its count already reached zero
@@ -69,7 +72,10 @@ class RefUncheckedTryget(Checker):
             a = ev.args[fm.tryget] if fm.tryget < len(ev.args) else None
             k = ref_key(st, a, fm) if a is not None else None
             found_under_rcu = k is not None and st.ptr(k) is not None
-            kept = not self.run.in_section(st) and not found_under_rcu
+            # (a tryget that fails on its owner's state, `try_module_get()`, can fail
+            # whatever keeps the object)
+            kept = not self.run.in_section(st) and not found_under_rcu and \
+                not fm.fails_on_state
             self.report(ev.loc, f"the result of {ev.callee}() is ignored: the reference may "
                         "not have been taken", st, obj=ev.result,
                         demote=KEPT_ELSEWHERE if kept else None)

@@ -99,6 +99,29 @@ static void shrinker_ping(struct shrinker *shrinker)
 	shrinker_put(shrinker);
 }
 
+/* a module reference fails while the module is going away, whatever keeps the ops
+ * structure alive: its result must be looked at even with the table's mutex held */
+struct sess_ops {
+	struct module *owner;
+	int (*start)(struct sess *s);
+};
+
+struct sess_ctl {
+	struct mutex lock;
+	const struct sess_ops *ops;
+};
+
+static int sess_ctl_start(struct sess_ctl *c, struct sess *s)
+{
+	int err;
+
+	mutex_lock(&c->lock);
+	try_module_get(c->ops->owner);			/* expect: ref-unchecked-tryget@warning */
+	err = c->ops->start(s);
+	mutex_unlock(&c->lock);
+	return err;
+}
+
 /* ---- correct ----------------------------------------------------------------------- */
 
 static int memcg_pin_checked(struct mem_cgroup *memcg)

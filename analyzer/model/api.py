@@ -112,6 +112,10 @@ class FnModel:
     # the reference is taken (or dropped) through a field of an object and pins that
     # object: try_module_get(ops->owner) keeps the module, and so ops, alive
     pins_container: bool = False
+    # the tryget fails on a state of the object's owner, not on a zero count (a module
+    # going away: kernel/module/main.c, try_module_get()), so whatever keeps the object
+    # alive does not make it succeed
+    fails_on_state: bool = False
     same_object: int | None = None
     consumes: int | None = None
     # the callee keeps it only when it succeeds: "ok" when it returns 0 (and fails with
