@@ -21,8 +21,6 @@ class CheckTask:
     summaries: dict[str, Summary] = field(default_factory=dict)  # of every definition reached
     # what other functions release of the callees the unit's functions call
     elsewhere: dict[str, list] = field(default_factory=dict)
-    # the callees most of the unit's callers never release a result of
-    doubted: list[str] = field(default_factory=list)
     # the definitions reached that were read in files followed for them
     followed: set[str] = field(default_factory=set)
 
@@ -37,5 +35,4 @@ def check_unit(task: CheckTask, model: ApiModel, checkers: list, budget: Budget)
     prog.summaries = task.summaries
     prog.followed = task.followed
     prog.elsewhere = {(task.info.path, k): tuple(v) for k, v in task.elsewhere.items()}
-    prog.doubted = {(task.info.path, c) for c in task.doubted}
     return storage.CODEC.dumps(prog.check_unit(task.info.path))

@@ -55,34 +55,6 @@ COMPARED = exception(
     "ref_leak_believed.c:tnode_check_current", "ref_leak_believed.c:tnode_refresh",
     attributed=False)
 
-MINORITY = exception(
-    "ref-leak.belief-minority", "ref-leak",
-    "a release of a callee's result shows nothing of the callee where most of the "
-    "file's callers of it (three or more) release none of its results",
-    """A lookup that borrows from a structure (`ndlp = lpfc_findnode_did(vport, did)`,
-    a list's node) is used by most of its callers without a release; the one that
-    puts the result drops the structure's reference, as the node leaves it.  The
-    kernel's conventions are read from the majority of a file's uses, as with the
-    evidence one function gives the others (Engler et al., "Bugs as deviant
-    behavior", SOSP 2001).""",
-    "ref_leak_believed_minority.c:tport_retire",
-    "ref_leak_believed_minority.c:tport_ping",
-    attributed=False)
-
-PARTIAL_PUT = exception(
-    "ref-leak.belief-partial-put", "ref-leak",
-    "a callee analysed to put its argument on some of its paths only shows nothing of "
-    "where the argument came from",
-    """A state change that drops the structure's reference when an object leaves it
-    (`lpfc_nlp_set_state(vport, ndlp, NLP_STE_UNUSED_NODE)`, a `foo_set_state()` that
-    puts on the dying state) releases nothing its caller took: the put is the
-    structure's, decided by the state, not the caller's contract.  Only a callee that
-    puts on every path where its argument is not NULL, as `*_put()` and `*_release()`
-    helpers do (Documentation/core-api/kref.rst), is a release.""",
-    "ref_leak_believed_minority.c:tport_retire_state",
-    "ref_leak_believed_minority.c:tport_ping",
-    attributed=False)
-
 
 @dataclass(frozen=True)
 class Belief:
@@ -119,8 +91,7 @@ def says_nothing(fm: FnModel | None) -> bool:
 def owned_results(fn: Function, model_for: Callable[[str, bool], FnModel | None],
                   puts_inside: Callable[[Call], bool] = lambda ev: False,
                   names_a_get: Callable[[str], bool] | None = None,
-                  skip_compared: bool = True,
-                  skip_partial: bool = True) -> dict[str, Belief]:
+                  skip_compared: bool = True) -> dict[str, Belief]:
     """Callees whose results `fn` releases, with the first release that shows it."""
     calls: dict[str, Call] = {}
     defs: list[tuple[str, str | None]] = []   # def id -> (variable, callee or None)
@@ -156,8 +127,7 @@ def owned_results(fn: Function, model_for: Callable[[str, bool], FnModel | None]
                         if k is not None:
                             gets.add(k)
                 if fm.put is not None and fm.put < len(ev.args) and \
-                        not (named_get and fm.inferred) and \
-                        not (skip_partial and fm.inferred and fm.put_maybe):
+                        not (named_get and fm.inferred):
                     k = obj_key(_EMPTY, ev.args[fm.put])
                     if k is not None and k not in fn.params:
                         puts.append((b.id, i, k, ev, fm))

@@ -70,8 +70,6 @@ class RunContext:
     # what another analysed function's own code shows of a callee's result: that it
     # releases one (`beliefs.Belief`), or None
     released_elsewhere: Callable[[str], beliefs.Belief | None] = lambda name: None
-    # callees most of whose callers in the unit release none of their results
-    doubted: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -164,10 +162,7 @@ class FunctionRun:
         self.beliefs = beliefs.owned_results(
             fn, self.model_for, self.puts_inside,
             model.names_a_get if self.enabled(beliefs.PAIRED_GET) else None,
-            self.enabled(beliefs.COMPARED), self.enabled(beliefs.PARTIAL_PUT))
-        if self.enabled(beliefs.MINORITY):
-            self.beliefs = {c: b for c, b in self.beliefs.items()
-                            if c not in self.context.doubted}
+            self.enabled(beliefs.COMPARED))
         # ... or that another analysed function releases (callers of one callee share
         # its contract: `dev = get_dev_from_fwnode(h); ... put_device(dev);` elsewhere
         # in the file says what every call of it returns)

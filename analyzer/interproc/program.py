@@ -47,8 +47,6 @@ if TYPE_CHECKING:
     import networkx as nx
 
 SCC_ROUNDS = 3
-# callers of a callee in a unit below which their releases are not counted against it
-MIN_CALLERS = 3
 
 
 @dataclass
@@ -159,9 +157,6 @@ class Program:
         # (unit, callee name) -> the first function (by node) of the unit whose own code
         # releases that callee's result: (node, its name, the releasing call, line, file)
         self.elsewhere: dict[tuple[str, str], tuple[str, str, str, int, str]] = {}
-        # (unit, callee name) for the callees most of whose callers in the unit release
-        # none of their results: one function's release of one is no evidence
-        self.doubted: set[tuple[str, str]] = set()
         self.digests: dict[str, str] = {}     # node -> digest of its summary
         self.inputs: dict[str, str] = {}      # node -> digest of what its summary consumed
         self.sites: dict[str, list[CallSite]] = {}
@@ -351,18 +346,6 @@ class Program:
                     (nid, s.name, api, line, s.file))
         self.elsewhere = {k: rs[0] for k, rs in releasers.items()
                           if 2 * len(rs) >= callers.get(k, 0)}
-        # (the same count weighs a function's reading of its own code: where most callers
-        # only use the result, a release in one of them drops some other reference, the
-        # structure's: `lpfc_nlp_put(ndlp)` on a node a list lookup found)
-        self.doubted = {k for k, rs in releasers.items()
-                        if callers.get(k, 0) >= MIN_CALLERS and 2 * len(rs) < callers[k]}
-
-    def doubted_for(self, nid: str) -> frozenset[str]:
-        """The callees of `nid` whose results most of its unit's callers never release."""
-        node = self.nodes.get(nid)
-        if node is None or node.unit is None:
-            return frozenset()
-        return frozenset(c for c in node.callees if (node.unit, c) in self.doubted)
 
     def elsewhere_for(self, nid: str) -> dict[str, tuple[str, str, str, int, str]]:
         """The entries another function of its unit gives for the callees `nid` calls."""
@@ -398,8 +381,7 @@ class Program:
     def engine_run(self, nid: str, fn: Function, checks: bool):
         context = RunContext(has_callers=self.has_callers(nid), node=nid,
                              resolve=lambda name: self.resolve(nid, name),
-                             released_elsewhere=self.released_elsewhere(nid),
-                             doubted=self.doubted_for(nid))
+                             released_elsewhere=self.released_elsewhere(nid))
         subscribers = [SummaryObserver, *(self.checkers if checks else ())]
         try:
             return FunctionRun(fn, self.model, subscribers, lookup=self.lookup_for(nid),
@@ -446,7 +428,7 @@ class Program:
         got = self.runs.get(nid)
         if got is None or got[0] != self.inputs_of(nid) or got[1] != self.has_callers(nid):
             return None
-        if self.elsewhere_for(nid) or self.doubted_for(nid):
+        if self.elsewhere_for(nid):
             return None  # run before the other functions' evidence was gathered
         return got[2]
 
@@ -490,8 +472,7 @@ def check_inputs(prog: Program, path: str, key: str) -> str:
     h = hashlib.sha256(key.encode())
     for nid in prog.units[path].functions:
         h.update(f"{nid}\0{prog.inputs_of(nid)}\0{prog.has_callers(nid)}\0"
-                 f"{sorted(prog.elsewhere_for(nid).items())}\0"
-                 f"{sorted(prog.doubted_for(nid))}\n".encode())
+                 f"{sorted(prog.elsewhere_for(nid).items())}\n".encode())
     return h.hexdigest()[:24]
 
 
