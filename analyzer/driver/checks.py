@@ -23,6 +23,8 @@ class CheckTask:
     elsewhere: dict[str, list] = field(default_factory=dict)
     # the definitions reached that were read in files followed for them
     followed: set[str] = field(default_factory=set)
+    # the counters the run's puts show to be reference counts (`engine.counters`)
+    refcounts: frozenset[tuple[str, str]] = frozenset()
 
 
 def check_unit(task: CheckTask, model: ApiModel, checkers: list, budget: Budget) -> bytes:
@@ -34,5 +36,6 @@ def check_unit(task: CheckTask, model: ApiModel, checkers: list, budget: Budget)
     prog.callers = task.callers
     prog.summaries = task.summaries
     prog.followed = task.followed
+    prog.refcounts = task.refcounts
     prog.elsewhere = {(task.info.path, k): tuple(v) for k, v in task.elsewhere.items()}
     return storage.CODEC.dumps(prog.check_unit(task.info.path))

@@ -122,7 +122,7 @@ def map_unit(job: Job, key: str, model: ApiModel, checkers: list, check_key: str
     low = out.lowered
     if low is None:
         return out
-    info, nodes, bodies = split_unit(low, key)
+    info, nodes, bodies = split_unit(low, key, model)
     prog = Program(model, checkers, budget)
     prog.add_unit(info, nodes)
     prog.bodies = bodies

@@ -423,4 +423,4 @@ class _Run:
                          {c: prog.summaries[c] for c in reached if c in prog.summaries},
                          {c: list(e) for n in info.functions
                           for c, e in prog.elsewhere_for(n).items()},
-                         reached & prog.followed)
+                         reached & prog.followed, prog.refcounts)

@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from analyzer.engine import beliefs, lifetimes
+from analyzer.engine import beliefs, counters, lifetimes
 from analyzer.engine.exceptions import ALL
 from analyzer.engine.hooks import Hooks, whole
 from analyzer.engine.notes import path_notes
@@ -70,6 +70,8 @@ class RunContext:
     # what another analysed function's own code shows of a callee's result: that it
     # releases one (`beliefs.Belief`), or None
     released_elsewhere: Callable[[str], beliefs.Belief | None] = lambda name: None
+    # the counters the run's puts show to be reference counts: (owner type, path)
+    refcounts: frozenset[tuple[str, str]] = frozenset()
 
 
 @dataclass
@@ -181,6 +183,10 @@ class FunctionRun:
         # no other call is given (`list_add(&w->list, &dispose); ... dispose_list(&dispose);`
         # hands the list, and what it holds, to the call that empties it)
         self.holders = self.locals - self.given_on(fn)
+        # calls that change the reference count of the object a counter is reached from
+        self.counted = {u.result: u for u in counters.uses(fn, model)
+                        if u.counter in self.context.refcounts} \
+            if self.context.refcounts else {}
         self.subscribers: list[Hooks] = [cls(self) for cls in subscribers]
         slots = []
         for sub in self.subscribers:
@@ -660,6 +666,10 @@ class FunctionRun:
 
     def call(self, st: State, ev: Call) -> State:
         fm = self.callee_model(ev, st)
+        use = self.counted.get(ev.result)
+        if use is not None and fm is not None:
+            # `atomic64_inc(&prog->aux->refcnt)`: a get of `prog`
+            ev, fm = counters.as_reference(ev, fm, use)
         self.calls[ev.result] = (ev, fm)
         st = self.notify("on_call", st, ev, fm)
         for i, a in enumerate(ev.args):

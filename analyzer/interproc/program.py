@@ -37,6 +37,7 @@ from analyzer.engine.beliefs import Belief
 from analyzer.engine.run import Budget, FunctionRun, RunContext
 from analyzer.engine.sections import Flavours
 from analyzer.frontend import deepstack
+from analyzer.engine import counters
 from analyzer.interproc.observer import CallSite, SummaryObserver
 from analyzer.interproc.summaries import Summary, summarize
 from analyzer.ir import Call, Finding, Function, Loc
@@ -65,6 +66,9 @@ class Node:
     # summarised before it is run
     callees: tuple[str, ...] = ()
     unsupported: tuple[str, ...] = ()
+    # the counters it changes, as (get/put/tryget, owner type, path, the owner is a
+    # parameter): `engine.counters`
+    counting: tuple[tuple[str, str, str, bool], ...] = ()
 
 
 @dataclass
@@ -78,7 +82,8 @@ class UnitInfo:
     problems: list[str] = field(default_factory=list)
 
 
-def node_of(fn: Function, nid: str, unit: str | None, tu: str = "") -> Node:
+def node_of(fn: Function, nid: str, unit: str | None, tu: str = "",
+            model: ApiModel | None = None) -> Node:
     names: list[str] = []
     for b in fn.blocks:
         for ev in b.events:
@@ -86,11 +91,14 @@ def node_of(fn: Function, nid: str, unit: str | None, tu: str = "") -> Node:
                 for name in (ev.callee, *(a.text for a in ev.args if a.kind == "func")):
                     if name and name not in names:
                         names.append(name)
+    counting = tuple(dict.fromkeys((u.kind, u.owner_type, u.path, u.param)
+                                   for u in counters.uses(fn, model))) if model else ()
     return Node(nid, fn.name, fn.loc.file, fn.loc.line, fn.is_static, fn.is_weak, unit, tu,
-                tuple(names), tuple(fn.unsupported))
+                tuple(names), tuple(fn.unsupported), counting)
 
 
-def split_unit(low: LoweredTU, tu: str = "") -> tuple[UnitInfo, list[Node], dict[str, Function]]:
+def split_unit(low: LoweredTU, tu: str = "", model: ApiModel | None = None
+               ) -> tuple[UnitInfo, list[Node], dict[str, Function]]:
     """A lowered unit as graph nodes and bodies; header inlines another unit lowered
     are referred to by node id only."""
     info = UnitInfo(low.path, tu, problems=list(low.problems))
@@ -100,12 +108,12 @@ def split_unit(low: LoweredTU, tu: str = "") -> tuple[UnitInfo, list[Node], dict
         nid = header_nid(key, name)
         info.headers[name] = nid
         if fn is not None:
-            nodes.append(node_of(fn, nid, None, tu))
+            nodes.append(node_of(fn, nid, None, tu, model))
             bodies[nid] = fn
     for fn in low.functions:
         nid = f"{low.path}:{fn.name}"
         info.functions.append(nid)
-        nodes.append(node_of(fn, nid, low.path, tu))
+        nodes.append(node_of(fn, nid, low.path, tu, model))
         bodies[nid] = fn
     return info, nodes, bodies
 
@@ -178,11 +186,13 @@ class Program:
         self.facts: dict[str, list[tuple[str, tuple]]] = {}
         # functions of files followed for their definitions (`driver/follow`)
         self.followed: set[str] = set()
+        # the counters the run's puts show to be reference counts (`engine.counters`)
+        self.refcounts: frozenset[tuple[str, str]] = frozenset()
 
     # --- what the program is made of --------------------------------------------------
     def add(self, low: LoweredTU, tu: str = "") -> UnitInfo:
         """A lowered unit, bodies and all."""
-        info, nodes, bodies = split_unit(low, tu)
+        info, nodes, bodies = split_unit(low, tu, self.model)
         self.add_unit(info, nodes)
         for nid, fn in bodies.items():
             if self.nodes[nid].tu == tu:
@@ -257,6 +267,8 @@ class Program:
         """The digest of what `nid`'s summary consumes: the definitions its calls reach
         and their summaries."""
         h = hashlib.sha256()
+        for _, owner, path, _ in self.nodes[nid].counting:
+            h.update(f"{owner}{path}\0{(owner, path) in self.refcounts}\n".encode())
         for name in sorted(self.nodes[nid].callees):
             callee = self.resolve(nid, name)
             h.update(f"{name}\0{callee}\0{self.digests.get(callee, '-')}\n".encode())
@@ -267,6 +279,8 @@ class Program:
         import networkx as nx
 
         t0 = time.perf_counter()
+        self.refcounts = counters.reference_counts(
+            ((n.name, n.callees, n.counting) for n in self.nodes.values()), self.model)
         g = self.build_graph()
         cond = nx.condensation(g)
         order = list(reversed(list(nx.topological_sort(cond))))
@@ -381,7 +395,8 @@ class Program:
     def engine_run(self, nid: str, fn: Function, checks: bool):
         context = RunContext(has_callers=self.has_callers(nid), node=nid,
                              resolve=lambda name: self.resolve(nid, name),
-                             released_elsewhere=self.released_elsewhere(nid))
+                             released_elsewhere=self.released_elsewhere(nid),
+                             refcounts=self.refcounts)
         subscribers = [SummaryObserver, *(self.checkers if checks else ())]
         try:
             return FunctionRun(fn, self.model, subscribers, lookup=self.lookup_for(nid),

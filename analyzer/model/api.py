@@ -78,6 +78,12 @@ class FnModel:
     # counter is its reference count — which only the free its dec-and-test guards shows
     # (see rcu-free-without-grace); otherwise any counter
     counter_tryget: int | None = None
+    # argument index of a plain counter incremented (`atomic64_inc(&prog->aux->refcnt)`),
+    # or decremented and tested (`atomic_dec_and_test(&x->refs)`): a get, or a put, of
+    # the object the counter is reached from where that counter is its reference count
+    # (`analyzer/engine/counters.py`); otherwise any counter
+    counter_inc: int | None = None
+    counter_put: int | None = None
     # argument index of a pointer's address (`&dst`) through which the call hands back a
     # new reference; out_ref_if "ok": only when it returns 0 (failing with a -errno)
     out_ref: int | None = None
@@ -162,7 +168,8 @@ class FnModel:
         """The lowering records its arguments' struct types (see `Call.types`)."""
         return any(i is not None for i in (self.frees, self.defers_free, self.publishes,
                                             self.get, self.put, self.tryget,
-                                            self.counter_tryget,
+                                            self.counter_tryget, self.counter_inc,
+                                            self.counter_put,
                                             self.unpublishes, self.callback,
                                             self.release))
 

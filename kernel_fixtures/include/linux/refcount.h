@@ -21,6 +21,11 @@ bool atomic_dec_and_test(atomic_t *v);
 bool atomic_inc_not_zero(atomic_t *v);
 int atomic_read(const atomic_t *v);
 bool atomic_long_dec_and_test(atomic_long_t *v);
+void atomic_inc(atomic_t *v);
+void atomic_long_inc(atomic_long_t *v);
+void atomic64_inc(atomic64_t *v);
+bool atomic64_dec_and_test(atomic64_t *v);
+bool atomic64_inc_not_zero(atomic64_t *v);
 
 /* <linux/rcuref.h>: the count readers may race with its last put under RCU */
 typedef struct { atomic_t refcnt; } rcuref_t;

@@ -13,6 +13,7 @@ typedef unsigned long long u64;
 typedef unsigned int gfp_t;
 typedef struct { int counter; } atomic_t;
 typedef struct { long counter; } atomic_long_t;
+typedef struct { long long counter; } atomic64_t;
 
 #define __rcu
 #define __force
