@@ -33,11 +33,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+from analyzer.engine import counters
 from analyzer.engine.beliefs import Belief
 from analyzer.engine.run import Budget, FunctionRun, RunContext
 from analyzer.engine.sections import Flavours
 from analyzer.frontend import deepstack
-from analyzer.engine import counters
 from analyzer.interproc.observer import CallSite, SummaryObserver
 from analyzer.interproc.summaries import Summary, summarize
 from analyzer.ir import Call, Finding, Function, Loc
