@@ -39,7 +39,8 @@ class RcuPlainAccess(Checker):
     the writer's lock, is to say so with `rcu_dereference_protected()`; sparse reports
     the address-space mismatch as well), and not otherwise: the kernel reads its
     update-side pointers plainly under their lock all the time. Storing NULL,
-    testing the pointer for NULL or comparing it, taking its address, moving it from one
+    testing the pointer (or an array's element) for NULL or comparing it — what the
+    test loads on the way to it is still read — taking its address, moving it from one
     RCU-shared location to another (`*pp = n->next`, both `__rcu`: sparse sees one
     address space), and uses inside other macros' arguments are not reported.
 

@@ -370,3 +370,46 @@ static int rlist_first_key(struct rlist *l)
 	mutex_unlock(&l->lock);
 	return n ? n->key : -1;
 }
+
+/* ---- tested and compared pointers: the value, not what it points to ---------------- */
+
+static struct route __rcu *route_cache[8];
+
+/* correct: an element tested for NULL, then read through the accessor */
+static int route_map_has(struct route_map *m, unsigned int i)
+{
+	int metric = -1;
+
+	if (m->direct[i & 15]) {
+		rcu_read_lock();
+		metric = route_metric(rcu_dereference(m->direct[i & 15]));
+		rcu_read_unlock();
+	}
+	return metric;
+}
+
+/* correct: an element compared with the value it is to be cleared of */
+static void route_cache_forget(struct route *r)
+{
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		if (route_cache[i] != r)
+			continue;
+		RCU_INIT_POINTER(route_cache[i], NULL);
+		break;
+	}
+}
+
+/* buggy: the test reads a member through the RCU-shared pointer, which it loads plainly */
+static bool table_best_is_set(struct table *t)
+{
+	bool ret;
+
+	rcu_read_lock();
+	ret = false;
+	if (t->best->metric)				/* expect: rcu-plain-access@warning */
+		ret = true;
+	rcu_read_unlock();
+	return ret;
+}

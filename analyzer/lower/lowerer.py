@@ -100,7 +100,7 @@ class Lowerer:
             fcur.location.file.name == ctx.file
         # plain accesses of pointer fields and globals are events (kept, once the file
         # is lowered, if RCU readers share the pointer)
-        self.testing = False  # evaluating a bare truth or comparison operand
+        self.testing = None  # a bare truth or comparison operand being evaluated
         self.loop_test = ""  # lowering the test of a loop: "loop", or "macro"
         self.loop_body: int | None = None  # ... and the block of its body
         self.target = None  # the cursor an assignment stores to, and what it stores
@@ -811,14 +811,17 @@ class Lowerer:
                          self.loop_test), t, f)
 
     def operand(self, c) -> Val:
-        """A tested or compared pointer is not loaded through (`if (p->cfg)`)."""
-        if c.kind not in (self.K.MEMBER_REF_EXPR, self.K.DECL_REF_EXPR):
+        """A tested or compared pointer is not loaded through (`if (p->cfg)`,
+        `if (sk->sk_policy[dir])`, `if (tbl[i] != old)`); what the access reads on the
+        way to it is (`p->cfg` in `if (p->cfg->ops)`)."""
+        if c.kind not in (self.K.MEMBER_REF_EXPR, self.K.DECL_REF_EXPR,
+                          self.K.ARRAY_SUBSCRIPT_EXPR):
             return self.expr(c)
-        self.testing = True
+        self.testing = c
         try:
             return self.expr(c)
         finally:
-            self.testing = False
+            self.testing = None
 
     def equality(self, c, a, b, t: int, f: int, negated: bool = False) -> bool:
         """`x != y` is the negation of `x == y`: one subject, so a later test of either
@@ -1057,7 +1060,8 @@ class Lowerer:
                     (v.kind == "var" and v.root in self.moved):
                 return  # storing NULL, or moving a published pointer, needs no ordering
             kind = "write"
-        if self.suppress or not self.in_main or self.testing or decl is None or \
+        if self.suppress or not self.in_main or (self.testing is not None and c == self.testing) \
+                or decl is None or \
                 not self.is_ptr(c.type) or self.in_macro(c):
             return
         fields = self.ctx.rcu_fields
