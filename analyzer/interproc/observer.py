@@ -245,9 +245,19 @@ class SummaryObserver(Hooks):
                 continue
             k = lifetimes.ref_key(st, ev.args[index], fm)
             back = ("back", self.fn.params.index(k)) if k in self.fn.params else None
+            got = ("got", self.fn.params.index(k)) if k in self.fn.params else None
+            if bucket is facts.param_gets and got is not None:
+                st = self.put(st, self.get(st) | {got})
             if bucket is facts.param_puts and back in self.get(st):
                 # dropping what its list held (`list_del_init(&t->list); put_tree(t)`)
                 st = self.put(st, self.get(st) - {back})
+                continue
+            if bucket is facts.param_puts and got in self.get(st) and st.refcount(k) == 0:
+                # dropping the reference this path took itself, which went into an
+                # object the function still holds (`n->dev = dev; netdev_hold(dev, ...);`
+                # then `netdev_put(dev, ...); kfree(n);` when the constructor fails):
+                # the caller's reference is untouched
+                st = self.put(st, self.get(st) - {got})
                 continue
             if k in self.fn.params and (bucket is not facts.param_puts or st.refcount(k) == 0):
                 bucket.add(self.fn.params.index(k))
