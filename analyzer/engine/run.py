@@ -705,6 +705,9 @@ class FunctionRun:
         if fm.exit:
             fkey = self.flavours.key(fm.exit, self.handle_of(ev, fm))
             st = self.leave(st, fkey, ev)
+        if fm.enter_maybe and not fm.enter:
+            # held on some of the callee's paths only: this path's nesting is unknown
+            st = st.with_depth(self.flavours.key(fm.enter_maybe, None), UNKNOWN)
         for i, label in fm.puts_handles:
             k = self.handle_object(ev, i, label)
             a = ev.args[i] if i < len(ev.args) else None

@@ -79,6 +79,8 @@ class Summary:
     enters_if: str | None = None    # ... only when it returns true
     enters_on_zero: bool = False    # ... only when it returns 0 (and fails with -errno)
     enters_on_nonneg: bool = False  # ... only when it returns >= 0 (an id; else -errno)
+    # ... on some paths, which its result does not tell apart
+    enters_maybe: str | None = None
     exits: str | None = None        # releases a section its caller holds
     # releases its caller's section on some path (for good, or to take it again)
     releases_caller: str | None = None
@@ -157,6 +159,7 @@ class Summary:
         return FnModel(
             self.name,
             enter=self.enters or self.enters_if,
+            enter_maybe=self.enters_maybe if not (self.enters or self.enters_if) else None,
             enter_if=("zero" if self.enters_on_zero else
                       "nonneg" if self.enters_on_nonneg else "true")
             if self.enters_if and not self.enters else None,
@@ -300,6 +303,11 @@ def summarize(fn: Function, exit_states, facts: RunFacts, flavours: Flavours) ->
                     # an id >= 0 with the section held, -errno without (`ipc_addid()`)
                     s.enters_if = s.enters_if or fkey
                     s.enters_on_nonneg = True
+                elif not fkey.partition(":")[2]:
+                    # held on some returns, under a condition the result does not say (a
+                    # level kept in a structure the caller's partner tests: folio_walk_
+                    # start()/folio_walk_end()): what the caller holds after it is unknown
+                    s.enters_maybe = s.enters_maybe or fkey
         if exits and all(fkey in st.borrowed and st.depth(fkey) == 0 for st in exits):
             s.exits = s.exits or fkey
         if every_path_only:

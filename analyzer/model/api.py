@@ -29,6 +29,10 @@ class FnModel:
     # (`->srcu`: a helper given `head` enters `srcu_read_lock(&head->srcu)`)
     handle_path: str = ""
     enter_if: str | None = None
+    # inferred: returns holding this flavour on some paths, which its result does not
+    # tell apart (`folio_walk_start()` maps the pte, under RCU, only for a pte-level
+    # folio): after the call the caller's nesting of it is unknown
+    enter_maybe: str | None = None
     asserts: str | None = None
     sleeps: bool | str = False
     # the sleep depends on the object (kvfree() of vmalloc'ed memory)
