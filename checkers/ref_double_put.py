@@ -66,6 +66,10 @@ _LAST = "\0last put"
 # designates (`if (cur == memcg)` with `memcg` the caller's): it has references this
 # function cannot count
 _SHARED = "\0shared"
+# (mark, object): its last reference went on this path (a dec-and-test returned true):
+# what is called on it now is its release (`if (atomic_dec_and_test(&av->refcount))
+# __put_anon_vma(av);`), not one more put
+_GONE = "\0last reference gone"
 
 
 @register
@@ -151,6 +155,12 @@ class RefDoublePut(Checker):
         v = self.run.err_tested(st, subject, outcome, strict=True)
         if v is not None:
             st = self.put(st, self.get(st) | {(_ERR, v)})
+        call, fm = self.run.calls.get(subject.tmp, (None, None)) \
+            if outcome and subject.kind == "call" and subject.tmp else (None, None)
+        if fm is not None and fm.last and fm.put is not None and fm.put < len(call.args):
+            k = ref_key(st, call.args[fm.put], fm)
+            if k is not None:
+                st = self.put(st, self.get(st) | {(_GONE, k)})
         return st
 
     @staticmethod
@@ -229,6 +239,8 @@ class RefDoublePut(Checker):
             return None
         if (_SHARED, k) in self.get(st):
             return None  # (the object has references this function cannot count)
+        if (_GONE, k) in self.get(st):
+            return None  # the release its last put guards, named as a put
         if k in st.dropped and self.credits(st, k) > 0:
             # `list_del_init(&bg->dirty_list); btrfs_put_block_group(bg);`: the list's
             # reference ("once for the caching bgs list and once for us")

@@ -314,3 +314,65 @@ static void entry_owner_release(struct entry_owner *o)
 	entry_put(e);
 	entry_put(e);				/* expect: ref-double-put@note */
 }
+
+/* ---- a release named as a put, called where the last reference went ---------------- */
+
+struct tavma {
+	atomic_t refcount;
+	struct tavma *root;
+};
+
+void tavma_free(struct tavma *av);
+void tavma_lock_read(struct tavma *av);
+void tavma_unlock_read(struct tavma *av);
+bool tavma_moved(struct tavma *av);
+struct tfolio;
+struct tavma *tfolio_avma(struct tfolio *f);
+
+/* the release: called once the count reached zero; drops the root's reference too */
+void __put_tavma(struct tavma *av)
+{
+	struct tavma *root = av->root;
+
+	tavma_free(av);
+	if (root != av && atomic_dec_and_test(&root->refcount))
+		tavma_free(root);
+}
+
+void put_tavma(struct tavma *av)
+{
+	if (atomic_dec_and_test(&av->refcount))
+		__put_tavma(av);
+}
+
+/* correct: the last reference dropped by hand (the lock must go first), then the
+ * release called directly */
+struct tavma *tavma_lock_pinned(struct tfolio *f)
+{
+	struct tavma *av = tfolio_avma(f);
+
+	if (!atomic_inc_not_zero(&av->refcount))
+		return NULL;
+	tavma_lock_read(av);
+	if (atomic_dec_and_test(&av->refcount)) {
+		tavma_unlock_read(av);
+		__put_tavma(av);
+		return NULL;
+	}
+	return av;
+}
+
+/* buggy: a put after the hand-made one dropped the last reference too */
+void tavma_unpin_twice(struct tfolio *f)
+{
+	struct tavma *av = tfolio_avma(f);
+
+	if (!atomic_inc_not_zero(&av->refcount))
+		return;
+	if (tavma_moved(av)) {
+		atomic_dec_and_test(&av->refcount);
+		put_tavma(av);				/* expect: ref-double-put@warning */
+		return;
+	}
+	put_tavma(av);
+}

@@ -80,6 +80,7 @@ static void centry_release(struct centry *e)
 }
 
 int centry_fill(struct centry *e, void *buf);
+struct centry *ctable_lookup_raw(struct ctable *t, int key);
 
 struct csession {
 	atomic_t pending;
@@ -198,6 +199,27 @@ int ctable_read_released(struct ctable *t, int key, void *buf)
 	err = centry_fill(e, buf);
 	centry_release(e);
 	return err;
+}
+
+/* a counter's tryget pairs with the release that follows: the raw lookup lends its
+ * entry, and its other callers owe nothing */
+int ctable_peek(struct ctable *t, int key)
+{
+	struct centry *e = ctable_lookup_raw(t, key);
+	int k;
+
+	if (!e || !atomic_inc_not_zero(&e->users))
+		return -1;
+	k = e->key;
+	centry_release(e);
+	return k;
+}
+
+int ctable_peek_unlocked(struct ctable *t, int key)
+{
+	struct centry *e = ctable_lookup_raw(t, key);
+
+	return e ? e->key : -1;
 }
 
 /* the request ends in its completion handler, elsewhere: nothing is held here */

@@ -121,7 +121,10 @@ def owned_results(fn: Function, model_for: Callable[[str, bool], FnModel | None]
                         gets.add(k)
                 if fm is None:
                     continue
-                for idx in (fm.get, fm.tryget):
+                # (a counter in the object incremented, `atomic_inc_not_zero(&av->refs)`,
+                # pairs with the put as a get does, whether or not a put elsewhere shows
+                # the counter is the object's reference count: engine/counters.py)
+                for idx in (fm.get, fm.tryget, fm.counter_inc, fm.counter_tryget):
                     if idx is not None and idx < len(ev.args):
                         k = obj_key(_EMPTY, ev.args[idx])
                         if k is not None:
