@@ -159,6 +159,17 @@ class SummaryObserver(Hooks):
         self.facts.exit_gp.append(self.AFTER_GP in self.get(st))
 
     def on_branch(self, st, subject, outcome):
+        eq = subject.equals
+        if eq is not None and outcome and eq[0] in self.fn.params:
+            # `if (tmp->dev == dev)`: the caller's object is also what a structure's field
+            # holds here, with the structure's reference, and a put of it on this branch
+            # (`*r = tmp->next; dev_put(dev); kfree(tmp);`) may drop that one
+            held = ("field", self.fn.params.index(eq[0]))
+            out = self._on_branch(self.put(st, self.get(st) | {held}), subject, outcome)
+            return out if out is not None else self.put(st, self.get(st) | {held})
+        return self._on_branch(st, subject, outcome)
+
+    def _on_branch(self, st, subject, outcome):
         undone = {self.fn.params.index(k) for _, _, k in lifetimes.kept_by(st, subject, outcome)
                   if k in self.fn.params}
         if undone:
@@ -252,6 +263,10 @@ class SummaryObserver(Hooks):
                 # dropping what its list held (`list_del_init(&t->list); put_tree(t)`)
                 st = self.put(st, self.get(st) - {back})
                 continue
+            if bucket is facts.param_puts and ("field", self.fn.params.index(k)
+                                                if k in self.fn.params else -1) in \
+                    self.get(st) and st.refcount(k) == 0:
+                continue  # the structure's reference, see `on_branch`
             if bucket is facts.param_puts and got in self.get(st) and st.refcount(k) == 0:
                 # dropping the reference this path took itself, which went into an
                 # object the function still holds (`n->dev = dev; netdev_hold(dev, ...);`
