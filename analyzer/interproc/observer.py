@@ -255,17 +255,16 @@ class SummaryObserver(Hooks):
             if index is None or index >= len(ev.args):
                 continue
             k = lifetimes.ref_key(st, ev.args[index], fm)
-            back = ("back", self.fn.params.index(k)) if k in self.fn.params else None
-            got = ("got", self.fn.params.index(k)) if k in self.fn.params else None
+            i = self.fn.params.index(k) if k in self.fn.params else None
+            back, got, held = (("back", i), ("got", i), ("field", i)) if i is not None \
+                else (None, None, None)
             if bucket is facts.param_gets and got is not None:
                 st = self.put(st, self.get(st) | {got})
             if bucket is facts.param_puts and back in self.get(st):
                 # dropping what its list held (`list_del_init(&t->list); put_tree(t)`)
                 st = self.put(st, self.get(st) - {back})
                 continue
-            if bucket is facts.param_puts and ("field", self.fn.params.index(k)
-                                                if k in self.fn.params else -1) in \
-                    self.get(st) and st.refcount(k) == 0:
+            if bucket is facts.param_puts and held in self.get(st) and st.refcount(k) == 0:
                 continue  # the structure's reference, see `on_branch`
             if bucket is facts.param_puts and got in self.get(st) and st.refcount(k) == 0:
                 # dropping the reference this path took itself, which went into an
