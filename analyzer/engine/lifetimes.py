@@ -110,6 +110,39 @@ def local_structure(val: Val | None, locals_) -> bool:
         val.root in locals_
 
 
+def keeper(ev: Call, fm: FnModel, locals_) -> str | None:
+    """The structure whose reference a tracked get takes or a tracked put drops: the one
+    the tracker argument is a member of (`netdev_put(dev, &q->dev_tracker)` drops `q`'s
+    reference).  None for a tracker on this function's stack, one its caller passed, or
+    none: the reference is then the function's own."""
+    a = arg(ev, fm.owner)
+    if a is None or a.is_null or a.kind != "addr" or not a.path or \
+            local_structure(a, locals_):
+        return None
+    return a.text.removeprefix("&")
+
+
+def kept_reference(st: State, ev: Call, fm: FnModel, kept: str) -> State:
+    """A get or put through a structure's tracker: the structure's reference, which this
+    path neither owes nor may drop for its caller.  A get still pins the object (what the
+    structure keeps outlives a read-side section) and pays a pointer stored just before."""
+    a = arg(ev, fm.get)
+    k = (held_key(st, a, fm) if a is not None else None) or \
+        (ev.result if fm.returns_ref and ev.result else None)
+    if k is not None and (fm.get is not None or fm.returns_ref):
+        st = replace(st, owed=st.owed - {k}, dropped=st.dropped - {k},
+                     failed=st.failed - {k},
+                     ref_origin=(*st.ref_origin, (k, ev.loc, f"{ev.callee}()")))
+        return st.note(ev.loc, f"{ev.callee}() takes a reference on {_named(k)} that "
+                       f"`{kept}` keeps", about=k)
+    a = arg(ev, fm.put)
+    k = held_key(st, a, fm) if a is not None else None
+    if k is not None:
+        return st.note(ev.loc, f"{ev.callee}() drops the reference `{kept}` keeps on "
+                       f"{_named(k)}", about=k)
+    return st
+
+
 def out_param(fn, ev: Assign) -> str | None:
     """The pointer parameter `dst` a store `*dst = x` hands its caller a value through."""
     t = ev.target

@@ -670,6 +670,12 @@ class FunctionRun:
         if use is not None and fm is not None:
             # `atomic64_inc(&prog->aux->refcnt)`: a get of `prog`
             ev, fm = counters.as_reference(ev, fm, use)
+        kept = lifetimes.keeper(ev, fm, self.locals) if fm is not None else None
+        if kept is not None:
+            # `netdev_put(dev, &q->dev_tracker)`: `q`'s reference, not this function's nor
+            # its caller's: no rule or summary counts it
+            st = lifetimes.kept_reference(st, ev, fm, kept)
+            fm = replace(fm, get=None, put=None, returns_ref=False, owner=None)
         self.calls[ev.result] = (ev, fm)
         st = self.notify("on_call", st, ev, fm)
         for i, a in enumerate(ev.args):

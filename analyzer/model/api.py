@@ -135,6 +135,11 @@ class FnModel:
     # argument index of an object unlinked from a list: the reference the list held
     # comes back with it (a put that follows drops that one, not the caller's)
     takes_back: int | None = None
+    # argument index of a reference tracker (`&q->dev_tracker`): the reference the call
+    # takes, returns or drops is the one the structure holding the tracker keeps, not
+    # the caller's (include/linux/netdevice.h, netdev_hold()/netdev_put()); a tracker on
+    # the caller's stack, its caller's, or none names the caller's own reference
+    owner: int | None = None
     # argument index of the structure that keeps the consumed object: a local one
     # (`&tmp_list`) keeps it only while the function runs, so nothing is handed over
     into: int | None = None
