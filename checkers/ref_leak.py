@@ -350,7 +350,8 @@ class RefLeak(Checker):
         # a callee whose body or model entry shows it only uses it)
         given = {obj_key(st, a) for i, a in enumerate(ev.args) if may_take(fm, i)} - {None}
         out -= {x for x in srcs if x[1].startswith(_OWNS) and
-                self.stored.get((x[0], x[1][len(_OWNS):]), (0, 0, None))[2] in given}
+                set(self.stored.get((x[0], x[1][len(_OWNS):]), (0, 0, None, None))[2:]) &
+                given}
         for i, a in enumerate(ev.args):
             if a.kind == "field":
                 out.discard((a.root, _OWNS + a.text))
@@ -370,7 +371,7 @@ class RefLeak(Checker):
                     # a leak unless the path still releases the object under another
                     # name (`link->map = map; ... kfree(link); out: map_put(map);`)
                     field = mark[len(_OWNS):]
-                    key = self.stored.get((c, field), (None, None, None))[2]
+                    key = self.stored.get((c, field), (None, None, None, None))[2]
                     out.add((key, _FREED + c + "\0" + field))
                     self.freed.setdefault((key, c, field), (st, ev))
             if frees or (fm is not None and i == fm.put) or (
@@ -381,7 +382,7 @@ class RefLeak(Checker):
         return out if out != srcs else None
 
     def field_leak(self, st, c: str, field: str, ev) -> None:
-        k, origin, _ = self.stored.get((c, field), (None, None, None))
+        k, origin, _, _ = self.stored.get((c, field), (None, None, None, None))
         what = f"the reference {origin[2]} took at line {origin[1].line}" if origin else \
             "a reference"
         if k and not k.endswith(")"):
@@ -403,9 +404,19 @@ class RefLeak(Checker):
             k = value_key(st, value)
             if k is not None and k != c and st.refcount(k) > 0:
                 shown = value.text if k.startswith("%") else k
-                self.stored[(c, target.text)] = (shown, st.lookup(st.ref_origin, k), k)
+                self.stored[(c, target.text)] = (shown, st.lookup(st.ref_origin, k), k,
+                                                 self.same_object(st, value))
                 srcs |= {(c, _OWNS + target.text)}
         return srcs
+
+    def same_object(self, st, value) -> str | None:
+        """The variable a stored call's result is the object of (`req->node =
+        tnode_get(node)`): a put of that variable drops the reference the field holds."""
+        call, fm = self.run.calls.get(value.tmp, (None, None)) if value.kind == "call" and \
+            value.tmp else (None, None)
+        if fm is None or fm.same_object is None or fm.same_object >= len(call.args):
+            return None
+        return obj_key(st, call.args[fm.same_object])
 
     def _on_call(self, st, ev, fm):
         if fm is not None and not fm.pins_container:

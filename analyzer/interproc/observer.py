@@ -249,6 +249,12 @@ class SummaryObserver(Hooks):
             if k in self.fn.params:
                 # the list's reference on a parameter, back in this function's hands
                 st = self.put(st, self.get(st) | {("back", self.fn.params.index(k))})
+        a = lifetimes.arg(ev, fm.tryget)
+        k = lifetimes.ref_key(st, a, fm) if a is not None else None
+        if k in self.fn.params:
+            # a reference it tries to take for itself (`req->node = tnode_tryget(node)`):
+            # a put of the parameter that follows may drop that one, as after a get
+            st = self.put(st, self.get(st) | {("got", self.fn.params.index(k))})
         for index, bucket in ((fm.put, facts.param_puts), (fm.frees, frees),
                               (fm.defers_free, facts.defers), (fm.get, facts.param_gets),
                               (fm.unpublishes, facts.unpublishes)):
