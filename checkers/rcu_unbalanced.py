@@ -415,8 +415,10 @@ class RcuUnbalanced(Checker):
 
         A helper's effect is meant when its own model entry, annotation or name says so;
         when a caller uses it so (releases what it took, calls it inside a section); when
-        a function with the same effect inherited from it is meant; or when it is passed
-        by address to a function whose unexplained release (or hold) it pairs with.
+        a function with the same effect inherited from it is meant; when it releases (or
+        holds) the section under a flag that another function holds (or releases) it
+        under; or when it is passed by address to a function whose unexplained release
+        (or hold) it pairs with.
         """
         verified = {(f[1], f[2]) for _, f in facts if f[0] in ("partner", "evident")}
         holds = {(f[1], f[2]) for _, f in facts if f[0] == "holds-out"}
@@ -427,6 +429,14 @@ class RcuUnbalanced(Checker):
                 if ((h, fam) in holds and (c, fam) in releases) or \
                         ((h, fam) in releases and (c, fam) in holds):
                     verified |= {(h, fam), (c, fam)}
+        flags = {(f[0], f[1], f[2], node) for node, f in facts
+                 if f[0] in ("released-under", "held-under")}
+        # a release (or hold) that a partner under the same flag explains is meant, and so
+        # is the helper it comes from (namei's try_to_unlazy(), called in RCU mode)
+        partner_of = {"released-under": "held-under", "held-under": "released-under"}
+        verified |= {(who, fam) for what, tok, fam, who in flags
+                     if any((partner_of[what], tok, fam) == (w, t, f) and o != who
+                            for w, t, f, o in flags)}
         inherits = [(f[1], f[2], f[3]) for _, f in facts if f[0] == "inherits"]
         changed = True
         while changed:
@@ -435,8 +445,6 @@ class RcuUnbalanced(Checker):
                 if (c, fam) in verified and (h, fam) not in verified:
                     verified.add((h, fam))
                     changed = True
-        flags = {(f[0], f[1], f[2], node) for node, f in facts
-                 if f[0] in ("released-under", "held-under")}
 
         def stands(cond) -> bool:
             kind = cond[0]

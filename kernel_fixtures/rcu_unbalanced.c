@@ -368,6 +368,31 @@ static void obj_walk_done(struct obj *o)
 }
 
 /*
+ * legitimises what the walk found and leaves RCU mode on success and failure alike
+ * (try_to_unlazy() shape): its name does not say so, but every caller calls it in RCU
+ * mode, releasing under the flag its partner holds the section under
+ */
+static bool obj_unlazy(struct obj *o)
+{
+	bool ok = o->key >= 0;
+
+	if (!ok)
+		o->key = 0;
+	obj_leave_rcu(o);
+	return ok;
+}
+
+/* ... one such caller (complete_walk() shape) */
+static int obj_walk_complete(struct obj *o)
+{
+	if (o->state & OBJ_RCU_MODE) {
+		if (!obj_unlazy(o))
+			return -10;
+	}
+	return 0;
+}
+
+/*
  * Callees defined elsewhere whose prototypes carry sparse's context annotations: the
  * annotation is their contract with this caller.
  */
