@@ -139,3 +139,94 @@ int sfs_update(struct sfs *c, struct strans *buf)
 	strans_put(trans);
 	return ret;
 }
+
+/*
+ * A vCPU-style object whose section is entered and left through inline helpers given
+ * the object (`svcpu_srcu_unlock(v)` leaves `v->vm->srcu`): a helper that drops its
+ * caller's section around a blocking wait and takes it again, on every path, is called
+ * inside the caller's section; so is the loop that calls it.
+ */
+struct svm {
+	struct srcu_struct srcu;
+};
+
+struct svcpu {
+	struct svm *vm;
+	int srcu_idx;
+	int runnable;
+};
+
+void svcpu_wait(struct svcpu *v);
+int svcpu_enter_guest(struct svcpu *v);
+
+static inline void svcpu_srcu_lock(struct svcpu *v)
+{
+	v->srcu_idx = srcu_read_lock(&v->vm->srcu);
+}
+
+static inline void svcpu_srcu_unlock(struct svcpu *v)
+{
+	srcu_read_unlock(&v->vm->srcu, v->srcu_idx);
+}
+
+static int svcpu_block(struct svcpu *v)
+{
+	if (!v->runnable) {
+		svcpu_srcu_unlock(v);
+		svcpu_wait(v);
+		svcpu_srcu_lock(v);
+	}
+	return v->runnable ? 1 : 0;
+}
+
+static int svcpu_run_loop(struct svcpu *v)
+{
+	int r;
+
+	for (;;) {
+		if (v->runnable)
+			r = svcpu_enter_guest(v);
+		else
+			r = svcpu_block(v);
+		if (r <= 0)
+			break;
+		if (r > 8) {
+			svcpu_srcu_unlock(v);
+			svcpu_wait(v);
+			svcpu_srcu_lock(v);
+		}
+	}
+	return r;
+}
+
+int svcpu_ioctl_run(struct svcpu *v)
+{
+	int r;
+
+	svcpu_srcu_lock(v);
+	r = svcpu_run_loop(v);
+	svcpu_srcu_unlock(v);
+	return r;
+}
+
+/* drops its caller's section and, when the wait fails, returns without taking it again */
+static int svcpu_block_leaky(struct svcpu *v)
+{
+	if (!v->runnable) {
+		svcpu_srcu_unlock(v);	/* expect: rcu-unbalanced@warning */
+		if (svcpu_enter_guest(v) < 0)
+			return -4;
+		svcpu_srcu_lock(v);
+	}
+	return 1;
+}
+
+int svcpu_ioctl_step(struct svcpu *v)
+{
+	int r;
+
+	svcpu_srcu_lock(v);
+	r = svcpu_block_leaky(v);
+	svcpu_srcu_unlock(v);
+	return r;
+}

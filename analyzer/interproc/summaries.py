@@ -310,20 +310,20 @@ def summarize(fn: Function, exit_states, facts: RunFacts, flavours: Flavours) ->
                     s.enters_maybe = s.enters_maybe or fkey
         if exits and all(fkey in st.borrowed and st.depth(fkey) == 0 for st in exits):
             s.exits = s.exits or fkey
-        if every_path_only:
-            continue
         # releases its caller's section on every path, or drops and retakes it (net
         # nothing on every path): a contract a caller can be a partner of; releasing on
         # some paths only is none, unless the result says which: an iterator's step
-        # that ends the caller's walk exactly when it returns NULL (`__netlink_seq_next()`)
+        # that ends the caller's walk exactly when it returns NULL (`__netlink_seq_next()`).
+        # Of an object's section only the drop and retake is (`kvm_vcpu_srcu_read_unlock(
+        # vcpu); ... kvm_vcpu_srcu_read_lock(vcpu);` around a block: the same on every path)
         released = [fkey in st.borrowed and st.depth(fkey) == 0 for st in exits]
         kept = [st.depth(fkey) - (1 if fkey in st.borrowed else 0) == 0 for st in exits]
         # (NULL where it released, an object - not a constant - where it kept it)
         at_end = all(r or k for r, k in zip(released, kept, strict=True)) and all(
             st.ret == 0 if r else (st.ret is None or st.ret > 0)
             for st, r in zip(exits, released, strict=True))
-        if exits and any(fkey in st.borrowed for st in exits) and (all(released) or
-                                                                  all(kept) or at_end):
+        if exits and any(fkey in st.borrowed for st in exits) and (
+                all(kept) or (not every_path_only and (all(released) or at_end))):
             s.releases_caller = s.releases_caller or fkey
     for kind, flavour in fn.annotations:
         # `__acquires(&c->barrier)`, `__releases(&c->barrier)`: the declared contract is
