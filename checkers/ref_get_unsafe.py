@@ -10,12 +10,14 @@ from checkers.lifetime_util import loaded_at, ref_key
 LOCKED = exception(
     "ref-get-unsafe.lookup-under-lock", "ref-get-unsafe",
     "a get on an object looked up under a lock, with no RCU read-side section taken",
-    """`spin_lock(&table_lock); p = idr_find(&idr, id); if (p) kref_get(&p->ref);`:
-    the section is only the one a spinlock implies; the lookup is protected by the lock,
-    and an object the table still holds under that lock has the table's reference, so
-    the get cannot resurrect it (drm_syncobj_find()).  A lookup inside rcu_read_lock()
-    is the RCU idiom, and needs a tryget.""",
-    "ref_get_unsafe.c:peer_lookup_get_locked", "ref_get_unsafe.c:peer_lookup_get")
+    """`spin_lock(&list_lock); p = rcu_dereference(head->next); if (p) kref_get(
+    &p->ref);`: the section is only the one a spinlock implies; the load is protected by
+    the lock, and an object the structure still links under that lock has the
+    structure's reference, so the get cannot resurrect it.  (A lookup such as
+    `idr_find()` under the lock returns no RCU pointer at all: see
+    rcu-use-after-unlock.lookup-under-lock; drm_syncobj_find().)  A load inside
+    rcu_read_lock() is the RCU idiom, and needs a tryget.""",
+    "ref_get_unsafe.c:peer_next_get_locked", "ref_get_unsafe.c:peer_next_get")
 
 TASK_CGROUP = exception(
     "ref-get-unsafe.task-cgroup-walked", "ref-get-unsafe",

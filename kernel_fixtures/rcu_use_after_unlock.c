@@ -8,6 +8,7 @@
 #include <linux/memcontrol.h>
 #include <linux/shrinker.h>
 #include <linux/tslot.h>
+#include <linux/sched.h>
 
 struct node {
 	struct list_head list;
@@ -150,6 +151,27 @@ static int node_detach_other(struct node *head, struct node *other)
 }
 
 /* ---- correct ----------------------------------------------------------------------- */
+
+static spinlock_t node_lock;
+void *idr_remove(struct idr *idr, unsigned long id);
+
+/*
+ * looked up under the lock that guards the idr, not in a read-side section, and taken
+ * off it before the unlock: the lock, then the removal, keep it (no RCU pointer)
+ */
+static int node_take_locked(int id)
+{
+	struct node *n;
+
+	spin_lock(&node_lock);
+	n = idr_find(&node_idr, id);
+	if (n)
+		idr_remove(&node_idr, id);
+	spin_unlock(&node_lock);
+	if (!n)
+		return -2;
+	return n->val;
+}
 
 static int node_next_val_ok(struct node *head)
 {

@@ -138,6 +138,20 @@ static struct mem_cgroup *task_memcg_charged_ancestor(struct task_struct *task,
 
 /* ---- correct ----------------------------------------------------------------------- */
 
+/* the successor read under the lock its unlinking takes, not under RCU: the lock keeps
+ * it alive */
+static struct peer *peer_next_get_locked(struct peer *head)
+{
+	struct peer *p;
+
+	spin_lock(&peer_lock);
+	p = rcu_dereference(head->next);
+	if (p)
+		refcount_inc(&p->ref);
+	spin_unlock(&peer_lock);
+	return p;
+}
+
 /* looked up under the lock its removal takes, not under RCU: the lock keeps it alive */
 static struct peer *peer_lookup_get_locked(int id)
 {

@@ -364,7 +364,7 @@ def forget_var(st: State, name: str) -> State:
 
 
 def on_assign(st: State, ev: Assign, calls: dict[str, tuple[Call, FnModel | None]],
-              in_section: bool, temps=()) -> State:
+              in_section: bool, temps=(), in_reader: bool | None = None) -> State:
     target, value = ev.target, ev.value
     if target.kind != "var":
         # a store into memory that outlives this function: a reference travels with it
@@ -398,7 +398,11 @@ def on_assign(st: State, ev: Assign, calls: dict[str, tuple[Call, FnModel | None
         return st
     if value.kind == "rcu" and in_section:
         st = _loaded(st, name, "rcu", ev.loc, value.text)
-    elif fm is not None and fm.returns_rcu and in_section:
+    elif fm is not None and fm.returns_rcu and (
+            in_section if fm.requires or in_reader is None else in_reader):
+        # (a lookup that needs no section of its own, `idr_find()`, `xa_load()`, called
+        # under a spinlock with no reader's section: the update side's lock keeps what it
+        # returns, not RCU)
         kind = "pinned" if fm.returns_rcu == "pinned" else "rcu"
         st = _loaded(st, name, kind, ev.loc, f"{call.callee}()")
     elif fm is not None and fm.returns_ref:
@@ -490,6 +494,21 @@ def on_walk(st: State, ev: Walk, in_section: bool, stated: bool = False, temps=(
     return st
 
 
+LOOKUP_UNDER_LOCK = exception(
+    "rcu-use-after-unlock.lookup-under-lock", "rcu-use-after-unlock",
+    "a lookup that needs no section of its own, made under a spinlock with no reader's "
+    "section, returns what the lock protects, not an RCU pointer",
+    """`idr_find()`, `xa_load()`, `radix_tree_lookup()` and the pid lookups may be called
+    under rcu_read_lock() or under the lock their table's updates take (include/linux/
+    idr.h, Documentation/core-api/xarray.rst "Locking"; include/linux/pid.h "Must be
+    called with the tasklist_lock or rcu_read_lock() held").  A spinlock also makes a
+    vanilla RCU reader, but code that takes one around such a lookup relies on the lock:
+    what it returns is the table's while the lock is held, and the caller's once it is
+    taken off the table (`idr_remove()`) or a reference is taken under the lock.  A
+    lookup inside rcu_read_lock() (or `rcu_read_lock_bh()`, or asserted) is the RCU
+    idiom and stays an RCU pointer.""",
+    "rcu_use_after_unlock.c:node_take_locked", "rcu_use_after_unlock.c:node_lookup_late_get",
+    attributed=False)
 RETURNED_WITH_CONTAINER = exception(
     "ref-leak.returned-with-container", "ref-leak",
     "a reference on an object is handed to the caller with an object reached from it",

@@ -637,7 +637,10 @@ class FunctionRun:
             st = self.notify("on_assign", st, ev)
             st = self.assign(st, ev)
             self.bind_handle(ev)
-            return lifetimes.on_assign(st, ev, self.calls, self.in_section(st), self.fn.temps)
+            return lifetimes.on_assign(
+                st, ev, self.calls, self.in_section(st), self.fn.temps,
+                self.flavours.in_reader(st) if self.enabled(lifetimes.LOOKUP_UNDER_LOCK)
+                else None)
         if isinstance(ev, Deref):
             return self.notify("on_deref", st, ev)
         if isinstance(ev, RcuAccess):

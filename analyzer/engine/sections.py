@@ -73,6 +73,14 @@ class Flavours:
         return self.vanilla_depth(st) > 0 or bool(st.assumed & self.vanilla) or bool(
             self.entry & self.vanilla and self.callers(st, next(iter(self.vanilla))))
 
+    def in_reader(self, st: State) -> bool:
+        """Inside a section entered as a reader (`rcu_read_lock()` and its kin), asserted,
+        or documented held on entry; not merely with preemption or bottom halves off under
+        a spinlock, which may be the lock of the update side."""
+        return self.vanilla_depth(st, explicit_only=True) > 0 or \
+            bool(st.assumed & self.vanilla) or bool(
+                self.entry & self.vanilla and self.callers(st, next(iter(self.vanilla))))
+
     def holds(self, st: State, needs: str, handle: str | None = None) -> bool | None:
         """Is a section protecting accessor `needs` held? None when unknown."""
         if needs == "none":
