@@ -60,7 +60,61 @@ static struct treq *treq_alloc(struct tdev *dev)
 	return rq;
 }
 
+/*
+ * A policy whose release, run by the last put, frees it after a grace period: called
+ * directly on a policy nobody else has seen, it disposes of the reference as well.
+ */
+struct tpol {
+	refcount_t refcnt;
+	struct rcu_head rcu;
+	int dead;
+};
+
+int tpol_check(struct tpol *p);
+int tpol_insert(struct tpol *p);
+
+static void tpol_free_rcu(struct rcu_head *head)
+{
+	kfree(container_of(head, struct tpol, rcu));
+}
+
+static void tpol_destroy(struct tpol *p)
+{
+	p->dead = 1;
+	call_rcu(&p->rcu, tpol_free_rcu);
+}
+
+static void tpol_put(struct tpol *p)
+{
+	if (refcount_dec_and_test(&p->refcnt))
+		tpol_destroy(p);
+}
+
+/* defined elsewhere: a new policy, its count at one */
+struct tpol *tpol_alloc(void);
+
 /* ---- correct ----------------------------------------------------------------------- */
+
+/* a policy that fails its check was never inserted: destroyed directly */
+int tpol_add(void)
+{
+	struct tpol *p = tpol_alloc();
+	int err;
+
+	if (!p)
+		return -12;
+	err = tpol_check(p);
+	if (err)
+		goto out;
+	err = tpol_insert(p);
+	if (err)
+		goto out;
+	tpol_put(p);
+	return 0;
+out:
+	tpol_destroy(p);
+	return err;
+}
 
 /* a failed submit: nobody else saw the request, so its release runs here directly and
  * takes both the caller's reference and the queue's */
@@ -111,6 +165,27 @@ struct treq *treq_submit_leaky(struct tdev *dev, bool busy)
 		return rq;
 	treq_destroy(&rq->ref);
 	return NULL;
+}
+
+/* a failed check returns without destroying the policy */
+int tpol_add_leaky(void)
+{
+	struct tpol *p = tpol_alloc();
+	int err;
+
+	if (!p)
+		return -12;
+	err = tpol_check(p);
+	if (err)
+		return err;			/* expect: ref-leak@warning */
+	err = tpol_insert(p);
+	if (err)
+		goto out;
+	tpol_put(p);
+	return 0;
+out:
+	tpol_destroy(p);
+	return err;
 }
 
 /* the buffer is freed, not the request: the reference taken stays */

@@ -207,6 +207,9 @@ def on_call(st: State, ev: Call, fm: FnModel | None, in_section: bool,
                 st = replace(st, pending=st.pending | {(ev.result, "back " + fm.consumes_if,
                                                         k)})
     st = freed(st, arg(ev, fm.frees), ev)
+    # (`xfrm_policy_destroy(xp)` on an object never published: a free after a grace
+    # period disposes of the references held on it as well)
+    st = freed(st, arg(ev, fm.defers_free), ev)
     if fm.returns_ref and ev.result:
         # the result carries a new reference until it is assigned, stored or returned
         st = take(st, ev.result, ev.loc, f"{ev.callee}()")
