@@ -61,6 +61,9 @@ class RunFacts:
     exit_puts: list[tuple[frozenset, frozenset, int | None]] = field(default_factory=list)
     # per exit path: has a grace period passed on it?
     exit_gp: list[bool] = field(default_factory=list)
+    # per exit path: the parameters it stored or handed to a callee that keeps them, its
+    # return value and whether that is negative (see `Summary.stores_if_ok`)
+    exit_kept: list[tuple[frozenset, int | None, bool | None]] = field(default_factory=list)
     frees: set[int] = field(default_factory=set)
     # callees nothing describes whose results the function releases on some path:
     # (callee, the releasing call, its line), evidence for the other callers' runs
@@ -157,6 +160,9 @@ class SummaryObserver(Hooks):
         self.facts.exit_puts.append((self.get(st) - {self.AFTER_LAST, self.AFTER_GP}, nulls,
                                      st.ret))
         self.facts.exit_gp.append(self.AFTER_GP in self.get(st))
+        self.facts.exit_kept.append((frozenset(m[1] for m in self.get(st)
+                                               if isinstance(m, tuple) and m[0] == "kept"),
+                                     st.ret, st.ret_negative))
 
     def on_branch(self, st, subject, outcome):
         eq = subject.equals
@@ -233,7 +239,9 @@ class SummaryObserver(Hooks):
             # and what this path frees from now on is freed after a grace period
             st = self.put(st, self.get(st) | {self.AFTER_GP})
         self.note_replaces(ev, fm)
-        self.note_consumed(st, ev, fm)
+        kept = self.note_consumed(st, ev, fm)
+        if kept:
+            st = self.put(st, self.get(st) | {("kept", i) for i in kept})
         # `synchronize_rcu(); kvfree(to_free);` (ext4_kvfree_array_rcu()'s fallback):
         # the caller's object is freed after a grace period, as call_rcu() would
         frees = facts.defers if self.AFTER_GP in self.get(st) else facts.frees
@@ -308,13 +316,14 @@ class SummaryObserver(Hooks):
                 facts.put_handles.add((self.fn.params.index(a.root), a.text[len(a.root):]))
         return st
 
-    def note_consumed(self, st, ev, fm) -> None:
+    def note_consumed(self, st, ev, fm) -> set[int]:
         """Parameters given to a callee that keeps them, here on this path: the function
         hands its caller's reference on (on some paths only, as a helper that links the
-        object into a list only for its first item does)."""
+        object into a list only for its first item does).  Returns their indexes."""
+        kept: set[int] = set()
         if fm.into is not None and lifetimes.local_structure(
                 lifetimes.arg(ev, fm.into), self.run.holders):
-            return
+            return kept
         for index in (fm.consumes, *fm.consumes_more):
             a = lifetimes.arg(ev, index)
             # (the object itself, or one linked into a structure that keeps it,
@@ -326,6 +335,7 @@ class SummaryObserver(Hooks):
             k = lifetimes.obj_key(st, a) if a.kind == "addr" else lifetimes.value_key(st, a)
             if k in self.fn.params:
                 self.facts.consumed.add(self.fn.params.index(k))
+                kept.add(self.fn.params.index(k))
         if fm.publishes is not None and max(fm.publishes) < len(ev.args):
             # `rcu_assign_pointer(task->real_cred, new)` with no reference of its own
             # taken: readers find the caller's object there now, with the caller's
@@ -336,6 +346,8 @@ class SummaryObserver(Hooks):
                 where.text.startswith(f"{where.root}.")  # a field of a local structure
             if k in self.fn.params and st.refcount(k) == 0 and not on_stack:
                 self.facts.consumed.add(self.fn.params.index(k))
+                kept.add(self.fn.params.index(k))
+        return kept
 
     def note_replaces(self, ev, fm) -> None:
         """A new value published at a field of a parameter (`rcu_assign_pointer(
@@ -375,6 +387,18 @@ class SummaryObserver(Hooks):
         return self._on_assign(st, ev)
 
     def _on_assign(self, st, ev):
+        value = ev.value
+        if ev.target.kind != "var" and value.kind == "var" and value.text in self.fn.params \
+                and not value.neg and ev.target.root != value.text:
+            # stored where it outlives the function, on this path (see `stored_params`)
+            kept = ("kept", self.fn.params.index(value.text))
+            if kept not in self.get(st):
+                st = self.put(st, self.get(st) | {kept})
+                out = self.__on_assign(st, ev)
+                return out if out is not None else st
+        return self.__on_assign(st, ev)
+
+    def __on_assign(self, st, ev):
         if ev.ptr and ev.value.kind == "field":
             self.facts.loaded.add(ev.value.text)
         if ev.ptr and ev.target.kind == "var" and self.opaque(ev.value):

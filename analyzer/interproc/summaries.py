@@ -121,6 +121,10 @@ class Summary:
     out_refs: list[int] = dc_field(default_factory=list)
     out_ref_if_ok: bool = False
     stores: list[int] = dc_field(default_factory=list)
+    # every path that stores them returns 0 and every other returns a negative errno
+    # (`xfrm_state_add()` inserts its state unless it finds a duplicate): kept only when
+    # the call succeeds
+    stores_if_ok: bool = False
     derefs: list[int] = dc_field(default_factory=list)
     frees: list[int] = dc_field(default_factory=list)
     defers_free: list[int] = dc_field(default_factory=list)
@@ -185,6 +189,7 @@ class Summary:
             out_ref=self.out_refs[0] if self.out_refs else None,
             out_ref_if="ok" if self.out_refs and self.out_ref_if_ok else "",
             consumes=self.stores[0] if self.stores else None,
+            consumes_if="ok" if self.stores and self.stores_if_ok else "",
             consumes_more=tuple(self.stores[1:]),
             derefs=tuple(self.derefs),
             frees=self.frees[0] if self.frees else None,
@@ -267,6 +272,17 @@ def _reported_put(i: int, exits) -> bool:
     put = {ret for p, nulls, ret in exits if i in p}
     kept = {ret for p, nulls, ret in exits if i not in p and i not in nulls}
     return bool(kept) and None not in put | kept and not put & kept
+
+
+def _kept_on_success(i: int, exits) -> bool:
+    """Parameter `i` is kept (stored, or handed to a callee that keeps it) only on paths
+    that return 0, and never on one that returns a negative errno: a caller that sees
+    the failure has its reference back.  (It may be kept on some successes only, as
+    `xfrm_state_update()` inserts its state only in place of an acquire: a caller cannot
+    tell those apart, and takes it as kept.)"""
+    on = [ret for kept, ret, _ in exits if i in kept]
+    failed = [i in kept for kept, ret, neg in exits if neg or (ret is not None and ret < 0)]
+    return bool(on) and bool(failed) and all(r == 0 for r in on) and not any(failed)
 
 
 def summarize(fn: Function, exit_states, facts: RunFacts, flavours: Flavours) -> Summary:
@@ -435,6 +451,8 @@ def summarize(fn: Function, exit_states, facts: RunFacts, flavours: Flavours) ->
     # memcg;`) keeps that reference, not the caller's
     s.stores = [i for i in dict.fromkeys((*stored_params(fn), *sorted(facts.consumed)))
                 if i not in facts.param_gets and carries_pointer(fn, i)]
+    s.stores_if_ok = bool(s.stores) and all(
+        _kept_on_success(i, facts.exit_kept) for i in s.stores)
     s.derefs = list(dereferenced_params(fn))
     s.puts_handles = [list(h) for h in sorted(facts.put_handles)]
     s.err_params = sorted(facts.err_params)
