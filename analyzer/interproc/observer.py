@@ -376,29 +376,23 @@ class SummaryObserver(Hooks):
                 self.facts.replaces.add((params.index(ev.args[index].text), path, ctype))
 
     def on_assign(self, st, ev):
-        if ev.ptr and ev.target.kind == "var" and ev.target.text in self.fn.params:
+        params, target, value = self.fn.params, ev.target, ev.value
+        marks = set()
+        if ev.ptr and target.kind == "var" and target.text in params:
             # the parameter holds another value from here on this path: a return of it
             # hands back something else than the caller's object
-            moved = ("moved", self.fn.params.index(ev.target.text))
-            if moved not in self.get(st):
-                st = self.put(st, self.get(st) | {moved})
-                out = self._on_assign(st, ev)
-                return out if out is not None else st
+            marks.add(("moved", params.index(target.text)))
+        if target.kind != "var" and value.kind == "var" and value.text in params and \
+                not value.neg and target.root != value.text:
+            # stored where it outlives the function, on this path (see `stored_params`)
+            marks.add(("kept", params.index(value.text)))
+        if marks - self.get(st):
+            st = self.put(st, self.get(st) | marks)
+            out = self._on_assign(st, ev)
+            return out if out is not None else st
         return self._on_assign(st, ev)
 
     def _on_assign(self, st, ev):
-        value = ev.value
-        if ev.target.kind != "var" and value.kind == "var" and value.text in self.fn.params \
-                and not value.neg and ev.target.root != value.text:
-            # stored where it outlives the function, on this path (see `stored_params`)
-            kept = ("kept", self.fn.params.index(value.text))
-            if kept not in self.get(st):
-                st = self.put(st, self.get(st) | {kept})
-                out = self.__on_assign(st, ev)
-                return out if out is not None else st
-        return self.__on_assign(st, ev)
-
-    def __on_assign(self, st, ev):
         if ev.ptr and ev.value.kind == "field":
             self.facts.loaded.add(ev.value.text)
         if ev.ptr and ev.target.kind == "var" and self.opaque(ev.value):
