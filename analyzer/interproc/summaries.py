@@ -121,9 +121,9 @@ class Summary:
     out_refs: list[int] = dc_field(default_factory=list)
     out_ref_if_ok: bool = False
     stores: list[int] = dc_field(default_factory=list)
-    # every path that stores them returns 0 and every other returns a negative errno
-    # (`xfrm_state_add()` inserts its state unless it finds a duplicate): kept only when
-    # the call succeeds
+    # they are kept only on paths that return 0, never on one that returns a negative
+    # errno (`xfrm_state_add()` inserts its state unless it finds a duplicate): kept only
+    # when the call succeeds (see `_kept_on_success`)
     stores_if_ok: bool = False
     derefs: list[int] = dc_field(default_factory=list)
     frees: list[int] = dc_field(default_factory=list)
