@@ -95,7 +95,7 @@ class RcuSleepInReader(Checker):
             # must not (an SRCU reader may)
         if fm.sleeps_outside_caller_rcu and fm.inferred:
             return  # the callee drops the caller's section before it sleeps
-        if held and self.run.call_may_sleep(ev, fm):
+        if held and self.run.call_may_sleep(ev, fm, st):
             fkey, origin = held
             why, demote, confidence = "", None, "high"
             if fm.sleeps == "gfp" and fm.gfp is not None and fm.gfp < len(ev.arg_text):

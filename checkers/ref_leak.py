@@ -549,6 +549,7 @@ class RefLeak(Checker):
                 self.candidates.append((st, k, loc, "before this error return, which "
                                         "leaves it stored in the caller's structure: "
                                         "other error returns release it", None))
+        told: set[tuple] = set()
         for st, name, loc, why, waived in self.candidates:
             self.run.waived = waived  # the exception that would have dropped it earlier
             origin = st.lookup(st.ref_origin, name)
@@ -566,6 +567,12 @@ class RefLeak(Checker):
                 # by what the call set up (`ret = ops->build_state(...); if (ret) put;`,
                 # `kobj = kobject_get_unless_zero(); if (!kobj) module_put(owner);`)
                 continue
+            if origin is not None and (loc, origin[1]) in told:
+                # one reference, taken at one call, named two ways on two paths (`h->owner`
+                # and, on the loop's first pass, `first->owner`): one leak
+                continue
+            if origin is not None:
+                told.add((loc, origin[1]))
             belief = believed(self.run, st, name)
             shown = belief.shown() if belief is not None else ""
             # (a reference only the function's own release shows: medium evidence)

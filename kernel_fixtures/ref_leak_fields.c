@@ -8,6 +8,7 @@
  */
 #include <linux/memcontrol.h>
 #include <linux/refcount.h>
+#include <linux/slab.h>
 
 void get_task_struct(struct task_struct *t);
 void put_task_struct(struct task_struct *t);
@@ -169,6 +170,7 @@ static void titer_uncache_ok(struct titer *it)
 /* a module pointer field: the reference try_module_get() takes is the taker's */
 struct thandler {
 	struct module *owner;
+	struct thandler *next;
 	int (*fn)(void);
 };
 
@@ -181,6 +183,121 @@ int thandler_call(struct thandler *h)
 	ret = h->fn();
 	module_put(h->owner);
 	return ret;
+}
+
+static void thandler_release(struct thandler *h)
+{
+	if (h)
+		module_put(h->owner);
+}
+
+int thandler_run(struct thandler *h);
+
+/* runs the handler, then drops the module reference its caller took */
+static int thandler_call_once(struct thandler *h)
+{
+	int ret = thandler_run(h);
+
+	thandler_release(h);
+	return ret;
+}
+
+/* each handler's module is pinned for the call, and the helper drops it */
+int thandler_call_all(struct thandler *first)
+{
+	struct thandler *h;
+	int err = 0;
+
+	for (h = first; h; h = h->next) {
+		if (!try_module_get(h->owner))
+			continue;
+		err = thandler_call_once(h);
+		if (err < 0)
+			break;
+	}
+	return err;
+}
+
+/* a handler with no function stops the walk with its module still pinned */
+int thandler_call_all_leaky(struct thandler *first)
+{
+	struct thandler *h;
+	int err = 0;
+
+	for (h = first; h; h = h->next) {
+		if (!try_module_get(h->owner))
+			continue;
+		if (!h->fn) {
+			err = -EINVAL;
+			break;
+		}
+		err = thandler_call_once(h);
+		if (err < 0)
+			break;
+	}
+	return err;				/* expect: ref-leak@warning */
+}
+
+/* a client pins the module of the protocol version it speaks */
+struct tversion {
+	struct module *owner;
+};
+
+struct tclient {
+	struct tversion *ver;
+	char *name;
+};
+
+static void tversion_put(struct tversion *v)
+{
+	module_put(v->owner);
+}
+
+struct tclient *tclient_alloc(struct tversion *ver, bool named)
+{
+	struct tclient *c = kzalloc(sizeof(*c), GFP_KERNEL);
+	int err = -ENOMEM;
+
+	if (!c)
+		goto error_0;
+	c->ver = ver;
+	if (!try_module_get(c->ver->owner))
+		goto error_dealloc;
+	if (named) {
+		c->name = kmalloc(16, GFP_KERNEL);
+		if (!c->name)
+			goto error_cleanup;
+	}
+	return c;
+error_cleanup:
+	tversion_put(c->ver);
+error_dealloc:
+	kfree(c);
+error_0:
+	return ERR_PTR(err);
+}
+
+/* the name's failure skips the version's put */
+struct tclient *tclient_alloc_leaky(struct tversion *ver, bool named)
+{
+	struct tclient *c = kzalloc(sizeof(*c), GFP_KERNEL);
+	int err = -ENOMEM;
+
+	if (!c)
+		goto error_0;
+	c->ver = ver;
+	if (!try_module_get(c->ver->owner))
+		goto error_dealloc;
+	if (named) {
+		c->name = kmalloc(16, GFP_KERNEL);
+		if (!c->name)
+			goto error_dealloc;
+	}
+	return c;
+error_dealloc:
+	kfree(c);
+error_0:
+	return ERR_PTR(err);				/* expect: ref-leak@warning */
 }
 
 static void thandler_set(struct thandler *h, struct module *owner)

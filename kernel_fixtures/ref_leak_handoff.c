@@ -260,7 +260,41 @@ int ttwatch_add_checked(struct tparent *p, struct tparent *from)
 	return 0;
 }
 
+/* the error cases are told apart by a switch; the last one forgets the watch it found */
+int twatch_attach_switch_leaky(struct tparent *p, struct tparent *from, int dev)
+{
+	struct twatch *w = twatch_find(from, dev);
+
+	switch (PTR_ERR(w)) {
+	case -ENOENT:
+		return -ENOENT;
+	case -ENOMEM:
+		return -EAGAIN;
+	default:
+		if (w->dev != dev)
+			return -EINVAL;			/* expect: ref-leak@warning */
+		hlist_add_head_rcu(&w->hnode, &p->hash);
+	}
+	return 0;
+}
+
 /* ---- correct ----------------------------------------------------------------------- */
+
+/* the error cases are told apart by a switch: only the default case holds a watch */
+int twatch_attach_switch(struct tparent *p, struct tparent *from, int dev)
+{
+	struct twatch *w = twatch_find(from, dev);
+
+	switch (PTR_ERR(w)) {
+	case -ENOENT:
+		return -ENOENT;
+	case -ENOMEM:
+		break;
+	default:
+		hlist_add_head_rcu(&w->hnode, &p->hash);
+	}
+	return 0;
+}
 
 /* the tree keeps the watch's reference */
 int ttwatch_add(struct tparent *p, struct tparent *from)

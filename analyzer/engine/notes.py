@@ -61,6 +61,9 @@ def branch_note(cond: Cond, outcome: bool) -> str:
     text = _short(cond.text)
     # the branch is on the truth of the subject; the text may show its negation
     truth = outcome != cond.negated
+    if cond.what == "case":
+        # (a switch's case label, as the source writes it)
+        return f"`case {text}:` {'is taken' if truth else 'is not taken'}"
     if cond.subject.kind == "call":
         said = {"ptr": ("returns an object", "returns NULL"),
                 "bool": ("returns true", "returns false"),

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from analyzer.engine import beliefs, counters, lifetimes
-from analyzer.engine.exceptions import ALL
+from analyzer.engine.exceptions import ALL, exception
 from analyzer.engine.hooks import Hooks, whole
 from analyzer.engine.notes import path_notes
 from analyzer.engine.sections import Flavours
@@ -52,6 +52,21 @@ PUBLISHED = "published"
 DEFAULT_BOUND = 8
 # joined states kept apart per block, past the bound (one more takes the rest)
 MERGE_PARTS = 8
+
+
+COUNTED_UP = exception(
+    "rcu-sleep-in-reader.counted-up", "rcu-sleep-in-reader",
+    "an unsigned counter just incremented is taken as non-zero",
+    """A nesting counter in a structure (`out->atomic++` before rcu_read_lock(), undone
+    after rcu_read_unlock()) is how bcachefs's printbufs and similar buffers learn that
+    their user is atomic; the helpers pick GFP_NOWAIT while it is non-zero.  The
+    analysis does not know the counter's value before the increment, so it assumes the
+    increment does not wrap an unsigned counter to zero (255 nested sections of a
+    `u8`).  A counter set to zero, or never raised, still leaves the sleep to the
+    mode's other arm and is reported.""",
+    "rcu_sleep_in_reader_modes.c:jbuf_dump_nested",
+    "rcu_sleep_in_reader_modes.c:jbuf_dump_reset",
+    attributed=False)
 
 
 def _unresolved(name: str) -> str | None:
@@ -142,6 +157,9 @@ class FunctionRun:
         self.cond_ops: dict[str, tuple] = {}
         # the named constants each tested value's condition names (`LOOKUP_RCU`)
         self.cond_named: dict[str, tuple[str, ...]] = {}
+        # tests that choose between constants (`!out->atomic ? GFP_KERNEL : GFP_NOWAIT`):
+        # a mode the caller sets, whatever the tested value's type
+        self.cond_modes: set[str] = set()
         # structure copies seen (`*msg = uwq->msg`): (destination prefix, source prefix)
         self.struct_copies: set[tuple[str, str]] = set()
         # what is written to each parameter that is assigned (see `param_of`)
@@ -304,6 +322,8 @@ class FunctionRun:
                     r = evaluate((op, "", c), a.const)
                 elif a is not None and st is not None and op == "&":
                     r = self.tested_bits(st, a.text + path, c)
+                elif a is not None and st is not None and path and op == "!=" and c == 0:
+                    r = st.truth(_member(a, path))  # (`out->atomic++` before the call)
                 if r is not None:
                     if bool(r) != v:
                         dead = True
@@ -366,15 +386,18 @@ class FunctionRun:
             if rel not in ("&", "!=", "=="):
                 continue
             for i, p in enumerate(self.fn.params):
-                if p not in self.stable_params:
+                if p not in self.stable_params and not (
+                        where == p and self.only_turned_off(p, (rel, p, c), v)):
                     continue
                 pointer = i < len(self.fn.param_ptrs) and self.fn.param_ptrs[i]
                 named = bool(self.cond_named.get(key))
+                mode = key in self.cond_modes
                 bit = rel == "&" and c > 0 and c & (c - 1) == 0
-                if where == p and not pointer and (rel == "&" or not op or named):
+                if where == p and (not pointer or mode) and \
+                        (rel == "&" or not op or named or mode):
                     path = ""
                 elif where.startswith(p + "->") and "(" not in where and \
-                        (bit or (named and rel == "&")):
+                        (bit or (named and rel == "&") or mode):
                     path = where[len(p):]
                 else:
                     continue
@@ -382,14 +405,29 @@ class FunctionRun:
                 break
         return frozenset(out)
 
-    def call_may_sleep(self, ev: Call, fm: FnModel | None) -> bool:
+    def only_turned_off(self, p: str, op: tuple, v: bool) -> bool:
+        """Every write to parameter `p` stores a constant for which the test `op` comes
+        out other than `v` (`if (timeout < 0) sleep_ok = false;`): where the test comes
+        out `v`, the value is still the argument's."""
+        writes = self.param_writes.get(p, [])
+        return all(w.const is not None and bool(evaluate(op, w.const)) != v
+                   for w in writes)
+
+    def call_may_sleep(self, ev: Call, fm: FnModel | None, st: State | None = None) -> bool:
         """Certainly may sleep here (a sleep only under conditions left open is not)."""
         if fm is None or not fm.sleeps or fm.sleeps_when:
             return False
         if fm.sleeps == "gfp":
             if fm.gfp is None or fm.gfp >= len(ev.arg_text):
                 return False
-            return gfp_may_sleep(self.model.gfp, ev.arg_text[fm.gfp], ev.gfp_blocks) is True
+            blocks = ev.gfp_blocks
+            mask = st.const(ev.args[fm.gfp].text) if st is not None and blocks is None \
+                and ev.args[fm.gfp].kind == "var" else None
+            if mask is not None and self.fn.gfp_bit is not None:
+                blocks = bool(mask >> self.fn.gfp_bit & 1)  # (the mask this path chose)
+            elif blocks is None and ev.args[fm.gfp].is_temporary:
+                return False  # (a choice of masks that paths joined past: unknown)
+            return gfp_may_sleep(self.model.gfp, ev.arg_text[fm.gfp], blocks) is True
         return True
 
     def declared_model(self, ev: Call) -> FnModel | None:
@@ -720,10 +758,13 @@ class FunctionRun:
         for i, label in fm.puts_handles:
             k = self.handle_object(ev, i, label)
             a = ev.args[i] if i < len(ev.args) else None
-            if k is None and a is not None and a.kind == "var":
+            if k is None and a is not None and (a.kind == "var" or a.kind == "field" and
+                                                a.root and a.path and a.path[0][:2] == "->"):
                 # (`module_put(p->owner)` inside: the reference this path holds on what
-                # the argument's field points to)
-                k = (st.alias(a.text) or a.text) + label
+                # the argument's field points to; `put_nfs_version(clp->cl_nfs_mod)`: on
+                # what `clp->cl_nfs_mod->owner` points to)
+                root = st.alias(a.root or a.text) or a.root or a.text
+                k = root + "".join(a.path or ()) + label
                 k = k if st.refcount(k) > 0 else None
             elif k is None and a is not None and label == lifetimes.THROUGH and \
                     a.kind == "addr" and a.path == () and a.root:
@@ -820,6 +861,13 @@ class FunctionRun:
                      or t[0].startswith((target.text + "->", target.text + "."))}
             if stale:
                 st = replace(st, truths=st.truths - stale)
+            known = True if ev.counts_up and self.enabled(COUNTED_UP) else \
+                None if ev.value.const is None or ev.ptr else bool(ev.value.const)
+            if known is not None and target.kind == "field":
+                # `out->atomic++`, `buf.atomic = 0`: what a test of it would find
+                st = replace(st, truths=st.truths | {(target.text, known)},
+                             truth_roots=st.truth_roots | {(target.text, target.root)}
+                             if target.root else st.truth_roots)
             return self.copy_truths(st, ev)
         name = target.text
         st = st.forget(name)
@@ -889,6 +937,8 @@ class FunctionRun:
             subj = replace(subj, neg=False)
             outcome = not outcome
         self.cond_named[subj.tmp if subj.kind == "call" else subj.text] = subj.named
+        if cond.mode:
+            self.cond_modes.add(subj.text)
         st = self.notify("on_branch", st, subj, outcome)
         st = lifetimes.on_branch(st, subj, outcome, cond.loc)
         if subj.is_err is not None and outcome:
@@ -1043,6 +1093,14 @@ def _roots(subj: Val) -> set[str]:
     if subj.equals is not None:
         out.add(subj.equals[0])
     return out
+
+
+def _member(arg: Val, path: str) -> str:
+    """How the caller spells the callee's `param->path` of this argument (`&buf` with
+    `->atomic`: `buf.atomic`)."""
+    if arg.kind == "addr" and path.startswith("->"):
+        return arg.text[1:] + "." + path[2:]
+    return arg.text + path
 
 
 def _keeps(op: tuple, bits: int) -> bool:

@@ -215,7 +215,7 @@ class SummaryObserver(Hooks):
         here = run.param_condition(st)
         if fm.asserts:
             facts.asserts.append((fm.asserts, ev.loc, f"{ev.callee}()", here))
-        for cond in self.sleep_conditions(ev, fm) if not self.documented_atomic() else ():
+        for cond in self.sleep_conditions(ev, fm, st) if not self.documented_atomic() else ():
             where = f"{ev.loc.file.rsplit('/', 1)[-1]}:{ev.loc.line}"
             step = (ev.loc, f"{ev.callee or '?'}() at {where}", fm.why,
                     here | cond | self.gfp_contract())
@@ -314,6 +314,13 @@ class SummaryObserver(Hooks):
                 # `req->r_session` holds, not `req`
                 a = ev.args[index]
                 facts.put_handles.add((self.fn.params.index(a.root), a.text[len(a.root):]))
+        for i, label in fm.puts_handles:
+            a = ev.args[i] if i < len(ev.args) else None
+            if a is not None and a.kind == "var" and a.text in run.stable_params and \
+                    st.refcount(a.text + label) == 0:
+                # a helper that drops what the argument's field holds (`rules_ops_put(ops)`:
+                # `module_put(ops->owner)`), given a parameter: the caller's, as if here
+                facts.put_handles.add((self.fn.params.index(a.text), label))
         return st
 
     def note_consumed(self, st, ev, fm) -> set[int]:
@@ -422,14 +429,14 @@ class SummaryObserver(Hooks):
             return frozenset()  # (the function makes its own mask)
         return frozenset({(i, "", "&", bit, True)})
 
-    def sleep_conditions(self, ev, fm) -> tuple[frozenset, ...]:
+    def sleep_conditions(self, ev, fm, st) -> tuple[frozenset, ...]:
         """Under which conditions on this function's arguments the call may sleep."""
         run = self.run
         if not fm.sleeps:
             return ()
         if fm.sleeps_when:
             return fm.sleeps_when
-        if run.call_may_sleep(ev, fm):
+        if run.call_may_sleep(ev, fm, st):
             return (frozenset(),)
         # `kmalloc(size, gfp)` with gfp the caller's: a sleep if the caller's mask allows
         if fm.sleeps == "gfp" and fm.gfp is not None and fm.gfp < len(ev.args) and \

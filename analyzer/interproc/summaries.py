@@ -259,10 +259,32 @@ def _conditions(data: list) -> tuple:
 
 
 def _when(conds: list) -> list:
-    """Conjunctions as data; none at all if one of them is empty (always)."""
-    if not conds or any(not c for c in conds):
+    """Conjunctions as data; none at all if one of them is empty (always).  Paths that
+    differ only in one mode's outcome (`flags & X` taken on one, not on the other) are
+    one condition without it, so a sleep on both arms of a test is a sleep."""
+    conjs = _simplified({frozenset(c) for c in conds})
+    if not conjs or any(not c for c in conjs):
         return []
-    return [[list(x) for x in conj] for conj in sorted({tuple(sorted(c)) for c in conds})]
+    return [[list(x) for x in conj] for conj in sorted(tuple(sorted(c)) for c in conjs)]
+
+
+def _simplified(conjs: set[frozenset]) -> set[frozenset]:
+    """A disjunction of conjunctions with (A and x) or (A and not x) merged into A, and
+    a conjunction that another one's literals are a subset of dropped."""
+    changed = True
+    while changed:
+        changed = False
+        for a in sorted(conjs, key=len):
+            for lit in a:
+                other = (a - {lit}) | {(*lit[:4], not lit[4])}
+                if other in conjs:
+                    conjs = (conjs - {a, other}) | {a - {lit}}
+                    changed = True
+                    break
+            if changed:
+                break
+        conjs = {c for c in conjs if not any(o < c for o in conjs)}
+    return conjs
 
 
 def _reported_put(i: int, exits) -> bool:

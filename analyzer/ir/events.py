@@ -81,6 +81,11 @@ class Val:
         return None
 
     @property
+    def is_temporary(self) -> bool:
+        """The lowering's own variable (`%cond3`: the value a branch chose), no C name."""
+        return self.kind == "var" and self.text.startswith("%")
+
+    @property
     def is_null(self) -> bool:
         return self.kind == "null" or (self.kind == "const" and self.const == 0)
 
@@ -145,6 +150,8 @@ class Assign:
     target: Val
     value: Val
     ptr: bool = False  # the target has pointer type
+    # `depth++` of an unsigned counter: afterwards it is not zero (it does not wrap)
+    counts_up: bool = False
 
 
 @dataclass
@@ -215,7 +222,8 @@ class Cond:
     text: str
     loc: Loc
     # what the tested value is, for the path note that states the path's assumption:
-    # "ptr" (NULL or an object), "bool", "int", or "" (a comparison, anything else)
+    # "ptr" (NULL or an object), "bool", "int", "case" (a switch's case: `text` is its
+    # label), or "" (a comparison, anything else)
     what: str = ""
     # the test of a loop: "loop" (while, for, do), "macro" (a loop a macro writes, such
     # as list_for_each_entry_rcu()), "" for none; its notes enter and leave it
@@ -223,6 +231,9 @@ class Cond:
     enters: bool = False  # a loop's test: the outcome that enters its body
     # the text shows the negation of the subject (`a != b`, whose subject is `a == b`)
     negated: bool = False
+    # the test chooses between two constants (`!out->atomic ? GFP_KERNEL : GFP_NOWAIT`):
+    # the tested value is a mode its setter picks, not data
+    mode: bool = False
 
 
 @dataclass

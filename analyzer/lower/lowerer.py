@@ -102,6 +102,8 @@ class Lowerer:
         # is lowered, if RCU readers share the pointer)
         self.testing = None  # a bare truth or comparison operand being evaluated
         self.loop_test = ""  # lowering the test of a loop: "loop", or "macro"
+        self.choosing = False  # lowering the test of `c ? CONST1 : CONST2`
+        self.chosen: dict[tuple, Val] = {}  # ... and the temporary it assigns, by extent
         self.loop_body: int | None = None  # ... and the block of its body
         self.target = None  # the cursor an assignment stores to, and what it stores
         self.storing: Val | None = None
@@ -150,6 +152,11 @@ class Lowerer:
         """Assignments inside a recognised macro's expansion are the macro's business."""
         if not self.suppress:
             self.emit(Assign(loc, target, value, ptr))
+
+    def is_unsigned(self, ctype) -> bool:
+        TK = self.ci.TypeKind
+        return ctype.get_canonical().kind in (TK.UCHAR, TK.USHORT, TK.UINT, TK.ULONG,
+                                              TK.ULONGLONG, TK.CHAR_U)
 
     def is_ptr(self, ctype) -> bool:
         return ctype.get_canonical().kind == self.ci.TypeKind.POINTER
@@ -641,7 +648,9 @@ class Lowerer:
         self.loops.pop()
         self.switches.pop()
         default = next((blk for blk, _, cur in sw.cases if cur is None), out)
-        if plain and subject.kind in ("var", "field") and sw.cases and \
+        tested_value = plain and subject.kind in ("var", "field") or \
+            subject.kind == "call" and subject.tmp is not None
+        if tested_value and sw.cases and \
                 all(v is not None or cur is None for _, v, cur in sw.cases):
             self.dispatch(sw, subject, default)
         else:
@@ -654,8 +663,11 @@ class Lowerer:
     def dispatch(self, sw: _Switch, x: Val, default: int) -> None:
         """`switch (mode)` as the tests it makes, one case after another (`mode == A`,
         else `mode == B`, ..., else the default): a branch on a known value takes its
-        one case, and what a case does holds under its test (a summary's mode)."""
+        one case, and what a case does holds under its test (a summary's mode).  A call's
+        result is tested by the call (`switch (PTR_ERR(gi))`: `case -EAGAIN` shows `gi`
+        an error pointer)."""
         self.cur = sw.dispatch
+        by = x.tmp if x.kind == "call" and x.tmp else x.text
         cases = [(blk, v, cur) for blk, v, cur in sw.cases if cur is not None]
         for i, (blk, v, cur) in enumerate(cases):
             y = self.named_constant(cur) or self.operand(self.unwrap(cur))
@@ -663,9 +675,9 @@ class Lowerer:
                 y = Val(str(v), "const", const=v)
             named = _named_constants(x, y)
             subject = Val(f"{x.text} == {y.text}", "other", root=x.root,
-                          op=("==", x.text, v), named=named)
+                          op=("==", by, v), named=named)
             nxt = self.new() if i < len(cases) - 1 else default
-            self.branch(Cond(subject, f"{x.text} == {y.text}", self.loc(cur), "",
+            self.branch(Cond(subject, self.text(cur), self.loc(cur), "case",
                              self.loop_test), blk, nxt)
             self.cur = nxt
 
@@ -803,12 +815,16 @@ class Lowerer:
         if value is None and k in self.foldable_kinds:
             # sizeof comparisons in compiletime_assert(), IS_ENABLED(), const flags
             value = self.x.evaluate_int(u)
+        if value is None and k == K.CALL_EXPR and u.spelling == "__builtin_constant_p":
+            # what the function's own text folds to (`roundup_pow_of_two(n)` of a
+            # variable): both arms compute one value, the compiler keeps one of them
+            value = self.x.evaluate_int(u) or 0
         if value is not None:
             self.jump(t if value else f)
             return
         subject = self.operand(u)
         self.branch(Cond(subject, self.text(c), self.loc(c), self.tested(u),
-                         self.loop_test), t, f)
+                         self.loop_test, mode=self.choosing), t, f)
 
     def operand(self, c) -> Val:
         """A tested or compared pointer is not loaded through (`if (p->cfg)`,
@@ -986,15 +1002,26 @@ class Lowerer:
                 return OTHER
             var = self.synthetic("cond")
             ptr = self.is_ptr(c.type)
+            arms = [None if ptr else self.x.evaluate_int(k) for k in kids[1:]]
             t, f, j = self.new(), self.new(), self.new()
-            self.cond(kids[0], t, f)
-            self.cur = t
-            self.assign(self.loc(c), var, self.expr(kids[1]), ptr)
-            self.jump(j)
-            self.cur = f
-            self.assign(self.loc(c), var, self.expr(kids[2]), ptr)
-            self.jump(j)
+            outer, self.choosing = self.choosing, None not in arms and arms[0] != arms[1]
+            try:
+                self.cond(kids[0], t, f)
+            finally:
+                self.choosing = outer
+            for block, arm, value in ((t, kids[1], arms[0]), (f, kids[2], arms[1])):
+                self.cur = block
+                v = self.expr(arm)
+                if value is None:
+                    self.assign(self.loc(c), var, v, ptr)
+                else:
+                    # (the lowering's own temporary, inside a macro's expansion too: a
+                    # model macro's argument is this choice, `kmalloc(n, c ? A : B)`)
+                    self.emit(Assign(self.loc(c), var, Val(v.text, "const", const=value)))
+                self.jump(j)
             self.cur = j
+            if None not in arms:
+                self.chosen[_span(c)] = var
             return var
         if k == K.CALL_EXPR:
             return self.call(c)
@@ -1172,7 +1199,9 @@ class Lowerer:
                        root=v.root, path=v.path)
         if op in ("++", "--"):
             v = self.expr(kids[0])
-            self.assign(self.loc(c), v, OTHER)
+            if not self.suppress:
+                self.emit(Assign(self.loc(c), v, OTHER, counts_up=op == "++" and
+                                 self.is_unsigned(kids[0].type)))
             return v
         v = self.expr(kids[0])
         if op == "-" and v.const is not None:
@@ -1459,8 +1488,14 @@ class Lowerer:
         return val if value is None else replace(val, const=value)
 
     def gfp_blocks(self, arg) -> bool | None:
-        """Does a constant gfp mask hold the model's direct-reclaim bit? None if unknown."""
+        """Does a constant gfp mask hold the model's direct-reclaim bit? None if unknown,
+        or if a conditional chooses between masks that differ in it (the path decides:
+        its arms assign the masks' values)."""
         mask = self.x.evaluate_int(arg)
+        u = self.unwrap(arg)
+        if mask is None and u.kind == self.K.CONDITIONAL_OPERATOR:
+            arms = [self.gfp_blocks(k) for k in list(u.get_children())[1:]]
+            return arms[0] if len(arms) == 2 and arms[0] == arms[1] else None
         if mask is None:
             return None
         bit = self.ctx.gfp_reclaim_bit
@@ -1500,13 +1535,17 @@ class Lowerer:
             self.establish(c, use, fm.publishes[0])
             if fm.publishes[1] < len(args):
                 self.fresh.discard(args[fm.publishes[1]].strip("() "))
-        blocks = None
+        blocks = inner = None
         if fm is not None and fm.gfp is not None:
             inner = self.inner_gfp_arg(c, fm)
             blocks = self.gfp_blocks(inner) if inner is not None else None
         tmp = self.tmp()
         types = self.macro_arg_types(c, args) if fm is not None and fm.typed else ()
-        self.emit(Call(self.loc(c), use.name, tuple(val_from_text(a) for a in args), tmp,
+        vals = [val_from_text(a) for a in args]
+        if blocks is None and inner is not None and fm.gfp < len(vals):
+            # a mask chosen by a test: the temporary the test's arms assigned
+            vals[fm.gfp] = self.chosen.get(_span(self.unwrap(inner)), vals[fm.gfp])
+        self.emit(Call(self.loc(c), use.name, tuple(vals), tmp,
                        args, via_macro=True, gfp_blocks=blocks, types=types))
         return Val(f"{use.name}()", "call", tmp=tmp)
 
@@ -1636,3 +1675,8 @@ def _named_constants(*vals: Val) -> tuple[str, ...]:
     """The named constants of the operands (a macro's or an enumerator's name)."""
     return tuple(dict.fromkeys(n for v in vals for n in (
         *v.named, *((v.text,) if v.kind == "const" and v.text.isidentifier() else ()))))
+
+
+def _span(c) -> tuple[int, int]:
+    """Where an expression's text is (one node reached two ways hashes differently)."""
+    return c.extent.start.offset, c.extent.end.offset

@@ -42,6 +42,8 @@ void *kvmalloc_node_noprof(size_t size, gfp_t flags, int node);
 #define kmalloc(...) alloc_hooks(kmalloc_noprof(__VA_ARGS__))
 #define kzalloc(...) alloc_hooks(kzalloc_noprof(__VA_ARGS__))
 #define kvmalloc(_size, _flags) alloc_hooks(kvmalloc_node_noprof(_size, _flags, -1))
+void *krealloc_noprof(const void *objp, size_t new_size, gfp_t flags);
+#define krealloc(...) alloc_hooks(krealloc_noprof(__VA_ARGS__))
 void kfree(const void *objp);
 void kvfree(const void *addr);
 
