@@ -758,8 +758,8 @@ class FunctionRun:
         for i, label in fm.puts_handles:
             k = self.handle_object(ev, i, label)
             a = ev.args[i] if i < len(ev.args) else None
-            if k is None and a is not None and (a.kind == "var" or a.kind == "field" and
-                                                a.root and a.path and a.path[0][:2] == "->"):
+            if k is None and a is not None and (a.kind == "var" or (a.kind == "field" and
+                                                a.root and a.path and a.path[0][:2] == "->")):
                 # (`module_put(p->owner)` inside: the reference this path holds on what
                 # the argument's field points to; `put_nfs_version(clp->cl_nfs_mod)`: on
                 # what `clp->cl_nfs_mod->owner` points to)

@@ -648,8 +648,8 @@ class Lowerer:
         self.loops.pop()
         self.switches.pop()
         default = next((blk for blk, _, cur in sw.cases if cur is None), out)
-        tested_value = plain and subject.kind in ("var", "field") or \
-            subject.kind == "call" and subject.tmp is not None
+        tested_value = (plain and subject.kind in ("var", "field")) or \
+            (subject.kind == "call" and subject.tmp is not None)
         if tested_value and sw.cases and \
                 all(v is not None or cur is None for _, v, cur in sw.cases):
             self.dispatch(sw, subject, default)
