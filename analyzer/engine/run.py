@@ -672,6 +672,8 @@ class FunctionRun:
         if isinstance(ev, Call):
             return self.call(st, ev)
         if isinstance(ev, Assign):
+            if ev.moves:
+                return st  # (`pte++`: within the object it was in, NULL or not as it was)
             st = self.notify("on_assign", st, ev)
             st = self.assign(st, ev)
             self.bind_handle(ev)
@@ -751,6 +753,7 @@ class FunctionRun:
                 st = self.enter(st, fkey, ev, opener=opener)
         if fm.exit:
             fkey = self.flavours.key(fm.exit, self.handle_of(ev, fm))
+            st = self.entered_by_value(st, ev, fkey)
             st = self.leave(st, fkey, ev)
         if fm.enter_maybe and not fm.enter:
             # held on some of the callee's paths only: this path's nesting is unknown
@@ -841,6 +844,21 @@ class FunctionRun:
                 st = lifetimes.on_section_closed(st, ev.loc)
         return st.note(ev.loc, f"{_what(ev)} leaves the {fl.name(target)} section",
                        "section", target)
+
+    def entered_by_value(self, st: State, ev: Call, fkey) -> State:
+        """`pte = pte_offset_map(...); ... pte_unmap(pte - 1);` with no test between: the
+        section a value says is held (entered where `pte` is not NULL) is released with
+        that value, which the release needs to be the entered one (include/linux/pgtable.h:
+        pte_unmap() of what pte_offset_map() returned)."""
+        roots = {a.root for a in ev.args if a.root}
+        hit = {p for p in st.pending if p[0] in roots and p[1] == "enter" and p[2] == fkey}
+        if not hit:
+            return st
+        st = replace(st, pending=st.pending - hit)
+        if st.depth(fkey) != 0:
+            return st  # (a copy of a value whose test entered it: `start = pte = map()`)
+        v = min(v for v, _, _ in hit)
+        return self.enter(st, fkey, None, ev.loc, opener=self.pending_openers.get(v))
 
     def bind_handle(self, ev: Assign) -> None:
         """`cgrp = cgroup_kn_lock_live(of->kn)`: `cgrp` is what `of->kn` leads the callee to."""

@@ -152,6 +152,9 @@ class Assign:
     ptr: bool = False  # the target has pointer type
     # `depth++` of an unsigned counter: afterwards it is not zero (it does not wrap)
     counts_up: bool = False
+    # `pte++`, `p += n` of a pointer: it moves within the object it points into, which
+    # stays the one it was (and NULL or not as it was) for every rule
+    moves: bool = False
 
 
 @dataclass

@@ -1201,7 +1201,8 @@ class Lowerer:
             v = self.expr(kids[0])
             if not self.suppress:
                 self.emit(Assign(self.loc(c), v, OTHER, counts_up=op == "++" and
-                                 self.is_unsigned(kids[0].type)))
+                                 self.is_unsigned(kids[0].type),
+                                 moves=self.is_ptr(kids[0].type)))
             return v
         v = self.expr(kids[0])
         if op == "-" and v.const is not None:
@@ -1264,6 +1265,10 @@ class Lowerer:
             kept = Val(f"{a.text} {bits} {b.text}", "other", root=a.root,
                        op=(bits, a.text, k)) \
                 if bits in ("|", "&") and a.kind == "var" and k is not None else OTHER
+            if bits in ("+", "-") and self.is_ptr(lhs.type):
+                if not self.suppress:
+                    self.emit(Assign(self.loc(c), a, OTHER, moves=True))
+                return a
             self.assign(self.loc(c), a, kept)
             return a
         rel = None
