@@ -41,7 +41,11 @@ def declared(run) -> tuple[str | None, str]:
         if own.put is not None and own.put < len(fn.params) and not own.put_maybe:
             return fn.params[own.put], "model"
         return None, ""
-    if model.names_a_put(fn.name) and fn.params:
+    if model.names_a_put(fn.name) and fn.params and \
+            not (len(fn.params) > 2 or fn.returns_ptr):
+        # (shaped as a put: the object and at most a count, no pointer back; a
+        # `bpf_sk_storage_diag_put(diag, sk, skb, type, &size)` writes data, as the
+        # lowering reads a callee of that shape)
         return None, "name"
     return None, ""
 

@@ -153,3 +153,41 @@ int tctl_volume_put(struct tctl *ctl, long *val, int effective)
 		changed = tctl_mixer_put(ctl, val);
 	return changed;
 }
+
+/* a dump's "put" writes attributes into a buffer: five parameters, no release, even
+ * where it hands the buffer to a helper that keeps a note in it */
+struct tbuf {
+	unsigned int len;
+	char *data;
+};
+
+struct tattrs {
+	int nr;
+	int ids[4];
+};
+
+int tbuf_append(struct tbuf *b, int id);
+void tbuf_trim(struct tbuf *b, unsigned int len);
+
+static int tattrs_put_all(struct tbuf *b, int type, unsigned int *size)
+{
+	unsigned int saved = b->len;
+	int err = tbuf_append(b, type);
+
+	if (err)
+		tbuf_trim(b, saved);
+	*size = b->len - saved;
+	return err;
+}
+
+int tattrs_put(struct tattrs *a, struct tbuf *b, int type, unsigned int *size)
+{
+	int i, err = 0;
+
+	*size = 0;
+	if (!a->nr)
+		return tattrs_put_all(b, type, size);
+	for (i = 0; i < a->nr; i++)
+		err |= tbuf_append(b, a->ids[i]);
+	return err;
+}
