@@ -191,3 +191,36 @@ int tattrs_put(struct tattrs *a, struct tbuf *b, int type, unsigned int *size)
 		err |= tbuf_append(b, a->ids[i]);
 	return err;
 }
+
+/*
+ * A helper that closes a nested attribute records its length, computed from where the
+ * buffer's tail now is: `start->len = tbuf_tail(b) - start` stores a 16-bit count, not
+ * the buffer, so a `put_*` built on it hands nothing over on the paths that close.
+ */
+struct tattr {
+	unsigned short len;
+	unsigned short type;
+};
+
+struct tattr *tbuf_tail(struct tbuf *b);
+struct tattr *tattr_start(struct tbuf *b, int type);
+
+static int tattr_end(struct tbuf *b, struct tattr *start)
+{
+	start->len = (char *)tbuf_tail(b) - (char *)start;
+	return b->len;
+}
+
+static int put_tattr_ids(struct tbuf *b, struct tattrs *a)
+{
+	struct tattr *nest;
+
+	if (!a->nr)
+		return 0;
+	nest = tattr_start(b, 1);
+	if (!nest)
+		return -EMSGSIZE;
+	if (tbuf_append(b, a->ids[0]))
+		return -EMSGSIZE;
+	return tattr_end(b, nest);
+}

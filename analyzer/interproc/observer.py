@@ -336,8 +336,9 @@ class SummaryObserver(Hooks):
             # (the object itself, or one linked into a structure that keeps it,
             # `list_add(&o->node, &q->list)`: a work item or a timer embedded in it,
             # `&memcg->high_work`, is queued whether or not a reference goes with it; only
-            # a caller that took one for it shows that one does, see `lifetimes.on_call`)
-            if a is None or (a.kind == "addr" and fm.into is None):
+            # a caller that took one for it shows that one does, see `lifetimes.on_call`;
+            # its first member is the object itself, `skb_dst_set(skb, &rt->dst)`)
+            if a is None or (a.kind == "addr" and fm.into is None and not a.base):
                 continue
             k = lifetimes.obj_key(st, a) if a.kind == "addr" else lifetimes.value_key(st, a)
             if k in self.fn.params:

@@ -33,7 +33,7 @@ def stored_params(fn: Function) -> list[int]:
             if target.kind == "var":
                 locals_.add(target.text)
                 continue
-            if value.neg or value.root not in fn.params or value.root in locals_:
+            if value.neg or value.root not in fn.params or value.root in locals_ or ev.narrow:
                 continue
             if value.kind in ("field", "call", "deref", "rcu"):
                 continue  # `it->ss = css->ss` stores what css points to, not css

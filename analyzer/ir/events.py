@@ -64,6 +64,10 @@ class Val:
     # subscripts only (of a `field`, or of the operand of an `addr`): `("->id", ".ref")`
     # for `&memcg->id.ref`, `("->slots", "[]")` for `t->slots[i]`; None otherwise
     path: tuple[str, ...] | None = None
+    # `&rt->dst` where every member named is its struct's first (offset 0): the address
+    # is the object's own, seen as the type it embeds first (`struct rtable` begins with
+    # its `struct dst_entry`), so whoever keeps it keeps the object
+    base: bool = False
     # the named constants the expression tests (`LOOKUP_RCU` in `nd->flags & LOOKUP_RCU`)
     named: tuple[str, ...] = ()
 
@@ -155,6 +159,9 @@ class Assign:
     # `pte++`, `p += n` of a pointer: it moves within the object it points into, which
     # stays the one it was (and NULL or not as it was) for every rule
     moves: bool = False
+    # the target is an integer narrower than a pointer (or a count): what is stored
+    # there is a length or a flag computed from the value, never the object itself
+    narrow: bool = False
 
 
 @dataclass

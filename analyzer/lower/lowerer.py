@@ -148,10 +148,11 @@ class Lowerer:
         b.succs.extend([(t, True), (f, False)])
         self.cur = None
 
-    def assign(self, loc: Loc, target: Val, value: Val, ptr: bool = False) -> None:
+    def assign(self, loc: Loc, target: Val, value: Val, ptr: bool = False,
+               narrow: bool = False) -> None:
         """Assignments inside a recognised macro's expansion are the macro's business."""
         if not self.suppress:
-            self.emit(Assign(loc, target, value, ptr))
+            self.emit(Assign(loc, target, value, ptr, narrow=narrow))
 
     def is_unsigned(self, ctype) -> bool:
         TK = self.ci.TypeKind
@@ -175,6 +176,12 @@ class Lowerer:
                 return d is None
             t = d.underlying_typedef_type if t.kind == TK.TYPEDEF else t.get_named_type()
         return True
+
+    def is_narrow(self, ctype) -> bool:
+        """An integer, enum or bool narrower than a pointer (or declared as a count): a
+        store into one keeps a length or a flag, never the object it was computed from
+        (`start->nla_len = skb_tail_pointer(skb) - start`)."""
+        return ctype.get_canonical().kind.name in _INTEGER_KINDS and not self.is_word(ctype)
 
     def tested(self, u) -> str:
         """What a tested value is, as a path note says it: NULL, false or 0 (a comparison
@@ -488,7 +495,7 @@ class Lowerer:
         var = Val(d.spelling, "global" if static else "var", root=d.spelling)
         if init is not None:
             value = self.expr(init)
-            self.assign(self.loc(d), var, value, self.is_ptr(d.type))
+            self.assign(self.loc(d), var, value, self.is_ptr(d.type), self.is_narrow(d.type))
             self.note_fresh(var, value)
         if self.scopes and not static:
             self.scopes[-1].names.append(d.spelling)
@@ -1178,6 +1185,16 @@ class Lowerer:
         value = self.x.evaluate_int(c)
         return Val(v.text, "const", const=value) if value is not None else v
 
+    def at_offset_zero(self, c) -> bool:
+        """`p->m.n`: every member named is the first of its struct (or a union's)."""
+        c = self.unwrap(c)
+        while c.kind == self.K.MEMBER_REF_EXPR:
+            f, kids = c.referenced, list(c.get_children())
+            if f is None or f.get_field_offsetof() != 0 or not kids:
+                return False
+            c = self.unwrap(kids[0])
+        return True
+
     def unary(self, c) -> Val:
         kids = list(c.get_children())
         if not kids:
@@ -1185,8 +1202,10 @@ class Lowerer:
         op = self.ops.unary(c)
         if op == "&":
             v = self.expr(kids[0], addr_of=True)
-            return Val("&" + v.text, "addr", root=v.root,
-                       path=v.path if v.kind in ("var", "global", "field") else None)
+            path = v.path if v.kind in ("var", "global", "field") else None
+            base = bool(path) and path[0].startswith("->") and \
+                all(s.startswith(".") for s in path[1:]) and self.at_offset_zero(kids[0])
+            return Val("&" + v.text, "addr", root=v.root, path=path, base=base)
         if op == "*":
             v = self.expr(kids[0])
             if v.kind != "addr":
@@ -1252,7 +1271,8 @@ class Lowerer:
                 target = self.expr(lhs)
             finally:
                 self.target = self.storing = None
-            self.assign(self.loc(c), target, value, self.is_ptr(lhs.type))
+            self.assign(self.loc(c), target, value, self.is_ptr(lhs.type),
+                        self.is_narrow(lhs.type))
             self.note_fresh(target, value)
             return target
         a = self.named_constant(lhs) or self.expr(lhs)
@@ -1646,6 +1666,9 @@ class Lowerer:
 
 # typedefs of sizes, offsets and indexes (include/linux/types.h, posix_types.h): integers
 # as wide as a pointer that never carry one
+_INTEGER_KINDS = frozenset(("BOOL", "CHAR_U", "UCHAR", "CHAR16", "CHAR32", "USHORT", "UINT",
+                            "ULONG", "ULONGLONG", "UINT128", "CHAR_S", "SCHAR", "WCHAR",
+                            "SHORT", "INT", "LONG", "LONGLONG", "INT128", "ENUM"))
 _COUNT_TYPES = frozenset(("size_t", "ssize_t", "__kernel_size_t", "__kernel_ssize_t",
                           "loff_t", "__kernel_loff_t", "off_t", "__kernel_off_t", "pgoff_t",
                           "ptrdiff_t", "__kernel_ptrdiff_t"))
