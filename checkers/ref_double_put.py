@@ -5,7 +5,7 @@ from __future__ import annotations
 from analyzer.engine.exceptions import exception
 from analyzer.ir import Rule
 from checkers.base import Checker, Slot, register
-from checkers.lifetime_util import believed, is_local, ref_key
+from checkers.lifetime_util import believed, is_local, ref_key, value_key
 
 NOT_ONLY = exception(
     "ref-double-put.believed-not-only-reference", "ref-double-put",
@@ -70,6 +70,11 @@ _SHARED = "\0shared"
 # what is called on it now is its release (`if (atomic_dec_and_test(&av->refcount))
 # __put_anon_vma(av);`), not one more put
 _GONE = "\0last reference gone"
+# (mark, field, object, line): the function's own reference on the object went into a
+# field (or a global) that outlives it, stored at that line; (mark, field, object, loc,
+# callee): this path then dropped that reference while the field still points to it
+_KEPT = "\0kept"
+_PUT_KEPT = "\0put while kept"
 
 
 @register
@@ -94,6 +99,13 @@ class RefDoublePut(Checker):
     sock_put(sk); sock_put(sk); /* final */` in a `->release()`) drops a reference the
     function owns by contract: it is a note; the warning is for a path that puts once
     more than another path with the object does (an error path, a retry).
+
+    A reference the function stored in a field of a structure its caller can see (a
+    parameter's, a global's) belongs to that structure when another return leaves it
+    there: a path that drops it and returns with the field still pointing to it (an
+    error path after `fhp->fh_dentry = dentry;`) puts it once here and once more where
+    the structure is released. Clearing or overwriting the field first, or freeing the
+    structure, hands nothing over.
 
     ## Why is this bad
     Each put must pair with a get. An extra put drops a reference someone else owns:
@@ -132,6 +144,7 @@ class RefDoublePut(Checker):
         self.extra: list[tuple] = []  # puts past the function's own references
 
     def on_end(self, exit_states) -> None:
+        self.report_kept(exit_states)
         for loc, message, st, k, waived in self.extra:
             # an exit whose path had the object (and released it) without the extra put
             # (a joined state's marks are those of all its paths: it shows nothing)
@@ -139,6 +152,26 @@ class RefDoublePut(Checker):
                         for s in exit_states if not s.merged)
             self.run.waived = waived  # (an exception that would have silenced it)
             self.report(loc, message, st, obj=k, demote=None if fewer else EVERY_PATH)
+
+    def report_kept(self, exit_states) -> None:
+        """A put of a reference a field keeps, on a path that returns with the field
+        still holding it, where another return leaves the reference to the field: that
+        return says the field owns it, and whoever releases the structure drops it
+        again."""
+        owned = {m[1] for s in exit_states for m in self.get(s) if m[0] == _KEPT and
+                 not any(p[0] == _PUT_KEPT and p[1] == m[1] for p in self.get(s))}
+        for s in exit_states:
+            for m in sorted((m for m in self.get(s) if m[0] == _PUT_KEPT),
+                            key=lambda m: (m[3].line, m[1])):
+                _, field, k, loc, callee, _ = m
+                if field not in owned:
+                    continue
+                line = next((x[3] for x in self.get(s) if x[0] == _KEPT and x[1] == field),
+                            None)
+                self.report(loc, f"{callee}() drops the reference on `{k}` that "
+                            f"`{field}` keeps (stored at line {line}), and the function "
+                            f"returns with it still there: whatever releases `{field}` "
+                            "drops it a second time", s, obj=k)
 
     def credits(self, st, k: str) -> int:
         return next((n for o, n in self.get(st) if o == k and isinstance(n, int)), 0)
@@ -179,9 +212,54 @@ class RefDoublePut(Checker):
         return held[0] if len(held) == 1 and others else None
 
     def on_assign(self, st, ev):
-        if ev.target.kind == "var" and (_ERR, ev.target.text) in self.get(st):
-            return self.put(st, self.get(st) - {(_ERR, ev.target.text)})
-        return None
+        marks = self.get(st)
+        if ev.target.kind == "var" and (_ERR, ev.target.text) in marks:
+            marks = marks - {(_ERR, ev.target.text)}
+        marks = self.restored(marks, ev.target)
+        k = value_key(st, ev.value) if ev.target.kind != "var" else None
+        if k is not None and st.refcount(k) > 0 and self.outlives(ev.target):
+            marks = marks | {(_KEPT, ev.target.text, k, ev.loc.line, _place(ev.target))}
+        return self.put(st, marks) if marks != self.get(st) else None
+
+    def outlives(self, target) -> bool:
+        """A field of what a parameter points to, or a global: the caller, or anyone,
+        finds the stored pointer there after this function returns."""
+        if target.kind == "global":
+            return True
+        if target.kind != "field" or not target.root:
+            return False
+        if target.root in self.fn.params:
+            return bool(target.path) and target.path[0].startswith("->")
+        return target.root not in self.run.locals  # a global structure's member
+
+    @staticmethod
+    def restored(marks: frozenset, target) -> frozenset:
+        """A store to a field a reference was kept in, or to the variable it was reached
+        from, makes it point elsewhere: what it kept is no longer there."""
+        root, path = _place(target)
+        gone = {m for m in marks if m[0] in (_KEPT, _PUT_KEPT) and m[-1][0] == root and
+                (target.kind == "var" or m[-1][1][:len(path)] == path)}
+        return marks - gone if gone else marks
+
+    def kept_put(self, st, ev, fm):
+        """A put of the reference this path stored in a field that still holds it, or
+        the release of the structure that holds it (which drops what it keeps)."""
+        marks = self.get(st)
+        if not any(m[0] == _KEPT for m in marks):
+            return None
+        gone = set()
+        for i in (fm.frees, fm.put, fm.defers_free):
+            a = ev.args[i] if i is not None and i < len(ev.args) else None
+            if a is not None and a.root:
+                gone |= {m for m in marks if m[0] in (_KEPT, _PUT_KEPT) and
+                         m[-1][0] == a.root}
+        marks = marks - gone
+        if fm.put is not None and fm.put < len(ev.args):
+            k = ref_key(st, ev.args[fm.put], fm)
+            if k is not None and st.refcount(k) == 0:
+                marks |= {(_PUT_KEPT, m[1], k, ev.loc, ev.callee, m[-1]) for m in marks
+                          if m[0] == _KEPT and m[2] == k}
+        return self.put(st, marks) if marks != self.get(st) else None
 
     def on_dead(self, st, ev):
         gone = {(_ERR, n) for n in ev.names} & self.get(st)
@@ -201,7 +279,9 @@ class RefDoublePut(Checker):
         return True
 
     def on_call(self, st, ev, fm):
-        out = self.check_put(st, ev, fm)
+        kept = self.kept_put(st, ev, fm) if fm is not None else None
+        st = kept or st
+        out = self.check_put(st, ev, fm) or kept
         if fm is not None and fm.put is not None and fm.put < len(ev.args):
             k = ref_key(st, ev.args[fm.put], fm)
             if k is not None and st.refcount(k) == 1:
@@ -269,3 +349,11 @@ class RefDoublePut(Checker):
             self.report(ev.loc, f"{ev.callee}() on `{k}`, found under RCU, with no "
                         "reference taken on this path", st, obj=k)
         return None
+
+
+
+def _place(target) -> tuple:
+    """Where a store goes, as the variable it starts from and the access path after it
+    (`("fh", ("->dent",))`); a path the lowering could not follow is its own place."""
+    return (target.root or target.text, target.path if target.path is not None
+            else (target.text,))
