@@ -44,6 +44,7 @@ class _Use:
     held: bool
     state: object
     waived: str | None = None  # a turned-off exception that would have let it pass
+    callee: str | None = None  # the function called, as the call graph names it
 
 
 @register
@@ -60,7 +61,11 @@ class RcuDerefUnprotected(Checker):
 
     A function that never enters a section itself and always loads RCU data is
     presumably called with the lock held: that is reported at `note` level, saying
-    the callers must hold it. So is one that drops its caller's section to sleep and
+    the callers must hold it. Unless other functions take the section themselves
+    around their calls of the same helper (`rcu_read_lock(); list_lru_add(lru, item,
+    nid, mem_cgroup_from_slab_obj(item)); rcu_read_unlock();`): then the helper's
+    callers wrap it, and one with no analysed caller that calls it bare, and does not
+    hand the pointer back, is a warning. So is one that drops its caller's section to sleep and
     takes it again (`rcu_read_unlock(); request_module(); rcu_read_lock();`): its
     loads are inside the caller's section, and the requirement is checked at its
     calls. A helper's load through what its parameter points to (`rcu_dereference(
@@ -131,14 +136,15 @@ class RcuDerefUnprotected(Checker):
                 what += f", which is {fm.why_requires},"
             elif fm.inferred and fm.why_requires:
                 what += f", which uses {fm.why_requires} without taking the lock itself,"
-            self.check(st, ev.loc, what, fm.requires, None, callee=True)
+            node = self.run.context.resolve(ev.callee) if ev.callee else None
+            self.check(st, ev.loc, what, fm.requires, None, callee=node or ev.callee or "")
 
-    def check(self, st, loc, what, needs, handle, callee=False) -> None:
+    def check(self, st, loc, what, needs, handle, callee=None) -> None:
         held = self.run.flavours.holds(st, needs, handle)
         if held is None:
             return
-        self.uses.append(_Use(loc, ("a call to " if callee else "") + what, needs, held, st,
-                              self.run.take_waived()))
+        self.uses.append(_Use(loc, ("a call to " if callee is not None else "") + what, needs,
+                              held, st, self.run.take_waived(), callee or None))
 
     def on_end(self, exit_states) -> None:
         fl = self.run.flavours
@@ -153,8 +159,7 @@ class RcuDerefUnprotected(Checker):
             borrows = any(u.needs in st.borrowed or (u.needs in fl.vanilla and
                                                      st.borrowed & fl.vanilla)
                           for st in exit_states)
-            locks_itself = not borrows and ((u.needs in self.enters) if handled else
-                                            bool(self.enters & fl.explicit))
+            locks_itself = not borrows and self.enters_own(u.needs)
             lock = fl.lock(u.needs if handled else "rcu")
             # documented to be entered holding it: this path has released the caller's
             caller_held = bool(fl.entry) and (fl.family(u.needs) in fl.entry or (
@@ -164,6 +169,45 @@ class RcuDerefUnprotected(Checker):
                             obj=u.what)
             elif not self.run.context.has_callers:
                 # with callers in the analysed code, the requirement is checked at their calls
+                own = () if u.callee is None or self.fn.returns_ptr else \
+                    (("alone", u.callee, self.run.context.node),)
                 self.report(u.loc, f"{u.what} in {self.fn.name}() with no read-side section "
                             f"here: every caller must hold {lock}", u.state, obj=u.what,
-                            demote=CALLERS, confidence="medium")
+                            demote=CALLERS, confidence="medium", conditions=own)
+                if own:
+                    self.report(u.loc, f"{u.what} with no {lock} held on this path, where "
+                                "other callers in the analysed code take the read-side "
+                                "section around it themselves", u.state, obj=u.what,
+                                conditions=(("wrapped", u.callee, self.run.context.node),))
+        retakes = any(st.borrowed for st in exit_states)
+        for u in self.uses:
+            # a requirement this function meets with a section it takes itself (not one
+            # that retakes its caller's): the callee is one its callers wrap
+            if u.held and u.callee is not None and not retakes and self.enters_own(u.needs):
+                self.run.emit(self.rule, ("wraps", u.callee, self.run.context.node))
+
+    def enters_own(self, needs: str) -> bool:
+        """The function takes a section of the flavour `needs` asks for itself."""
+        fl = self.run.flavours
+        return needs in self.enters if needs in fl.handled else bool(self.enters & fl.explicit)
+
+    @classmethod
+    def resolve(cls, findings, facts):
+        """A helper with no analysed caller that calls a function requiring RCU with no
+        section: a note saying its callers must hold one, unless other functions take
+        the section around their own calls of the same function (the convention is that
+        callers of it wrap it, and this one does not)."""
+        wraps: dict[str, set[str]] = {}
+        for _, fact in facts:
+            if fact[0] == "wraps":
+                wraps.setdefault(fact[1], set()).add(fact[2])
+        kept = []
+        for f in findings:
+            cond = next((c for c in f.conditions if c[0] in ("alone", "wrapped")), None)
+            if cond is None:
+                kept.append(f)
+                continue
+            others = wraps.get(cond[1], set()) - {cond[2]}
+            if bool(others) == (cond[0] == "wrapped"):
+                kept.append(f)
+        return kept
