@@ -452,7 +452,7 @@ class RefLeak(Checker):
         if not is_local(self.fn, name) or st.refcount(name) <= 0:
             return
         if any(o == name and v != name and v not in self.fn.temps and v not in dying
-               for v, o in st.aliases):
+               and field_root(v) is None for v, o in st.aliases):
             return  # another variable still holds the object (and now its reference)
         if (name, _PASSED) in self.get(st) and self.run.allows(CONSUMED):
             return  # last given to a callee that may have consumed it

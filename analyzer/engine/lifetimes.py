@@ -26,7 +26,26 @@ def obj_key(st: State, val: Val) -> str | None:
         return st.alias(val.root) or val.root
     if val.kind in ("var", "global"):
         return st.alias(val.text) or val.text
+    if val.kind == "call" and val.tmp:
+        return st.alias(val.tmp)  # an accessor's result: the object its path names
     return None
+
+
+def projected(st: State, ev: Call, projects: tuple[int, str]) -> State:
+    """`tfile_ctx(src)` returns what `src->priv` holds: its result names that object,
+    as `src->priv` itself does, while neither `src` nor the field changes."""
+    i, label = projects
+    a = arg(ev, i)
+    if a is None or not ev.result:
+        return st
+    base = st.alias(a.text) or a.text if a.kind in ("var", "global") else \
+        path_key(st, a) if a.kind == "field" else \
+        st.alias(a.tmp) if a.kind == "call" and a.tmp else None
+    if base is None:
+        return st
+    key = st.alias(base + label) or base + label
+    return replace(st, aliases=frozenset(x for x in st.aliases if x[0] != ev.result) |
+                   {(ev.result, key)})
 
 
 def arg(ev: Call, index: int | None) -> Val | None:
@@ -48,7 +67,7 @@ def ref_key(st: State, val: Val, fm: FnModel) -> str | None:
     return obj_key(st, val)
 
 
-def path_key(st: State, val: Val) -> str | None:
+def path_key(st: State, val: Val, resolve: bool = True) -> str | None:
     """`params->prog`, `&d->notify->kref`: the object a pointer loaded through members
     designates, named by its access path from a variable (`d->notify`).  The name holds
     while neither the variable nor a member on the path gets a new value (`forget_var`,
@@ -67,7 +86,10 @@ def path_key(st: State, val: Val) -> str | None:
         steps = path[:last]
     else:
         return None
-    return (st.alias(val.root) or val.root) + "".join(steps)
+    k = (st.alias(val.root) or val.root) + "".join(steps)
+    # (a variable that holds what the path names, see `projected`; not for a store to
+    # the path, which makes it name something else)
+    return st.alias(k) or k if resolve else k
 
 
 def held_key(st: State, val: Val, fm: FnModel) -> str | None:
@@ -344,6 +366,8 @@ def value_key(st: State, value: Val) -> str | None:
         return obj_key(st, value)  # `new->key = &mkey->key`: a pointer into mkey's object
     if value.kind == "call" and value.tmp and st.refcount(value.tmp) > 0:
         return value.tmp  # a call's result that carries a reference (see `on_call`)
+    if value.kind == "call" and value.tmp and st.alias(value.tmp):
+        return st.alias(value.tmp)  # an accessor's result (see `projected`)
     if value.kind in ("other", "call") and value.root:
         return st.alias(value.root) or value.root
     return held_path(st, value)
@@ -385,10 +409,14 @@ def on_assign(st: State, ev: Assign, calls: dict[str, tuple[Call, FnModel | None
             return st
     src_key = obj_key(st, value) if value.kind in ("var", "global") and not value.neg \
         else None
+    named = obj_key(st, value) if value.kind == "call" and ev.ptr else None
     st = handover(st, name, temps)
     st = forget_var(st, name)
     if st.refcount(name) > 0 and src_key != name:
         st = st.with_refcount(name, 0)
+    if named is not None and named != name and st.refcount(value.tmp) <= 0:
+        # `c = tfile_ctx(f)`: the object `f->priv` names (see `projected`)
+        st = replace(st, aliases=st.aliases | {(name, named)})
     if fm is not None and fm.returns_pin and value.kind == "call":
         # `ops = tcf_proto_lookup_ops(...)`: the module behind `ops->owner` is pinned
         st = take(st, name + fm.returns_pin, ev.loc, f"{call.callee}()")
@@ -398,6 +426,11 @@ def on_assign(st: State, ev: Assign, calls: dict[str, tuple[Call, FnModel | None
         st = st.with_refcount(value.tmp, 0).with_refcount(name, st.refcount(name) + 1)
         if origin is not None:
             st = replace(st, ref_origin=(*st.ref_origin, (name, *origin[1:])))
+        a = arg(call, fm.same_object) if fm is not None else None
+        path = obj_key(st, a) if a is not None and a.kind == "call" else None
+        if path is not None and path != name and field_root(path) is not None:
+            # `ctx = get_ctx(tfile_ctx(f))`: `f->priv` names the object `ctx` holds
+            st = replace(st, aliases=st.aliases | {(path, name)})
         return st
     if value.kind == "rcu" and in_section:
         st = _loaded(st, name, "rcu", ev.loc, value.text)
@@ -463,7 +496,7 @@ def _path_stored(st: State, target: Val, temps=()) -> State:
     """`d->notify = NULL`: the access path names another object from here on.  A
     variable that took the old one over (`n = d->notify`) keeps its references; with
     none, what the path held is no longer this function's to account for."""
-    tk = path_key(st, target) if target.kind == "field" else None
+    tk = path_key(st, target, resolve=False) if target.kind == "field" else None
     if tk is None:
         return st
     for k, n in st.refs:
@@ -471,7 +504,7 @@ def _path_stored(st: State, target: Val, temps=()) -> State:
             st = handover(st, k, temps)
             if st.refcount(k) > 0:
                 st = st.with_refcount(k, 0)
-    return replace(st, aliases=frozenset(a for a in st.aliases if a[1] != tk))
+    return replace(st, aliases=frozenset(a for a in st.aliases if tk not in (a[0], a[1])))
 
 
 def _loaded(st: State, name: str, kind: str, loc: Loc, what: str) -> State:
@@ -545,7 +578,9 @@ def handover(st: State, name: str, temps=()) -> State:
     After `victim = p;` the reference taken on `p` lives on in `victim` when `p` is
     reused (oom_kill's `get_task_struct(p); victim = p;`).
     """
-    heirs = sorted(v for v, o in st.aliases if o == name and v != name and v not in temps)
+    # (an access path that names the object, `f->priv`, is no variable to inherit it)
+    heirs = sorted(v for v, o in st.aliases if o == name and v != name and v not in temps
+                   and field_root(v) is None)
     if not heirs or st.refcount(name) <= 0:
         return st
     heir = heirs[0]

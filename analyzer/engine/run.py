@@ -775,6 +775,8 @@ class FunctionRun:
                 k = st.alias(a.root) or a.root
             if k is not None:
                 st = lifetimes.drop(st, k, ev.loc, f"{ev.callee}()")
+        if fm.projects is not None:
+            st = lifetimes.projected(st, ev, fm.projects)
         return lifetimes.on_call(st, ev, fm, self.in_section(st), self.locals, self.holders)
 
     def handle_object(self, ev: Call, i: int, label: str) -> str | None:

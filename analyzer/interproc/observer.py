@@ -52,6 +52,9 @@ class RunFacts:
     returns_opaque: bool = False
     # per non-NULL return, the parameter it returns unchanged (-1: something else)
     returned_params: set[int] = field(default_factory=set)
+    # per non-NULL return, the pointer it returns as the field path of an unchanged
+    # parameter it was loaded from, (index, "->priv"), or None (see `Summary.projects`)
+    projections: set[tuple[int, str] | None] = field(default_factory=set)
     # puts on locals loaded from a parameter's fields: (parameter index, field paths)
     put_handles: set[tuple[int, str]] = field(default_factory=set)
     param_puts: set[int] = field(default_factory=set)
@@ -506,6 +509,7 @@ class SummaryObserver(Hooks):
                 name = st.alias(name) or name  # container_of()'s `__mptr`: the argument
             stable = name is not None and name in self.run.stable_params
             self.facts.returned_params.add(self.fn.params.index(name) if stable else -1)
+            self.facts.projections.add(self.projection(value))
         back = self.handed_back(st, value)
         if back is not None:
             # (on this path the caller's reference comes back with the result: a put
@@ -521,6 +525,20 @@ class SummaryObserver(Hooks):
                   lifetimes.field_root(x) == k), ""),
             opaque, back))
         return st if back is not None else None
+
+    def projection(self, value) -> tuple[int, str] | None:
+        """`return f->priv;` (or a local only ever loaded from one parameter's fields):
+        the pointer stored at a field path of a parameter the function never changes."""
+        if value.kind == "var":
+            h = self.run.handles.get(value.text)
+            return h if h is not None and "|" not in h[1] and \
+                self.fn.params[h[0]] in self.run.stable_params else None
+        path = value.path
+        if value.kind != "field" or value.root not in self.run.stable_params or not path or \
+                not all(s.startswith(("->", ".")) for s in path) or \
+                not path[0].startswith("->"):
+            return None
+        return self.fn.params.index(value.root), "".join(path)
 
     def handed_back(self, st, value) -> int | None:
         """The parameter whose own object, with its caller's reference and none of this

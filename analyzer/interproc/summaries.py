@@ -137,6 +137,9 @@ class Summary:
     unknown_callees: list[str] = dc_field(default_factory=list)
     # the returned reference / puts are on objects reached from a parameter's fields
     returns_handle: list | None = None
+    # returns, with no reference, what one field path of a parameter holds (an accessor,
+    # `return f->priv;`): [index, "->priv"]; two calls with one argument name one object
+    projects: list | None = None
     puts_handles: list[list] = dc_field(default_factory=list)
     # the parameter that says how many references its gets and puts are
     count: int | None = None
@@ -202,6 +205,7 @@ class Summary:
             sleeps_maybe=self.sleeps_maybe,
             sleeps_outside_caller_rcu=self.sleeps_after_release,
             returns_handle=tuple(self.returns_handle) if self.returns_handle else None,
+            projects=tuple(self.projects) if self.projects else None,
             puts_handles=tuple(tuple(h) for h in self.puts_handles),
             count=self.count,
             requires_when=_conditions(self.requires_when),
@@ -437,6 +441,9 @@ def summarize(fn: Function, exit_states, facts: RunFacts, flavours: Flavours) ->
         s.returns_param = next(iter(facts.returned_params))
     # RCU pointers, and perhaps parts of the caller's own objects on other paths
     s.returns_rcu = any(r[2] is True for r in rets) and all(r[2] for r in rets)
+    if len(facts.projections) == 1 and None not in facts.projections and \
+            not s.returns_ref and not s.returns_rcu and not s.returns_pin:
+        s.projects = list(next(iter(facts.projections)))
     s.puts = sorted(i for i in facts.param_puts if not _reported_put(i, facts.exit_puts))
     s.grace_period = bool(facts.exit_gp) and all(facts.exit_gp)
     s.puts_maybe = [i for i in s.puts if not all(

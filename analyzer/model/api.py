@@ -150,6 +150,9 @@ class FnModel:
     # inferred: the returned reference, or a put, is on the object reached from an
     # argument by field paths: (argument index, "->f|->g->f")
     returns_handle: tuple[int, str] | None = None
+    # inferred: returns, with no reference, the pointer at this field path of an
+    # argument (`return f->priv;`): (argument index, "->priv")
+    projects: tuple[int, str] | None = None
     puts_handles: tuple[tuple[int, str], ...] = ()
     # inferred: `requires`/`sleeps` hold only under one of these conjunctions of
     # conditions on the arguments, each (argument index, field path, operator, constant,
