@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from analyzer.engine.beliefs import says_nothing
 from analyzer.engine.exceptions import exception
-from analyzer.engine.lifetimes import field_root, held_key, shown_failed
+from analyzer.engine.lifetimes import field_root, held_key, held_path, shown_failed
 from analyzer.ir import Rule
 from checkers import put_contract
 from checkers.base import Checker, Slot, register
@@ -185,6 +185,10 @@ class RefLeak(Checker):
     the caller's other handle (`prev == root`), an object of static storage that is
     never counted (`idmap == &nop_mnt_idmap`) or an object whose own state the
     function tested (`if (css->flags & CSS_NO_REF)`), or the return is an error one.
+    A hand-off that keeps the reference only when it succeeds (`schedule_work()`,
+    `queue_work()`: false when the work was already pending, whose one run drops the
+    one reference it has) leaks the reference the function took for it when its
+    result is ignored (`kref_get(&n->kref); schedule_work(&n->work);`).
 
     ## Why is this bad
     A leaked reference keeps the object alive forever: a memory cgroup that can
@@ -283,6 +287,8 @@ class RefLeak(Checker):
         return None
 
     def on_call(self, st, ev, fm):
+        if fm is not None and fm.consumes_if and ev.discarded:
+            self.unchecked_handoff(st, ev, fm)
         start = self.get(st)
         st = self.stowing(st, ev, fm)
         passed = self.passed_on(st, ev, fm)
@@ -303,6 +309,25 @@ class RefLeak(Checker):
                 st = self.put(st, self.get(st) |
                               {(p, put_contract.RELEASED) for p in released})
         return st if self.get(st) != start else None
+
+    def unchecked_handoff(self, st, ev, fm) -> None:
+        """`kref_get(&n->kref); schedule_work(&n->work);`: a callee that keeps the
+        reference only when it succeeds (a work or timer already pending keeps the one
+        it has), its result ignored: where it fails, the reference this function took
+        for it is nobody's."""
+        when = {"true": "returns true", "ok": "returns 0", "nonneg": "returns an id >= 0"}
+        for index in (fm.consumes, *fm.consumes_more):
+            a = ev.args[index] if index is not None and index < len(ev.args) else None
+            if a is None:
+                continue
+            k = (value_key(st, a) if a.kind != "addr" else obj_key(st, a)) or \
+                held_path(st, a)
+            if k is None or st.refcount(k) <= 0:
+                continue
+            self.report(ev.loc, f"{ev.callee}() keeps the reference on `{k}`"
+                        f"{taken_at(st, k)} only when it {when.get(fm.consumes_if, 'succeeds')}"
+                        ", and its result is ignored: where it fails, nothing drops it", st,
+                        obj=k)
 
     def stowing(self, st, ev, fm):
         """A publication into the caller's structure of a reference this path took
