@@ -100,8 +100,8 @@ class RefDoublePut(Checker):
     function owns by contract: it is a note; the warning is for a path that puts once
     more than another path with the object does (an error path, a retry).
 
-    A reference the function stored in a field of a structure its caller can see (a
-    parameter's, a global's) belongs to that structure when another return leaves it
+    A reference the function stored in a field of a structure its caller passed in
+    belongs to that structure when another return leaves it
     there: a path that drops it and returns with the field still pointing to it (an
     error path after `fhp->fh_dentry = dentry;`) puts it once here and once more where
     the structure is released. Clearing or overwriting the field first, or freeing the
@@ -222,15 +222,11 @@ class RefDoublePut(Checker):
         return self.put(st, marks) if marks != self.get(st) else None
 
     def outlives(self, target) -> bool:
-        """A field of what a parameter points to, or a global: the caller, or anyone,
-        finds the stored pointer there after this function returns."""
-        if target.kind == "global":
-            return True
-        if target.kind != "field" or not target.root:
-            return False
-        if target.root in self.fn.params:
-            return bool(target.path) and target.path[0].startswith("->")
-        return target.root not in self.run.locals  # a global structure's member
+        """A field of what a parameter points to: the caller finds the stored pointer
+        there, and releases it with the structure.  (A global's holder is whatever tears
+        the subsystem down, which a failed init never reaches.)"""
+        return target.kind == "field" and target.root in self.fn.params and \
+            bool(target.path) and target.path[0].startswith("->")
 
     @staticmethod
     def restored(marks: frozenset, target) -> frozenset:

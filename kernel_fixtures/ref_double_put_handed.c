@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * ref-double-put after a hand-over: a reference stored where it outlives the function
- * (a field of a structure the caller owns, a global) belongs to that structure, whose
+ * (a field of a structure the caller passed in) belongs to that structure, whose
  * own release drops it.  Dropping it here as well, on a path that leaves the pointer
  * in place, puts it twice.  Clearing the field first, storing a reference of its own,
  * a structure on the stack, or one freed on that path hand nothing over.
@@ -128,8 +128,11 @@ out:
 	return -EINVAL;
 }
 
-/* the current entry is the global's until it is replaced */
-int tdent_make_current(struct texp *exp, int id)
+/*
+ * A global is released by whatever tears the subsystem down, which an init that fails
+ * never reaches: the dangling pointer is nobody's to put again.
+ */
+int tdent_init(struct texp *exp, int id)
 {
 	struct tdent *d = tdent_lookup(exp, id);
 
@@ -137,7 +140,7 @@ int tdent_make_current(struct texp *exp, int id)
 		return -ENOENT;
 	tdent_cur = d;
 	if (d->flags & 1) {
-		tdent_put(d);					/* expect: ref-double-put@warning */
+		tdent_put(d);
 		return -EBUSY;
 	}
 	return 0;
