@@ -63,8 +63,10 @@ CONSUMED = exception(
     "known of",
     """The kernel hands references to callees that end with the put
     (`addrconf_dad_failure(skb, ifp)`, `ip6_del_rt(net, rt, false)`); with no body and
-    no model entry, a call given the object and never followed by its release on a
-    path where the call succeeded may have consumed it.""",
+    no model entry, or a body that hands the argument on to such a callee
+    (`rtnl_notify(skb, ...)` calls nlmsg_notify() in a file not read), a call given the
+    object and never followed by its release on a path where the call succeeded may
+    have consumed it.""",
     "ref_leak_believed.c:tnode_report_failure", "ref_leak_believed.c:tnode_configure")
 NEW_HOLDER = exception(
     "ref-leak.get-for-new-holder", "ref-leak",
@@ -271,12 +273,17 @@ class RefLeak(Checker):
         used.discard(None)
         out = frozenset(x for x in srcs if not (x[1] == _PASSED and x[0] in used))
         # (a callee believed to return references that is given one of its own results
-        # is an iterator's step, `pci_get_device(vendor, id, from)`, that drops it)
-        if fm is None or (ev.callee in self.run.beliefs and
-                          self.run.model_for(ev.callee) is None):
-            out |= {(k, _PASSED) for k in used
-                    if st.refcount(k) > 0 and believed(self.run, st, k) is not None and
-                    (ev.result, k) not in self.run.kept_after}
+        # is an iterator's step, `pci_get_device(vendor, id, from)`, that drops it; a
+        # body read only in part, or one that gives the argument to a callee nothing is
+        # known of, `rtnl_notify(skb, ...)` -> nlmsg_notify(), does not show what
+        # becomes of it either)
+        unknown = fm is None or (ev.callee in self.run.beliefs and
+                                 self.run.model_for(ev.callee) is None)
+        given = used if unknown else \
+            {obj_key(st, a) for i, a in enumerate(ev.args) if may_take(fm, i)} - {None}
+        out |= {(k, _PASSED) for k in given
+                if st.refcount(k) > 0 and believed(self.run, st, k) is not None and
+                (ev.result, k) not in self.run.kept_after}
         return out if out != srcs else None
 
     def on_deref(self, st, ev):

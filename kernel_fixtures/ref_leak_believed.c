@@ -178,6 +178,28 @@ void tnode_report_failure(struct tnet *net, int id, int dad)
 	tnode_put(n);
 }
 
+/* a helper whose body gives the node on to a callee nothing is known of: what becomes
+ * of it there is not shown, so the call may consume it as well */
+static void tnode_notify(struct tnet *net, struct tnode *n, int event)
+{
+	if (event > 1)
+		tnode_bind(n, event);
+	tnode_fail(net, n);
+}
+
+void tnode_report_event(struct tnet *net, int id, int event)
+{
+	struct tnode *n = tnode_lookup(net, id);
+
+	if (!n)
+		return;
+	if (event) {
+		tnode_notify(net, n, event);
+		return;
+	}
+	tnode_put(n);
+}
+
 /* queued on success and on failure alike: nothing after the call releases the node */
 int tnode_submit(struct tnet *net, int id)
 {

@@ -529,6 +529,8 @@ class SummaryObserver(Hooks):
     def projection(self, value) -> tuple[int, str] | None:
         """`return f->priv;` (or a local only ever loaded from one parameter's fields):
         the pointer stored at a field path of a parameter the function never changes."""
+        if not self.fn.returns_ptr:
+            return None  # (`return skb->len;`: a number, no object)
         if value.kind == "var":
             h = self.run.handles.get(value.text)
             return h if h is not None and "|" not in h[1] and \
