@@ -64,8 +64,9 @@ class RcuDerefUnprotected(Checker):
     the callers must hold it. Unless other functions take the section themselves
     around their calls of the same helper (`rcu_read_lock(); list_lru_add(lru, item,
     nid, mem_cgroup_from_slab_obj(item)); rcu_read_unlock();`): then the helper's
-    callers wrap it, and one with no analysed caller that calls it bare, and does not
-    hand the pointer back, is a warning. So is one that drops its caller's section to sleep and
+    callers wrap it, and one with no analysed caller that calls it bare, does not hand
+    the pointer back and is not named to run in its caller's section (`foo_rcu()`), is a
+    warning. So is one that drops its caller's section to sleep and
     takes it again (`rcu_read_unlock(); request_module(); rcu_read_lock();`): its
     loads are inside the caller's section, and the requirement is checked at its
     calls. A helper's load through what its parameter points to (`rcu_dereference(
@@ -169,7 +170,10 @@ class RcuDerefUnprotected(Checker):
                             obj=u.what)
             elif not self.run.context.has_callers:
                 # with callers in the analysed code, the requirement is checked at their calls
-                own = () if u.callee is None or self.fn.returns_ptr else \
+                # (an accessor hands the pointer back; a function named to run inside
+                # its caller's section, `foo_rcu()`, says its callers hold it)
+                own = () if u.callee is None or self.fn.returns_ptr or \
+                    self.model.named_as(self.fn.name, "in_reader") else \
                     (("alone", u.callee, self.run.context.node),)
                 self.report(u.loc, f"{u.what} in {self.fn.name}() with no read-side section "
                             f"here: every caller must hold {lock}", u.state, obj=u.what,

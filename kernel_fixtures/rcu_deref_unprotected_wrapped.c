@@ -75,6 +75,13 @@ struct tgroup *tobj_group_of(struct tobj *o)
 	return tobj_group(o);			/* expect: rcu-deref-unprotected@note */
 }
 
+/* named to run inside its caller's section: its callers hold the lock */
+long tlru_unlink_obj_rcu(struct tlru *l, struct tobj *o)
+{
+	tlru_unlink(l, o, tobj_group(o));	/* expect: rcu-deref-unprotected@note */
+	return l->nr;
+}
+
 /* a helper nobody here wraps: what its callers must do is all that can be said */
 static struct tgroup *tcfg_default(struct tcfg *c)
 {

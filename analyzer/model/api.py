@@ -244,6 +244,9 @@ class Naming:
     acquires: re.Pattern | None = None
     releases: re.Pattern | None = None
     trylock: re.Pattern | None = None
+    # says it runs inside its caller's read-side section (`dev_get_by_index_rcu()`,
+    # `l3mdev_master_ifindex_rcu()`): its callers hold the lock by convention
+    in_reader: re.Pattern | None = None
 
 
 @dataclass(frozen=True)
