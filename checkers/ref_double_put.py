@@ -5,7 +5,7 @@ from __future__ import annotations
 from analyzer.engine.exceptions import exception
 from analyzer.ir import Rule
 from checkers.base import Checker, Slot, register
-from checkers.lifetime_util import believed, is_local, ref_key, value_key
+from checkers.lifetime_util import believed, is_local, obj_key, ref_key, value_key
 
 NOT_ONLY = exception(
     "ref-double-put.believed-not-only-reference", "ref-double-put",
@@ -249,6 +249,16 @@ class RefDoublePut(Checker):
             if a is not None and a.root:
                 gone |= {m for m in marks if m[0] in (_KEPT, _PUT_KEPT) and
                          m[-1][0] == a.root}
+        # the object handed on to a list, a queue or a keeper after the store: the field
+        # is a back-pointer (`cb_arg->io_req = req; ... list_add_tail(&req->link, q)`),
+        # and the reference lives where it went
+        for i in (fm.consumes, *fm.consumes_more,
+                  fm.publishes[1] if fm.publishes is not None else None):
+            a = ev.args[i] if i is not None and i < len(ev.args) else None
+            k = value_key(st, a) if a is not None and a.kind != "addr" else \
+                obj_key(st, a) if a is not None else None
+            if k is not None:
+                gone |= {m for m in marks if m[0] == _KEPT and m[2] == k}
         marks = marks - gone
         if fm.put is not None and fm.put < len(ev.args):
             k = ref_key(st, ev.args[fm.put], fm)

@@ -10,6 +10,7 @@
 #include <linux/types.h>
 #include <linux/slab.h>
 #include <linux/refcount.h>
+#include <linux/rculist.h>
 
 struct tdent {
 	refcount_t ref;
@@ -20,6 +21,28 @@ struct texp {
 	refcount_t ref;
 	unsigned int flags;
 };
+
+/* a request queued for completion, and the caller's note of which request is its own */
+struct treq {
+	refcount_t ref;
+	struct list_head link;
+};
+
+struct tcb_arg {
+	struct treq *req;
+};
+
+struct tqueue {
+	struct list_head active;
+};
+
+struct treq *treq_alloc(struct tqueue *q);
+
+static void treq_put(struct treq *r)
+{
+	if (refcount_dec_and_test(&r->ref))
+		kfree(r);
+}
 
 /* a file handle: its release drops the dentry and the export it keeps */
 struct tfh {
@@ -224,5 +247,21 @@ int tfh_retarget(struct tfh *fh, struct texp *exp, int id, struct tdent *other)
 		tdent_put(d);
 		return -EBUSY;
 	}
+	return 0;
+}
+
+/* the request's reference goes to the active queue; the caller's note is a back-pointer */
+int treq_submit(struct tqueue *q, struct tcb_arg *cb_arg, int len)
+{
+	struct treq *r = treq_alloc(q);
+
+	if (!r)
+		return -ENOMEM;
+	cb_arg->req = r;
+	if (len <= 0) {
+		treq_put(r);
+		return -EINVAL;
+	}
+	list_add_tail(&r->link, &q->active);
 	return 0;
 }
