@@ -65,8 +65,9 @@ class RcuDerefUnprotected(Checker):
     around their calls of the same helper (`rcu_read_lock(); list_lru_add(lru, item,
     nid, mem_cgroup_from_slab_obj(item)); rcu_read_unlock();`): then the helper's
     callers wrap it, and one with no analysed caller that calls it bare, does not hand
-    the pointer back and is not named to run in its caller's section (`foo_rcu()`), is a
-    warning. So is one that drops its caller's section to sleep and
+    the pointer back, is not named to run in its caller's section (`foo_rcu()`) and is
+    not a callback (its address taken: a packet handler runs in the stack's section), is
+    a warning. So is one that drops its caller's section to sleep and
     takes it again (`rcu_read_unlock(); request_module(); rcu_read_lock();`): its
     loads are inside the caller's section, and the requirement is checked at its
     calls. A helper's load through what its parameter points to (`rcu_dereference(
@@ -171,8 +172,9 @@ class RcuDerefUnprotected(Checker):
             elif not self.run.context.has_callers:
                 # with callers in the analysed code, the requirement is checked at their calls
                 # (an accessor hands the pointer back; a function named to run inside
-                # its caller's section, `foo_rcu()`, says its callers hold it)
-                own = () if u.callee is None or self.fn.returns_ptr or \
+                # its caller's section, `foo_rcu()`, says its callers hold it; a callback,
+                # `.func = mpls_forward`, runs in whatever section its caller holds)
+                own = () if u.callee is None or self.fn.returns_ptr or self.fn.callback or \
                     self.model.named_as(self.fn.name, "in_reader") else \
                     (("alone", u.callee, self.run.context.node),)
                 self.report(u.loc, f"{u.what} in {self.fn.name}() with no read-side section "

@@ -82,6 +82,21 @@ long tlru_unlink_obj_rcu(struct tlru *l, struct tobj *o)
 	return l->nr;
 }
 
+/* a handler the core calls through a table, inside the section it holds for it */
+static long tlru_drop_handler(struct tlru *l, struct tobj *o)
+{
+	tlru_unlink(l, o, tobj_group(o));	/* expect: rcu-deref-unprotected@note */
+	return l->nr;
+}
+
+struct tlru_ops {
+	long (*drop)(struct tlru *l, struct tobj *o);
+};
+
+const struct tlru_ops tlru_default_ops = {
+	.drop = tlru_drop_handler,
+};
+
 /* a helper nobody here wraps: what its callers must do is all that can be said */
 static struct tgroup *tcfg_default(struct tcfg *c)
 {

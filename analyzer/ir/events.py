@@ -283,6 +283,9 @@ class Function:
     param_types: tuple[str, ...] = ()
     # returns a pointer: a return of one known not to be NULL is a true result
     returns_ptr: bool = False
+    # its address is taken in the file (an ops table's member, a work or timer
+    # callback): code the analysis does not see calls it, in a context of its own
+    callback: bool = False
     # per parameter: an integer as wide as a pointer, which may carry a tagged one
     param_words: tuple[bool, ...] = ()
     # the parameters declared `gfp_t`: the caller's word on whether the function may block

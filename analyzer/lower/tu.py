@@ -74,6 +74,32 @@ def _lower(parsed: ParsedTU, model: ApiModel, known, out: LoweredTU,
         for fn in [*out.functions, *(f for _, f in out.headers.values() if f)]:
             fn.gfp_bit = ctx.gfp_reclaim_bit
             fn.typesafe_caches = typesafe
+        taken = _address_taken(parsed, out.functions)
+        for fn in out.functions:
+            fn.callback = fn.name in taken
+
+
+def _address_taken(parsed: ParsedTU, functions) -> set[str]:
+    """Functions of the file used as values: in a file-scope initializer (`.func =
+    mpls_forward`) or given by address in a body (`INIT_WORK(&w, fn)`)."""
+    cindex = clangsetup.load()
+    kinds = cindex.CursorKind
+    out: set[str] = set()
+    for cur in clangsetup.main_file_children(cindex, parsed.tu.cursor):
+        if cur.kind != kinds.VAR_DECL:
+            continue
+        for c in cur.walk_preorder():
+            if c.kind == kinds.DECL_REF_EXPR:
+                ref = c.referenced
+                if ref is not None and ref.kind == kinds.FUNCTION_DECL:
+                    out.add(ref.spelling)
+    for fn in functions:
+        for block in fn.blocks:
+            for ev in block.events:
+                vals = ev.args if isinstance(ev, Call) else \
+                    (ev.value,) if isinstance(ev, Assign) else ()
+                out |= {v.text for v in vals if v.kind == "func"}
+    return out
 
 
 def _reached(parsed: ParsedTU, focus: tuple[str, ...]):
