@@ -200,6 +200,25 @@ void tnode_report_event(struct tnet *net, int id, int event)
 	tnode_put(n);
 }
 
+/* a question whose body asks a callee nothing is known of: the node is released after
+ * a yes, so the call keeps nothing, and a no leaves the node with the function */
+static bool tnode_usable(struct tnet *net, struct tnode *n)
+{
+	return tnode_bind(n, 0) == 0;
+}
+
+int tnode_pick(struct tnet *net, int id)
+{
+	struct tnode *n = tnode_lookup(net, id);
+
+	if (!n)
+		return -ENOENT;
+	if (!tnode_usable(net, n))
+		return -EBUSY;				/* expect: ref-leak@warning */
+	tnode_put(n);
+	return 0;
+}
+
 /* queued on success and on failure alike: nothing after the call releases the node */
 int tnode_submit(struct tnet *net, int id)
 {

@@ -259,7 +259,8 @@ def kept_after(fn: Function, model_for: Callable[[str, bool], FnModel | None],
             for a in ev.args:
                 k = obj_key(_EMPTY, a)
                 if k in names and (ev.result, k) not in out:
-                    failure = _Failure(ev.result, _result_vars(b, i), calls, model_for)
+                    failure = _Failure(ev.result, _result_vars(b, i), calls, model_for,
+                                       ev.predicate)
                     if _reaches_put(blocks, b.id, i + 1, k, put_at, left, failure):
                         out.add((ev.result, k))
     return out
@@ -268,9 +269,10 @@ def kept_after(fn: Function, model_for: Callable[[str, bool], FnModel | None],
 def _result_vars(block, index: int) -> dict[str, bool]:
     """The variables the call at `index` of `block` assigns its result to, and whether
     each is a pointer (failure is NULL or an error pointer) or not (a non-zero code)."""
-    result = block.events[index].result
-    return {ev.target.text: ev.ptr for ev in block.events[index + 1:]
-            if isinstance(ev, Assign) and ev.target.kind == "var" and ev.value.tmp == result}
+    call = block.events[index]
+    # (a pointer, or a predicate's bool: false fails)
+    return {ev.target.text: ev.ptr or call.predicate for ev in block.events[index + 1:]
+            if isinstance(ev, Assign) and ev.target.kind == "var" and ev.value.tmp == call.result}
 
 
 @dataclass
@@ -281,6 +283,7 @@ class _Failure:
     vars: dict[str, bool]
     calls: dict
     model_for: Callable
+    predicate: bool = False  # the call returns bool
 
     def outcome(self, cond) -> bool | None:
         s = cond.subject
@@ -288,7 +291,8 @@ class _Failure:
             # `if (err)`: non-zero fails; `if (!file)`: NULL fails
             return s.neg if self.vars[s.text] else not s.neg
         if s.kind == "call" and s.tmp == self.tmp:
-            return not s.neg  # `if (f(x))`: a non-zero code
+            # `if (f(x))`: a non-zero code; `if (!is_available(x))`: a predicate's false
+            return s.neg if self.predicate else not s.neg
         if s.kind == "call" and s.tmp in self.calls:
             test = self.calls[s.tmp]
             fm = self.model_for(test.callee, False) if test.callee else None

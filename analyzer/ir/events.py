@@ -146,6 +146,9 @@ class Call:
     # arguments that point into an object this function allocated and has not published
     # (`tbl->buckets` after `tbl = kmalloc(...)`): nobody else can see it yet
     fresh: tuple[int, ...] = ()
+    # the callee returns `bool`: true is its success (`fwnode_device_is_available()`),
+    # where an int's non-zero is a failure code
+    predicate: bool = False
 
 
 @dataclass

@@ -1395,6 +1395,7 @@ class Lowerer:
         member_type = self.record_of(arg_cs[0].type) if fm is None and len(vals) == 1 \
             and vals[0].member_of_root else ""
         self.emit(Call(self.loc(c), name, vals, tmp, arg_text, callee_text=callee_text,
+                       predicate=c.type.get_canonical().kind == self.ci.TypeKind.BOOL,
                        gfp_blocks=blocks, not_a_put=not_a_put, types=types,
                        on_stack=on_stack, member_type=member_type,
                        declared=declared, gets_other=other,
