@@ -62,6 +62,33 @@ out:
 	return status;
 }
 
+/* the driver core's get returns its argument: the reference goes to the variable */
+struct device;
+struct device *get_device(struct device *dev);
+void put_device(struct device *dev);
+int tdev_use(struct device *dev, int mode);
+
+struct tport {
+	struct device *dev;
+};
+
+static inline struct device *tport_dev(struct tport *p)
+{
+	return p->dev;
+}
+
+int tport_probe(struct tport *p, int mode)
+{
+	struct device *dev = get_device(tport_dev(p));
+	int status;
+
+	if (mode < 0)
+		return -EINVAL;				/* expect: ref-leak@warning */
+	status = tdev_use(dev, mode);
+	put_device(tport_dev(p));
+	return status;
+}
+
 /* the field itself names the same object */
 int tfile_notify_field(struct tfile *src, int mode)
 {

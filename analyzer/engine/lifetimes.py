@@ -190,7 +190,10 @@ def on_call(st: State, ev: Call, fm: FnModel | None, in_section: bool,
             st = drop(st, k, ev.loc, f"{ev.callee}()")
     a = arg(ev, fm.get)
     if a is not None:
-        k = ref_key(st, a, fm)
+        # (`get_ctx(file_ctx(f))` returns its argument: the result carries the reference
+        # to the variable it is assigned to, which the accessor's path then names too)
+        k = ref_key(st, a, fm) if not (a.kind == "call" and fm.same_object == fm.get
+                                       and ev.result) else None
         if k is None and a.kind in ("field", "addr") and \
                 not (fm.same_object == fm.get and ev.result):
             k = path_key(st, a)  # (`bpf_prog_inc(params->xdp_prog)`, `&d->notify->kref`)
