@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from analyzer.engine.exceptions import exception
+from analyzer.engine.lifetimes import kept_key
 from analyzer.ir import Rule
 from checkers.base import Checker, Slot, register
-from checkers.lifetime_util import believed, is_local, obj_key, ref_key, value_key
+from checkers.lifetime_util import believed, is_local, ref_key, value_key
 
 NOT_ONLY = exception(
     "ref-double-put.believed-not-only-reference", "ref-double-put",
@@ -255,8 +256,7 @@ class RefDoublePut(Checker):
         for i in (fm.consumes, *fm.consumes_more,
                   fm.publishes[1] if fm.publishes is not None else None):
             a = ev.args[i] if i is not None and i < len(ev.args) else None
-            k = value_key(st, a) if a is not None and a.kind != "addr" else \
-                obj_key(st, a) if a is not None else None
+            k = kept_key(st, a) if a is not None else None
             if k is not None:
                 gone |= {m for m in marks if m[0] == _KEPT and m[2] == k}
         marks = marks - gone

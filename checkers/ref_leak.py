@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from analyzer.engine.beliefs import says_nothing
 from analyzer.engine.exceptions import exception
-from analyzer.engine.lifetimes import field_root, held_key, held_path, shown_failed
+from analyzer.engine.lifetimes import field_root, held_key, kept_key, shown_failed
 from analyzer.ir import Rule
 from checkers import put_contract
 from checkers.base import Checker, Slot, register
@@ -327,8 +327,7 @@ class RefLeak(Checker):
             a = ev.args[index] if index is not None and index < len(ev.args) else None
             if a is None:
                 continue
-            k = (value_key(st, a) if a.kind != "addr" else obj_key(st, a)) or \
-                held_path(st, a)
+            k = kept_key(st, a)
             if k is None or st.refcount(k) <= 0:
                 continue
             self.report(ev.loc, f"{ev.callee}() keeps the reference on `{k}`"

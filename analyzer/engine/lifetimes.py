@@ -217,7 +217,7 @@ def on_call(st: State, ev: Call, fm: FnModel | None, in_section: bool,
         a = arg(ev, index)
         if a is None or kept_here:
             continue
-        k = (value_key(st, a) if a.kind != "addr" else obj_key(st, a)) or held_path(st, a)
+        k = kept_key(st, a)
         if k is not None and st.refcount(k) <= 0 and fm.into is not None and \
                 not fm.consumes_if:
             # linked into a structure before the reference that goes with it is taken
@@ -374,6 +374,11 @@ def value_key(st: State, value: Val) -> str | None:
     if value.kind in ("other", "call") and value.root:
         return st.alias(value.root) or value.root
     return held_path(st, value)
+
+
+def kept_key(st: State, a: Val) -> str | None:
+    """The object an argument a callee keeps carries (`&p->node` linked: `p`)."""
+    return (value_key(st, a) if a.kind != "addr" else obj_key(st, a)) or held_path(st, a)
 
 
 def forget_var(st: State, name: str) -> State:
